@@ -1,0 +1,2 @@
+/** Programs built on Corral's public API only. */
+package dev.corral.samples;

@@ -1,0 +1,17 @@
+/**
+ * Corral: run a command in an isolated, limited, measured Linux container.
+ *
+ * <pre>{@code
+ * ContainerResult r = Container.builder()
+ *         .rootfs(Rootfs.hostReadOnly())
+ *         .timeout(Duration.ofSeconds(2))
+ *         .run("/bin/sh", "-c", "echo hello");
+ * }</pre>
+ */
+module dev.corral {
+    requires transitive dev.corral.cgroups;
+    requires transitive dev.corral.namespaces;
+    requires org.slf4j;
+
+    exports dev.corral;
+}

@@ -1,0 +1,2 @@
+/** The native launcher and its Java driver; shared with the core module only. */
+package dev.corral.namespaces.launcher;

@@ -1,0 +1,13 @@
+/**
+ * Linux namespaces for Corral: namespace sets, user-namespace ID maps, capabilities, seccomp,
+ * rlimits, and the native launcher with its Java driver.
+ *
+ * <p>The launcher package is an implementation detail shared with the core module only.
+ */
+module dev.corral.namespaces {
+    requires org.slf4j;
+    requires org.jnrproject.ffi;
+
+    exports dev.corral.namespaces;
+    exports dev.corral.namespaces.launcher to dev.corral;
+}
