@@ -1,3 +1,635 @@
-/* placeholder replaced by the real launcher in the next commit */
+/*
+ * The launcher's main loop: one process per JVM. It connects to the JVM's Unix socket, then
+ * runs an epoll loop over the control connection, SIGCHLD (signalfd), each container's report
+ * and status pipes, and the stdio relays. See launcher.h for the protocol.
+ *
+ * Lifetime: when the control connection closes (the JVM exited or was killed), the launcher
+ * kills every container it started, reaps them and exits. Each container's first process has
+ * PR_SET_PDEATHSIG=SIGKILL, so if the launcher itself dies, its containers die too.
+ */
+#include "launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
-int main(void) { puts("corral-launcher"); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CONTAINERS 4096
+#define MAX_RELAYS (3 * MAX_CONTAINERS)
+#define MAX_MESSAGE (64u << 20)
+#define TOKEN_BYTES 32
+
+/* epoll keys: kind in the high 32 bits, slot in the low */
+enum key_kind { K_CONTROL = 1, K_SIGNALS, K_REPORT, K_STATUS, K_RELAY_PIPE, K_RELAY_SOCK };
+#define KEY(kind, slot) (((uint64_t)(kind) << 32) | (uint32_t)(slot))
+
+struct container {
+    int used;
+    uint64_t id;
+    pid_t pid;
+    int report_fd, status_fd;
+    int started_sent, failed;
+    int have_command_status;
+    int32_t command_status;
+    struct timespec t0;
+};
+
+struct relay {
+    int used;
+    int pipe_fd, sock_fd;
+    int outbound; /* 1: container -> JVM (stdout, stderr); 0: JVM -> container (stdin) */
+};
+
+static struct container containers[MAX_CONTAINERS];
+static struct relay relays[MAX_RELAYS];
+static struct plan plan; /* large: static, reused for every RUN */
+static int epfd = -1, control_fd = -1, listen_path_fd = -1;
+static unsigned char token[TOKEN_BYTES];
+static char listen_path[64];
+
+__attribute__((noreturn)) static void die(const char *what) {
+    int saved = errno;
+    fprintf(stderr, "corral-launcher: %s: %s\n", what, strerror(saved));
+    for (int i = 0; i < MAX_CONTAINERS; i++)
+        if (containers[i].used) kill(containers[i].pid, SIGKILL);
+    while (wait(NULL) > 0 || errno == EINTR) {}
+    exit(1);
+}
+
+static void put_u32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put_u64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
+
+static void write_all(int fd, const void *buf, size_t len) {
+    const unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) {
+                struct pollfd pfd = {fd, POLLOUT, 0};
+                if (poll(&pfd, 1, -1) < 0 && errno != EINTR) die("poll control");
+                continue;
+            }
+            if (errno == EPIPE || errno == ECONNRESET) return; /* the JVM is gone: the loop sees EOF */
+            die("write control");
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+}
+
+static void send_message(uint32_t type, const unsigned char *payload, uint32_t len) {
+    unsigned char head[8];
+    put_u32(head, len + 4);
+    put_u32(head + 4, type);
+    write_all(control_fd, head, 8);
+    write_all(control_fd, payload, len);
+}
+
+static void send_failed(uint64_t id, int32_t step, int32_t err, int32_t index) {
+    unsigned char m[20];
+    put_u64(m, id);
+    memcpy(m + 8, &step, 4);
+    memcpy(m + 12, &err, 4);
+    memcpy(m + 16, &index, 4);
+    send_message(MSG_FAILED, m, sizeof m);
+}
+
+static void send_started(struct container *c) {
+    unsigned char m[12];
+    int32_t pid = c->pid;
+    put_u64(m, c->id);
+    memcpy(m + 8, &pid, 4);
+    send_message(MSG_STARTED, m, sizeof m);
+    c->started_sent = 1;
+}
+
+static int64_t micros(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec; }
+
+static void send_exited(struct container *c, int status, const struct rusage *ru) {
+    unsigned char m[48];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int32_t how = WIFSIGNALED(status) ? EXIT_HOW_SIGNALED : EXIT_HOW_EXITED;
+    int32_t value = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+    int64_t wall = (int64_t)(now.tv_sec - c->t0.tv_sec) * 1000000 + (now.tv_nsec - c->t0.tv_nsec) / 1000;
+    int64_t ut = micros(ru->ru_utime), st = micros(ru->ru_stime), rss = ru->ru_maxrss;
+    put_u64(m, c->id);
+    memcpy(m + 8, &how, 4);
+    memcpy(m + 12, &value, 4);
+    memcpy(m + 16, &wall, 8);
+    memcpy(m + 24, &ut, 8);
+    memcpy(m + 32, &st, 8);
+    memcpy(m + 40, &rss, 8);
+    send_message(MSG_EXITED, m, sizeof m);
+}
+
+static void watch(int fd, uint32_t events, uint64_t key) {
+    struct epoll_event ev = {.events = events, .data.u64 = key};
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) die("epoll_ctl add");
+}
+
+static void rewatch(int fd, uint32_t events, uint64_t key) {
+    struct epoll_event ev = {.events = events, .data.u64 = key};
+    if (epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev) < 0) die("epoll_ctl mod");
+}
+
+static void close_fd(int *fd) {
+    if (*fd >= 0) {
+        close(*fd); /* closing also removes it from the epoll set */
+        *fd = -1;
+    }
+}
+
+static void set_nonblocking(int fd) {
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) die("fcntl O_NONBLOCK");
+}
+
+/* ---- stdio relays: splice between the container's pipe and a socket to the JVM ---- */
+
+static void relay_close(int slot) {
+    struct relay *r = &relays[slot];
+    close_fd(&r->pipe_fd);
+    close_fd(&r->sock_fd);
+    r->used = 0;
+}
+
+static void relay_pump(int slot) {
+    struct relay *r = &relays[slot];
+    int from = r->outbound ? r->pipe_fd : r->sock_fd;
+    int to = r->outbound ? r->sock_fd : r->pipe_fd;
+    for (;;) {
+        ssize_t n = splice(from, NULL, to, NULL, 1 << 20, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+        if (n > 0) continue;
+        if (n == 0) { /* end of input: pass the EOF on by closing */
+            relay_close(slot);
+            return;
+        }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) { /* EPIPE, ECONNRESET: the other side is gone */
+            relay_close(slot);
+            return;
+        }
+        int pending = 0;
+        if (ioctl(from, FIONREAD, &pending) < 0) pending = 0;
+        /* input waiting means the output is full: wait for room, else wait for input */
+        int from_key = r->outbound ? K_RELAY_PIPE : K_RELAY_SOCK;
+        int to_key = r->outbound ? K_RELAY_SOCK : K_RELAY_PIPE;
+        rewatch(from, pending > 0 ? 0 : EPOLLIN, KEY(from_key, slot));
+        rewatch(to, pending > 0 ? EPOLLOUT : 0, KEY(to_key, slot));
+        return;
+    }
+}
+
+/* Connects to the JVM for one stdio stream; the JVM knows the stream from the header. */
+static int connect_stream(uint64_t id, uint32_t stream) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    memcpy(addr.sun_path, listen_path, strlen(listen_path) + 1);
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (s < 0) return -1;
+    if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int saved = errno;
+        close(s);
+        errno = saved;
+        return -1;
+    }
+    unsigned char head[TOKEN_BYTES + 12];
+    memcpy(head, token, TOKEN_BYTES);
+    put_u64(head + TOKEN_BYTES, id);
+    put_u32(head + TOKEN_BYTES + 8, stream);
+    if (write(s, head, sizeof head) != (ssize_t)sizeof head) {
+        int saved = errno;
+        close(s);
+        errno = saved ? saved : EPIPE;
+        return -1;
+    }
+    return s;
+}
+
+static int free_relay(void) {
+    for (int i = 0; i < MAX_RELAYS; i++)
+        if (!relays[i].used) return i;
+    return -1;
+}
+
+/* ---- RUN: prepare descriptors, clone, join cgroups, write ID maps, release ---- */
+
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t len = strlen(text);
+    ssize_t w = write(fd, text, len);
+    int saved = errno;
+    close(fd);
+    if (w != (ssize_t)len) {
+        errno = w < 0 ? saved : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
+    struct child_fds cf = {-1, -1, -1, {-1, -1, -1}};
+    int report_r = -1, release_w = -1, status_r = -1;
+    int relay_slot[3] = {-1, -1, -1};
+    int slot = -1;
+    int32_t fstep = STEP_PLAN_DECODE, findex = 0;
+
+    if (plan_decode(buf, len, &plan) < 0) goto failed;
+    for (int i = 0; i < MAX_CONTAINERS; i++)
+        if (!containers[i].used) {
+            slot = i;
+            break;
+        }
+    fstep = STEP_CLONE;
+    if (slot < 0) {
+        errno = EAGAIN;
+        goto failed;
+    }
+
+    for (int i = 0; i < 3; i++) {
+        const struct stdio_op *s = &plan.stdio[i];
+        findex = i;
+        uint32_t kind = s->present ? s->kind : STDIO_NULL;
+        if (kind == STDIO_INHERIT) {
+            fstep = STEP_STDIO_OPEN;
+            if ((cf.stdio[i] = fcntl(i, F_DUPFD_CLOEXEC, 3)) < 0) goto failed;
+        } else if (kind == STDIO_NULL) {
+            fstep = STEP_STDIO_OPEN;
+            if ((cf.stdio[i] = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) goto failed;
+        } else if (kind == STDIO_FILE) {
+            fstep = STEP_STDIO_OPEN;
+            cf.stdio[i] = open(s->path, (int)s->open_flags | O_CLOEXEC | O_NOCTTY, s->mode);
+            if (cf.stdio[i] < 0) goto failed;
+            if (cf.stdio[i] < 3) { /* keep sources >= 3: see exec_command */
+                int fd = fcntl(cf.stdio[i], F_DUPFD_CLOEXEC, 3);
+                close(cf.stdio[i]);
+                if ((cf.stdio[i] = fd) < 0) goto failed;
+            }
+        } else {
+            int p[2], r;
+            fstep = STEP_STDIO_PIPE;
+            if ((r = free_relay()) < 0) {
+                errno = EAGAIN;
+                goto failed;
+            }
+            if (pipe2(p, O_CLOEXEC) < 0) goto failed;
+            relays[r] = (struct relay){1, i == 0 ? p[1] : p[0], -1, i != 0};
+            relay_slot[i] = r;
+            cf.stdio[i] = i == 0 ? p[0] : p[1];
+            fstep = STEP_STDIO_CONNECT;
+            if ((relays[r].sock_fd = connect_stream(id, (uint32_t)i)) < 0) goto failed;
+        }
+    }
+
+    findex = 0;
+    fstep = STEP_REPORT_PIPE;
+    int p1[2], p2[2], p3[2];
+    if (pipe2(p1, O_CLOEXEC) < 0) goto failed;
+    report_r = p1[0], cf.report = p1[1];
+    if (pipe2(p2, O_CLOEXEC) < 0) goto failed;
+    cf.release = p2[0], release_w = p2[1];
+    if (pipe2(p3, O_CLOEXEC) < 0) goto failed;
+    status_r = p3[0], cf.status = p3[1];
+
+    struct container *c = &containers[slot];
+    memset(c, 0, sizeof *c);
+    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+    fstep = STEP_CLONE;
+    /* A cgroup namespace is entered by the child after it has been moved into its cgroup. */
+    long flags = (long)(plan.clone_flags & ~(uint32_t)CLONE_NEWCGROUP) | SIGCHLD;
+    pid_t pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+    if (pid < 0) goto failed;
+    if (pid == 0) container_main(&plan, &cf);
+
+    c->used = 1;
+    c->id = id;
+    c->pid = pid;
+    c->report_fd = report_r;
+    c->status_fd = status_r;
+    report_r = status_r = -1;
+    close_fd(&cf.report);
+    close_fd(&cf.release);
+    close_fd(&cf.status);
+    for (int i = 0; i < 3; i++) close_fd(&cf.stdio[i]);
+
+    for (size_t i = 0; i < plan.n_cgroups; i++) {
+        char pidtext[16];
+        snprintf(pidtext, sizeof pidtext, "%d", pid);
+        if (write_file(plan.cgroup_procs[i], pidtext) < 0) {
+            fstep = STEP_CGROUP_JOIN, findex = (int32_t)i;
+            goto kill_child;
+        }
+    }
+    char path[64];
+    if (plan.uid_map) {
+        snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+        fstep = STEP_UID_MAP;
+        if (write_file(path, plan.uid_map) < 0) goto kill_child;
+    }
+    if (plan.gid_map) {
+        snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+        fstep = STEP_SETGROUPS_DENY;
+        if (plan.n_groups == 0 && write_file(path, "deny") < 0 && errno != ENOENT) goto kill_child;
+        snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+        fstep = STEP_GID_MAP;
+        if (write_file(path, plan.gid_map) < 0) goto kill_child;
+    }
+    fstep = STEP_RELEASE_CHILD;
+    if (write(release_w, "g", 1) != 1) goto kill_child;
+    close_fd(&release_w);
+
+    set_nonblocking(c->report_fd);
+    set_nonblocking(c->status_fd);
+    watch(c->report_fd, EPOLLIN, KEY(K_REPORT, slot));
+    watch(c->status_fd, EPOLLIN, KEY(K_STATUS, slot));
+    for (int i = 0; i < 3; i++) {
+        int r = relay_slot[i];
+        if (r < 0) continue;
+        set_nonblocking(relays[r].pipe_fd);
+        set_nonblocking(relays[r].sock_fd);
+        watch(relays[r].pipe_fd, relays[r].outbound ? EPOLLIN : 0, KEY(K_RELAY_PIPE, r));
+        watch(relays[r].sock_fd, relays[r].outbound ? 0 : EPOLLIN, KEY(K_RELAY_SOCK, r));
+    }
+    return;
+
+kill_child: {
+        int saved = errno;
+        kill(c->pid, SIGKILL);
+        c->failed = 1; /* reaped by the SIGCHLD handler, silently */
+        close_fd(&c->report_fd);
+        close_fd(&c->status_fd);
+        close_fd(&release_w);
+        for (int i = 0; i < 3; i++)
+            if (relay_slot[i] >= 0) relay_close(relay_slot[i]);
+        send_failed(id, fstep, saved, findex);
+        return;
+    }
+failed: {
+        int saved = errno;
+        close_fd(&cf.report);
+        close_fd(&cf.release);
+        close_fd(&cf.status);
+        close_fd(&report_r);
+        close_fd(&release_w);
+        close_fd(&status_r);
+        for (int i = 0; i < 3; i++) {
+            close_fd(&cf.stdio[i]);
+            if (relay_slot[i] >= 0) relay_close(relay_slot[i]);
+        }
+        send_failed(id, fstep, saved, findex);
+    }
+}
+
+/* ---- container events ---- */
+
+static void read_report(struct container *c) {
+    struct report r;
+    ssize_t n;
+    do n = read(c->report_fd, &r, sizeof r); while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) return;
+    close_fd(&c->report_fd);
+    if (n == 0) { /* closed on exec: the command runs */
+        if (!c->failed) send_started(c);
+        return;
+    }
+    if (n != (ssize_t)sizeof r) r = (struct report){STEP_EXEC, EPROTO, -1};
+    if (!c->failed) {
+        c->failed = 1;
+        send_failed(c->id, r.step, r.err, r.index);
+    }
+    kill(c->pid, SIGKILL);
+}
+
+static void read_status(struct container *c) {
+    int32_t st;
+    ssize_t n;
+    do n = read(c->status_fd, &st, sizeof st); while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) return;
+    if (n == (ssize_t)sizeof st) {
+        c->have_command_status = 1;
+        c->command_status = st;
+    }
+    close_fd(&c->status_fd);
+}
+
+static void reap(void) {
+    int status;
+    struct rusage ru;
+    pid_t pid;
+    while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+        for (int i = 0; i < MAX_CONTAINERS; i++) {
+            struct container *c = &containers[i];
+            if (!c->used || c->pid != pid) continue;
+            /* every writer is dead now (a PID namespace dies with its init): drain */
+            if (c->report_fd >= 0) read_report(c);
+            if (c->status_fd >= 0) read_status(c);
+            if (!c->failed) {
+                if (!c->started_sent) send_started(c);
+                send_exited(c, c->have_command_status ? c->command_status : status, &ru);
+            }
+            close_fd(&c->report_fd);
+            close_fd(&c->status_fd);
+            c->used = 0;
+            break;
+        }
+    }
+}
+
+static void signal_container(uint64_t id, int sig) {
+    for (int i = 0; i < MAX_CONTAINERS; i++)
+        if (containers[i].used && containers[i].id == id) {
+            kill(containers[i].pid, sig);
+            return;
+        }
+}
+
+/* ---- the control connection ---- */
+
+static unsigned char *inbuf;
+static size_t in_len, in_cap;
+
+static void handle_message(uint32_t type, const unsigned char *p, uint32_t len) {
+    uint64_t id;
+    if (len < 8) die("short message from the JVM");
+    memcpy(&id, p, 8);
+    if (type == MSG_RUN) {
+        run_container(id, p + 8, len - 8);
+    } else if (type == MSG_SIGNAL && len == 12) {
+        int32_t sig;
+        memcpy(&sig, p + 8, 4);
+        signal_container(id, sig);
+    } else {
+        errno = EPROTO;
+        die("unknown message from the JVM");
+    }
+}
+
+/* returns 0 when the JVM closed the connection */
+static int read_control(void) {
+    for (;;) {
+        if (in_cap - in_len < 65536) {
+            size_t cap = in_cap ? in_cap * 2 : 1 << 20;
+            unsigned char *b = realloc(inbuf, cap);
+            if (!b) die("realloc");
+            inbuf = b, in_cap = cap;
+        }
+        ssize_t n = read(control_fd, inbuf + in_len, in_cap - in_len);
+        if (n == 0) return 0;
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            if (errno == EAGAIN) break;
+            if (errno == ECONNRESET) return 0;
+            die("read control");
+        }
+        in_len += (size_t)n;
+    }
+    size_t at = 0;
+    while (in_len - at >= 8) {
+        uint32_t mlen, type;
+        memcpy(&mlen, inbuf + at, 4);
+        memcpy(&type, inbuf + at + 4, 4);
+        if (mlen < 4 || mlen > MAX_MESSAGE) {
+            errno = EPROTO;
+            die("bad message length from the JVM");
+        }
+        if (in_len - at < 4 + (size_t)mlen) break;
+        handle_message(type, inbuf + at + 8, mlen - 4);
+        at += 4 + mlen;
+    }
+    memmove(inbuf, inbuf + at, in_len - at);
+    in_len -= at;
+    return 1;
+}
+
+static int hexval(char ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    return -1;
+}
+
+static int describe_plan(void) {
+    size_t cap = 1 << 20, len = 0;
+    unsigned char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) return 2;
+        ssize_t n = read(0, buf + len, cap - len);
+        if (n < 0) return 2;
+        if (n == 0) break;
+        len += (size_t)n;
+        if (len == cap) buf = realloc(buf, cap *= 2);
+    }
+    if (plan_decode(buf, len, &plan) < 0) {
+        printf("error %s\n", strerror(errno));
+        return 1;
+    }
+    plan_describe(&plan, 1);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 2 && strcmp(argv[1], "--describe-plan") == 0) return describe_plan();
+    if (argc == 2 && strcmp(argv[1], "--version") == 0) {
+        printf("corral-launcher protocol %d\n", PROTOCOL_VERSION);
+        return 0;
+    }
+    const char *hex = getenv("CORRAL_LAUNCHER_TOKEN");
+    if (argc != 2 || hex == NULL || strlen(hex) != 2 * TOKEN_BYTES) {
+        fprintf(stderr, "usage: CORRAL_LAUNCHER_TOKEN=HEX corral-launcher SOCKET\n"
+                        "  (started by Corral's Java driver; not meant to be run by hand)\n");
+        return 2;
+    }
+    for (int i = 0; i < TOKEN_BYTES; i++) {
+        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            fprintf(stderr, "corral-launcher: bad token\n");
+            return 2;
+        }
+        token[i] = (unsigned char)(hi << 4 | lo);
+    }
+    memset((char *)hex, 'x', 2 * TOKEN_BYTES); /* gone from /proc/PID/environ */
+    if (unsetenv("CORRAL_LAUNCHER_TOKEN") < 0) die("unsetenv");
+
+    /* Hold the socket by an O_PATH fd, so the JVM may delete its path at once: nothing is
+       left in the file system even if both processes are killed. */
+    listen_path_fd = open(argv[1], O_PATH | O_CLOEXEC);
+    if (listen_path_fd < 0) die("open socket path");
+    snprintf(listen_path, sizeof listen_path, "/proc/self/fd/%d", listen_path_fd);
+    control_fd = connect_stream(0, 0xffffffffu);
+    if (control_fd < 0) die("connect to the JVM");
+
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0) die("sigprocmask");
+    int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sfd < 0) die("signalfd");
+    if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) die("signal SIGPIPE");
+
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (epfd < 0) die("epoll_create1");
+    set_nonblocking(control_fd);
+    watch(control_fd, EPOLLIN, KEY(K_CONTROL, 0));
+    watch(sfd, EPOLLIN, KEY(K_SIGNALS, 0));
+
+    unsigned char hello[8];
+    int32_t self = getpid();
+    put_u32(hello, PROTOCOL_VERSION);
+    memcpy(hello + 4, &self, 4);
+    send_message(MSG_HELLO, hello, sizeof hello);
+
+    struct epoll_event events[64];
+    for (;;) {
+        int n = epoll_wait(epfd, events, 64, -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            die("epoll_wait");
+        }
+        for (int e = 0; e < n; e++) {
+            uint32_t kind = (uint32_t)(events[e].data.u64 >> 32);
+            uint32_t slot = (uint32_t)events[e].data.u64;
+            switch (kind) {
+            case K_CONTROL:
+                if (!read_control()) { /* the JVM is gone: take every container with it */
+                    for (int i = 0; i < MAX_CONTAINERS; i++)
+                        if (containers[i].used) kill(containers[i].pid, SIGKILL);
+                    while (wait(NULL) > 0 || errno == EINTR) {}
+                    return 0;
+                }
+                break;
+            case K_SIGNALS: {
+                struct signalfd_siginfo si;
+                while (read(sfd, &si, sizeof si) == (ssize_t)sizeof si) {}
+                reap();
+                break;
+            }
+            case K_REPORT:
+                if (containers[slot].used && containers[slot].report_fd >= 0) read_report(&containers[slot]);
+                break;
+            case K_STATUS:
+                if (containers[slot].used && containers[slot].status_fd >= 0) read_status(&containers[slot]);
+                break;
+            case K_RELAY_PIPE:
+            case K_RELAY_SOCK:
+                if (relays[slot].used) relay_pump((int)slot);
+                break;
+            }
+        }
+    }
+}

@@ -7,7 +7,8 @@
 module dev.corral.namespaces {
     requires org.slf4j;
     requires org.jnrproject.ffi;
+    requires org.jnrproject.constants;
 
     exports dev.corral.namespaces;
-    exports dev.corral.namespaces.launcher to dev.corral;
+    exports dev.corral.namespaces.launcher to dev.corral, org.jnrproject.ffi;
 }

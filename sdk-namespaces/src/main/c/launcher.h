@@ -1,0 +1,150 @@
+/*
+ * corral-launcher: everything between clone and execve, for one JVM.
+ *
+ * The JVM starts one launcher and hands it fully resolved plans over a Unix socket; the
+ * launcher clones each container, reports its PID or the exact (step, errno, index) that
+ * failed, relays its stdio, and reports its exit status and rusage. It decides nothing: all
+ * policy (defaults, validation, mount lists, ID maps, seccomp programs) is Java's.
+ *
+ * Files: launcher.c (main loop, protocol, relays), plan.c (the plan reader), container.c (the
+ * code that runs in the container between clone and execve). The wire format is described in
+ * dev.corral.namespaces.launcher.PlanCodec, its only writer.
+ */
+#ifndef CORRAL_LAUNCHER_H
+#define CORRAL_LAUNCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the launcher protocol is little-endian; big-endian hosts are not supported"
+#endif
+
+#define PROTOCOL_VERSION 1
+
+/* ---- steps: one list, shared with Java (steps.def) ---- */
+enum step {
+#define STEP(name, text) STEP_##name,
+#include "steps.def"
+#undef STEP
+    STEP_COUNT
+};
+
+/* ---- messages on the control socket: u32 length (of type + payload), u32 type, payload ---- */
+enum message {
+    MSG_HELLO = 1,   /* launcher -> JVM: u32 version, i32 launcher pid */
+    MSG_STARTED = 2, /* launcher -> JVM: u64 id, i32 pid */
+    MSG_FAILED = 3,  /* launcher -> JVM: u64 id, i32 step, i32 errno, i32 index */
+    MSG_EXITED = 4,  /* launcher -> JVM: u64 id, i32 how, i32 value, i64 wall_us, i64 utime_us,
+                        i64 stime_us, i64 maxrss_kib */
+    MSG_RUN = 16,    /* JVM -> launcher: u64 id, plan */
+    MSG_SIGNAL = 17, /* JVM -> launcher: u64 id, i32 signal */
+};
+#define EXIT_HOW_EXITED 1
+#define EXIT_HOW_SIGNALED 2
+
+/* ---- the plan: a version tag, then (u16 tag, u32 length, value) records ---- */
+enum plan_tag {
+    TAG_VERSION = 1,       /* u32 */
+    TAG_CLONE_FLAGS = 2,   /* u32: CLONE_NEW* */
+    TAG_COMMAND_AS_PID1 = 3, /* u32: 1 = no init, the command is PID 1 */
+    TAG_STAGING = 4,       /* str: an existing host directory to mount the staging tmpfs on */
+    TAG_MOUNT = 5,         /* u32 kind, u32 flags, u32 mode, u32 major, u32 minor, str source,
+                              str target, str data */
+    TAG_ROOT_READONLY = 6, /* u32 */
+    TAG_HOSTNAME = 7,      /* str */
+    TAG_LOOPBACK = 8,      /* u32: bring lo up */
+    TAG_STDIO = 9,         /* u32 fd, u32 kind, u32 open flags, u32 mode, str path */
+    TAG_ARG = 10,          /* str, repeated */
+    TAG_ENV = 11,          /* str "K=V", repeated */
+    TAG_SEARCH_PATH = 12,  /* str: the PATH to look up a command without '/' in */
+    TAG_CWD = 13,          /* str */
+    TAG_USER = 14,         /* u32 uid, u32 gid */
+    TAG_GROUP = 15,        /* u32, repeated: supplementary groups */
+    TAG_RLIMIT = 16,       /* u32 resource, u64 soft, u64 hard */
+    TAG_NO_NEW_PRIVS = 17, /* u32 */
+    TAG_SECCOMP = 18,      /* bytes: struct sock_filter[] */
+    TAG_UMASK = 19,        /* u32 */
+    TAG_CGROUP_PROCS = 20, /* str, repeated: cgroup.procs files to write the PID to */
+    TAG_UID_MAP = 21,      /* str: /proc/PID/uid_map contents */
+    TAG_GID_MAP = 22,      /* str */
+    TAG_CAPS = 23,         /* u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient */
+};
+
+enum mount_kind {
+    MOUNT_BIND = 1, MOUNT_TMPFS = 2, MOUNT_PROC = 3, MOUNT_DEVPTS = 4, MOUNT_MQUEUE = 5,
+    MOUNT_MKDIR = 6, MOUNT_SYMLINK = 7, MOUNT_MKNOD = 8,
+};
+#define MF_RDONLY 1u
+#define MF_NOSUID 2u
+#define MF_NODEV 4u
+#define MF_NOEXEC 8u
+#define MF_RECURSIVE 16u
+
+enum stdio_kind { STDIO_INHERIT = 1, STDIO_NULL = 2, STDIO_FILE = 3, STDIO_RELAY = 4 };
+
+#define MAX_MOUNTS 512
+#define MAX_ARGS 8192
+#define MAX_ENV 8192
+#define MAX_GROUPS 64
+#define MAX_RLIMITS 16
+#define MAX_CGROUPS 16
+#define MAX_SECCOMP_INSNS 4096
+
+struct mount_op {
+    uint32_t kind, flags, mode, major, minor;
+    const char *source, *target, *data;
+};
+
+struct stdio_op {
+    int present;
+    uint32_t kind, open_flags, mode;
+    const char *path;
+};
+
+struct rlimit_op {
+    uint32_t resource;
+    uint64_t soft, hard;
+};
+
+struct plan {
+    uint32_t version, clone_flags, command_as_pid1, root_readonly, loopback, no_new_privs;
+    int has_user, has_umask, has_caps;
+    uint32_t uid, gid, umask;
+    const char *staging, *hostname, *search_path, *cwd, *uid_map, *gid_map;
+    size_t n_mounts, n_args, n_env, n_groups, n_rlimits, n_cgroups;
+    struct mount_op mounts[MAX_MOUNTS];
+    struct stdio_op stdio[3];
+    const char *args[MAX_ARGS + 1];
+    const char *env[MAX_ENV + 1];
+    uint32_t groups[MAX_GROUPS];
+    struct rlimit_op rlimits[MAX_RLIMITS];
+    const char *cgroup_procs[MAX_CGROUPS];
+    const unsigned char *seccomp;
+    size_t seccomp_len;
+    uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+};
+
+/* plan.c: parses buf into plan (pointers into buf); returns 0 or -1 with errno = EPROTO/E2BIG */
+int plan_decode(const unsigned char *buf, size_t len, struct plan *plan);
+/* plan.c: prints the plan as the text that PlanCodec.describe() prints */
+void plan_describe(const struct plan *plan, int fd);
+
+/* Descriptors the container's first process keeps; everything else is closed in it. */
+struct child_fds {
+    int report;   /* write end: (step, errno, index) records; close-on-exec */
+    int release;  /* read end: one byte from the launcher when the child may go on */
+    int status;   /* write end: the command's wait status, written by the init */
+    int stdio[3]; /* what becomes fds 0, 1, 2 */
+};
+
+/* container.c: runs in the cloned child; never returns */
+__attribute__((noreturn)) void container_main(const struct plan *plan, const struct child_fds *fds);
+
+/* a failure record, as the launcher and the container's processes report it */
+struct report {
+    int32_t step, err, index;
+};
+
+#endif

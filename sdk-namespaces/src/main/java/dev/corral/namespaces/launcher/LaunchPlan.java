@@ -1,0 +1,417 @@
+package dev.corral.namespaces.launcher;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalInt;
+
+/**
+ * Everything the launcher needs to start one container, fully resolved by Java: the launcher
+ * executes it and decides nothing. Encoded by {@link PlanCodec}.
+ *
+ * <pre>{@code
+ * LaunchPlan plan = LaunchPlan.builder()
+ *         .cloneFlags(Namespace.PID.cloneFlag() | Namespace.MOUNT.cloneFlag())
+ *         .stagingDir("/tmp")
+ *         .mount(MountOp.bind("/srv/rootfs", "/", MountOp.RECURSIVE))
+ *         .mount(MountOp.proc("/proc"))
+ *         .argv(List.of("/bin/true"))
+ *         .build();
+ * }</pre>
+ *
+ * @param cloneFlags    the {@code CLONE_NEW*} flags
+ * @param commandAsPid1 true to exec the command as the container's PID 1, false for a minimal init
+ * @param stagingDir    an existing host directory the launcher mounts its staging tmpfs on
+ * @param mounts        the mount operations, in order, targets relative to the new root
+ * @param rootReadOnly  make the root mount read-only once every mount is in place
+ * @param hostname      the hostname, in a UTS namespace
+ * @param loopback      bring up {@code lo}, in a network namespace
+ * @param stdio         what becomes fds 0, 1 and 2 (exactly three)
+ * @param argv          the command and its arguments (at least the command)
+ * @param env           the whole environment, {@code K=V} strings
+ * @param searchPath    where to look up a command without a slash, or empty for none
+ * @param cwd           the working directory inside the container
+ * @param user          the user to switch to before exec
+ * @param rlimits       resource limits to set
+ * @param noNewPrivs    set {@code no_new_privs}
+ * @param seccomp       a compiled seccomp program to install last
+ * @param umask         the command's umask
+ * @param cgroupProcs   {@code cgroup.procs} files the launcher writes the container's PID to
+ * @param uidMap        the user namespace's {@code uid_map}
+ * @param gidMap        the user namespace's {@code gid_map}
+ * @param capabilities  the capability sets, or empty to leave them as the kernel makes them
+ */
+public record LaunchPlan(
+        int cloneFlags,
+        boolean commandAsPid1,
+        String stagingDir,
+        List<MountOp> mounts,
+        boolean rootReadOnly,
+        Optional<String> hostname,
+        boolean loopback,
+        List<StdioOp> stdio,
+        List<String> argv,
+        List<String> env,
+        Optional<String> searchPath,
+        Optional<String> cwd,
+        Optional<UserIds> user,
+        List<RlimitOp> rlimits,
+        boolean noNewPrivs,
+        Optional<SeccompBytes> seccomp,
+        OptionalInt umask,
+        List<String> cgroupProcs,
+        Optional<String> uidMap,
+        Optional<String> gidMap,
+        Optional<CapabilitySets> capabilities) {
+
+    /** Checks the shape the launcher relies on; values are the caller's business. */
+    public LaunchPlan {
+        Objects.requireNonNull(stagingDir, "stagingDir");
+        mounts = List.copyOf(mounts);
+        stdio = List.copyOf(stdio);
+        argv = List.copyOf(argv);
+        env = List.copyOf(env);
+        rlimits = List.copyOf(rlimits);
+        cgroupProcs = List.copyOf(cgroupProcs);
+        if (stdio.size() != 3) {
+            throw new IllegalArgumentException("a plan has exactly three stdio entries, not " + stdio.size());
+        }
+        if (argv.isEmpty()) {
+            throw new IllegalArgumentException("a plan needs a command");
+        }
+    }
+
+    /** @return a builder with no namespaces, no mounts, stdio on /dev/null */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * One mount-table operation, applied inside the new root in plan order.
+     *
+     * @param kind   what to do
+     * @param flags  {@link #RDONLY}, {@link #NOSUID}, {@link #NODEV}, {@link #NOEXEC}, {@link #RECURSIVE}
+     * @param mode   permission bits, for {@link Kind#MKDIR} and {@link Kind#MKNOD}
+     * @param major  device major number, for {@link Kind#MKNOD}
+     * @param minor  device minor number, for {@link Kind#MKNOD}
+     * @param source a host path for {@link Kind#BIND}; the link's contents for {@link Kind#SYMLINK}
+     * @param target an absolute, normalised path inside the container
+     * @param data   file system options, e.g. {@code size=64m,mode=1777} for a tmpfs
+     */
+    public record MountOp(Kind kind, int flags, int mode, int major, int minor, String source, String target, String data) {
+        /** Read-only. */
+        public static final int RDONLY = 1;
+        /** Ignore setuid bits. */
+        public static final int NOSUID = 2;
+        /** No device files. */
+        public static final int NODEV = 4;
+        /** No execution. */
+        public static final int NOEXEC = 8;
+        /** Bind the whole subtree (with its submounts) and apply the flags to all of it. */
+        public static final int RECURSIVE = 16;
+
+        /** The kinds of operation the launcher knows; the numbers cross the wire. */
+        public enum Kind {
+            /** Bind a host path. */
+            BIND(1),
+            /** Mount a tmpfs. */
+            TMPFS(2),
+            /** Mount a procfs of the container's PID namespace. */
+            PROC(3),
+            /** Mount a new devpts instance. */
+            DEVPTS(4),
+            /** Mount an mqueue file system. */
+            MQUEUE(5),
+            /** Create a directory. */
+            MKDIR(6),
+            /** Create a symbolic link. */
+            SYMLINK(7),
+            /** Create a character device node. */
+            MKNOD(8);
+
+            final int wire;
+
+            Kind(int wire) {
+                this.wire = wire;
+            }
+
+            static Kind fromWire(int wire) {
+                for (Kind k : values()) {
+                    if (k.wire == wire) {
+                        return k;
+                    }
+                }
+                throw new IllegalArgumentException("unknown mount kind " + wire);
+            }
+        }
+
+        /** Checks the target is absolute. */
+        public MountOp {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(data, "data");
+            if (!target.startsWith("/")) {
+                throw new IllegalArgumentException("mount target must be absolute: " + target);
+            }
+        }
+
+        /** @param source host path @param target container path @param flags flags @return a bind mount */
+        public static MountOp bind(String source, String target, int flags) {
+            return new MountOp(Kind.BIND, flags, 0, 0, 0, source, target, "");
+        }
+
+        /** @param target container path @param flags flags @param data options @return a tmpfs mount */
+        public static MountOp tmpfs(String target, int flags, String data) {
+            return new MountOp(Kind.TMPFS, flags, 0, 0, 0, "", target, data);
+        }
+
+        /** @param target container path @return a procfs mount */
+        public static MountOp proc(String target) {
+            return new MountOp(Kind.PROC, 0, 0, 0, 0, "", target, "");
+        }
+
+        /** @param target container path @param data options @return a devpts mount */
+        public static MountOp devpts(String target, String data) {
+            return new MountOp(Kind.DEVPTS, 0, 0, 0, 0, "", target, data);
+        }
+
+        /** @param target container path @param mode permissions @return a directory creation */
+        public static MountOp mkdir(String target, int mode) {
+            return new MountOp(Kind.MKDIR, 0, mode, 0, 0, "", target, "");
+        }
+
+        /** @param linkContents what the link points to @param target container path @return a symlink creation */
+        public static MountOp symlink(String linkContents, String target) {
+            return new MountOp(Kind.SYMLINK, 0, 0, 0, 0, linkContents, target, "");
+        }
+
+        /**
+         * @param target container path @param mode permissions @param major major number
+         * @param minor minor number @return a character device creation
+         */
+        public static MountOp mknod(String target, int mode, int major, int minor) {
+            return new MountOp(Kind.MKNOD, 0, mode, major, minor, "", target, "");
+        }
+    }
+
+    /**
+     * What one of fds 0, 1, 2 becomes.
+     *
+     * @param kind      inherit the launcher's (the JVM's), /dev/null, a file, or a stream relayed to the JVM
+     * @param openFlags {@code open(2)} flags for {@link Kind#FILE}
+     * @param mode      creation mode for {@link Kind#FILE}
+     * @param path      the host path for {@link Kind#FILE}, else empty
+     */
+    public record StdioOp(Kind kind, int openFlags, int mode, String path) {
+        /** The kinds of stdio; the numbers cross the wire. */
+        public enum Kind {
+            /** The JVM's own descriptor. */
+            INHERIT(1),
+            /** {@code /dev/null}. */
+            NULL(2),
+            /** A host file, opened by the launcher. */
+            FILE(3),
+            /** A pipe in the container, relayed by the launcher to a socket the JVM accepts. */
+            RELAY(4);
+
+            final int wire;
+
+            Kind(int wire) {
+                this.wire = wire;
+            }
+
+            static Kind fromWire(int wire) {
+                for (Kind k : values()) {
+                    if (k.wire == wire) {
+                        return k;
+                    }
+                }
+                throw new IllegalArgumentException("unknown stdio kind " + wire);
+            }
+        }
+
+        /** {@code O_RDONLY}. */
+        public static final int O_RDONLY = 0;
+        /** {@code O_WRONLY|O_CREAT|O_TRUNC}. */
+        public static final int O_WRITE_TRUNCATE = 0x1 | 0x40 | 0x200;
+        /** {@code O_WRONLY|O_CREAT|O_APPEND}. */
+        public static final int O_WRITE_APPEND = 0x1 | 0x40 | 0x400;
+
+        /** Checks the path is given for a file. */
+        public StdioOp {
+            Objects.requireNonNull(kind, "kind");
+            Objects.requireNonNull(path, "path");
+        }
+
+        /** @return the JVM's own descriptor */
+        public static StdioOp inherit() {
+            return new StdioOp(Kind.INHERIT, 0, 0, "");
+        }
+
+        /** @return /dev/null */
+        public static StdioOp devNull() {
+            return new StdioOp(Kind.NULL, 0, 0, "");
+        }
+
+        /** @return a stream relayed to the JVM */
+        public static StdioOp relay() {
+            return new StdioOp(Kind.RELAY, 0, 0, "");
+        }
+
+        /** @param path host path @param openFlags open flags @param mode creation mode @return a file */
+        public static StdioOp file(String path, int openFlags, int mode) {
+            return new StdioOp(Kind.FILE, openFlags, mode, path);
+        }
+    }
+
+    /**
+     * The IDs to run the command as.
+     *
+     * @param uid    user ID
+     * @param gid    group ID
+     * @param groups supplementary groups
+     */
+    public record UserIds(int uid, int gid, List<Integer> groups) {
+        /** Copies the groups. */
+        public UserIds {
+            groups = List.copyOf(groups);
+        }
+    }
+
+    /**
+     * A resource limit.
+     *
+     * @param resource the {@code RLIMIT_*} number
+     * @param soft     soft limit ({@code -1} is infinity)
+     * @param hard     hard limit ({@code -1} is infinity)
+     */
+    public record RlimitOp(int resource, long soft, long hard) {}
+
+    /**
+     * A compiled seccomp program: {@code struct sock_filter} entries, 8 bytes each, little-endian.
+     *
+     * @param program the bytes
+     */
+    public record SeccompBytes(byte[] program) {
+        /** Copies and checks the length. */
+        public SeccompBytes {
+            if (program.length == 0 || program.length % 8 != 0) {
+                throw new IllegalArgumentException("a seccomp program is a non-empty multiple of 8 bytes");
+            }
+            program = program.clone();
+        }
+
+        @Override
+        public byte[] program() {
+            return program.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof SeccompBytes s && Arrays.equals(program, s.program);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(program);
+        }
+
+        @Override
+        public String toString() {
+            return "SeccompBytes[" + program.length / 8 + " instructions]";
+        }
+    }
+
+    /**
+     * Capability sets as bit masks (bit N is capability N).
+     *
+     * @param bounding    kept in the bounding set; every other capability is dropped from it
+     * @param effective   effective set
+     * @param permitted   permitted set
+     * @param inheritable inheritable set
+     * @param ambient     ambient capabilities to raise
+     */
+    public record CapabilitySets(long bounding, long effective, long permitted, long inheritable, long ambient) {}
+
+    /** Builds a {@link LaunchPlan}; every list starts empty, stdio on /dev/null. */
+    public static final class Builder {
+        private int cloneFlags;
+        private boolean commandAsPid1;
+        private String stagingDir = "/tmp";
+        private final List<MountOp> mounts = new ArrayList<>();
+        private boolean rootReadOnly;
+        private String hostname;
+        private boolean loopback;
+        private final StdioOp[] stdio = {StdioOp.devNull(), StdioOp.devNull(), StdioOp.devNull()};
+        private List<String> argv = List.of();
+        private List<String> env = List.of();
+        private String searchPath;
+        private String cwd;
+        private UserIds user;
+        private final List<RlimitOp> rlimits = new ArrayList<>();
+        private boolean noNewPrivs;
+        private SeccompBytes seccomp;
+        private Integer umask;
+        private final List<String> cgroupProcs = new ArrayList<>();
+        private String uidMap;
+        private String gidMap;
+        private CapabilitySets capabilities;
+
+        Builder() {}
+
+        /** @param flags CLONE_NEW* flags @return this */
+        public Builder cloneFlags(int flags) { this.cloneFlags = flags; return this; }
+        /** @param value true for no init @return this */
+        public Builder commandAsPid1(boolean value) { this.commandAsPid1 = value; return this; }
+        /** @param dir an existing host directory @return this */
+        public Builder stagingDir(String dir) { this.stagingDir = dir; return this; }
+        /** @param op a mount operation @return this */
+        public Builder mount(MountOp op) { mounts.add(op); return this; }
+        /** @param value read-only root @return this */
+        public Builder rootReadOnly(boolean value) { this.rootReadOnly = value; return this; }
+        /** @param name the hostname @return this */
+        public Builder hostname(String name) { this.hostname = name; return this; }
+        /** @param value bring lo up @return this */
+        public Builder loopback(boolean value) { this.loopback = value; return this; }
+        /** @param fd 0, 1 or 2 @param op what it becomes @return this */
+        public Builder stdio(int fd, StdioOp op) { stdio[fd] = Objects.requireNonNull(op); return this; }
+        /** @param argv command and arguments @return this */
+        public Builder argv(List<String> argv) { this.argv = List.copyOf(argv); return this; }
+        /** @param env K=V strings @return this */
+        public Builder env(List<String> env) { this.env = List.copyOf(env); return this; }
+        /** @param path a PATH value @return this */
+        public Builder searchPath(String path) { this.searchPath = path; return this; }
+        /** @param dir working directory @return this */
+        public Builder cwd(String dir) { this.cwd = dir; return this; }
+        /** @param ids the user @return this */
+        public Builder user(UserIds ids) { this.user = ids; return this; }
+        /** @param op a resource limit @return this */
+        public Builder rlimit(RlimitOp op) { rlimits.add(op); return this; }
+        /** @param value set no_new_privs @return this */
+        public Builder noNewPrivs(boolean value) { this.noNewPrivs = value; return this; }
+        /** @param program compiled filter @return this */
+        public Builder seccomp(SeccompBytes program) { this.seccomp = program; return this; }
+        /** @param mask the umask @return this */
+        public Builder umask(int mask) { this.umask = mask; return this; }
+        /** @param procsFile a cgroup.procs path @return this */
+        public Builder cgroupProcs(String procsFile) { cgroupProcs.add(procsFile); return this; }
+        /** @param map uid_map contents @return this */
+        public Builder uidMap(String map) { this.uidMap = map; return this; }
+        /** @param map gid_map contents @return this */
+        public Builder gidMap(String map) { this.gidMap = map; return this; }
+        /** @param sets capability sets @return this */
+        public Builder capabilities(CapabilitySets sets) { this.capabilities = sets; return this; }
+
+        /** @return the plan */
+        public LaunchPlan build() {
+            return new LaunchPlan(cloneFlags, commandAsPid1, stagingDir, mounts, rootReadOnly,
+                    Optional.ofNullable(hostname), loopback, Arrays.asList(stdio), argv, env,
+                    Optional.ofNullable(searchPath), Optional.ofNullable(cwd), Optional.ofNullable(user),
+                    rlimits, noNewPrivs, Optional.ofNullable(seccomp),
+                    umask == null ? OptionalInt.empty() : OptionalInt.of(umask), cgroupProcs,
+                    Optional.ofNullable(uidMap), Optional.ofNullable(gidMap), Optional.ofNullable(capabilities));
+        }
+    }
+}

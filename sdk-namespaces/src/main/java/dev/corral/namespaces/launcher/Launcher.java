@@ -1,0 +1,520 @@
+package dev.corral.namespaces.launcher;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The JVM's one launcher process and the single I/O thread that talks to it.
+ *
+ * <p>Started on first use and reused for every container: the JVM never forks. The launcher
+ * connects to a Unix socket this class listens on (a 0700 directory, deleted as soon as the
+ * launcher holds the socket by fd), proves itself with a random token, and from then on
+ * receives plans and sends events on that connection; each relayed stdio stream arrives as a
+ * further connection. One thread, {@code corral-io}, serves all of it with a selector,
+ * whatever the number of containers. If the launcher dies, every running container is reported
+ * lost and the next {@link #shared()} starts a new launcher.
+ *
+ * <pre>{@code
+ * Launcher launcher = Launcher.shared();
+ * long id = launcher.launch(plan, listener);
+ * launcher.signal(id, 9);
+ * }</pre>
+ */
+public final class Launcher {
+    private static final Logger log = LoggerFactory.getLogger(Launcher.class);
+
+    static final int MSG_HELLO = 1, MSG_STARTED = 2, MSG_FAILED = 3, MSG_EXITED = 4, MSG_RUN = 16, MSG_SIGNAL = 17;
+    private static final int TOKEN_BYTES = 32;
+    private static final int CONTROL_STREAM = 0xffffffff;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
+
+    private static LauncherBinary binary;
+    private static Launcher shared;
+
+    private final Process process;
+    private final Selector selector;
+    private final ServerSocketChannel listener;
+    private final SocketChannel control;
+    private final byte[] token;
+    private final Map<Long, LaunchListener> sessions = new ConcurrentHashMap<>();
+    private final AtomicLong ids = new AtomicLong();
+    private final Queue<ByteBuffer> outbox = new ArrayDeque<>();
+    private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final Thread ioThread;
+    private final long launcherPid;
+    private ByteBuffer inbox = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+    private volatile IOException lost;
+
+    /**
+     * @return the JVM's launcher, started now if there is none or the last one died
+     * @throws LauncherUnavailableException if it cannot be started
+     */
+    public static synchronized Launcher shared() {
+        if (shared == null || shared.lost != null) {
+            if (binary == null) {
+                binary = LauncherBinary.packed();
+            }
+            shared = start(binary);
+        }
+        return shared;
+    }
+
+    private static Launcher start(LauncherBinary binary) {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory(socketBase(), "corral-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Path socket = dir.resolve("s");
+            ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+            server.bind(UnixDomainSocketAddress.of(socket), 4096);
+            byte[] token = new byte[TOKEN_BYTES];
+            new SecureRandom().nextBytes(token);
+            Process process = exec(binary, socket, token);
+            try {
+                return new Launcher(process, server, token);
+            } catch (IOException | RuntimeException e) {
+                process.destroyForcibly();
+                server.close();
+                throw e;
+            }
+        } catch (IOException e) {
+            throw new LauncherUnavailableException("cannot start the Corral launcher: " + e.getMessage(), e);
+        } finally {
+            if (dir != null) { /* the launcher holds the socket by an O_PATH fd: delete the path now */
+                try {
+                    Files.deleteIfExists(dir.resolve("s"));
+                    Files.deleteIfExists(dir);
+                } catch (IOException e) {
+                    log.warn("cannot remove the launcher socket directory {}: {}", dir, e.toString());
+                }
+            }
+        }
+    }
+
+    private static Path socketBase() {
+        String runtime = System.getenv("XDG_RUNTIME_DIR");
+        if (runtime != null && !runtime.isEmpty() && Files.isDirectory(Path.of(runtime))
+                && Files.isWritable(Path.of(runtime))) {
+            return Path.of(runtime);
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    private static Process exec(LauncherBinary binary, Path socket, byte[] token) throws IOException {
+        String hex = HexFormat.of().formatHex(token);
+        IOException memfdFailure;
+        try {
+            return execAt(binary.memfdPath(), socket, hex);
+        } catch (IOException | RuntimeException e) {
+            memfdFailure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
+            log.debug("cannot run the launcher from a memfd ({}); using the verified cache file", e.toString());
+        }
+        try {
+            return execAt(binary.verifiedCacheFile().toString(), socket, hex);
+        } catch (IOException | UncheckedIOException e) {
+            IOException failure = new IOException("neither from a memfd (" + memfdFailure.getMessage()
+                    + ") nor from a cache file (" + e.getMessage() + ")", e);
+            failure.addSuppressed(memfdFailure);
+            throw failure;
+        }
+    }
+
+    private static Process execAt(String executable, Path socket, String hexToken) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(executable, socket.toString());
+        pb.environment().clear(); /* nothing of the JVM's environment reaches the launcher */
+        pb.environment().put("CORRAL_LAUNCHER_TOKEN", hexToken);
+        pb.redirectInput(ProcessBuilder.Redirect.INHERIT);
+        pb.redirectOutput(ProcessBuilder.Redirect.INHERIT);
+        pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+        return pb.start();
+    }
+
+    private Launcher(Process process, ServerSocketChannel server, byte[] token) throws IOException {
+        this.process = process;
+        this.listener = server;
+        this.token = token;
+        this.selector = Selector.open();
+        this.control = acceptControl();
+        this.launcherPid = readHello();
+        control.configureBlocking(false);
+        listener.configureBlocking(false);
+        control.register(selector, SelectionKey.OP_READ);
+        listener.register(selector, SelectionKey.OP_ACCEPT);
+        this.ioThread = new Thread(this::loop, "corral-io");
+        ioThread.setDaemon(true);
+        ioThread.start();
+        log.debug("launcher started, pid {}", launcherPid);
+    }
+
+    private SocketChannel acceptControl() throws IOException {
+        listener.configureBlocking(false);
+        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+        try (Selector s = Selector.open()) {
+            listener.register(s, SelectionKey.OP_ACCEPT);
+            while (System.nanoTime() < deadline) {
+                if (!process.isAlive()) {
+                    throw new IOException("the launcher exited at once with status " + process.exitValue()
+                            + " (its message, if any, is on this process's stderr)");
+                }
+                s.select(100);
+                SocketChannel c = listener.accept();
+                if (c != null) {
+                    c.configureBlocking(true);
+                    long id = readStreamHeader(c);
+                    if (id != -1) {
+                        throw new IOException("the launcher's first connection is not its control connection");
+                    }
+                    return c;
+                }
+            }
+        }
+        throw new IOException("the launcher did not connect within " + START_TIMEOUT.toSeconds() + " s");
+    }
+
+    /** Reads token, id and stream; returns -1 for the control connection, else id*4+stream. */
+    private long readStreamHeader(SocketChannel c) throws IOException {
+        ByteBuffer head = ByteBuffer.allocate(TOKEN_BYTES + 12).order(ByteOrder.LITTLE_ENDIAN);
+        while (head.hasRemaining()) {
+            if (c.read(head) < 0) {
+                throw new IOException("a launcher connection closed before its header");
+            }
+        }
+        head.flip();
+        byte[] got = new byte[TOKEN_BYTES];
+        head.get(got);
+        if (!MessageDigest.isEqual(got, token)) {
+            throw new IOException("a connection to the launcher socket did not carry the launcher's token");
+        }
+        long id = head.getLong();
+        int stream = head.getInt();
+        if (stream == CONTROL_STREAM) {
+            return -1;
+        }
+        if (stream < 0 || stream > 2) {
+            throw new IOException("bad stream number " + stream);
+        }
+        return id * 4 + stream;
+    }
+
+    private long readHello() throws IOException {
+        ByteBuffer head = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+        while (head.hasRemaining()) {
+            if (control.read(head) < 0) {
+                throw new IOException("the launcher closed its connection before saying hello");
+            }
+        }
+        head.flip();
+        int len = head.getInt(), type = head.getInt(), version = head.getInt(), pid = head.getInt();
+        if (len != 12 || type != MSG_HELLO || version != PlanCodec.VERSION) {
+            throw new IOException("the launcher speaks protocol " + version + ", this library " + PlanCodec.VERSION);
+        }
+        return pid;
+    }
+
+    /** @return the launcher's process ID */
+    public long pid() {
+        return launcherPid;
+    }
+
+    /** @return whether this launcher is still running and connected */
+    public boolean isAlive() {
+        return lost == null;
+    }
+
+    /**
+     * Asks the launcher to start a container. Events arrive on the listener, on the I/O thread.
+     *
+     * @param plan     the plan
+     * @param listener its events
+     * @return the container's id, for {@link #signal}
+     * @throws LauncherUnavailableException if this launcher is gone
+     */
+    public long launch(LaunchPlan plan, LaunchListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        byte[] wire = PlanCodec.encode(plan);
+        long id = ids.incrementAndGet();
+        sessions.put(id, listener);
+        ByteBuffer m = ByteBuffer.allocate(16 + wire.length).order(ByteOrder.LITTLE_ENDIAN);
+        m.putInt(12 + wire.length).putInt(MSG_RUN).putLong(id).put(wire).flip();
+        send(m);
+        return id;
+    }
+
+    /**
+     * Sends a signal to a container's first process (its init, which forwards it, or the
+     * command when it is PID 1). {@code SIGKILL} (9) ends the whole container.
+     *
+     * @param id     the container's id
+     * @param signal the signal number
+     */
+    public void signal(long id, int signal) {
+        if (!sessions.containsKey(id)) {
+            return;
+        }
+        ByteBuffer m = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
+        m.putInt(16).putInt(MSG_SIGNAL).putLong(id).putInt(signal).flip();
+        send(m);
+    }
+
+    /**
+     * Runs a task on the I/O thread, e.g. to register a channel with {@link #selector()}.
+     *
+     * @param task the task
+     */
+    public void execute(Runnable task) {
+        tasks.add(task);
+        selector.wakeup();
+    }
+
+    /**
+     * @return the I/O thread's selector; register channels only from the I/O thread (from a
+     *     listener callback or an {@link #execute} task) with a {@link ChannelHandler} attached
+     */
+    public Selector selector() {
+        return selector;
+    }
+
+    /** @return whether the caller is the I/O thread */
+    public boolean onIoThread() {
+        return Thread.currentThread() == ioThread;
+    }
+
+    /** A handler for a channel the I/O thread watches; called on the I/O thread. */
+    public interface ChannelHandler {
+        /**
+         * @param key the key that is ready
+         * @throws IOException if the channel failed; the key is then cancelled and the channel closed
+         */
+        void ready(SelectionKey key) throws IOException;
+    }
+
+    private void send(ByteBuffer message) {
+        if (lost != null) {
+            throw new LauncherUnavailableException("the Corral launcher is gone: " + lost.getMessage(), lost);
+        }
+        synchronized (outbox) {
+            outbox.add(message);
+            try {
+                flushOutbox();
+            } catch (IOException e) {
+                /* the I/O thread sees the same failure on its next read */
+                log.debug("writing to the launcher failed: {}", e.toString());
+            }
+            if (!outbox.isEmpty()) {
+                execute(() -> watchControl(true));
+            }
+        }
+    }
+
+    private void flushOutbox() throws IOException {
+        while (!outbox.isEmpty()) {
+            ByteBuffer head = outbox.peek();
+            control.write(head);
+            if (head.hasRemaining()) {
+                return;
+            }
+            outbox.remove();
+        }
+    }
+
+    private void watchControl(boolean writes) {
+        SelectionKey key = control.keyFor(selector);
+        if (key != null && key.isValid()) {
+            key.interestOps(SelectionKey.OP_READ | (writes ? SelectionKey.OP_WRITE : 0));
+        }
+    }
+
+    private void loop() {
+        try {
+            while (lost == null) {
+                selector.select();
+                Runnable task;
+                while ((task = tasks.poll()) != null) {
+                    task.run();
+                }
+                for (SelectionKey key : selector.selectedKeys()) {
+                    if (!key.isValid()) {
+                        continue;
+                    }
+                    if (key.channel() == control) {
+                        if (key.isWritable()) {
+                            synchronized (outbox) {
+                                flushOutbox();
+                                if (outbox.isEmpty()) {
+                                    watchControl(false);
+                                }
+                            }
+                        }
+                        if (key.isReadable()) {
+                            readControl();
+                        }
+                    } else if (key.channel() == listener) {
+                        acceptStream();
+                    } else if (key.attachment() instanceof ChannelHandler h) {
+                        try {
+                            h.ready(key);
+                        } catch (IOException | RuntimeException e) {
+                            log.debug("stream handler failed: {}", e.toString());
+                            key.cancel();
+                            key.channel().close();
+                        }
+                    }
+                }
+                selector.selectedKeys().clear();
+            }
+        } catch (IOException | RuntimeException e) {
+            declareLost(e instanceof IOException io ? io : new IOException(e.toString(), e));
+        }
+    }
+
+    private void acceptStream() throws IOException {
+        SocketChannel c;
+        while ((c = listener.accept()) != null) {
+            long key;
+            try {
+                c.configureBlocking(true); /* the header is written with the connect */
+                key = readStreamHeader(c);
+                c.configureBlocking(false);
+            } catch (IOException e) {
+                log.warn("refused a connection to the launcher socket: {}", e.getMessage());
+                c.close();
+                continue;
+            }
+            LaunchListener l = key < 0 ? null : sessions.get(key / 4);
+            if (l == null) {
+                c.close();
+                continue;
+            }
+            l.streamConnected((int) (key % 4), c);
+        }
+    }
+
+    private void readControl() throws IOException {
+        int n = control.read(inbox);
+        if (n < 0) {
+            throw new IOException("the launcher closed its connection" + exitStatus());
+        }
+        inbox.flip();
+        while (inbox.remaining() >= 8) {
+            int len = inbox.getInt(inbox.position());
+            if (len < 4 || len > (64 << 20)) {
+                throw new IOException("bad message length " + len + " from the launcher");
+            }
+            if (inbox.remaining() < 4 + len) {
+                if (inbox.capacity() < 4 + len) {
+                    inbox = ByteBuffer.allocate(4 + len).order(ByteOrder.LITTLE_ENDIAN).put(inbox);
+                    inbox.flip();
+                }
+                break;
+            }
+            inbox.getInt();
+            int type = inbox.getInt();
+            ByteBuffer payload = inbox.slice(inbox.position(), len - 4).order(ByteOrder.LITTLE_ENDIAN);
+            inbox.position(inbox.position() + len - 4);
+            dispatch(type, payload);
+        }
+        inbox.compact();
+    }
+
+    private void dispatch(int type, ByteBuffer p) throws IOException {
+        long id = p.getLong();
+        switch (type) {
+            case MSG_STARTED -> {
+                LaunchListener l = sessions.get(id);
+                if (l != null) {
+                    l.started(p.getInt());
+                }
+            }
+            case MSG_FAILED -> {
+                LaunchListener l = sessions.remove(id);
+                int step = p.getInt(), errno = p.getInt(), index = p.getInt();
+                if (l != null) {
+                    l.failed(new LaunchFailure(LaunchStep.fromOrdinal(step), errno, index));
+                }
+            }
+            case MSG_EXITED -> {
+                LaunchListener l = sessions.remove(id);
+                int how = p.getInt(), value = p.getInt();
+                long wall = p.getLong(), user = p.getLong(), sys = p.getLong(), rss = p.getLong();
+                if (l != null) {
+                    l.exited(new ExitReport(how == 2, value, Duration.ofNanos(wall * 1000),
+                            Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss));
+                }
+            }
+            default -> throw new IOException("unknown message type " + type + " from the launcher");
+        }
+    }
+
+    private String exitStatus() {
+        try {
+            if (process.waitFor(200, java.util.concurrent.TimeUnit.MILLISECONDS)) {
+                return " (it exited with status " + process.exitValue() + ")";
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return "";
+    }
+
+    private void declareLost(IOException cause) {
+        if (!(cause instanceof ClosedChannelException)) {
+            log.warn("the Corral launcher is gone: {}", cause.getMessage());
+        }
+        lost = cause;
+        process.destroyForcibly();
+        try {
+            selector.close();
+            control.close();
+            listener.close();
+        } catch (IOException e) {
+            log.debug("closing after the launcher died: {}", e.toString());
+        }
+        for (Long id : sessions.keySet()) {
+            LaunchListener l = sessions.remove(id);
+            if (l != null) {
+                try {
+                    l.launcherLost(cause);
+                } catch (RuntimeException e) {
+                    log.warn("a listener failed on launcher loss", e);
+                }
+            }
+        }
+    }
+
+    /**
+     * Stops this launcher (its containers die with it). For tests that check a launcher's
+     * death is survived; applications never need this.
+     *
+     * @return the cause recorded for the running containers
+     */
+    public Optional<IOException> killForTest() {
+        process.destroyForcibly();
+        return Optional.ofNullable(lost);
+    }
+}

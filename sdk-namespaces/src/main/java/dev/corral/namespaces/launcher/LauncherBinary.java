@@ -1,0 +1,160 @@
+package dev.corral.namespaces.launcher;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Locale;
+import jnr.ffi.LibraryLoader;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The launcher executable, made runnable without a C compiler and without any path a
+ * container could write to (the runc CVE-2019-5736 class): its bytes, packed in this jar per
+ * architecture, go into a sealed memfd that nothing can modify, executed through
+ * {@code /proc/<jvm pid>/fd/N}. Where the kernel forbids executing a memfd
+ * ({@code vm.memfd_noexec=2}) or lacks memfds, a cache file in the user's cache directory is
+ * used instead, whose SHA-256 is checked against the packed bytes before every start.
+ */
+final class LauncherBinary {
+    private static final Logger log = LoggerFactory.getLogger(LauncherBinary.class);
+
+    private static final int MFD_CLOEXEC = 0x1, MFD_ALLOW_SEALING = 0x2, MFD_EXEC = 0x10;
+    private static final int F_ADD_SEALS = 1033;
+    private static final int F_SEAL_SEAL = 0x1, F_SEAL_SHRINK = 0x2, F_SEAL_GROW = 0x4, F_SEAL_WRITE = 0x8;
+    private static final int EINVAL = 22;
+
+    /** The C functions this needs, bound with jnr-ffi. */
+    public interface LibC {
+        /** @param name name @param flags flags @return fd or -1 */
+        int memfd_create(String name, int flags);
+
+        /** @param fd fd @param buf bytes @param count length @return written or -1 */
+        long write(int fd, byte[] buf, long count);
+
+        /** @param fd fd @param cmd command @param arg argument @return result or -1 */
+        int fcntl(int fd, int cmd, int arg);
+
+        /** @param fd fd @return 0 or -1 */
+        int close(int fd);
+    }
+
+    private final byte[] bytes;
+    private final String sha256;
+    private String memfdPath;
+
+    private LauncherBinary(byte[] bytes) {
+        this.bytes = bytes;
+        this.sha256 = sha256(bytes);
+    }
+
+    static LauncherBinary packed() {
+        String arch = architecture();
+        String resource = "linux-" + arch + "/corral-launcher";
+        try (InputStream in = LauncherBinary.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new LauncherUnavailableException("this Corral build has no launcher for linux-" + arch
+                        + " (os.arch=" + System.getProperty("os.arch") + "); it holds the build machine's"
+                        + " architecture and those a cross compiler was installed for", null);
+            }
+            return new LauncherBinary(in.readAllBytes());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the packed launcher " + resource, e);
+        }
+    }
+
+    static String architecture() {
+        String arch = System.getProperty("os.arch").toLowerCase(Locale.ROOT);
+        return switch (arch) {
+            case "amd64", "x86_64" -> "x86_64";
+            case "aarch64", "arm64" -> "aarch64";
+            default -> arch;
+        };
+    }
+
+    /** @return a path to execute the launcher from: a sealed memfd of this JVM */
+    synchronized String memfdPath() {
+        if (memfdPath == null) {
+            memfdPath = createSealedMemfd();
+        }
+        return memfdPath;
+    }
+
+    private String createSealedMemfd() {
+        LibC libc = LibraryLoader.create(LibC.class).load("c");
+        jnr.ffi.Runtime runtime = jnr.ffi.Runtime.getRuntime(libc);
+        int fd = libc.memfd_create("corral-launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+        if (fd < 0 && runtime.getLastError() == EINVAL) { /* kernels before 6.3 know no MFD_EXEC */
+            fd = libc.memfd_create("corral-launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        }
+        if (fd < 0) {
+            throw new IllegalStateException("memfd_create: " + Errno.name(runtime.getLastError()));
+        }
+        int done = 0;
+        while (done < bytes.length) {
+            byte[] rest = done == 0 ? bytes : Arrays.copyOfRange(bytes, done, bytes.length);
+            long n = libc.write(fd, rest, rest.length);
+            if (n <= 0) {
+                int err = runtime.getLastError();
+                libc.close(fd);
+                throw new IllegalStateException("write to the launcher memfd: " + Errno.name(err));
+            }
+            done += (int) n;
+        }
+        if (libc.fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+            int err = runtime.getLastError();
+            libc.close(fd);
+            throw new IllegalStateException("sealing the launcher memfd: " + Errno.name(err));
+        }
+        String path = "/proc/" + ProcessHandle.current().pid() + "/fd/" + fd;
+        log.debug("launcher sealed in memfd {} (sha256 {})", path, sha256);
+        return path;
+    }
+
+    /**
+     * @return a cache file holding the launcher, written once per content and checked against
+     *     the packed bytes' SHA-256 on every call
+     */
+    Path verifiedCacheFile() {
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        Path dir = (xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache"))
+                .resolve("corral");
+        Path file = dir.resolve("corral-launcher-" + sha256.substring(0, 16));
+        try {
+            Files.createDirectories(dir);
+            if (!Files.isRegularFile(file) || !sha256(Files.readAllBytes(file)).equals(sha256)) {
+                Path tmp = Files.createTempFile(dir, ".launcher", ".tmp",
+                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+                Files.write(tmp, bytes);
+                try {
+                    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            if (!sha256(Files.readAllBytes(file)).equals(sha256)) {
+                throw new IllegalStateException("the launcher cache file " + file + " does not match the packed launcher");
+            }
+            return file;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the launcher cache file " + file, e);
+        }
+    }
+
+    private static String sha256(byte[] data) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

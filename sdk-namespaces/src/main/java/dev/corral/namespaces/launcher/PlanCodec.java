@@ -1,0 +1,297 @@
+package dev.corral.namespaces.launcher;
+
+import dev.corral.namespaces.launcher.LaunchPlan.CapabilitySets;
+import dev.corral.namespaces.launcher.LaunchPlan.MountOp;
+import dev.corral.namespaces.launcher.LaunchPlan.RlimitOp;
+import dev.corral.namespaces.launcher.LaunchPlan.SeccompBytes;
+import dev.corral.namespaces.launcher.LaunchPlan.StdioOp;
+import dev.corral.namespaces.launcher.LaunchPlan.UserIds;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The launch plan's wire format, version {@value #VERSION}: the only writer; the launcher's
+ * {@code plan.c} is the only reader. A plan is a sequence of records, each a little-endian
+ * {@code u16} tag, a {@code u32} length and the value; a string is a {@code u32} length
+ * (counting a final NUL) and UTF-8 bytes ending in NUL; a standalone string record's value is
+ * just the bytes and the NUL. The tags are listed in {@code launcher.h}. {@link #describe}
+ * prints the same text as {@code corral-launcher --describe-plan}, so tests can check both
+ * sides agree.
+ *
+ * <pre>{@code
+ * byte[] wire = PlanCodec.encode(plan);
+ * PlanCodec.decode(wire).equals(plan);   // true
+ * }</pre>
+ */
+public final class PlanCodec {
+    /** The plan format version; the launcher refuses any other. */
+    public static final int VERSION = 1;
+
+    static final int TAG_VERSION = 1, TAG_CLONE_FLAGS = 2, TAG_COMMAND_AS_PID1 = 3, TAG_STAGING = 4,
+            TAG_MOUNT = 5, TAG_ROOT_READONLY = 6, TAG_HOSTNAME = 7, TAG_LOOPBACK = 8, TAG_STDIO = 9,
+            TAG_ARG = 10, TAG_ENV = 11, TAG_SEARCH_PATH = 12, TAG_CWD = 13, TAG_USER = 14, TAG_GROUP = 15,
+            TAG_RLIMIT = 16, TAG_NO_NEW_PRIVS = 17, TAG_SECCOMP = 18, TAG_UMASK = 19, TAG_CGROUP_PROCS = 20,
+            TAG_UID_MAP = 21, TAG_GID_MAP = 22, TAG_CAPS = 23;
+
+    private PlanCodec() {}
+
+    /**
+     * @param plan the plan
+     * @return its wire form
+     * @throws IllegalArgumentException if a string holds a NUL character
+     */
+    public static byte[] encode(LaunchPlan plan) {
+        Writer w = new Writer();
+        w.u32Record(TAG_VERSION, VERSION);
+        w.u32Record(TAG_CLONE_FLAGS, plan.cloneFlags());
+        w.u32Record(TAG_COMMAND_AS_PID1, plan.commandAsPid1() ? 1 : 0);
+        w.strRecord(TAG_STAGING, plan.stagingDir());
+        for (MountOp m : plan.mounts()) {
+            ByteBuffer v = Writer.buffer(20 + Writer.strSize(m.source()) + Writer.strSize(m.target()) + Writer.strSize(m.data()));
+            v.putInt(m.kind().wire).putInt(m.flags()).putInt(m.mode()).putInt(m.major()).putInt(m.minor());
+            Writer.putStr(v, m.source());
+            Writer.putStr(v, m.target());
+            Writer.putStr(v, m.data());
+            w.record(TAG_MOUNT, v);
+        }
+        w.u32Record(TAG_ROOT_READONLY, plan.rootReadOnly() ? 1 : 0);
+        plan.hostname().ifPresent(h -> w.strRecord(TAG_HOSTNAME, h));
+        w.u32Record(TAG_LOOPBACK, plan.loopback() ? 1 : 0);
+        for (int fd = 0; fd < 3; fd++) {
+            StdioOp s = plan.stdio().get(fd);
+            ByteBuffer v = Writer.buffer(16 + Writer.strSize(s.path()));
+            v.putInt(fd).putInt(s.kind().wire).putInt(s.openFlags()).putInt(s.mode());
+            Writer.putStr(v, s.path());
+            w.record(TAG_STDIO, v);
+        }
+        plan.argv().forEach(a -> w.strRecord(TAG_ARG, a));
+        plan.env().forEach(e -> w.strRecord(TAG_ENV, e));
+        plan.searchPath().ifPresent(p -> w.strRecord(TAG_SEARCH_PATH, p));
+        plan.cwd().ifPresent(c -> w.strRecord(TAG_CWD, c));
+        plan.user().ifPresent(u -> {
+            w.record(TAG_USER, Writer.buffer(8).putInt(u.uid()).putInt(u.gid()));
+            u.groups().forEach(g -> w.u32Record(TAG_GROUP, g));
+        });
+        for (RlimitOp r : plan.rlimits()) {
+            w.record(TAG_RLIMIT, Writer.buffer(20).putInt(r.resource()).putLong(r.soft()).putLong(r.hard()));
+        }
+        w.u32Record(TAG_NO_NEW_PRIVS, plan.noNewPrivs() ? 1 : 0);
+        plan.seccomp().ifPresent(s -> w.record(TAG_SECCOMP, ByteBuffer.wrap(s.program()).position(s.program().length)));
+        plan.umask().ifPresent(u -> w.u32Record(TAG_UMASK, u));
+        plan.cgroupProcs().forEach(c -> w.strRecord(TAG_CGROUP_PROCS, c));
+        plan.uidMap().ifPresent(m -> w.strRecord(TAG_UID_MAP, m));
+        plan.gidMap().ifPresent(m -> w.strRecord(TAG_GID_MAP, m));
+        plan.capabilities().ifPresent(c -> w.record(TAG_CAPS, Writer.buffer(40).putLong(c.bounding())
+                .putLong(c.effective()).putLong(c.permitted()).putLong(c.inheritable()).putLong(c.ambient())));
+        return w.out.toByteArray();
+    }
+
+    /**
+     * Reads a plan back; used by tests, and by anyone debugging the wire.
+     *
+     * @param wire a plan's wire form
+     * @return the plan
+     * @throws IllegalArgumentException if the bytes are not a plan of this version
+     */
+    public static LaunchPlan decode(byte[] wire) {
+        ByteBuffer in = ByteBuffer.wrap(wire).order(ByteOrder.LITTLE_ENDIAN);
+        LaunchPlan.Builder b = LaunchPlan.builder();
+        List<String> argv = new ArrayList<>();
+        List<String> env = new ArrayList<>();
+        List<Integer> groups = new ArrayList<>();
+        int[] user = null;
+        int version = -1;
+        try {
+            while (in.hasRemaining()) {
+                int tag = Short.toUnsignedInt(in.getShort());
+                int len = in.getInt();
+                ByteBuffer v = in.slice(in.position(), len).order(ByteOrder.LITTLE_ENDIAN);
+                in.position(in.position() + len);
+                switch (tag) {
+                    case TAG_VERSION -> version = v.getInt();
+                    case TAG_CLONE_FLAGS -> b.cloneFlags(v.getInt());
+                    case TAG_COMMAND_AS_PID1 -> b.commandAsPid1(v.getInt() != 0);
+                    case TAG_STAGING -> b.stagingDir(wholeStr(v));
+                    case TAG_MOUNT -> b.mount(new MountOp(MountOp.Kind.fromWire(v.getInt()), v.getInt(), v.getInt(),
+                            v.getInt(), v.getInt(), str(v), str(v), str(v)));
+                    case TAG_ROOT_READONLY -> b.rootReadOnly(v.getInt() != 0);
+                    case TAG_HOSTNAME -> b.hostname(wholeStr(v));
+                    case TAG_LOOPBACK -> b.loopback(v.getInt() != 0);
+                    case TAG_STDIO -> {
+                        int fd = v.getInt();
+                        b.stdio(fd, new StdioOp(StdioOp.Kind.fromWire(v.getInt()), v.getInt(), v.getInt(), str(v)));
+                    }
+                    case TAG_ARG -> argv.add(wholeStr(v));
+                    case TAG_ENV -> env.add(wholeStr(v));
+                    case TAG_SEARCH_PATH -> b.searchPath(wholeStr(v));
+                    case TAG_CWD -> b.cwd(wholeStr(v));
+                    case TAG_USER -> user = new int[] {v.getInt(), v.getInt()};
+                    case TAG_GROUP -> groups.add(v.getInt());
+                    case TAG_RLIMIT -> b.rlimit(new RlimitOp(v.getInt(), v.getLong(), v.getLong()));
+                    case TAG_NO_NEW_PRIVS -> b.noNewPrivs(v.getInt() != 0);
+                    case TAG_SECCOMP -> {
+                        byte[] p = new byte[len];
+                        v.get(p);
+                        b.seccomp(new SeccompBytes(p));
+                    }
+                    case TAG_UMASK -> b.umask(v.getInt());
+                    case TAG_CGROUP_PROCS -> b.cgroupProcs(wholeStr(v));
+                    case TAG_UID_MAP -> b.uidMap(wholeStr(v));
+                    case TAG_GID_MAP -> b.gidMap(wholeStr(v));
+                    case TAG_CAPS -> b.capabilities(new CapabilitySets(v.getLong(), v.getLong(), v.getLong(),
+                            v.getLong(), v.getLong()));
+                    default -> throw new IllegalArgumentException("unknown plan tag " + tag);
+                }
+            }
+        } catch (java.nio.BufferUnderflowException | IndexOutOfBoundsException e) {
+            throw new IllegalArgumentException("truncated plan", e);
+        }
+        if (version != VERSION) {
+            throw new IllegalArgumentException("plan version " + version + ", expected " + VERSION);
+        }
+        if (user != null) {
+            b.user(new UserIds(user[0], user[1], groups));
+        }
+        return b.argv(argv).env(env).build();
+    }
+
+    /**
+     * @param plan a plan
+     * @return the canonical text that {@code corral-launcher --describe-plan} prints for it
+     */
+    public static String describe(LaunchPlan plan) {
+        StringBuilder s = new StringBuilder();
+        s.append("version ").append(VERSION).append('\n');
+        s.append("clone_flags 0x").append(Integer.toHexString(plan.cloneFlags())).append('\n');
+        s.append("command_as_pid1 ").append(plan.commandAsPid1() ? 1 : 0).append('\n');
+        s.append("root_readonly ").append(plan.rootReadOnly() ? 1 : 0).append('\n');
+        s.append("loopback ").append(plan.loopback() ? 1 : 0).append('\n');
+        s.append("no_new_privs ").append(plan.noNewPrivs() ? 1 : 0).append('\n');
+        s.append("staging ").append(quoted(plan.stagingDir())).append('\n');
+        s.append("hostname ").append(quoted(plan.hostname().orElse(null))).append('\n');
+        s.append("search_path ").append(quoted(plan.searchPath().orElse(null))).append('\n');
+        s.append("cwd ").append(quoted(plan.cwd().orElse(null))).append('\n');
+        s.append("uid_map ").append(quoted(plan.uidMap().orElse(null))).append('\n');
+        s.append("gid_map ").append(quoted(plan.gidMap().orElse(null))).append('\n');
+        for (MountOp m : plan.mounts()) {
+            s.append("mount ").append(m.kind().wire).append(" flags ").append(Integer.toUnsignedString(m.flags()))
+                    .append(" mode ").append(Integer.toOctalString(m.mode()))
+                    .append(" dev ").append(Integer.toUnsignedString(m.major())).append(':')
+                    .append(Integer.toUnsignedString(m.minor()))
+                    .append(" source ").append(quoted(m.source())).append(" target ").append(quoted(m.target()))
+                    .append(" data ").append(quoted(m.data())).append('\n');
+        }
+        for (int fd = 0; fd < 3; fd++) {
+            StdioOp o = plan.stdio().get(fd);
+            s.append("stdio ").append(fd).append(" kind ").append(o.kind().wire)
+                    .append(" flags 0x").append(Integer.toHexString(o.openFlags()))
+                    .append(" mode ").append(Integer.toOctalString(o.mode()))
+                    .append(" path ").append(quoted(o.path())).append('\n');
+        }
+        plan.argv().forEach(a -> s.append("arg ").append(quoted(a)).append('\n'));
+        plan.env().forEach(e -> s.append("env ").append(quoted(e)).append('\n'));
+        plan.user().ifPresent(u -> {
+            s.append("user ").append(Integer.toUnsignedString(u.uid())).append(' ')
+                    .append(Integer.toUnsignedString(u.gid())).append('\n');
+            u.groups().forEach(g -> s.append("group ").append(Integer.toUnsignedString(g)).append('\n'));
+        });
+        for (RlimitOp r : plan.rlimits()) {
+            s.append("rlimit ").append(Integer.toUnsignedString(r.resource())).append(" soft ")
+                    .append(Long.toUnsignedString(r.soft())).append(" hard ").append(Long.toUnsignedString(r.hard()))
+                    .append('\n');
+        }
+        plan.umask().ifPresent(u -> s.append("umask ").append(Integer.toOctalString(u)).append('\n'));
+        plan.cgroupProcs().forEach(c -> s.append("cgroup_procs ").append(quoted(c)).append('\n'));
+        plan.seccomp().ifPresent(p -> s.append("seccomp ").append(p.program().length / 8).append(" instructions\n"));
+        plan.capabilities().ifPresent(c -> s.append("caps bounding 0x").append(Long.toHexString(c.bounding()))
+                .append(" effective 0x").append(Long.toHexString(c.effective()))
+                .append(" permitted 0x").append(Long.toHexString(c.permitted()))
+                .append(" inheritable 0x").append(Long.toHexString(c.inheritable()))
+                .append(" ambient 0x").append(Long.toHexString(c.ambient())).append('\n'));
+        return s.toString();
+    }
+
+    private static String quoted(String value) {
+        if (value == null) {
+            return "none";
+        }
+        StringBuilder s = new StringBuilder("\"");
+        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c == '"' || c == '\\') {
+                s.append('\\').append((char) c);
+            } else if (c < 0x20 || c >= 0x7f) {
+                s.append(String.format("\\x%02x", c));
+            } else {
+                s.append((char) c);
+            }
+        }
+        return s.append('"').toString();
+    }
+
+    private static String str(ByteBuffer v) {
+        int n = v.getInt();
+        byte[] b = new byte[n];
+        v.get(b);
+        if (n == 0 || b[n - 1] != 0) {
+            throw new IllegalArgumentException("string without its final NUL");
+        }
+        return new String(b, 0, n - 1, StandardCharsets.UTF_8);
+    }
+
+    private static String wholeStr(ByteBuffer v) {
+        byte[] b = new byte[v.remaining()];
+        v.get(b);
+        if (b.length == 0 || b[b.length - 1] != 0) {
+            throw new IllegalArgumentException("string without its final NUL");
+        }
+        return new String(b, 0, b.length - 1, StandardCharsets.UTF_8);
+    }
+
+    private static final class Writer {
+        final ByteArrayOutputStream out = new ByteArrayOutputStream(1024);
+
+        static ByteBuffer buffer(int size) {
+            return ByteBuffer.allocate(size).order(ByteOrder.LITTLE_ENDIAN);
+        }
+
+        static byte[] bytes(String s) {
+            byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            for (byte x : b) {
+                if (x == 0) {
+                    throw new IllegalArgumentException("a NUL character cannot cross to the launcher: " + s.replace("\0", "\\0"));
+                }
+            }
+            return b;
+        }
+
+        static int strSize(String s) {
+            return 4 + bytes(s).length + 1;
+        }
+
+        static void putStr(ByteBuffer v, String s) {
+            byte[] b = bytes(s);
+            v.putInt(b.length + 1).put(b).put((byte) 0);
+        }
+
+        void record(int tag, ByteBuffer value) {
+            int len = value.position();
+            ByteBuffer head = buffer(6).putShort((short) tag).putInt(len);
+            out.write(head.array(), 0, 6);
+            out.write(value.array(), 0, len);
+        }
+
+        void u32Record(int tag, int value) {
+            record(tag, buffer(4).putInt(value));
+        }
+
+        void strRecord(int tag, String value) {
+            byte[] b = bytes(value);
+            record(tag, buffer(b.length + 1).put(b).put((byte) 0));
+        }
+    }
+}

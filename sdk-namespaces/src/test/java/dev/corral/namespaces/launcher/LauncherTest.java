@@ -1,0 +1,98 @@
+package dev.corral.namespaces.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.corral.namespaces.Namespace;
+import dev.corral.namespaces.launcher.LaunchPlan.MountOp;
+import dev.corral.namespaces.launcher.LaunchPlan.StdioOp;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The launcher on its own, driven with hand-made plans. */
+class LauncherTest {
+
+    static LaunchPlan.Builder hostView() {
+        LaunchPlan.Builder b = LaunchPlan.builder()
+                .cloneFlags(Namespace.PID.cloneFlag() | Namespace.MOUNT.cloneFlag() | Namespace.UTS.cloneFlag()
+                        | Namespace.IPC.cloneFlag() | Namespace.NETWORK.cloneFlag())
+                .stagingDir("/tmp")
+                .mount(MountOp.tmpfs("/", 0, "mode=0755"));
+        for (String dir : List.of("/usr", "/etc", "/bin", "/sbin", "/lib", "/lib64")) {
+            Path p = Path.of(dir);
+            if (Files.isSymbolicLink(p)) {
+                try {
+                    b.mount(MountOp.symlink(Files.readSymbolicLink(p).toString(), dir));
+                } catch (IOException e) {
+                    throw new RuntimeException(e);
+                }
+            } else if (Files.isDirectory(p)) {
+                b.mount(MountOp.bind(dir, dir, MountOp.RDONLY | MountOp.RECURSIVE | MountOp.NOSUID | MountOp.NODEV));
+            }
+        }
+        return b.mount(MountOp.proc("/proc")).loopback(true).hostname("box")
+                .searchPath("/usr/bin:/bin").env(List.of("PATH=/usr/bin:/bin"));
+    }
+
+    static final class Recorder implements LaunchListener {
+        final CompletableFuture<Long> started = new CompletableFuture<>();
+        final CompletableFuture<Object> end = new CompletableFuture<>();
+        final ByteArrayOutputStream out = new ByteArrayOutputStream();
+        final CompletableFuture<Void> outDone = new CompletableFuture<>();
+
+        public void started(long pid) { started.complete(pid); }
+        public void failed(LaunchFailure f) { end.complete(f); }
+        public void exited(ExitReport r) { end.complete(r); }
+        public void launcherLost(IOException cause) { end.completeExceptionally(cause); }
+        public void streamConnected(int fd, SocketChannel ch) {
+            Thread t = new Thread(() -> {
+                try (ch) {
+                    ch.configureBlocking(true);
+                    ByteBuffer b = ByteBuffer.allocate(8192);
+                    while (ch.read(b) >= 0) {
+                        synchronized (out) { out.write(b.array(), 0, b.position()); }
+                        b.clear();
+                    }
+                    outDone.complete(null);
+                } catch (IOException e) {
+                    outDone.completeExceptionally(e);
+                }
+            });
+            t.start();
+        }
+    }
+
+    @Test
+    void runsACommandInNewNamespacesAndRelaysItsOutput() throws Exception {
+        Recorder r = new Recorder();
+        LaunchPlan plan = hostView().stdio(1, StdioOp.relay())
+                .argv(List.of("sh", "-c", "echo hello from $(hostname); echo /proc/[0-9]*")).build();
+        Launcher.shared().launch(plan, r);
+        Object end = r.end.get(20, TimeUnit.SECONDS);
+        r.outDone.get(20, TimeUnit.SECONDS);
+        assertTrue(end instanceof ExitReport, () -> "ended with " + end);
+        assertEquals(0, ((ExitReport) end).value());
+        /* in its own PID namespace: the init (1) and the shell (2) */
+        assertEquals("hello from box\n/proc/1 /proc/2\n", r.out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void reportsTheFailedStep() throws Exception {
+        Recorder r = new Recorder();
+        Launcher.shared().launch(hostView().argv(List.of("no-such-command")).build(), r);
+        Object end = r.end.get(20, TimeUnit.SECONDS);
+        assertTrue(end instanceof LaunchFailure, () -> "ended with " + end);
+        LaunchFailure f = (LaunchFailure) end;
+        assertEquals(LaunchStep.EXEC, f.step().orElseThrow());
+        assertEquals("ENOENT", f.errnoName());
+    }
+}
