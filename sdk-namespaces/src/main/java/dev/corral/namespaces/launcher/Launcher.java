@@ -256,14 +256,37 @@ public final class Launcher {
      * @throws LauncherUnavailableException if this launcher is gone
      */
     public long launch(LaunchPlan plan, LaunchListener listener) {
+        long id = reserveId();
+        launch(id, plan, listener);
+        return id;
+    }
+
+    /** @return a fresh container id, for {@link #launch(long, LaunchPlan, LaunchListener)} */
+    public long reserveId() {
+        return ids.incrementAndGet();
+    }
+
+    /**
+     * Asks the launcher to start a container under an id reserved beforehand, so the listener
+     * knows its id before the first event.
+     *
+     * @param id       from {@link #reserveId()}
+     * @param plan     the plan
+     * @param listener its events
+     * @throws LauncherUnavailableException if this launcher is gone
+     */
+    public void launch(long id, LaunchPlan plan, LaunchListener listener) {
         Objects.requireNonNull(listener, "listener");
         byte[] wire = PlanCodec.encode(plan);
-        long id = ids.incrementAndGet();
         sessions.put(id, listener);
         ByteBuffer m = ByteBuffer.allocate(16 + wire.length).order(ByteOrder.LITTLE_ENDIAN);
         m.putInt(12 + wire.length).putInt(MSG_RUN).putLong(id).put(wire).flip();
-        send(m);
-        return id;
+        try {
+            send(m);
+        } catch (LauncherUnavailableException e) {
+            sessions.remove(id);
+            throw e;
+        }
     }
 
     /**

@@ -1,0 +1,30 @@
+package dev.corral;
+
+import dev.corral.namespaces.launcher.LaunchStep;
+import java.util.Optional;
+
+/**
+ * The command exists in the container but cannot be executed (exit code 126 in a shell): no execute permission, a noexec mount, or not a program this kernel runs.
+ *
+ * <pre>{@code
+ * try {
+ *     spec.run("/data/input.txt");
+ * } catch (CommandNotExecutableException e) {
+ *     e.errnoName();  // "EACCES"
+ * }
+ * }</pre>
+ */
+public class CommandNotExecutableException extends ContainerStartException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param what      what failed
+     * @param step      the launcher step
+     * @param errno     the errno value
+     * @param errnoName its name
+     * @param hint      what to do about it
+     */
+    public CommandNotExecutableException(String what, Optional<LaunchStep> step, int errno, String errnoName, String hint) {
+        super(what, step, errno, errnoName, hint, null);
+    }
+}

@@ -1,0 +1,79 @@
+package dev.corral;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A running container, as {@link Process} is a running process. Close it to kill whatever is
+ * left of it and release everything; closing is idempotent and safe at any time.
+ *
+ * <pre>{@code
+ * try (ContainerProcess p = Container.builder().stdout(Output.pipe()).start("sh", "-c", "echo hi; sleep 60")) {
+ *     String first = new BufferedReader(new InputStreamReader(p.stdout())).readLine();   // "hi"
+ * }   // the sleep is killed here
+ * }</pre>
+ */
+public interface ContainerProcess extends AutoCloseable {
+
+    /** @return the host PID of the container's first process (its init, or the command if it is PID 1) */
+    long pid();
+
+    /**
+     * @return the command's standard input, when started with {@link Input#pipe()}; closing
+     *     it gives the command end of file
+     * @throws IllegalStateException if stdin is not a pipe
+     */
+    OutputStream stdin();
+
+    /**
+     * @return the command's standard output, when started with {@link Output#pipe()}
+     * @throws IllegalStateException if stdout is not a pipe
+     */
+    InputStream stdout();
+
+    /**
+     * @return the command's standard error, when started with {@link Output#pipe()}
+     * @throws IllegalStateException if stderr is not a pipe
+     */
+    InputStream stderr();
+
+    /** @return completed with the result when the container has ended and its captured output is complete */
+    CompletableFuture<ContainerResult> onExit();
+
+    /**
+     * Waits for the container to end.
+     *
+     * @return the result
+     * @throws InterruptedException if interrupted while waiting
+     */
+    ContainerResult waitFor() throws InterruptedException;
+
+    /**
+     * Waits at most {@code timeout} for the container to end.
+     *
+     * @param timeout how long to wait
+     * @return the result, or empty if it is still running
+     * @throws InterruptedException if interrupted while waiting
+     */
+    Optional<ContainerResult> waitFor(Duration timeout) throws InterruptedException;
+
+    /** @return whether the container is still running */
+    boolean isAlive();
+
+    /**
+     * Sends a signal to the command (through the container's init, which forwards it).
+     *
+     * @param signal a signal number, e.g. 15 for SIGTERM
+     */
+    void signal(int signal);
+
+    /** Kills every process of the container; the result says {@link Termination#KILLED}. */
+    void kill();
+
+    /** Kills what is left, waits for the end, and releases the streams. Idempotent. */
+    @Override
+    void close();
+}

@@ -1,0 +1,83 @@
+package dev.corral;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.OptionalInt;
+
+/**
+ * How a container's run ended, what it printed (when captured) and what it used. A setup
+ * failure is never a result: it is a {@link ContainerStartException}.
+ *
+ * <pre>{@code
+ * ContainerResult r = Container.builder().run("/bin/sh", "-c", "echo hi");
+ * r.termination();   // EXITED
+ * r.exitCode();      // OptionalInt[0]
+ * r.stdout();        // "hi\n"
+ * r.usage().wallTime();
+ * }</pre>
+ *
+ * @param termination why it ended
+ * @param exitCode    the command's exit code, when it exited
+ * @param signal      the signal that ended it, when one did
+ * @param stdoutBytes captured standard output (empty unless captured)
+ * @param stderrBytes captured standard error (empty unless captured)
+ * @param usage       what it used
+ */
+public record ContainerResult(Termination termination, OptionalInt exitCode, OptionalInt signal, byte[] stdoutBytes,
+                              byte[] stderrBytes, ResourceUsage usage) {
+
+    /** Checks the fields and copies the arrays. */
+    public ContainerResult {
+        Objects.requireNonNull(termination, "termination");
+        Objects.requireNonNull(exitCode, "exitCode");
+        Objects.requireNonNull(signal, "signal");
+        Objects.requireNonNull(usage, "usage");
+        stdoutBytes = stdoutBytes.clone();
+        stderrBytes = stderrBytes.clone();
+    }
+
+    /** @return captured standard output as UTF-8 text */
+    public String stdout() {
+        return new String(stdoutBytes, StandardCharsets.UTF_8);
+    }
+
+    /** @return captured standard error as UTF-8 text */
+    public String stderr() {
+        return new String(stderrBytes, StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public byte[] stdoutBytes() {
+        return stdoutBytes.clone();
+    }
+
+    @Override
+    public byte[] stderrBytes() {
+        return stderrBytes.clone();
+    }
+
+    /** @return whether the command exited with code 0 */
+    public boolean succeeded() {
+        return termination == Termination.EXITED && exitCode.orElse(-1) == 0;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ContainerResult r && termination == r.termination && exitCode.equals(r.exitCode)
+                && signal.equals(r.signal) && Arrays.equals(stdoutBytes, r.stdoutBytes)
+                && Arrays.equals(stderrBytes, r.stderrBytes) && usage.equals(r.usage);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(termination, exitCode, signal, Arrays.hashCode(stdoutBytes), Arrays.hashCode(stderrBytes), usage);
+    }
+
+    @Override
+    public String toString() {
+        return "ContainerResult[" + termination + (exitCode.isPresent() ? " code " + exitCode.getAsInt() : "")
+                + (signal.isPresent() ? " signal " + signal.getAsInt() : "") + ", stdout " + stdoutBytes.length
+                + " bytes, stderr " + stderrBytes.length + " bytes, " + usage + "]";
+    }
+}

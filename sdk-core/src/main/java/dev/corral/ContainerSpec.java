@@ -1,0 +1,383 @@
+package dev.corral;
+
+import dev.corral.internal.run.ContainerRun;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.regex.Pattern;
+
+/**
+ * An immutable, validated description of a container: build it once, run it many times (a
+ * judge builds one per problem). Every value is checked here, in one place, when it is built;
+ * a bad value throws {@link InvalidSpecException} naming the field and what it accepts.
+ *
+ * <pre>{@code
+ * ContainerSpec spec = Container.builder()
+ *         .rootfs(Rootfs.directory(Path.of("/srv/rootfs/alpine")))
+ *         .readOnlyRoot(true)
+ *         .env("LANG", "C.UTF-8")
+ *         .timeout(Duration.ofSeconds(2))
+ *         .build();
+ * ContainerResult a = spec.run("/bin/sh", "-c", "echo one");
+ * ContainerResult b = spec.run("/bin/sh", "-c", "echo two");
+ * }</pre>
+ *
+ * @param rootfs           the root file system
+ * @param readOnlyRoot     whether the root file system itself is read-only (mounts on it keep their own mode)
+ * @param mounts           extra mounts, applied parents first
+ * @param hostname         the container's hostname
+ * @param environment      the command's whole environment: nothing of the JVM's leaks in
+ * @param workingDirectory the command's working directory inside the container
+ * @param user             the user and group to run the command as; empty keeps the launcher's
+ * @param stdin            the command's standard input
+ * @param stdout           where its standard output goes
+ * @param stderr           where its standard error goes
+ * @param timeout          the wall-clock limit after which the whole container is killed
+ * @param commandAsPid1    run the command itself as PID 1 instead of under a minimal init
+ * @param command          the command and its arguments, when given in the spec
+ */
+public record ContainerSpec(
+        Rootfs rootfs,
+        boolean readOnlyRoot,
+        List<Mount> mounts,
+        String hostname,
+        SortedMap<String, String> environment,
+        String workingDirectory,
+        Optional<User> user,
+        Input stdin,
+        Output stdout,
+        Output stderr,
+        Optional<Duration> timeout,
+        boolean commandAsPid1,
+        List<String> command) {
+
+    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?");
+    private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
+    private static final int MAX_ARGS = 8192;
+
+    /**
+     * User and group IDs, as the container sees them.
+     *
+     * @param uid a user ID, 0 or more
+     * @param gid a group ID, 0 or more
+     */
+    public record User(int uid, int gid) {}
+
+    /** Validates every field; see the builder's methods for the accepted values. */
+    public ContainerSpec {
+        check("rootfs", rootfs != null, "must be given");
+        if (rootfs instanceof Rootfs.Directory d) {
+            check("rootfs", d.path().isAbsolute(), "'" + d.path() + "' must be an absolute path");
+        }
+        check("mounts", mounts != null, "must be given");
+        mounts = List.copyOf(mounts);
+        List<String> targets = new ArrayList<>();
+        for (Mount m : mounts) {
+            String t = m.target();
+            check("mounts", isNormalAbsolute(t), "target '" + t + "' must be an absolute path without '.', '..' or '//'");
+            check("mounts", !t.equals("/"), "target '/' is the root: use rootfs(...) instead");
+            check("mounts", !targets.contains(t), "target '" + t + "' is mounted twice");
+            targets.add(t);
+            if (m instanceof Mount.Bind b) {
+                check("mounts", b.source().isAbsolute(), "source '" + b.source() + "' must be an absolute path");
+                check("mounts", noNul(b.source().toString()), "source must not contain NUL");
+            }
+            if (m instanceof Mount.Tmpfs tm && tm.size().isPresent()) {
+                check("mounts", tm.size().get().bytes() > 0, "tmpfs size at '" + t + "' must be positive");
+            }
+        }
+        check("hostname", hostname != null && HOSTNAME.matcher(hostname).matches(),
+                "'" + hostname + "' is not a valid hostname (1-64 of a-z, A-Z, 0-9, '-', '.', not starting or ending with '-' or '.')");
+        check("environment", environment != null, "must be given");
+        environment = Collections.unmodifiableSortedMap(new TreeMap<>(environment));
+        for (Map.Entry<String, String> e : environment.entrySet()) {
+            check("environment", ENV_NAME.matcher(e.getKey()).matches(),
+                    "name '" + e.getKey() + "' must be non-empty, without '=' or NUL");
+            check("environment", e.getValue() != null && noNul(e.getValue()), "value of " + e.getKey() + " must not contain NUL");
+        }
+        check("workingDirectory", workingDirectory != null && isNormalAbsolute(workingDirectory),
+                "'" + workingDirectory + "' must be an absolute path without '.', '..' or '//'");
+        check("user", user != null, "must be given (Optional.empty() for the default)");
+        user.ifPresent(u -> check("user", u.uid() >= 0 && u.gid() >= 0,
+                "uid and gid must be 0 or more, not " + u.uid() + ":" + u.gid()));
+        check("stdin", stdin != null, "must be given");
+        check("stdout", stdout != null, "must be given");
+        check("stderr", stderr != null, "must be given");
+        if (stdout instanceof Output.Capture c) {
+            check("stdout", c.limit().bytes() > 0, "capture limit must be positive");
+        }
+        if (stderr instanceof Output.Capture c) {
+            check("stderr", c.limit().bytes() > 0, "capture limit must be positive");
+        }
+        check("timeout", timeout != null, "must be given (Optional.empty() for none)");
+        timeout.ifPresent(t -> check("timeout", !t.isNegative() && !t.isZero(), "must be positive, not " + t));
+        check("command", command != null, "must be given");
+        command = List.copyOf(command);
+        checkCommand(command, true);
+    }
+
+    private static void checkCommand(List<String> command, boolean mayBeEmpty) {
+        check("command", mayBeEmpty || !command.isEmpty(), "is missing: give the program to run and its arguments");
+        check("command", command.size() <= MAX_ARGS, "has " + command.size() + " arguments; at most " + MAX_ARGS);
+        for (String a : command) {
+            check("command", a != null && noNul(a), "arguments must not be null or contain NUL");
+        }
+        check("command", command.isEmpty() || !command.get(0).isEmpty(), "the program name must not be empty");
+    }
+
+    private static void check(String field, boolean ok, String message) {
+        if (!ok) {
+            throw new InvalidSpecException(field, message);
+        }
+    }
+
+    private static boolean noNul(String s) {
+        return s.indexOf('\0') < 0;
+    }
+
+    private static boolean isNormalAbsolute(String path) {
+        if (!path.startsWith("/") || !noNul(path) || path.contains("//")) {
+            return false;
+        }
+        if (path.equals("/")) {
+            return true;
+        }
+        if (path.endsWith("/")) {
+            return false;
+        }
+        for (String part : path.substring(1).split("/")) {
+            if (part.equals(".") || part.equals("..")) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Runs the spec's own command and waits for it.
+     *
+     * @return the result
+     * @throws ContainerStartException if the container could not be started
+     * @throws InvalidSpecException if the spec has no command
+     */
+    public ContainerResult run() {
+        return run(command);
+    }
+
+    /**
+     * Runs a command in a new container of this spec and waits for it to end.
+     *
+     * @param command the program and its arguments; a program without '/' is looked up in
+     *                the container's PATH (or the standard one if the environment has none)
+     * @return the result
+     * @throws ContainerStartException if the container could not be started
+     */
+    public ContainerResult run(String... command) {
+        return run(Arrays.asList(command));
+    }
+
+    /**
+     * @param command the program and its arguments
+     * @return the result
+     * @throws ContainerStartException if the container could not be started
+     */
+    public ContainerResult run(List<String> command) {
+        try (ContainerProcess p = start(command)) {
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ContainerException("interrupted while waiting for the container; it was killed", e);
+        }
+    }
+
+    /**
+     * Starts the spec's own command and returns at once.
+     *
+     * @return the running container
+     * @throws ContainerStartException if the container could not be started
+     */
+    public ContainerProcess start() {
+        return start(command);
+    }
+
+    /**
+     * Starts a command in a new container of this spec; returns once it runs.
+     *
+     * @param command the program and its arguments
+     * @return the running container; close it when done
+     * @throws ContainerStartException if the container could not be started
+     */
+    public ContainerProcess start(String... command) {
+        return start(Arrays.asList(command));
+    }
+
+    /**
+     * @param command the program and its arguments
+     * @return the running container; close it when done
+     * @throws ContainerStartException if the container could not be started
+     */
+    public ContainerProcess start(List<String> command) {
+        List<String> cmd = List.copyOf(command);
+        checkCommand(cmd, false);
+        return ContainerRun.start(this, cmd);
+    }
+
+    /** @return a builder holding this spec's values */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.rootfs = rootfs;
+        b.readOnlyRoot = readOnlyRoot;
+        b.mounts.addAll(mounts);
+        b.hostname = hostname;
+        b.environment.putAll(environment);
+        b.workingDirectory = workingDirectory;
+        b.user = user.orElse(null);
+        b.stdin = stdin;
+        b.stdout = stdout;
+        b.stderr = stderr;
+        b.timeout = timeout.orElse(null);
+        b.commandAsPid1 = commandAsPid1;
+        b.command = command;
+        return b;
+    }
+
+    /**
+     * Builds a {@link ContainerSpec}; obtained from {@link Container#builder()}.
+     *
+     * <pre>{@code
+     * ContainerResult r = Container.builder().hostname("judge").run("hostname");   // "judge\n"
+     * }</pre>
+     */
+    public static final class Builder {
+        private Rootfs rootfs = Rootfs.hostReadOnly();
+        private boolean readOnlyRoot;
+        private final List<Mount> mounts = new ArrayList<>();
+        private String hostname = "corral";
+        private final Map<String, String> environment = new TreeMap<>();
+        private String workingDirectory = "/";
+        private User user;
+        private Input stdin = Input.empty();
+        private Output stdout = Output.capture();
+        private Output stderr = Output.capture();
+        private Duration timeout;
+        private boolean commandAsPid1;
+        private List<String> command = List.of();
+
+        Builder() {}
+
+        /** @param rootfs the root file system (default: {@link Rootfs#hostReadOnly()}) @return this */
+        public Builder rootfs(Rootfs rootfs) {
+            this.rootfs = Objects.requireNonNull(rootfs, "rootfs");
+            return this;
+        }
+
+        /** @param readOnly make the root file system read-only (default false) @return this */
+        public Builder readOnlyRoot(boolean readOnly) {
+            this.readOnlyRoot = readOnly;
+            return this;
+        }
+
+        /** @param mount an extra mount; targets must differ @return this */
+        public Builder mount(Mount mount) {
+            mounts.add(Objects.requireNonNull(mount, "mount"));
+            return this;
+        }
+
+        /** @param hostname the hostname (default "corral"), 1-64 of a-z, A-Z, 0-9, '-', '.' @return this */
+        public Builder hostname(String hostname) {
+            this.hostname = hostname;
+            return this;
+        }
+
+        /** @param name a variable name @param value its value @return this */
+        public Builder env(String name, String value) {
+            environment.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** @param variables variables to add @return this */
+        public Builder env(Map<String, String> variables) {
+            variables.forEach(this::env);
+            return this;
+        }
+
+        /** @param dir the working directory inside the container (default "/") @return this */
+        public Builder workingDirectory(String dir) {
+            this.workingDirectory = dir;
+            return this;
+        }
+
+        /** @param uid user ID @param gid group ID @return this */
+        public Builder user(int uid, int gid) {
+            this.user = new User(uid, gid);
+            return this;
+        }
+
+        /** @param input the standard input (default {@link Input#empty()}) @return this */
+        public Builder stdin(Input input) {
+            this.stdin = Objects.requireNonNull(input, "stdin");
+            return this;
+        }
+
+        /** @param output the standard output (default {@link Output#capture()}) @return this */
+        public Builder stdout(Output output) {
+            this.stdout = Objects.requireNonNull(output, "stdout");
+            return this;
+        }
+
+        /** @param output the standard error (default {@link Output#capture()}) @return this */
+        public Builder stderr(Output output) {
+            this.stderr = Objects.requireNonNull(output, "stderr");
+            return this;
+        }
+
+        /** @param timeout wall-clock limit; the whole container is killed when it runs out @return this */
+        public Builder timeout(Duration timeout) {
+            this.timeout = Objects.requireNonNull(timeout, "timeout");
+            return this;
+        }
+
+        /**
+         * @param asPid1 run the command itself as PID 1: it then receives no default signal
+         *               handling and must reap its own orphans (default false: a minimal init)
+         * @return this
+         */
+        public Builder commandAsPid1(boolean asPid1) {
+            this.commandAsPid1 = asPid1;
+            return this;
+        }
+
+        /** @param command the program and arguments for {@link ContainerSpec#run()} @return this */
+        public Builder command(String... command) {
+            this.command = List.of(command);
+            return this;
+        }
+
+        /**
+         * @return the validated spec
+         * @throws InvalidSpecException naming the field whose value is out of range
+         */
+        public ContainerSpec build() {
+            return new ContainerSpec(rootfs, readOnlyRoot, mounts, hostname, new TreeMap<>(environment),
+                    workingDirectory, Optional.ofNullable(user), stdin, stdout, stderr, Optional.ofNullable(timeout),
+                    commandAsPid1, command);
+        }
+
+        /** @param command the program and its arguments @return the result @see ContainerSpec#run(String...) */
+        public ContainerResult run(String... command) {
+            return build().run(command);
+        }
+
+        /** @param command the program and its arguments @return the running container @see ContainerSpec#start(String...) */
+        public ContainerProcess start(String... command) {
+            return build().start(command);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.corral;
+
+import dev.corral.cgroups.DataSize;
+import java.nio.file.Path;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * A file system mounted into the container, in addition to its root. The short names are the
+ * safe ones: {@link #bind} is read-only; writing through to the host takes
+ * {@link #bindReadWrite}. Every bind is {@code nosuid} and {@code nodev}.
+ *
+ * <pre>{@code
+ * Mount.bind(Path.of("/srv/tests/42"), "/tests");         // read-only
+ * Mount.bindReadWrite(Path.of("/srv/work/42"), "/work");   // the container writes to the host
+ * Mount.tmpfs("/scratch", DataSize.ofMebibytes(64));       // private, in memory, 64 MiB at most
+ * }</pre>
+ */
+public sealed interface Mount {
+
+    /** @return the absolute path inside the container */
+    String target();
+
+    /**
+     * A host file or directory, read-only in the container.
+     *
+     * @param source a host path; it must exist when the container starts
+     * @param target an absolute path inside the container
+     * @return the mount
+     */
+    static Mount bind(Path source, String target) {
+        return new Bind(source, target, true);
+    }
+
+    /**
+     * A host file or directory the container may write to: its writes reach the host.
+     *
+     * @param source a host path; it must exist when the container starts
+     * @param target an absolute path inside the container
+     * @return the mount
+     */
+    static Mount bindReadWrite(Path source, String target) {
+        return new Bind(source, target, false);
+    }
+
+    /**
+     * A private, empty, in-memory file system with no size limit of its own (its pages are
+     * the container's memory).
+     *
+     * @param target an absolute path inside the container
+     * @return the mount
+     */
+    static Mount tmpfs(String target) {
+        return new Tmpfs(target, Optional.empty());
+    }
+
+    /**
+     * A private, empty, in-memory file system of at most {@code size}.
+     *
+     * @param target an absolute path inside the container
+     * @param size   the most it may hold
+     * @return the mount
+     */
+    static Mount tmpfs(String target, DataSize size) {
+        return new Tmpfs(target, Optional.of(size));
+    }
+
+    /**
+     * A bind mount of a host path.
+     *
+     * @param source   the host path
+     * @param target   the path inside the container
+     * @param readOnly whether the container sees it read-only
+     */
+    record Bind(Path source, String target, boolean readOnly) implements Mount {
+        /** @param source host path @param target container path @param readOnly read-only */
+        public Bind {
+            Objects.requireNonNull(source, "source");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    /**
+     * A tmpfs.
+     *
+     * @param target the path inside the container
+     * @param size   its size limit, if any
+     */
+    record Tmpfs(String target, Optional<DataSize> size) implements Mount {
+        /** @param target container path @param size size limit */
+        public Tmpfs {
+            Objects.requireNonNull(target, "target");
+            Objects.requireNonNull(size, "size");
+        }
+    }
+}

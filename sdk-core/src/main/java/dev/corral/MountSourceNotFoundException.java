@@ -1,0 +1,30 @@
+package dev.corral;
+
+import dev.corral.namespaces.launcher.LaunchStep;
+import java.util.Optional;
+
+/**
+ * The host path of a bind mount does not exist.
+ *
+ * <pre>{@code
+ * try {
+ *     Container.builder().mount(Mount.bind(Path.of("/nope"), "/data")).run("true");
+ * } catch (MountSourceNotFoundException e) {
+ *     e.errnoName();  // "ENOENT"
+ * }
+ * }</pre>
+ */
+public class MountSourceNotFoundException extends ContainerStartException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param what      what failed
+     * @param step      the launcher step
+     * @param errno     the errno value
+     * @param errnoName its name
+     * @param hint      what to do about it
+     */
+    public MountSourceNotFoundException(String what, Optional<LaunchStep> step, int errno, String errnoName, String hint) {
+        super(what, step, errno, errnoName, hint, null);
+    }
+}

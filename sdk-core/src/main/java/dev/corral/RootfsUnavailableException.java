@@ -1,0 +1,30 @@
+package dev.corral;
+
+import dev.corral.namespaces.launcher.LaunchStep;
+import java.util.Optional;
+
+/**
+ * The root file system cannot be used: it does not exist or is not a directory.
+ *
+ * <pre>{@code
+ * try {
+ *     Container.builder().rootfs(Rootfs.directory(Path.of("/nope"))).run("true");
+ * } catch (RootfsUnavailableException e) {
+ *     e.errnoName();  // "ENOENT"
+ * }
+ * }</pre>
+ */
+public class RootfsUnavailableException extends ContainerStartException {
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * @param what      what failed
+     * @param step      the launcher step
+     * @param errno     the errno value
+     * @param errnoName its name
+     * @param hint      what to do about it
+     */
+    public RootfsUnavailableException(String what, Optional<LaunchStep> step, int errno, String errnoName, String hint) {
+        super(what, step, errno, errnoName, hint, null);
+    }
+}

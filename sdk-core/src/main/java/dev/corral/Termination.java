@@ -1,0 +1,25 @@
+package dev.corral;
+
+/**
+ * Why a container's run ended.
+ *
+ * <pre>{@code
+ * switch (result.termination()) {
+ *     case EXITED -> ...;          // result.exitCode() holds the code
+ *     case TIMED_OUT -> ...;       // the wall-clock timeout killed it
+ *     default -> ...;
+ * }
+ * }</pre>
+ */
+public enum Termination {
+    /** The command exited by itself; {@link ContainerResult#exitCode()} holds its code. */
+    EXITED,
+    /** A signal ended the command; {@link ContainerResult#signal()} holds it. */
+    SIGNALED,
+    /** The wall-clock timeout ran out and the whole container was killed. */
+    TIMED_OUT,
+    /** A captured output passed its limit and the whole container was killed. */
+    OUTPUT_LIMITED,
+    /** The caller killed or closed the container before it ended. */
+    KILLED
+}

@@ -1,0 +1,146 @@
+package dev.corral.internal.mounts;
+
+import dev.corral.ContainerSpec;
+import dev.corral.Mount;
+import dev.corral.Rootfs;
+import dev.corral.namespaces.launcher.LaunchPlan.MountOp;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+
+/**
+ * Where a container's mount table is decided: the root file system, {@code /proc}, a minimal
+ * {@code /dev}, {@code /tmp}, then the caller's mounts, parents before children. The launcher
+ * executes the list in order ({@code container.c}, {@code set_up_mounts}).
+ *
+ * <pre>{@code
+ * List<PlannedMount> table = MountPlanner.plan(spec, false);
+ * }</pre>
+ */
+public final class MountPlanner {
+
+    /** The host directories the host read-only view shows, as bubblewrap's common use does. */
+    static final List<String> HOST_VIEW = List.of("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc");
+
+    /** Device nodes of the minimal /dev: name, major, minor. */
+    private static final Object[][] DEVICES = {
+        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+    };
+
+    private static final int BIND_RO = MountOp.RDONLY | MountOp.NOSUID | MountOp.NODEV | MountOp.RECURSIVE;
+
+    /**
+     * One operation with what it means to the caller, for error messages.
+     *
+     * @param op          the operation
+     * @param role        what it is for
+     * @param userMount   the caller's mount it comes from, if any
+     */
+    public record PlannedMount(MountOp op, Role role, java.util.Optional<Mount> userMount) {}
+
+    /** What a planned operation is for. */
+    public enum Role {
+        /** The root file system itself. */
+        ROOT,
+        /** Part of the host read-only view. */
+        HOST_VIEW,
+        /** /proc, /dev, /tmp. */
+        SYSTEM,
+        /** A mount the caller asked for. */
+        USER
+    }
+
+    private MountPlanner() {}
+
+    /**
+     * @param spec          the container
+     * @param userNamespace whether the container has a user namespace (device nodes are then
+     *                      bound from the host, since mknod is not allowed there)
+     * @return the operations in order
+     */
+    public static List<PlannedMount> plan(ContainerSpec spec, boolean userNamespace) {
+        List<PlannedMount> ops = new ArrayList<>();
+        if (spec.rootfs() instanceof Rootfs.Directory d) {
+            ops.add(new PlannedMount(MountOp.bind(hostPath(d.path()), "/", MountOp.RECURSIVE), Role.ROOT,
+                    java.util.Optional.empty()));
+        } else {
+            ops.add(new PlannedMount(MountOp.tmpfs("/", MountOp.NOSUID | MountOp.NODEV, "mode=0755"), Role.ROOT,
+                    java.util.Optional.empty()));
+            for (String dir : HOST_VIEW) {
+                Path p = Path.of(dir);
+                if (Files.isSymbolicLink(p)) {
+                    try {
+                        ops.add(system(MountOp.symlink(Files.readSymbolicLink(p).toString(), dir), Role.HOST_VIEW));
+                    } catch (IOException e) {
+                        /* not readable: leave it out, as a missing directory */
+                    }
+                } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    ops.add(system(MountOp.bind(dir, dir, BIND_RO), Role.HOST_VIEW));
+                }
+            }
+        }
+        ops.add(system(MountOp.proc("/proc"), Role.SYSTEM));
+        addDev(ops, userNamespace);
+        ops.add(system(MountOp.tmpfs("/tmp", MountOp.NOSUID | MountOp.NODEV, "mode=1777"), Role.SYSTEM));
+
+        List<Mount> user = new ArrayList<>(spec.mounts());
+        user.sort(Comparator.comparingInt(m -> depth(m.target()))); /* stable: parents first */
+        for (Mount m : user) {
+            MountOp op;
+            if (m instanceof Mount.Bind b) {
+                int flags = MountOp.NOSUID | MountOp.NODEV | MountOp.RECURSIVE | (b.readOnly() ? MountOp.RDONLY : 0);
+                op = MountOp.bind(hostPath(b.source()), b.target(), flags);
+            } else {
+                Mount.Tmpfs t = (Mount.Tmpfs) m;
+                String data = "mode=1777" + t.size().map(s -> ",size=" + s.bytes()).orElse("");
+                op = MountOp.tmpfs(t.target(), MountOp.NOSUID | MountOp.NODEV, data);
+            }
+            ops.add(new PlannedMount(op, Role.USER, java.util.Optional.of(m)));
+        }
+        return ops;
+    }
+
+    private static void addDev(List<PlannedMount> ops, boolean userNamespace) {
+        ops.add(system(MountOp.tmpfs("/dev", MountOp.NOSUID | MountOp.NOEXEC, "mode=0755,size=64k"), Role.SYSTEM));
+        for (Object[] dev : DEVICES) {
+            String path = "/dev/" + dev[0];
+            ops.add(system(userNamespace
+                    ? MountOp.bind(path, path, MountOp.NOSUID | MountOp.NOEXEC)
+                    : MountOp.mknod(path, 0666, (Integer) dev[1], (Integer) dev[2]), Role.SYSTEM));
+        }
+        ops.add(system(MountOp.mkdir("/dev/pts", 0755), Role.SYSTEM));
+        ops.add(system(MountOp.devpts("/dev/pts", "newinstance,ptmxmode=0666,mode=0620"), Role.SYSTEM));
+        ops.add(system(MountOp.symlink("pts/ptmx", "/dev/ptmx"), Role.SYSTEM));
+        ops.add(system(MountOp.mkdir("/dev/shm", 01777), Role.SYSTEM));
+        ops.add(system(MountOp.tmpfs("/dev/shm", MountOp.NOSUID | MountOp.NODEV, "mode=1777"), Role.SYSTEM));
+        ops.add(system(MountOp.symlink("/proc/self/fd", "/dev/fd"), Role.SYSTEM));
+        ops.add(system(MountOp.symlink("/proc/self/fd/0", "/dev/stdin"), Role.SYSTEM));
+        ops.add(system(MountOp.symlink("/proc/self/fd/1", "/dev/stdout"), Role.SYSTEM));
+        ops.add(system(MountOp.symlink("/proc/self/fd/2", "/dev/stderr"), Role.SYSTEM));
+    }
+
+    private static PlannedMount system(MountOp op, Role role) {
+        return new PlannedMount(op, role, java.util.Optional.empty());
+    }
+
+    private static int depth(String path) {
+        return (int) path.chars().filter(c -> c == '/').count();
+    }
+
+    /**
+     * The launcher resolves host paths below the host's root after leaving it, where an
+     * absolute symlink on the way would point elsewhere: resolve symlinks now. A path that
+     * does not exist is passed on as it is, for the launcher to report ENOENT at its step.
+     */
+    static String hostPath(Path path) {
+        try {
+            return path.toRealPath().toString();
+        } catch (IOException e) {
+            return path.toAbsolutePath().normalize().toString();
+        }
+    }
+}

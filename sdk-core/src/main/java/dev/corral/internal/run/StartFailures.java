@@ -1,0 +1,128 @@
+package dev.corral.internal.run;
+
+import dev.corral.CommandNotExecutableException;
+import dev.corral.CommandNotFoundException;
+import dev.corral.ContainerSpec;
+import dev.corral.ContainerStartException;
+import dev.corral.Mount;
+import dev.corral.MountSourceNotFoundException;
+import dev.corral.NamespacePermissionException;
+import dev.corral.Rootfs;
+import dev.corral.RootfsUnavailableException;
+import dev.corral.internal.mounts.MountPlanner.PlannedMount;
+import dev.corral.internal.mounts.MountPlanner.Role;
+import dev.corral.namespaces.launcher.LaunchFailure;
+import dev.corral.namespaces.launcher.LaunchStep;
+import java.util.List;
+import java.util.Optional;
+
+/** Turns the launcher's (step, errno, index) into a typed exception that says what to do. */
+final class StartFailures {
+    private static final int EPERM = 1, ENOENT = 2, EACCES = 13, ENOTDIR = 20, EINVAL = 22, ENOSPC = 28,
+            ENOEXEC = 8, EUSERS = 87;
+
+    private StartFailures() {}
+
+    static ContainerStartException map(LaunchFailure f, ContainerSpec spec, List<String> command,
+                                       List<PlannedMount> mounts) {
+        LaunchStep step = f.step().orElse(null);
+        int e = f.errno();
+        String name = f.errnoName() + " (" + f.errnoDescription() + ")";
+        Optional<LaunchStep> s = f.step();
+        if (step == null) {
+            return new ContainerStartException("unknown launcher step " + f, s, e, name,
+                    "the launcher and this library disagree: rebuild them together", null);
+        }
+        switch (step) {
+            case CLONE:
+                if (e == EPERM || e == EINVAL || e == ENOSPC || e == EUSERS) {
+                    return new NamespacePermissionException("create the container's namespaces", s, e, name,
+                            e == ENOSPC || e == EUSERS
+                                    ? "a namespace limit is reached: raise user.max_*_namespaces (sysctl) or end other containers"
+                                    : "this process may not create PID, mount, UTS, IPC and network namespaces: run as root "
+                                    + "(CAP_SYS_ADMIN), or where unprivileged user namespaces are enabled"
+                                    + " (kernel.unprivileged_userns_clone=1, user.max_user_namespaces>0), and outside "
+                                    + "a seccomp filter that forbids clone/unshare");
+                }
+                break;
+            case EXEC: {
+                String cmd = command.get(0);
+                String where = cmd.contains("/") ? "" : " (searched " + PlanFactory.searchPath(spec) + ")";
+                if (e == ENOENT || e == ENOTDIR) {
+                    return new CommandNotFoundException("command '" + cmd + "' not found in the container" + where,
+                            s, e, name, rootfsHint(spec) + "; or give its full path");
+                }
+                if (e == EACCES || e == ENOEXEC || e == EPERM) {
+                    return new CommandNotExecutableException("command '" + cmd + "' cannot be executed in the container"
+                            + where, s, e, name, e == ENOEXEC
+                            ? "it is not a program this kernel runs (wrong architecture, or a script without '#!')"
+                            : "it needs execute permission (chmod +x) on a file system mounted without noexec");
+                }
+                break;
+            }
+            case CHDIR:
+                return new ContainerStartException("change to the working directory " + spec.workingDirectory(), s, e,
+                        name, "create it in the root file system, or mount something there", null);
+            case STDIO_OPEN:
+                return new ContainerStartException("open the file for " + streamName(f.index()), s, e, name,
+                        "check the host path exists and this process may open it", null);
+            default:
+                break;
+        }
+        if (f.index() >= 0 && f.index() < mounts.size() && isMountStep(step)) {
+            PlannedMount m = mounts.get(f.index());
+            String what = describe(m);
+            if (m.role() == Role.ROOT && (e == ENOENT || e == ENOTDIR)) {
+                Rootfs.Directory d = (Rootfs.Directory) spec.rootfs();
+                return new RootfsUnavailableException("root file system " + d.path()
+                        + (e == ENOENT ? " does not exist" : " is not a directory"), s, e, name,
+                        "point Rootfs.directory(...) at an unpacked root file system (a directory with bin/, lib/, ...)");
+            }
+            if (m.role() == Role.USER && step == LaunchStep.MOUNT_BIND && e == ENOENT
+                    && m.userMount().orElseThrow() instanceof Mount.Bind b) {
+                return new MountSourceNotFoundException("bind mount source " + b.source() + " (for " + b.target()
+                        + ") does not exist", s, e, name, "create it on the host first, or fix the path");
+            }
+            if (e == EPERM || e == EACCES) {
+                return new NamespacePermissionException(what, s, e, name,
+                        "the launcher may not mount here: run as root, or check for a security module (AppArmor, "
+                        + "SELinux) or a seccomp filter that forbids mount");
+            }
+            return new ContainerStartException(what, s, e, name, "", null);
+        }
+        return new ContainerStartException(step.action(), s, e, name, "", null);
+    }
+
+    private static boolean isMountStep(LaunchStep step) {
+        return switch (step) {
+            case MOUNT_TARGET, MOUNT_BIND, MOUNT_BIND_FLAGS, MOUNT_TMPFS, MOUNT_PROC, MOUNT_DEVPTS, MOUNT_MQUEUE,
+                    MAKE_DIR, MAKE_SYMLINK, MAKE_FILE -> true;
+            default -> false;
+        };
+    }
+
+    private static String describe(PlannedMount m) {
+        var op = m.op();
+        return switch (op.kind()) {
+            case BIND -> "bind mount " + op.source() + " on " + op.target();
+            case SYMLINK -> "create symlink " + op.target() + " -> " + op.source();
+            case MKDIR -> "create directory " + op.target();
+            case MKNOD -> "create device " + op.target();
+            default -> "mount " + op.kind().name().toLowerCase(java.util.Locale.ROOT) + " on " + op.target();
+        };
+    }
+
+    private static String rootfsHint(ContainerSpec spec) {
+        return spec.rootfs() instanceof Rootfs.Directory d
+                ? "install it in the root file system " + d.path()
+                : "install it on the host (the host's /usr, /bin, /lib and /etc are visible read-only)";
+    }
+
+    private static String streamName(int fd) {
+        return switch (fd) {
+            case 0 -> "stdin";
+            case 1 -> "stdout";
+            default -> "stderr";
+        };
+    }
+}
