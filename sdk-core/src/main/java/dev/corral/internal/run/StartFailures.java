@@ -27,7 +27,7 @@ final class StartFailures {
                                        List<PlannedMount> mounts) {
         LaunchStep step = f.step().orElse(null);
         int e = f.errno();
-        String name = f.errnoName() + " (" + f.errnoDescription() + ")";
+        String name = f.errnoName();
         Optional<LaunchStep> s = f.step();
         if (step == null) {
             return new ContainerStartException("unknown launcher step " + f, s, e, name,

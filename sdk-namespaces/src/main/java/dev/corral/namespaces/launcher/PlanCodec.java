@@ -261,6 +261,9 @@ public final class PlanCodec {
 
         static byte[] bytes(String s) {
             byte[] b = s.getBytes(StandardCharsets.UTF_8);
+            if (!new String(b, StandardCharsets.UTF_8).equals(s)) {
+                throw new IllegalArgumentException("not valid Unicode (a lone surrogate?): " + s);
+            }
             for (byte x : b) {
                 if (x == 0) {
                     throw new IllegalArgumentException("a NUL character cannot cross to the launcher: " + s.replace("\0", "\\0"));

@@ -1,0 +1,120 @@
+package dev.corral.samples.cli;
+
+import dev.corral.ContainerException;
+import dev.corral.ContainerResult;
+import dev.corral.ContainerSpec;
+import dev.corral.Input;
+import dev.corral.InvalidSpecException;
+import dev.corral.Output;
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code corral bench}: how long one container takes, start to result, measured from one JVM
+ * that starts containers one after another. A benchmark, not a test.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {
+                "Start containers one after another from this JVM and report milliseconds per container,",
+                "from before start to the result (setup, the command, teardown), with stdout/stderr discarded.",
+                "The last line is machine-readable:",
+                "  corral-bench median_ms=... min_ms=... max_ms=... p90_ms=... runs=N"},
+        footerHeading = "%nExample:%n",
+        footer = "  corral bench --runs 500 --rootfs /srv/rootfs/busybox -- /bin/true")
+final class BenchCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-n", "--runs"}, paramLabel = "N", defaultValue = "200",
+            description = "Measured containers (default: ${DEFAULT-VALUE}).")
+    int runs;
+
+    @Option(names = "--warmup", paramLabel = "W", defaultValue = "20",
+            description = "Containers started first and not measured, to warm up the JVM and the launcher "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int warmup;
+
+    @Mixin
+    ContainerOptions options;
+
+    @Parameters(index = "0..*", arity = "1..*", paramLabel = "CMD", description = "The command and its arguments.")
+    List<String> command;
+
+    @Override
+    public Integer call() {
+        if (runs < 1) {
+            throw new ParameterException(spec.commandLine(), "--runs must be at least 1, not " + runs);
+        }
+        if (warmup < 0) {
+            throw new ParameterException(spec.commandLine(), "--warmup must be 0 or more, not " + warmup);
+        }
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        ContainerSpec containerSpec;
+        try {
+            containerSpec = options.builder()
+                    .stdin(Input.empty())
+                    .stdout(Output.discard())
+                    .stderr(Output.discard())
+                    .build();
+        } catch (InvalidSpecException e) {
+            err.println("corral bench: invalid " + e.getMessage());
+            return CorralCommand.EXIT_USAGE;
+        }
+        long[] nanos = new long[runs];
+        int failed = 0;
+        String firstFailure = null;
+        try {
+            for (int i = 0; i < warmup; i++) {
+                containerSpec.run(command);
+            }
+            for (int i = 0; i < runs; i++) {
+                long t0 = System.nanoTime();
+                ContainerResult r = containerSpec.run(command);
+                nanos[i] = System.nanoTime() - t0;
+                if (!r.succeeded()) {
+                    failed++;
+                    if (firstFailure == null) {
+                        firstFailure = r.toString();
+                    }
+                }
+            }
+        } catch (ContainerException e) {
+            err.println("corral bench: " + e.getMessage());
+            return RunCommand.exitCodeOf(e);
+        }
+        Arrays.sort(nanos);
+        double median = nanos.length % 2 == 1
+                ? ms(nanos[nanos.length / 2])
+                : (ms(nanos[nanos.length / 2 - 1]) + ms(nanos[nanos.length / 2])) / 2;
+        double p90 = ms(nanos[(int) Math.ceil(0.9 * nanos.length) - 1]);
+        double min = ms(nanos[0]);
+        double max = ms(nanos[nanos.length - 1]);
+        out.printf(Locale.ROOT, "command:  %s%n", String.join(" ", command));
+        out.printf(Locale.ROOT, "runs:     %d (after %d warm-up), one after another, stdout/stderr discarded%n",
+                runs, warmup);
+        out.printf(Locale.ROOT, "per container, start to result (ms): median %.3f  min %.3f  p90 %.3f  max %.3f%n",
+                median, min, p90, max);
+        if (failed > 0) {
+            out.printf(Locale.ROOT, "warning:  %d of %d runs did not exit 0, e.g. %s%n", failed, runs, firstFailure);
+        }
+        out.printf(Locale.ROOT, "corral-bench median_ms=%.3f min_ms=%.3f max_ms=%.3f p90_ms=%.3f runs=%d failed=%d%n",
+                median, min, max, p90, runs, failed);
+        return 0;
+    }
+
+    private static double ms(long nanos) {
+        return nanos / 1_000_000.0;
+    }
+}

@@ -1,0 +1,139 @@
+package dev.corral.samples.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
+import java.util.Properties;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code corral} command line: {@code corral run} and {@code corral bench}.
+ *
+ * <p>Exit codes follow {@code docker run}: the command's own code, 128+N when signal N ended it,
+ * 125 when Corral could not start the container, 126 when the command cannot be executed, 127
+ * when it does not exist; 2 for a usage error.
+ */
+@Command(name = "corral",
+        mixinStandardHelpOptions = true,
+        versionProvider = CorralCommand.Version.class,
+        description = "Run commands in isolated Linux containers, without a daemon.",
+        subcommands = {RunCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
+        exitCodeListHeading = "%nExit codes:%n",
+        exitCodeList = {
+                "N:the command's own exit code N",
+                "2:usage error (only before the container starts)",
+                "125:the container could not be started, or corral failed",
+                "126:the command exists but cannot be executed",
+                "127:the command does not exist in the container",
+                "128+N:signal N ended the command (137 for a timeout)"})
+public final class CorralCommand implements Runnable {
+
+    /** The container could not be started, or corral itself failed (as {@code docker run}). */
+    public static final int EXIT_START_FAILED = 125;
+    /** The command exists but cannot be executed. */
+    public static final int EXIT_NOT_EXECUTABLE = 126;
+    /** The command does not exist in the container. */
+    public static final int EXIT_NOT_FOUND = 127;
+    /** A usage error: bad option or argument. */
+    public static final int EXIT_USAGE = 2;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run or bench");
+    }
+
+    /**
+     * Runs {@code corral} and exits the JVM with its exit code.
+     *
+     * @param args the command-line arguments
+     */
+    public static void main(String... args) {
+        System.exit(execute(args));
+    }
+
+    /**
+     * Runs {@code corral} in this JVM and returns its exit code, without exiting. Messages
+     * go to the JVM's standard output and error; the container's stdio is the JVM's own.
+     *
+     * @param args the command-line arguments
+     * @return the exit code
+     */
+    public static int execute(String... args) {
+        Charset cs = Charset.defaultCharset();
+        return execute(new PrintWriter(new java.io.OutputStreamWriter(System.out, cs), true),
+                new PrintWriter(new java.io.OutputStreamWriter(System.err, cs), true), args);
+    }
+
+    /**
+     * Runs {@code corral} in this JVM and returns its exit code, writing corral's own messages
+     * (not the container's output) to the given writers.
+     *
+     * @param out  corral's standard output (help, version, bench report)
+     * @param err  corral's error messages
+     * @param args the command-line arguments
+     * @return the exit code
+     */
+    public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        CommandLine cl = commandLine();
+        cl.setOut(out);
+        cl.setErr(err);
+        try {
+            return cl.execute(args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new CorralCommand());
+        // `corral run sh -c 'exit 7'` works without `--`: options end at the command.
+        cl.setStopAtPositional(true);
+        cl.setParameterExceptionHandler(CorralCommand::usageError);
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            cmd.getErr().println("corral: internal error: " + e);
+            e.printStackTrace(cmd.getErr());
+            return EXIT_START_FAILED;
+        });
+        return cl;
+    }
+
+    private static int usageError(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(cmd.getCommandSpec().qualifiedName() + ": " + e.getMessage());
+        CommandLine.UnmatchedArgumentException.printSuggestions(e, err);
+        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        return EXIT_USAGE;
+    }
+
+    /** Reports corral's version from the jar's Maven descriptor, the JVM and the kernel. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = "(development build)";
+            try (InputStream in = CorralCommand.class.getResourceAsStream(
+                    "/META-INF/maven/dev.corral/samples/pom.properties")) {
+                if (in != null) {
+                    Properties p = new Properties();
+                    p.load(in);
+                    version = p.getProperty("version", version);
+                }
+            } catch (IOException e) {
+                // keep the fallback
+            }
+            return new String[] {
+                    "corral " + version,
+                    "JVM: " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
+                    "OS: " + System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                            + System.getProperty("os.arch")};
+        }
+    }
+}

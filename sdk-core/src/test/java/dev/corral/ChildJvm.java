@@ -1,0 +1,51 @@
+package dev.corral;
+
+import dev.corral.namespaces.launcher.Launcher;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A JVM started by tests, to see what Corral does when its JVM is killed or unprivileged. */
+public final class ChildJvm {
+    private ChildJvm() {}
+
+    /**
+     * {@code hold}: start a container that sleeps, print "launcher PID container PID", wait forever.
+     * {@code try}: run /bin/true and print the outcome's class name and message.
+     *
+     * @param args the mode
+     * @throws Exception on failure
+     */
+    public static void main(String[] args) throws Exception {
+        if (args[0].equals("hold")) {
+            ContainerProcess p = Container.builder().start("/bin/sh", "-c", "sleep 1000 & sleep 1000");
+            System.out.println(Launcher.shared().pid() + " " + p.pid());
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
+        } else {
+            try {
+                ContainerResult r = Container.builder().run("/bin/true");
+                System.out.println("ran " + r.termination());
+            } catch (ContainerException e) {
+                System.out.println(e.getClass().getSimpleName() + " " + e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * @param prefix a command to run java under (e.g. setpriv ...), may be empty
+     * @param mode   the mode
+     * @return the started JVM, stdout piped, stderr inherited
+     * @throws IOException if it cannot start
+     */
+    static Process start(List<String> prefix, String mode) throws IOException {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(ChildJvm.class.getName());
+        cmd.add(mode);
+        return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    }
+}

@@ -1,0 +1,127 @@
+package dev.corral;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.corral.namespaces.launcher.Launcher;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/** Nothing is left behind, proved from outside: processes, mounts, temp files, launchers. */
+class CleanlinessTest {
+
+    private static Set<String> hostMounts() throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+                .map(l -> l.split(" ")[4]).collect(Collectors.toCollection(TreeSet::new));
+    }
+
+    private static Set<String> corralTempEntries() throws IOException {
+        Set<String> found = new TreeSet<>();
+        for (String base : List.of(System.getProperty("java.io.tmpdir"), "/tmp")) {
+            try (Stream<Path> s = Files.list(Path.of(base))) {
+                s.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("corral")).forEach(found::add);
+            }
+        }
+        return found;
+    }
+
+    private static List<ProcessHandle> launcherChildren() {
+        return ProcessHandle.of(Launcher.shared().pid()).orElseThrow().descendants().toList();
+    }
+
+    @Test
+    void afterRunReturnsNothingOfTheContainerRemains() throws Exception {
+        Container.builder().run("/bin/true"); /* the launcher is up */
+        Set<String> mountsBefore = hostMounts();
+        Set<String> tempBefore = corralTempEntries();
+        ContainerResult r = Container.builder().mount(Mount.tmpfs("/scratch"))
+                .run("/bin/sh", "-c", "sleep 100 & sleep 100 & echo started");
+        assertEquals("started\n", r.stdout());
+        assertEquals(List.of(), launcherChildren(), "no process of the container remains");
+        assertEquals(mountsBefore, hostMounts(), "no mount leaked into the host");
+        assertEquals(tempBefore, corralTempEntries(), "no temp entry left");
+        assertEquals(Set.of(), tempBefore, "the launcher's socket directory is gone once it started");
+    }
+
+    @Test
+    void closingAStartedContainerKillsItsChildren() throws Exception {
+        ContainerProcess p = Container.builder().start("/bin/sh", "-c", "sleep 100 & sleep 100 & wait");
+        ProcessHandle init = ProcessHandle.of(p.pid()).orElseThrow();
+        waitUntil(() -> init.descendants().count() == 3, "the shell and its two sleeps run");
+        List<ProcessHandle> all = Stream.concat(Stream.of(init), init.descendants()).toList();
+        p.close();
+        p.close(); /* idempotent */
+        assertEquals(Termination.KILLED, p.waitFor().termination());
+        for (ProcessHandle h : all) {
+            assertTrue(!h.isAlive(), "process " + h.pid() + " survived close()");
+        }
+        assertEquals(List.of(), launcherChildren());
+    }
+
+    @Test
+    void oneLauncherServesManyContainers() {
+        long launcher = Launcher.shared().pid();
+        for (int i = 0; i < 20; i++) {
+            Container.builder().stdout(Output.discard()).run("/bin/true");
+        }
+        assertEquals(launcher, Launcher.shared().pid());
+        assertEquals(1, ProcessHandle.current().children()
+                .filter(h -> h.pid() == launcher).count(), "the launcher is this JVM's child");
+    }
+
+    @Test
+    void aKilledJvmLeavesNoProcessBehind() throws Exception {
+        Process jvm = ChildJvm.start(List.of(), "hold");
+        long launcherPid;
+        long containerPid;
+        try {
+            String line = new BufferedReader(new InputStreamReader(jvm.getInputStream())).readLine();
+            if (line == null) {
+                fail("the child JVM printed nothing");
+            }
+            String[] pids = line.trim().split(" ");
+            launcherPid = Long.parseLong(pids[0]);
+            containerPid = Long.parseLong(pids[1]);
+            ProcessHandle container = ProcessHandle.of(containerPid).orElseThrow();
+            waitUntil(() -> container.descendants().count() == 3, "the container's processes run");
+            List<ProcessHandle> all = Stream.concat(Stream.of(container), container.descendants()).toList();
+            jvm.destroyForcibly(); /* SIGKILL */
+            jvm.waitFor();
+            waitUntil(() -> ProcessHandle.of(launcherPid).isEmpty(), "the orphaned launcher exits");
+            for (ProcessHandle h : all) {
+                waitUntil(() -> !h.isAlive(), "container process " + h.pid() + " dies");
+            }
+        } finally {
+            jvm.destroyForcibly();
+        }
+    }
+
+    @Test
+    void aJvmWithoutThePrivilegeToCreateNamespacesGetsAnExplanation() throws Exception {
+        Process jvm = ChildJvm.start(List.of("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"), "try");
+        String out = new String(jvm.getInputStream().readAllBytes()).trim();
+        jvm.waitFor();
+        assertTrue(out.startsWith("NamespacePermissionException create the container's namespaces: EPERM"), out);
+        assertTrue(out.contains("run as root") && out.contains("user namespaces"), out);
+    }
+
+    static void waitUntil(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
+        for (int i = 0; i < 300; i++) { /* a generous deadline, not a measured duration */
+            if (condition.getAsBoolean()) {
+                return;
+            }
+            Thread.sleep(50);
+        }
+        fail("timed out waiting until " + what);
+    }
+}

@@ -1,0 +1,110 @@
+package dev.corral.namespaces.launcher;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.corral.namespaces.launcher.LaunchPlan.CapabilitySets;
+import dev.corral.namespaces.launcher.LaunchPlan.MountOp;
+import dev.corral.namespaces.launcher.LaunchPlan.RlimitOp;
+import dev.corral.namespaces.launcher.LaunchPlan.SeccompBytes;
+import dev.corral.namespaces.launcher.LaunchPlan.StdioOp;
+import dev.corral.namespaces.launcher.LaunchPlan.UserIds;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Builders;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+
+/** The plan's one writer (Java) and one reader (the launcher's plan.c) agree, for any plan. */
+class PlanCodecProperties {
+
+    static final Path LAUNCHER = Path.of("target/classes/dev/corral/namespaces/launcher/linux-"
+            + LauncherBinary.architecture() + "/corral-launcher");
+
+    @Property(tries = 300)
+    void javaReadsBackWhatItWrites(@ForAll("plans") LaunchPlan plan) {
+        assertEquals(plan, PlanCodec.decode(PlanCodec.encode(plan)));
+    }
+
+    @Property(tries = 150)
+    void theLauncherReadsWhatJavaWrites(@ForAll("plans") LaunchPlan plan) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(LAUNCHER.toString(), "--describe-plan").start();
+        p.getOutputStream().write(PlanCodec.encode(plan));
+        p.getOutputStream().close();
+        String described = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        p.waitFor();
+        assertEquals(PlanCodec.describe(plan), described);
+    }
+
+    static Arbitrary<String> text() {
+        return Arbitraries.strings().withCharRange('\u0001', '\ud7ff').withCharRange('\ue000', '\ufffd').ofMaxLength(40);
+    }
+
+    static Arbitrary<String> path() {
+        return Arbitraries.strings().alpha().numeric().withChars("-_. é").ofMinLength(1).ofMaxLength(12)
+                .list().ofMaxSize(4).map(parts -> "/" + String.join("/", parts));
+    }
+
+    static Arbitrary<MountOp> mounts() {
+        return Combinators.combine(Arbitraries.of(MountOp.Kind.values()), Arbitraries.integers().between(0, 31),
+                        Arbitraries.integers().between(0, 07777), Arbitraries.integers(), Arbitraries.integers(),
+                        text(), path(), text())
+                .as(MountOp::new);
+    }
+
+    static Arbitrary<StdioOp> stdio() {
+        return Combinators.combine(Arbitraries.of(StdioOp.Kind.values()), Arbitraries.integers(),
+                Arbitraries.integers().between(0, 0777), text()).as(StdioOp::new);
+    }
+
+    @Provide
+    Arbitrary<LaunchPlan> plans() {
+        return Builders.withBuilder(LaunchPlan::builder)
+                .use(Arbitraries.integers()).in((b, v) -> b.cloneFlags(v))
+                .use(Arbitraries.of(true, false)).in((b, v) -> b.commandAsPid1(v))
+                .use(path()).in((b, v) -> b.stagingDir(v))
+                .use(mounts().list().ofMaxSize(6)).in((b, v) -> { v.forEach(b::mount); return b; })
+                .use(Arbitraries.of(true, false)).in((b, v) -> b.rootReadOnly(v))
+                .use(text()).withProbability(0.5).in((b, v) -> b.hostname(v))
+                .use(Arbitraries.of(true, false)).in((b, v) -> b.loopback(v))
+                .use(stdio().list().ofSize(3)).in((b, v) -> b.stdio(0, v.get(0)).stdio(1, v.get(1)).stdio(2, v.get(2)))
+                .use(text().list().ofMinSize(1).ofMaxSize(5)).in((b, v) -> b.argv(v))
+                .use(text().list().ofMaxSize(5)).in((b, v) -> b.env(v))
+                .use(text()).withProbability(0.5).in((b, v) -> b.searchPath(v))
+                .use(path()).withProbability(0.5).in((b, v) -> b.cwd(v))
+                .use(Combinators.combine(Arbitraries.integers(), Arbitraries.integers(),
+                        Arbitraries.integers().list().ofMaxSize(4)).as(UserIds::new)).withProbability(0.5).in((b, v) -> b.user(v))
+                .use(Combinators.combine(Arbitraries.integers().between(0, 15), Arbitraries.longs(), Arbitraries.longs())
+                        .as(RlimitOp::new).list().ofMaxSize(3)).in((b, v) -> { v.forEach(b::rlimit); return b; })
+                .use(Arbitraries.of(true, false)).in((b, v) -> b.noNewPrivs(v))
+                .use(Arbitraries.bytes().array(byte[].class).ofMinSize(1).ofMaxSize(8).map(a -> {
+                    byte[] p = new byte[a.length * 8];
+                    System.arraycopy(a, 0, p, 0, a.length);
+                    return new SeccompBytes(p);
+                })).withProbability(0.5).in((b, v) -> b.seccomp(v))
+                .use(Arbitraries.integers().between(0, 0777)).withProbability(0.5).in((b, v) -> b.umask(v))
+                .use(path().list().ofMaxSize(3)).in((b, v) -> { v.forEach(b::cgroupProcs); return b; })
+                .use(text()).withProbability(0.5).in((b, v) -> b.uidMap(v))
+                .use(text()).withProbability(0.5).in((b, v) -> b.gidMap(v))
+                .use(Combinators.combine(Arbitraries.longs(), Arbitraries.longs(), Arbitraries.longs(),
+                        Arbitraries.longs(), Arbitraries.longs()).as(CapabilitySets::new)).withProbability(0.5).in((b, v) -> b.capabilities(v))
+                .build(LaunchPlan.Builder::build);
+    }
+
+    @Property(tries = 50)
+    void theLauncherRefusesTruncatedPlans(@ForAll("plans") LaunchPlan plan) throws Exception {
+        byte[] wire = PlanCodec.encode(plan);
+        byte[] cut = java.util.Arrays.copyOf(wire, wire.length - 1);
+        Process p = new ProcessBuilder(LAUNCHER.toString(), "--describe-plan").start();
+        p.getOutputStream().write(cut);
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, p.waitFor(), out);
+        assertEquals(List.of("error Protocol error"), List.of(out.trim()));
+    }
+}
