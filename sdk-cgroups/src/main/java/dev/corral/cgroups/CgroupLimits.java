@@ -411,7 +411,7 @@ public final class CgroupLimits {
             for (String range : list.split(",")) {
                 String[] ends = range.split("-");
                 if (ends.length == 2 && Long.parseLong(ends[0]) > Long.parseLong(ends[1])) {
-                    throw new IllegalArgumentException(field + ": range " + range + " runs backwards in '" + list + "'");
+                    throw new IllegalArgumentException(field + " has a range that runs backwards, " + range + ", in '" + list + "'");
                 }
             }
         }

@@ -87,7 +87,7 @@ public final class Cgroups implements AutoCloseable {
         proc = new ProcInfo(hierarchy.procRoot());
         rootless = proc.effectiveUid() != 0;
         hostHasSwap = proc.hasSwap();
-        owner = OwnerTag.current(new ProcInfo(Path.of("/proc")));
+        owner = b.owner != null ? b.owner : OwnerTag.current(new ProcInfo(Path.of("/proc")));
         String reason = null;
         Path topDir = null;
         Path parent = null;
@@ -455,8 +455,15 @@ public final class Cgroups implements AutoCloseable {
         private CgroupHierarchy hierarchy;
         private String parent = "corral";
         private boolean removeStale = true;
+        private OwnerTag owner;
 
         private Builder() {
+        }
+
+        /** Tests only: the owner record to create cgroups under, instead of this JVM's. */
+        Builder owner(OwnerTag owner) {
+            this.owner = owner;
+            return this;
         }
 
         /**

@@ -30,7 +30,7 @@ public final class V1Cgroup extends AbstractCgroup {
             Set<Controller> unenforced, Consumer<Cgroup> onRemoved) {
         super(name, limits, unenforced, onRemoved);
         this.dirs = Collections.unmodifiableMap(new EnumMap<>(dirs));
-        this.distinctDirs = List.copyOf(new LinkedHashSet<>(dirs.values()));
+        this.distinctDirs = List.copyOf(new LinkedHashSet<>(this.dirs.values()));
         this.units = units;
     }
 

@@ -1,0 +1,34 @@
+package dev.corral.cgroups;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+
+/** Starts an ordinary process that waits until it has been put into a cgroup, then runs. */
+final class Workload {
+
+    private Workload() {
+    }
+
+    /** Starts {@code sh -c 'read go; exec COMMAND'}, moves it into {@code cgroup}, lets it go. */
+    static Process start(Cgroup cgroup, String command) throws IOException {
+        Process p = new ProcessBuilder("sh", "-c", "read go; exec " + command)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            cgroup.addProcess(p.pid());
+        } catch (RuntimeException e) {
+            p.destroyForcibly();
+            throw e;
+        }
+        try (OutputStream in = p.getOutputStream()) {
+            in.write("go\n".getBytes(StandardCharsets.US_ASCII));
+        }
+        return p;
+    }
+
+    /** A test parent that no other test or developer uses. */
+    static String testParent() {
+        return "corral/test-" + Long.toHexString(System.nanoTime()) + "-" + ProcessHandle.current().pid();
+    }
+}
