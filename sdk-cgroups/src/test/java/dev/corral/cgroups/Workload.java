@@ -27,6 +27,17 @@ final class Workload {
         return p;
     }
 
+    /** @return whether the process exists and is not a zombie (a killed orphan waits to be reaped) */
+    static boolean isAlive(long pid) {
+        try {
+            String stat = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + pid + "/stat"));
+            char state = stat.substring(stat.lastIndexOf(')') + 1).trim().charAt(0);
+            return state != 'Z' && state != 'X';
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     /** A test parent that no other test or developer uses. */
     static String testParent() {
         return "corral/test-" + Long.toHexString(System.nanoTime()) + "-" + ProcessHandle.current().pid();
