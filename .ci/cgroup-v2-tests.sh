@@ -32,7 +32,10 @@ done
 chmod -R a+rX "$ci" "$mod/target/classes" "$mod/target/test-classes"
 
 # the test user lives on the host: the VM's root file system is this machine's
-id "$user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$user"
+if ! id "$user" >/dev/null 2>&1; then
+  group=(--user-group); getent group "$user" >/dev/null && group=(--gid "$user")
+  useradd --system --no-create-home --shell /usr/sbin/nologin "${group[@]}" "$user"
+fi
 
 cat > "$ci/job.sh" <<JOB
 set -u
