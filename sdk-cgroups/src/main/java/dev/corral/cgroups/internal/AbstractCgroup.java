@@ -1,0 +1,133 @@
+package dev.corral.cgroups.internal;
+
+import dev.corral.cgroups.Cgroup;
+import dev.corral.cgroups.CgroupException;
+import dev.corral.cgroups.CgroupLimits;
+import dev.corral.cgroups.Controller;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** What the v1 and v2 drivers share: identity, the kill loop, removal bookkeeping. */
+abstract class AbstractCgroup implements Cgroup {
+
+    static final Logger LOG = LoggerFactory.getLogger("dev.corral.cgroups");
+
+    private final String name;
+    private final CgroupLimits limits;
+    private final Set<Controller> unenforced;
+    private final Consumer<Cgroup> onRemoved;
+    private boolean removed;
+
+    AbstractCgroup(String name, CgroupLimits limits, Set<Controller> unenforced, Consumer<Cgroup> onRemoved) {
+        this.name = name;
+        this.limits = limits;
+        this.unenforced = Collections.unmodifiableSet(unenforced.isEmpty()
+                ? EnumSet.noneOf(Controller.class) : EnumSet.copyOf(unenforced));
+        this.onRemoved = onRemoved;
+    }
+
+    @Override
+    public final String name() {
+        return name;
+    }
+
+    @Override
+    public final CgroupLimits limits() {
+        return limits;
+    }
+
+    @Override
+    public final Set<Controller> unenforced() {
+        return unenforced;
+    }
+
+    @Override
+    public void addProcess(long pid) {
+        for (Path procs : procsFiles()) {
+            CgroupFs.write(procs, Long.toString(pid));
+        }
+    }
+
+    /** @return the directories of this cgroup, one per hierarchy */
+    abstract List<Path> directories();
+
+    @Override
+    public List<Long> processes() {
+        List<Long> pids = new ArrayList<>();
+        for (Path dir : directories()) {
+            for (long pid : CgroupFs.pidsBelow(dir)) {
+                if (!pids.contains(pid)) {
+                    pids.add(pid);
+                }
+            }
+        }
+        return pids;
+    }
+
+    /** Whether any process is left in the cgroup or below it. */
+    boolean populated() {
+        return !processes().isEmpty();
+    }
+
+    /**
+     * Kills by signal: with a freezer, freeze so that nothing forks meanwhile, SIGKILL each
+     * process, thaw so that the kills take effect; repeat until the cgroup is empty.
+     */
+    final void killEach(boolean canFreeze) {
+        Waits.Backoff backoff = Waits.backoff(Waits.REMOVE_TIMEOUT);
+        List<Long> pids = processes();
+        while (!pids.isEmpty()) {
+            if (canFreeze) {
+                freeze();
+            }
+            Signals.kill(pids);
+            if (canFreeze) {
+                thaw();
+            }
+            if (!backoff.sleep()) {
+                throw new CgroupException("processes " + processes() + " in cgroup " + directories()
+                        + " survived SIGKILL for " + Waits.REMOVE_TIMEOUT.toSeconds() + " s");
+            }
+            pids = processes();
+        }
+    }
+
+    /** Waits until no process is left. */
+    final void awaitEmpty() {
+        Waits.Backoff backoff = Waits.backoff(Waits.REMOVE_TIMEOUT);
+        while (populated()) {
+            if (!backoff.sleep()) {
+                throw new CgroupException("cgroup " + directories() + " still holds processes " + processes()
+                        + " " + Waits.REMOVE_TIMEOUT.toSeconds() + " s after they were killed");
+            }
+        }
+    }
+
+    @Override
+    public final synchronized void remove() {
+        if (removed) {
+            return;
+        }
+        if (directories().stream().anyMatch(java.nio.file.Files::isDirectory)) {
+            kill();
+            for (Path dir : directories()) {
+                CgroupFs.removeTree(dir);
+            }
+        }
+        removed = true;
+        LOG.debug("removed cgroup {} ({})", name, directories());
+        onRemoved.accept(this);
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + name + " " + directories() + "]";
+    }
+}

@@ -1,0 +1,206 @@
+package dev.corral.cgroups;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Cgroups on the real kernel, with ordinary processes: the driver is whichever this machine
+ * needs (v1 here, v2 in ../shared/cgroup-v2-vm), and each test checks it got the right one.
+ */
+@Tag("cgroup-v2")
+class CgroupBehaviourTest {
+
+    static Cgroups cgroups;
+
+    @BeforeAll
+    static void open() {
+        cgroups = Cgroups.builder().parent(Workload.testParent()).build();
+        assertEquals(CgroupHierarchy.detect().driverVersion(), cgroups.version());
+    }
+
+    @AfterAll
+    static void close() {
+        List<Path> parents = cgroups.parentDirectories();
+        cgroups.close();
+        for (Path parent : parents) {
+            assertFalse(Files.exists(parent), parent + " was left behind");
+        }
+    }
+
+    private static Cgroup create(String name, CgroupLimits limits) {
+        Cgroup cg = cgroups.create(name, limits);
+        assertEquals(cgroups.version(), cg.version());
+        assertEquals(cg.version() == CgroupVersion.V2, cg.unifiedDirectory().isPresent());
+        assertEquals(Set.of(), cg.unenforced());
+        return cg;
+    }
+
+    @Test
+    void memoryHogIsOomKilledAtTheLimit() throws Exception {
+        DataSize limit = DataSize.ofMebibytes(64);
+        try (Cgroup cg = create("hog", CgroupLimits.builder().memory(limit).build())) {
+            Process p = Workload.start(cg, "dd if=/dev/zero of=/dev/null bs=200M count=1");
+            assertEquals(128 + 9, p.waitFor(), "dd should die of SIGKILL");
+            CgroupUsage u = cg.usage();
+            assertEquals(1, u.oomKills().orElseThrow(), "oom_kill count");
+            assertEquals(cg.version() == CgroupVersion.V2 ? CgroupUsage.PeakSource.MEMORY_PEAK
+                    : CgroupUsage.PeakSource.MAX_USAGE_IN_BYTES, u.memoryPeakSource());
+            long peak = u.memoryPeak().orElseThrow().bytes();
+            assertTrue(peak >= limit.bytes() * 0.9 && peak <= limit.bytes(), "peak " + peak + " vs limit " + limit);
+        }
+    }
+
+    @Test
+    void peakOfA100MiBToucherIsWithinTenPercent() throws Exception {
+        try (Cgroup cg = create("toucher", CgroupLimits.builder().memory(DataSize.ofMebibytes(256)).build())) {
+            Process p = Workload.start(cg, "dd if=/dev/zero of=/dev/null bs=100M count=1");
+            assertEquals(0, p.waitFor());
+            CgroupUsage u = cg.usage();
+            double mib = u.memoryPeak().orElseThrow().bytes() / (double) (1 << 20);
+            assertTrue(Math.abs(mib - 100) <= 10, "peak " + mib + " MiB");
+            assertEquals(0, u.oomKills().orElseThrow());
+        }
+    }
+
+    @Test
+    void limitsReachTheKernelFiles() throws Exception {
+        CgroupLimits limits = CgroupLimits.builder().memory(DataSize.ofMebibytes(48)).cpus(1.5).cpuWeight(200)
+                .cpusetCpus("0").pids(32).build();
+        try (Cgroup cg = create("files", limits)) {
+            if (cg.version() == CgroupVersion.V2) {
+                Path dir = cg.unifiedDirectory().orElseThrow();
+                assertEquals(List.of(dir.resolve("cgroup.procs")), cg.procsFiles());
+                assertEquals("50331648", read(dir.resolve("memory.max")));
+                assertEquals("0", read(dir.resolve("memory.swap.max")));
+                assertEquals("150000 100000", read(dir.resolve("cpu.max")));
+                assertEquals("200", read(dir.resolve("cpu.weight")));
+                assertEquals("0", read(dir.resolve("cpuset.cpus")));
+                assertEquals("32", read(dir.resolve("pids.max")));
+            } else {
+                assertEquals(6, cg.procsFiles().size(), "memory, cpu, cpuacct, cpuset, pids, freezer: " + cg.procsFiles());
+                Path memory = dirOf(cg, "memory");
+                assertEquals("50331648", read(memory.resolve("memory.limit_in_bytes")));
+                assertEquals("50331648", read(memory.resolve("memory.memsw.limit_in_bytes")));
+                assertEquals("150000", read(dirOf(cg, "cpu").resolve("cpu.cfs_quota_us")));
+                assertEquals("2048", read(dirOf(cg, "cpu").resolve("cpu.shares")));
+                assertEquals("0", read(dirOf(cg, "cpuset").resolve("cpuset.cpus")));
+                assertEquals("32", read(dirOf(cg, "pids").resolve("pids.max")));
+            }
+            Process p = Workload.start(cg, "grep Cpus_allowed_list /proc/self/status");
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+            assertEquals(0, p.waitFor());
+            assertEquals("Cpus_allowed_list:\t0", out, "cpuset pins to CPU 0");
+        }
+    }
+
+    @Test
+    void forkBombIsContained() throws Exception {
+        try (Cgroup cg = create("bomb", CgroupLimits.builder().pids(32).build())) {
+            Workload.start(cg, "sh -c 'f() { f | f & }; f; wait'");
+            Path events = eventsFile(cg);
+            long refused = 0;
+            for (int i = 0; i < 400 && refused == 0; i++) {
+                Thread.sleep(50);
+                refused = keyed(events, "max");
+                long current = cg.usage().pidsCurrent().orElseThrow();
+                assertTrue(current <= 32, "pids.current " + current);
+            }
+            assertTrue(refused > 0, "the bomb never hit pids.max");
+            cg.usage().pidsPeak().ifPresent(peak -> assertEquals(32, peak, "pids.peak"));
+            List<Long> pids = cg.processes();
+            cg.remove();
+            for (long pid : pids) {
+                assertFalse(Workload.isAlive(pid), "pid " + pid + " survived");
+            }
+        }
+    }
+
+    @Test
+    void busyLoopUnderHalfACpuGetsAboutHalf() throws Exception {
+        try (Cgroup cg = create("half", CgroupLimits.builder().cpus(0.5).build())) {
+            Workload.start(cg, "sh -c 'while :; do :; done'");
+            Thread.sleep(200);
+            Duration cpu0 = cg.usage().cpuTotal().orElseThrow();
+            long wall0 = System.nanoTime();
+            Thread.sleep(2000);
+            Duration cpu1 = cg.usage().cpuTotal().orElseThrow();
+            double ratio = cpu1.minus(cpu0).toNanos() / (double) (System.nanoTime() - wall0);
+            assertTrue(ratio > 0.35 && ratio < 0.65, "CPU share " + ratio);
+        }
+    }
+
+    @Test
+    void freezeStopsProgressAndThawResumesIt() throws Exception {
+        try (Cgroup cg = create("freeze", CgroupLimits.none())) {
+            Workload.start(cg, "sh -c 'while :; do :; done'");
+            Thread.sleep(200);
+            cg.freeze();
+            Duration frozen = cg.usage().cpuTotal().orElseThrow();
+            Thread.sleep(300);
+            assertEquals(frozen, cg.usage().cpuTotal().orElseThrow(), "CPU time grew while frozen");
+            cg.thaw();
+            Thread.sleep(300);
+            assertNotEquals(frozen, cg.usage().cpuTotal().orElseThrow(), "no CPU time after thaw");
+        }
+    }
+
+    @Test
+    void killAndRemoveLeaveNothing() throws Exception {
+        Cgroup cg = create("kill", CgroupLimits.builder().memory(DataSize.ofMebibytes(64)).build());
+        Process p = Workload.start(cg, "sh -c 'sleep 1000 & sleep 1000 & wait'");
+        List<Long> pids = List.of();
+        for (int i = 0; i < 400 && pids.size() < 3; i++) {
+            Thread.sleep(25);
+            pids = cg.processes();
+        }
+        assertEquals(3, pids.size(), "sh and two sleeps: " + pids);
+        assertTrue(pids.contains(p.pid()));
+        cg.remove();
+        assertEquals(128 + 9, p.waitFor());
+        for (long pid : pids) {
+            assertFalse(Workload.isAlive(pid), "pid " + pid + " survived");
+        }
+        for (Path procs : cg.procsFiles()) {
+            assertFalse(Files.exists(procs.getParent()), procs.getParent() + " left behind");
+        }
+        cg.remove();   // a second removal does nothing
+    }
+
+    private static Path eventsFile(Cgroup cg) {
+        return cg.version() == CgroupVersion.V2 ? cg.unifiedDirectory().orElseThrow().resolve("pids.events")
+                : dirOf(cg, "pids").resolve("pids.events");
+    }
+
+    static Path dirOf(Cgroup cg, String v1Hierarchy) {
+        Path mount = cgroups.hierarchy().v1Mounts().get(Controller.ofV1Name(v1Hierarchy).orElseThrow());
+        return cg.procsFiles().stream().map(Path::getParent).filter(d -> d.startsWith(mount)).findFirst().orElseThrow();
+    }
+
+    static String read(Path file) throws IOException {
+        return Files.readString(file).trim();
+    }
+
+    static long keyed(Path file, String key) throws IOException {
+        for (String line : Files.readAllLines(file)) {
+            String[] kv = line.split(" ");
+            if (kv[0].equals(key)) {
+                return Long.parseLong(kv[1]);
+            }
+        }
+        throw new AssertionError("no " + key + " in " + file);
+    }
+}
