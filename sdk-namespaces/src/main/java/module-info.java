@@ -9,5 +9,6 @@ module dev.corral.namespaces {
     requires org.jnrproject.ffi;
 
     exports dev.corral.namespaces;
+    exports dev.corral.namespaces.seccomp;
     exports dev.corral.namespaces.launcher to dev.corral;
 }
