@@ -24,12 +24,9 @@ final class BpfCompiler {
     enum Dispatch {
         /** One {@code jeq} per system call, in number order. */
         LINEAR,
-        /** A binary search over the sorted numbers, with short linear runs at the leaves. */
+        /** A binary search over runs of numbers with the same outcome. */
         BINARY
     }
-
-    /** Leaves of the binary search hold at most this many numbers, compared linearly. */
-    static final int LEAF_SIZE = 4;
 
     private final List<Insn> code = new ArrayList<>();
 
@@ -79,44 +76,107 @@ final class BpfCompiler {
             }
             byNumber.computeIfAbsent(nr.getAsInt(), n -> new ArrayList<>()).add(rule);
         }
-        Map<Integer, Label> shared = new LinkedHashMap<>();
+        // What each number leads to: a value to return (calls whose rules reduce to one
+        // unconditional action) or a block of rules, shared by calls with equal rule lists.
         Map<List<SyscallRule>, Label> blocks = new LinkedHashMap<>();
-        List<int[]> entries = new ArrayList<>(); // {nr, index into targets}
-        List<Label> targets = new ArrayList<>();
+        TreeMap<Integer, Target> targets = new TreeMap<>();
         for (var e : byNumber.entrySet()) {
             List<SyscallRule> rules = reachable(e.getValue());
-            Label target;
-            if (rules.isEmpty()) {
-                continue;
-            } else if (rules.get(0).conditions().isEmpty()) {
+            if (rules.get(0).conditions().isEmpty()) {
                 int value = rules.get(0).action().returnValue();
-                if (value == dflt) {
-                    continue; // same as no rule
+                if (value != dflt) { // same as no rule otherwise
+                    targets.put(e.getKey(), Target.ret(value));
                 }
-                target = shared.computeIfAbsent(value, v -> new Label());
             } else {
-                target = blocks.computeIfAbsent(rules, r -> new Label());
+                targets.put(e.getKey(), Target.block(blocks.computeIfAbsent(rules, r -> new Label())));
             }
-            entries.add(new int[] {e.getKey(), targets.size()});
-            targets.add(target);
         }
 
         if (dispatch == Dispatch.LINEAR) {
-            for (int[] entry : entries) {
-                jump(Bpf.JEQ_K, entry[0], targets.get(entry[1]), null);
+            Map<Integer, Label> shared = new LinkedHashMap<>();
+            for (var e : targets.entrySet()) {
+                Target t = e.getValue();
+                Label to = t.block != null ? t.block : shared.computeIfAbsent(t.value, v -> new Label());
+                jump(Bpf.JEQ_K, e.getKey(), to, null);
             }
             ret(dflt);
+            for (var e : shared.entrySet()) {
+                bind(e.getValue());
+                ret(e.getKey());
+            }
         } else {
-            emitSearch(entries, targets, 0, entries.size() - 1, dflt);
-        }
-        for (var e : shared.entrySet()) {
-            bind(e.getValue());
-            ret(e.getKey());
+            List<Interval> intervals = intervals(targets, Target.ret(dflt));
+            emitSearch(intervals, 0, intervals.size() - 1);
         }
         for (var e : blocks.entrySet()) {
             bind(e.getValue());
             emitRules(e.getKey(), dflt);
         }
+    }
+
+    /** Where a system call number leads: a return value, or a block of rules. */
+    private static final class Target {
+        final int value;
+        final Label block;
+
+        private Target(int value, Label block) {
+            this.value = value;
+            this.block = block;
+        }
+
+        static Target ret(int value) {
+            return new Target(value, null);
+        }
+
+        static Target block(Label block) {
+            return new Target(0, block);
+        }
+
+        boolean sameAs(Target o) {
+            return block == null ? o.block == null && value == o.value : block == o.block;
+        }
+    }
+
+    /** Numbers {@code start} up to the next interval's start (unsigned) lead to {@code target}. */
+    private static final class Interval {
+        final int start;
+        final Target target;
+
+        Interval(int start, Target target) {
+            this.start = start;
+            this.target = target;
+        }
+    }
+
+    /**
+     * Splits the 32-bit number space into maximal runs of numbers with the same target;
+     * numbers without rules lead to the default. An allow list of hundreds of calls becomes
+     * far fewer intervals, since neighbouring numbers mostly share their action.
+     */
+    private static List<Interval> intervals(TreeMap<Integer, Target> targets, Target dflt) {
+        List<Interval> out = new ArrayList<>();
+        out.add(new Interval(0, dflt));
+        long next = 0; // the first number not yet covered by an explicit target
+        for (var e : targets.entrySet()) {
+            int nr = e.getKey();
+            Interval last = out.get(out.size() - 1);
+            if (Integer.toUnsignedLong(nr) > next && !last.target.sameAs(dflt)) {
+                out.add(new Interval((int) next, dflt));
+                last = out.get(out.size() - 1);
+            }
+            if (!last.target.sameAs(e.getValue())) {
+                if (last.start == nr) {
+                    out.set(out.size() - 1, new Interval(nr, e.getValue())); // empty run replaced
+                } else {
+                    out.add(new Interval(nr, e.getValue()));
+                }
+            }
+            next = Integer.toUnsignedLong(nr) + 1;
+        }
+        if (next <= 0xffffffffL && !out.get(out.size() - 1).target.sameAs(dflt)) {
+            out.add(new Interval((int) next, dflt));
+        }
+        return out;
     }
 
     /** Drops the rules after the first unconditional one: the first match wins. */
@@ -131,20 +191,23 @@ final class BpfCompiler {
         return out;
     }
 
-    private void emitSearch(List<int[]> entries, List<Label> targets, int lo, int hi, int dflt) {
-        if (hi - lo + 1 <= LEAF_SIZE) {
-            for (int i = lo; i <= hi; i++) {
-                jump(Bpf.JEQ_K, entries.get(i)[0], targets.get(entries.get(i)[1]), null);
+    /** A binary search over the interval starts; each leaf returns or jumps to its rules. */
+    private void emitSearch(List<Interval> intervals, int lo, int hi) {
+        if (lo == hi) {
+            Target t = intervals.get(lo).target;
+            if (t.block == null) {
+                ret(t.value);
+            } else {
+                code.add(new Insn(Bpf.JA, 0, t.block, null));
             }
-            ret(dflt);
             return;
         }
         int mid = (lo + hi + 1) >>> 1;
         Label right = new Label();
-        jump(Bpf.JGE_K, entries.get(mid)[0], right, null);
-        emitSearch(entries, targets, lo, mid - 1, dflt);
+        jump(Bpf.JGE_K, intervals.get(mid).start, right, null);
+        emitSearch(intervals, lo, mid - 1);
         bind(right);
-        emitSearch(entries, targets, mid, hi, dflt);
+        emitSearch(intervals, mid, hi);
     }
 
     private void emitRules(List<SyscallRule> rules, int dflt) {
@@ -313,6 +376,10 @@ final class BpfCompiler {
         for (int i = 0; i < n; i++) {
             Insn insn = code.get(i);
             int here = pos[i];
+            if (insn.code == Bpf.JA) {
+                put(out, Bpf.JA, 0, 0, pos[insn.jt.index] - (here + 1)); // 32-bit offset: always reaches
+                continue;
+            }
             if (!insn.isConditional()) {
                 put(out, insn.code, 0, 0, insn.k);
                 continue;

@@ -17,7 +17,7 @@ import java.util.Arrays;
  *
  * <pre>{@code
  * SeccompProgram p = SeccompProfiles.defaultProfile().compile(SeccompArchitecture.X86_64);
- * p.instructionCount();          // e.g. 480
+ * p.instructionCount();          // about 200
  * byte[] filter = p.toByteArray();  // 8 * instructionCount() bytes, handed to the launcher
  * }</pre>
  */
