@@ -7,6 +7,7 @@
 module dev.corral.namespaces {
     requires org.slf4j;
     requires org.jnrproject.ffi;
+    requires com.fasterxml.jackson.core;
 
     exports dev.corral.namespaces;
     exports dev.corral.namespaces.seccomp;

@@ -105,6 +105,28 @@ class SeccompKernelTest {
         assertEquals("ok\n", under(null, probe.toString(), "socket").out);
     }
 
+    @Test
+    void podmansDefaultProfileRunsAShellSession() throws Exception {
+        SeccompProfile podman;
+        try (var in = SeccompKernelTest.class.getResourceAsStream("podman-seccomp.json")) {
+            podman = OciSeccompProfiles.reader().read(in).build();
+        }
+        Path filter = write(podman);
+        Result sh = under(filter, "/bin/sh", "-c",
+                "echo ok; for f in / /etc; do ls $f > /dev/null; done; grep '^Seccomp:' /proc/self/status | cat; "
+                        + "x=$(echo sub); echo $x; sleep 0.01 & wait");
+        assertEquals(0, sh.exit, sh.err);
+        assertEquals("ok\nSeccomp:\t2\nsub\n", sh.out, sh.err);
+    }
+
+    @Test
+    void installedPodmanProfileRunsAShellWhenPresent() throws Exception {
+        Path installed = Path.of("/usr/share/containers/seccomp.json");
+        assumeTrue(Files.isReadable(installed), "golang-github-containers-common is not installed");
+        Result sh = under(write(OciSeccompProfiles.reader().read(installed).build()), "/bin/sh", "-c", "echo ok");
+        assertEquals("ok\n", sh.out, sh.err);
+    }
+
     private static boolean isRoot() throws Exception {
         return run(List.of("id", "-u")).out.trim().equals("0");
     }
