@@ -29,6 +29,7 @@ public final class SeccompProfiles {
     static final long CLONE_THREAD = 0x10000L;
     static final long AT_EMPTY_PATH = 0x1000L;
     static final long AF_VSOCK = 40;
+    static final long AF_UNIX = 1;
 
     /**
      * The file descriptor through which {@link #strictJudge()} lets the first program be
@@ -131,7 +132,9 @@ public final class SeccompProfiles {
      *
      * <p>Calls that runtimes probe and survive get an error instead of a kill: {@code clone3}
      * (ENOSYS, the C library falls back to {@code clone}), {@code ioctl} (ENOTTY: nothing is a
-     * terminal), {@code prlimit64} and {@code setrlimit} that set a limit (EPERM), {@code prctl}
+     * terminal), {@code socket(AF_UNIX, ...)} (EPERM: the C library's user lookups probe nscd
+     * through one, the JVM does at startup; every other socket kills),
+     * {@code prlimit64} and {@code setrlimit} that set a limit (EPERM), {@code prctl}
      * other than getting or setting the thread name (EPERM), and calls that change the file
      * system tree ({@code mkdir}, {@code unlink}, {@code rename}, ... EPERM).
      *
@@ -150,6 +153,7 @@ public final class SeccompProfiles {
                 maskedEquals(0, CLONE_NAMESPACE_FLAGS, 0));
         b.rule("clone3", SeccompAction.errno(ENOSYS));
         b.rule("ioctl", SeccompAction.errno(ENOTTY));
+        b.rule("socket", eperm, eq(0, AF_UNIX));
         b.rule("prlimit64", allow, eq(2, 0));
         b.rule("prlimit64", eperm);
         b.rule("setrlimit", eperm);
@@ -228,7 +232,7 @@ public final class SeccompProfiles {
     private static final String[] JUDGE_ALLOWED = {
         "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev", "lseek", "close",
         "close_range", "openat", "fstat", "newfstatat", "statx", "statfs", "fstatfs", "faccessat", "faccessat2",
-        "readlinkat", "getdents64", "getcwd", "chdir", "fchdir", "fcntl", "dup", "dup3", "pipe2", "ppoll",
+        "readlinkat", "getdents64", "getcwd", "chdir", "fchdir", "fcntl", "flock", "dup", "dup3", "pipe2", "ppoll",
         "pselect6", "epoll_create1", "epoll_ctl", "epoll_pwait", "eventfd2", "fadvise64", "sendfile", "umask",
         "mmap", "munmap", "mprotect", "mremap", "brk", "madvise", "mincore", "msync", "membarrier",
         "memfd_create", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigsuspend", "rt_sigpending",

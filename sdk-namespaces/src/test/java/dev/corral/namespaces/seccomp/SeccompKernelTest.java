@@ -106,6 +106,22 @@ class SeccompKernelTest {
     }
 
     @Test
+    void strictJudgeRunsRealSolutions() throws Exception {
+        Path filter = write(SeccompProfiles.strictJudge());
+        String fd = Integer.toString(SeccompProfiles.JUDGE_EXEC_FD);
+        // a JVM: threads, mmap, signals, a user lookup that probes nscd through an AF_UNIX socket
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java").toRealPath();
+        Result jvm = judge(filter, fd, "64", java.toString(), "-Xshare:auto", "-version");
+        assertEquals(0, jvm.exit, jvm.err);
+        assertTrue(jvm.err.contains("version"), jvm.err);
+        Path python = Path.of("/usr/bin/python3");
+        if (Files.isExecutable(python)) {
+            Result py = judge(filter, fd, "64", python.toString(), "-c", "import math; print(math.factorial(20))");
+            assertEquals("2432902008176640000\n", py.out, py.err);
+        }
+    }
+
+    @Test
     void podmansDefaultProfileRunsAShellSession() throws Exception {
         SeccompProfile podman;
         try (var in = SeccompKernelTest.class.getResourceAsStream("podman-seccomp.json")) {

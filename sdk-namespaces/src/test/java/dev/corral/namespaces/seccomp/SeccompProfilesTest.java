@@ -70,6 +70,9 @@ class SeccompProfilesTest {
             assertEquals(ALLOW, sys.call("brk"));
             assertEquals(ALLOW, sys.call("exit_group"));
             assertEquals(KILL, sys.call("socket", 2));
+            assertEquals(KILL, sys.call("socket", 10 /* AF_INET6 */));
+            assertEquals(EPERM, sys.call("socket", 1 /* AF_UNIX */));
+            assertEquals(KILL, sys.call("socket", 1 | (1L << 32)));
             assertEquals(KILL, sys.call("socketpair", 1));
             assertEquals(KILL, sys.call("execve"));
             assertEquals(ALLOW, sys.call("execveat", SeccompProfiles.JUDGE_EXEC_FD, 0, 0, 0, 0x1000));
