@@ -21,7 +21,13 @@ package dev.corral.namespaces.seccomp;
  */
 public record ArgCondition(int index, Op op, long value, long mask) {
 
-    /** The comparisons a condition can make, all unsigned 64-bit. */
+    /**
+     * The comparisons a condition can make, all unsigned 64-bit.
+     *
+     * <pre>{@code
+     * new ArgCondition(1, ArgCondition.Op.LT, 4096, -1L);   // same as ArgCondition.lt(1, 4096)
+     * }</pre>
+     */
     public enum Op {
         /** {@code arg == value} */
         EQ,

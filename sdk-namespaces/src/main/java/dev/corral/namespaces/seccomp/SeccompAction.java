@@ -20,7 +20,14 @@ public record SeccompAction(Kind kind, int data) {
     /** The largest errno a filter may return ({@code MAX_ERRNO} in the kernel). */
     public static final int MAX_ERRNO = 4095;
 
-    /** The seccomp actions, with their {@code SECCOMP_RET_*} values. */
+    /**
+     * The seccomp actions, with their {@code SECCOMP_RET_*} values.
+     *
+     * <pre>{@code
+     * SeccompAction.Kind.ERRNO.base();                 // 0x00050000
+     * SeccompAction.errno(1).kind() == Kind.ERRNO;     // true
+     * }</pre>
+     */
     public enum Kind {
         /** Kill the whole process with SIGSYS ({@code SECCOMP_RET_KILL_PROCESS}, Linux 4.14). */
         KILL_PROCESS(0x80000000),
