@@ -8,7 +8,9 @@ module dev.corral.namespaces {
     requires org.slf4j;
     requires org.jnrproject.ffi;
     requires org.jnrproject.constants;
+    requires com.fasterxml.jackson.core;
 
     exports dev.corral.namespaces;
+    exports dev.corral.namespaces.seccomp;
     exports dev.corral.namespaces.launcher to dev.corral, org.jnrproject.ffi;
 }
