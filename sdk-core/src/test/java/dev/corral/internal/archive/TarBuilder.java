@@ -14,7 +14,8 @@ import org.apache.commons.compress.archivers.tar.TarConstants;
 
 /** Builds tar archives in memory for tests, hostile ones included. */
 final class TarBuilder {
-    static final Instant MTIME = Instant.parse("2021-03-04T05:06:07.123456789Z");
+    /** With 100 ns precision: commons-compress writes PAX times in units of 100 ns. */
+    static final Instant MTIME = Instant.parse("2021-03-04T05:06:07.1234567Z");
 
     private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     private final TarArchiveOutputStream out = new TarArchiveOutputStream(bytes, StandardCharsets.UTF_8.name());
