@@ -135,6 +135,9 @@ public final class TarExtractor {
             return in.getNextEntry();
         } catch (ArchiveException e) {
             throw e;
+        } catch (org.tukaani.xz.MemoryLimitException e) {
+            throw new ArchiveException(Reason.LIMIT, null, "the xz stream needs " + e.getMemoryNeeded()
+                    + " KiB of decoder memory, more than the " + e.getMemoryLimit() + " KiB limit", e);
         } catch (IOException | IllegalArgumentException e) {
             // commons-compress reports malformed headers as IOException or IllegalArgumentException.
             throw new ArchiveException(Reason.MALFORMED, null, "malformed tar archive: " + e.getMessage(), e);

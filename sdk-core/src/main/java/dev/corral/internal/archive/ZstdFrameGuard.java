@@ -20,6 +20,7 @@ final class ZstdFrameGuard extends FilterInputStream {
     private int fieldFill;
     private long skip;
     private int descriptor;
+    private State afterBlock = State.BLOCK_HEADER;
 
     ZstdFrameGuard(InputStream in, long maxWindow) {
         super(in);
@@ -43,8 +44,7 @@ final class ZstdFrameGuard extends FilterInputStream {
                 i += step;
                 skip -= step;
                 if (skip == 0) {
-                    state = state == State.SKIP ? State.MAGIC : afterBlock;
-                    startField(state == State.MAGIC ? 4 : 3);
+                    enter(state == State.SKIP ? State.MAGIC : afterBlock);
                 }
                 continue;
             }
@@ -75,7 +75,11 @@ final class ZstdFrameGuard extends FilterInputStream {
         return false;
     }
 
-    private State afterBlock = State.BLOCK_HEADER;
+    /** Enters a state that reads a fixed-size field: a magic number, a checksum or a block header. */
+    private void enter(State next) {
+        state = next;
+        startField(next == State.BLOCK_HEADER ? 3 : 4);
+    }
 
     private void startField(int length) {
         fieldLength = length;
@@ -127,8 +131,7 @@ final class ZstdFrameGuard extends FilterInputStream {
                 skip = type == 1 ? 1 : size;
                 afterBlock = last ? ((descriptor & 0x04) != 0 ? State.CHECKSUM : State.MAGIC) : State.BLOCK_HEADER;
                 if (skip == 0) {
-                    state = afterBlock;
-                    startField(state == State.CHECKSUM ? 4 : state == State.MAGIC ? 4 : 3);
+                    enter(afterBlock);
                 } else {
                     state = State.BLOCK;
                 }
