@@ -12,6 +12,11 @@ module dev.corral {
     requires transitive dev.corral.cgroups;
     requires transitive dev.corral.namespaces;
     requires org.slf4j;
+    requires org.jnrproject.ffi;
+    requires org.apache.commons.compress;
+    requires org.tukaani.xz;
+    // aircompressor has no module descriptor; its automatic name comes from the jar's file name.
+    requires aircompressor;
 
     exports dev.corral;
 }
