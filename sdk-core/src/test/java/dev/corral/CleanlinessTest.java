@@ -50,7 +50,8 @@ class CleanlinessTest {
         assertEquals(List.of(), launcherChildren(), "no process of the container remains");
         assertEquals(mountsBefore, hostMounts(), "no mount leaked into the host");
         assertEquals(tempBefore, corralTempEntries(), "no temp entry left");
-        assertEquals(Set.of(), tempBefore, "the launcher's socket directory is gone once it started");
+        assertEquals(Set.of(), tempBefore.stream().filter(n -> n.matches("corral-\\d+")).collect(Collectors.toSet()),
+                "the launcher's socket directory (corral-NNN) is gone once the launcher started");
     }
 
     @Test
