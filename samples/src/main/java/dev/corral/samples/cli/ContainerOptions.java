@@ -38,7 +38,7 @@ final class ContainerOptions {
 
     @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", converter = Converters.UserConverter.class,
             description = "Numeric user and group to run as (GID defaults to UID).")
-    int[] user;
+    Converters.UserIds user;
 
     @Option(names = "--read-only", description = "Make the root file system read-only.")
     boolean readOnly;
@@ -66,7 +66,7 @@ final class ContainerOptions {
             b.workingDirectory(workdir);
         }
         if (user != null) {
-            b.user(user[0], user[1]);
+            b.user(user.uid(), user.gid());
         }
         if (timeout != null) {
             b.timeout(timeout);

@@ -89,18 +89,26 @@ final class Converters {
         }
     }
 
+    /**
+     * Numeric user and group IDs.
+     *
+     * @param uid the user ID
+     * @param gid the group ID
+     */
+    record UserIds(int uid, int gid) {}
+
     /** {@code UID[:GID]}: numeric IDs; the group defaults to the user ID. */
-    static final class UserConverter implements ITypeConverter<int[]> {
+    static final class UserConverter implements ITypeConverter<UserIds> {
         @Override
-        public int[] convert(String value) {
+        public UserIds convert(String value) {
             String[] parts = value.split(":", -1);
             try {
                 if (parts.length == 1) {
                     int uid = id(parts[0]);
-                    return new int[] {uid, uid};
+                    return new UserIds(uid, uid);
                 }
                 if (parts.length == 2) {
-                    return new int[] {id(parts[0]), id(parts[1])};
+                    return new UserIds(id(parts[0]), id(parts[1]));
                 }
             } catch (NumberFormatException e) {
                 // fall through

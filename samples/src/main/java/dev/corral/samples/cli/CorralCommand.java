@@ -41,6 +41,8 @@ public final class CorralCommand implements Runnable {
     /** A usage error: bad option or argument. */
     public static final int EXIT_USAGE = 2;
 
+    private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
+
     @Spec
     CommandSpec spec;
 
@@ -55,6 +57,12 @@ public final class CorralCommand implements Runnable {
      * @param args the command-line arguments
      */
     public static void main(String... args) {
+        // A command line reports through its exit code and messages, not logs: the SDK's
+        // warnings (e.g. its launcher dying with the JVM on Ctrl-C) would only be noise.
+        // -Dorg.slf4j.simpleLogger.defaultLogLevel=debug (CORRAL_JAVA_OPTS) shows every step.
+        if (System.getProperty(LOG_LEVEL) == null) {
+            System.setProperty(LOG_LEVEL, "error");
+        }
         System.exit(execute(args));
     }
 

@@ -29,6 +29,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code corral run}: one command in a new container, with the terminal's stdio, like {@code docker run}. */
 @Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+        customSynopsis = "corral run [OPTIONS] [--] CMD [ARG...]",
         description = {
                 "Run a command in a new container and exit with its exit code.",
                 "The container has its own PID, mount, UTS, IPC and network (loopback only) namespaces, "
@@ -36,7 +37,8 @@ import picocli.CommandLine.Spec;
         footerHeading = "%nExamples:%n",
         footer = {
                 "  corral run -- sh -c 'hostname; ps'",
-                "  corral run --rootfs /srv/rootfs/alpine --bind ./src:/src --tmpfs /tmp:64m -w /src -- make",
+                "  corral run --bind ./src:/src:rw -w /src -e PATH -- make",
+                "  corral run --rootfs /srv/rootfs/alpine --tmpfs /tmp:64m --read-only -- sh",
                 "  corral run --timeout 2s --json result.json -- ./solution",
                 "",
                 "Exit codes: the command's own; 128+N when signal N ended it (137 after --timeout); "
@@ -149,9 +151,11 @@ final class RunCommand implements Callable<Integer> {
             // The step is the launcher's step name; printed, not typed, to stay on the public API.
             s.step().ifPresentOrElse(step -> error.put("step", String.valueOf(step)), () -> error.putNull("step"));
             if (s.errno() != 0) {
-                error.put("errno", s.errnoName());
+                error.put("errno", s.errnoName().split(" ", 2)[0]);
+                error.put("errno_number", s.errno());
             } else {
                 error.putNull("errno");
+                error.putNull("errno_number");
             }
             error.put("hint", s.hint());
         } else if (e instanceof InvalidSpecException i) {

@@ -1,0 +1,75 @@
+package dev.corral.samples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.corral.Mount;
+import dev.corral.cgroups.DataSize;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine.TypeConversionException;
+
+class ConvertersTest {
+
+    private final Converters.DurationConverter duration = new Converters.DurationConverter();
+
+    @Test
+    void durations() {
+        assertEquals(Duration.ofMillis(500), duration.convert("500ms"));
+        assertEquals(Duration.ofSeconds(2), duration.convert("2s"));
+        assertEquals(Duration.ofMillis(1500), duration.convert("1.5s"));
+        assertEquals(Duration.ofMinutes(1), duration.convert("1m"));
+        assertEquals(Duration.ofHours(2), duration.convert("2h"));
+        assertEquals(Duration.ofMillis(250), duration.convert("0.25S"));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "2", "s", "-1s", "0s", "0ms", "1.s", "2 s", "2x", "1e3ms", "99999999999999999h"})
+    void badDurations(String text) {
+        assertThrows(TypeConversionException.class, () -> duration.convert(text));
+    }
+
+    @Test
+    void binds() {
+        Converters.BindConverter c = new Converters.BindConverter();
+        assertEquals(Mount.bind(Path.of("/srv/a"), "/a"), c.convert("/srv/a:/a"));
+        assertEquals(Mount.bind(Path.of("/srv/a"), "/a"), c.convert("/srv/a:/a:ro"));
+        assertEquals(Mount.bindReadWrite(Path.of("/srv/a"), "/a"), c.convert("/srv/a/./:/a:rw"));
+        assertEquals(Mount.bind(Path.of("").toAbsolutePath().resolve("rel"), "/r"), c.convert("rel:/r"));
+        for (String bad : new String[] {"/srv/a", ":/a", "/srv/a:", "/a:/b:rx", "/a:/b:ro:x"}) {
+            assertThrows(TypeConversionException.class, () -> c.convert(bad), bad);
+        }
+    }
+
+    @Test
+    void tmpfs() {
+        Converters.TmpfsConverter c = new Converters.TmpfsConverter();
+        assertEquals(new Mount.Tmpfs("/t", Optional.empty()), c.convert("/t"));
+        assertEquals(Mount.tmpfs("/t", DataSize.ofMebibytes(64)), c.convert("/t:64m"));
+        assertThrows(TypeConversionException.class, () -> c.convert("/t:lots"));
+        assertThrows(TypeConversionException.class, () -> c.convert(":64m"));
+    }
+
+    @Test
+    void users() {
+        Converters.UserConverter c = new Converters.UserConverter();
+        assertEquals(new Converters.UserIds(1000, 1000), c.convert("1000"));
+        assertEquals(new Converters.UserIds(1000, 50), c.convert("1000:50"));
+        for (String bad : new String[] {"root", "1000:", ":1", "-1", "1:2:3", "99999999999"}) {
+            assertThrows(TypeConversionException.class, () -> c.convert(bad), bad);
+        }
+    }
+
+    @Test
+    void env() {
+        Converters.EnvConverter c = new Converters.EnvConverter();
+        assertArrayEquals(new String[] {"A", "b=c"}, c.convert("A=b=c"));
+        assertArrayEquals(new String[] {"A", ""}, c.convert("A="));
+        assertThrows(TypeConversionException.class, () -> c.convert("=x"));
+    }
+}
