@@ -324,16 +324,26 @@ static void set_up_mounts(const struct plan *pl) {
     if (chdir("/") < 0) fail(STEP_PIVOT_ROOT, 2);
 }
 
-static void loopback_up(void) {
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0) fail(STEP_LOOPBACK_UP, 0);
+int loopback_up(int *failed_at) {
     struct ifreq ifr;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    *failed_at = 0;
+    if (s < 0) return -1;
     memset(&ifr, 0, sizeof ifr);
     memcpy(ifr.ifr_name, "lo", 3);
-    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) fail(STEP_LOOPBACK_UP, 1);
+    *failed_at = 1;
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) goto failed;
     ifr.ifr_flags |= IFF_UP;
-    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) fail(STEP_LOOPBACK_UP, 2);
+    *failed_at = 2;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) goto failed;
     close(s);
+    return 0;
+failed: {
+        int saved = errno;
+        close(s);
+        errno = saved;
+        return -1;
+    }
 }
 
 /* Closes every descriptor but the few kept (sorted ascending, all >= 3). */
@@ -489,9 +499,11 @@ __attribute__((noreturn)) static void run_init(const struct plan *pl, const stru
 }
 
 void container_main(const struct plan *pl, const struct child_fds *fds) {
-    int keep[6] = {fds->report, fds->release, fds->status, fds->stdio[0], fds->stdio[1], fds->stdio[2]};
+    int at, keep[9] = {fds->report, fds->release, fds->status, fds->stdio[0], fds->stdio[1], fds->stdio[2],
+                   fds->pooled_ns[0], fds->pooled_ns[1], fds->pooled_ns[2]};
+    int pooled = fds->pooled_ns[0] >= 0;
     report_fd = fds->report;
-    close_all_but(keep, 6);
+    close_all_but(keep, pooled ? 9 : 6);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(STEP_PARENT_DEATH_SIGNAL, 0);
 
     char go;
@@ -506,12 +518,19 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
        may read this process's memory or open /proc/1/exe, which is the launcher. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(STEP_PARENT_DEATH_SIGNAL, 1);
 
+    if (pooled) { /* the launcher prepared these while idle */
+        static const int kinds[3] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
+        for (int k = 0; k < 3; k++) {
+            if (setns(fds->pooled_ns[k], kinds[k]) < 0) fail(STEP_NAMESPACE_JOIN, k);
+            close(fds->pooled_ns[k]);
+        }
+    }
     if ((pl->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(STEP_UNSHARE_CGROUP, 0);
     if (setsid() < 0) fail(STEP_SETSID, 0);
     umask(0);
     if (pl->clone_flags & CLONE_NEWNS) set_up_mounts(pl);
     if (pl->hostname && sethostname(pl->hostname, strlen(pl->hostname)) < 0) fail(STEP_SET_HOSTNAME, 0);
-    if (pl->loopback) loopback_up();
+    if (pl->loopback && !pooled && loopback_up(&at) < 0) fail(STEP_LOOPBACK_UP, at); /* a prepared one has lo up */
 
     if (pl->command_as_pid1) exec_command(pl, fds);
     run_init(pl, fds);

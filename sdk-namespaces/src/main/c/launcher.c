@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -35,7 +36,7 @@
 #define TOKEN_BYTES 32
 
 /* epoll keys: kind in the high 32 bits, slot in the low */
-enum key_kind { K_CONTROL = 1, K_SIGNALS, K_REPORT, K_STATUS, K_RELAY_PIPE, K_RELAY_SOCK };
+enum key_kind { K_CONTROL = 1, K_SIGNALS, K_REPORT, K_STATUS, K_RELAY_PIPE, K_RELAY_SOCK, K_POOL };
 #define KEY(kind, slot) (((uint64_t)(kind) << 32) | (uint32_t)(slot))
 
 struct container {
@@ -60,11 +61,23 @@ static struct relay relays[MAX_RELAYS];
 static struct plan plan; /* large: static, reused for every RUN */
 static int epfd = -1, control_fd = -1, listen_path_fd = -1;
 static unsigned char token[TOKEN_BYTES];
+
+/* A few fresh network, IPC and UTS namespaces, prepared ahead: creating a network namespace
+   is the costliest part of a container (about 0.5 ms), and joining prepared ones is cheap. A
+   small pool process makes them in parallel with everything else and passes their fds here
+   (SCM_RIGHTS); each set is used by one container only, never reused. Only a privileged
+   launcher keeps a pool: a container with its own user namespace creates them inside it. */
+#define POOL_TARGET 2
+#define POOL_KINDS 3
+static const int pool_flags[POOL_KINDS] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
+static int pool_sock = -1, pooled, pool_asked;
+static int pool[POOL_TARGET][POOL_KINDS];
 static char listen_path[64];
 
 __attribute__((noreturn)) static void die(const char *what) {
     int saved = errno;
     fprintf(stderr, "corral-launcher: %s: %s\n", what, strerror(saved));
+    if (pool_sock >= 0) close(pool_sock);
     for (int i = 0; i < MAX_CONTAINERS; i++)
         if (containers[i].used) kill(containers[i].pid, SIGKILL);
     while (wait(NULL) > 0 || errno == EINTR) {}
@@ -228,6 +241,91 @@ static int free_relay(void) {
     return -1;
 }
 
+/* The pool process: for each byte read, a fresh set of namespaces with lo up, sent back. */
+__attribute__((noreturn)) static void pool_serve(int sock) {
+    static const char *const paths[POOL_KINDS] = {"/proc/self/ns/net", "/proc/self/ns/ipc", "/proc/self/ns/uts"};
+    if (sock > 3 && syscall(SYS_close_range, 3U, (unsigned)sock - 1, 0) < 0 && errno != ENOSYS) _exit(1);
+    if (syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0) < 0 && errno != ENOSYS) _exit(1);
+    prctl(PR_SET_NAME, "corral-nspool", 0, 0, 0);
+    for (;;) {
+        char want;
+        if (read(sock, &want, 1) != 1) _exit(0); /* the launcher is gone */
+        int fds[POOL_KINDS], at, ok = unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0;
+        for (int k = 0; k < POOL_KINDS; k++)
+            if ((fds[k] = ok ? open(paths[k], O_RDONLY | O_CLOEXEC) : -1) < 0) ok = 0;
+        if (ok && loopback_up(&at) < 0) ok = 0;
+        char status = ok ? 'y' : 'n';
+        union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof fds)]; } u;
+        struct iovec iov = {&status, 1};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+        if (ok) {
+            msg.msg_control = u.buf;
+            msg.msg_controllen = sizeof u.buf;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof fds);
+            memcpy(CMSG_DATA(c), fds, sizeof fds);
+        }
+        if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) _exit(0);
+        for (int k = 0; k < POOL_KINDS; k++)
+            if (fds[k] >= 0) close(fds[k]);
+        if (!ok) _exit(0); /* not permitted here: the launcher stops asking */
+    }
+}
+
+static void pool_ask(void) {
+    while (pool_sock >= 0 && pooled + pool_asked < POOL_TARGET) {
+        if (write(pool_sock, "n", 1) != 1) {
+            close_fd(&pool_sock);
+            return;
+        }
+        pool_asked++;
+    }
+}
+
+static void pool_start(void) {
+    int sv[2];
+    const char *off = getenv("CORRAL_NAMESPACE_POOL");
+    if (geteuid() != 0 || (off && strcmp(off, "0") == 0) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return;
+    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    if (pid == 0) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) _exit(1);
+        close(sv[0]);
+        pool_serve(sv[1]);
+    }
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return;
+    }
+    pool_sock = sv[0];
+    set_nonblocking(pool_sock);
+    watch(pool_sock, EPOLLIN, KEY(K_POOL, 0));
+    pool_ask();
+}
+
+static void pool_receive(void) {
+    for (;;) {
+        char status;
+        int fds[POOL_KINDS];
+        union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof fds)]; } u;
+        struct iovec iov = {&status, 1};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
+        ssize_t n = recvmsg(pool_sock, &msg, MSG_CMSG_CLOEXEC);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+        struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
+        if (n != 1 || status != 'y' || c == NULL || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof fds)) {
+            close_fd(&pool_sock); /* the pool process is gone or may not create namespaces */
+            return;
+        }
+        memcpy(fds, CMSG_DATA(c), sizeof fds);
+        pool_asked--;
+        for (int k = 0; k < POOL_KINDS; k++) pool[pooled][k] = fds[k];
+        pooled++;
+    }
+}
+
 /* ---- RUN: prepare descriptors, clone, join cgroups, write ID maps, release ---- */
 
 static int write_file(const char *path, const char *text) {
@@ -245,7 +343,7 @@ static int write_file(const char *path, const char *text) {
 }
 
 static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
-    struct child_fds cf = {-1, -1, -1, {-1, -1, -1}};
+    struct child_fds cf = {-1, -1, -1, {-1, -1, -1}, {-1, -1, -1}};
     int report_r = -1, release_w = -1, status_r = -1;
     int relay_slot[3] = {-1, -1, -1};
     int slot = -1;
@@ -314,6 +412,15 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     fstep = STEP_CLONE;
     /* A cgroup namespace is entered by the child after it has been moved into its cgroup. */
     long flags = (long)(plan.clone_flags & ~(uint32_t)CLONE_NEWCGROUP) | SIGCHLD;
+    if ((flags & CLONE_NEWNET) && (flags & CLONE_NEWIPC) && (flags & CLONE_NEWUTS) && !(flags & CLONE_NEWUSER)
+        && pooled > 0) {
+        pooled--;
+        for (int k = 0; k < POOL_KINDS; k++) {
+            cf.pooled_ns[k] = pool[pooled][k];
+            flags &= ~(long)pool_flags[k];
+        }
+        pool_ask();
+    }
     pid_t pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
     if (pid < 0) goto failed;
     if (pid == 0) container_main(&plan, &cf);
@@ -328,6 +435,7 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     close_fd(&cf.release);
     close_fd(&cf.status);
     for (int i = 0; i < 3; i++) close_fd(&cf.stdio[i]);
+    for (int k = 0; k < POOL_KINDS; k++) close_fd(&cf.pooled_ns[k]);
 
     for (size_t i = 0; i < plan.n_cgroups; i++) {
         char pidtext[16];
@@ -386,6 +494,7 @@ failed: {
         close_fd(&cf.report);
         close_fd(&cf.release);
         close_fd(&cf.status);
+        for (int k = 0; k < POOL_KINDS; k++) close_fd(&cf.pooled_ns[k]);
         close_fd(&report_r);
         close_fd(&release_w);
         close_fd(&status_r);
@@ -564,6 +673,7 @@ int main(int argc, char **argv) {
         token[i] = (unsigned char)(hi << 4 | lo);
     }
     memset((char *)hex, 'x', 2 * TOKEN_BYTES); /* gone from /proc/PID/environ */
+    prctl(PR_SET_NAME, "corral-launcher", 0, 0, 0); /* run from a memfd, its name would be a number */
     if (unsetenv("CORRAL_LAUNCHER_TOKEN") < 0) die("unsetenv");
 
     /* Hold the socket by an O_PATH fd, so the JVM may delete its path at once: nothing is
@@ -594,6 +704,7 @@ int main(int argc, char **argv) {
     memcpy(hello + 4, &self, 4);
     send_message(MSG_HELLO, hello, sizeof hello);
 
+    pool_start();
     struct epoll_event events[64];
     for (;;) {
         int n = epoll_wait(epfd, events, 64, -1);
@@ -607,6 +718,7 @@ int main(int argc, char **argv) {
             switch (kind) {
             case K_CONTROL:
                 if (!read_control()) { /* the JVM is gone: take every container with it */
+                    close_fd(&pool_sock); /* and the pool process, which then reads EOF */
                     for (int i = 0; i < MAX_CONTAINERS; i++)
                         if (containers[i].used) kill(containers[i].pid, SIGKILL);
                     while (wait(NULL) > 0 || errno == EINTR) {}
@@ -624,6 +736,9 @@ int main(int argc, char **argv) {
                 break;
             case K_STATUS:
                 if (containers[slot].used && containers[slot].status_fd >= 0) read_status(&containers[slot]);
+                break;
+            case K_POOL:
+                if (pool_sock >= 0) pool_receive();
                 break;
             case K_RELAY_PIPE:
             case K_RELAY_SOCK:

@@ -137,10 +137,15 @@ struct child_fds {
     int release;  /* read end: one byte from the launcher when the child may go on */
     int status;   /* write end: the command's wait status, written by the init */
     int stdio[3]; /* what becomes fds 0, 1, 2 */
+    int pooled_ns[3]; /* prepared network (loopback up), IPC and UTS namespaces to join, or -1 */
 };
 
 /* container.c: runs in the cloned child; never returns */
 __attribute__((noreturn)) void container_main(const struct plan *plan, const struct child_fds *fds);
+
+/* container.c: brings up lo in the current network namespace; 0, or -1 with errno and the
+   sub-step that failed (0 socket, 1 get flags, 2 set flags) */
+int loopback_up(int *failed_at);
 
 /* a failure record, as the launcher and the container's processes report it */
 struct report {

@@ -40,6 +40,10 @@ import org.slf4j.LoggerFactory;
  * whatever the number of containers. If the launcher dies, every running container is reported
  * lost and the next {@link #shared()} starts a new launcher.
  *
+ * <p>A privileged launcher keeps a small pool of fresh network, IPC and UTS namespaces made
+ * ahead by a helper process ({@code corral-nspool}); the system property
+ * {@code corral.namespacePool=false} turns it off, e.g. to measure what it saves.
+ *
  * <pre>{@code
  * Launcher launcher = Launcher.shared();
  * long id = launcher.launch(plan, listener);
@@ -149,6 +153,9 @@ public final class Launcher {
         ProcessBuilder pb = new ProcessBuilder(executable, socket.toString());
         pb.environment().clear(); /* nothing of the JVM's environment reaches the launcher */
         pb.environment().put("CORRAL_LAUNCHER_TOKEN", hexToken);
+        if (!Boolean.parseBoolean(System.getProperty("corral.namespacePool", "true"))) {
+            pb.environment().put("CORRAL_NAMESPACE_POOL", "0");
+        }
         pb.redirectInput(ProcessBuilder.Redirect.INHERIT);
         pb.redirectOutput(ProcessBuilder.Redirect.INHERIT);
         pb.redirectError(ProcessBuilder.Redirect.INHERIT);
