@@ -604,6 +604,16 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
         fail(STEP_WAIT_FOR_PARENT, 0);
     }
     close(fds->release);
+    /* In a user namespace, become its root at once: until then this process is still the
+       launcher's host user (unmapped: files it creates would overflow), and the init that stays
+       behind must not be host root either. With setgroups allowed, the host's supplementary
+       groups (root's 0) are dropped here too. */
+    if (pl->clone_flags & CLONE_NEWUSER) {
+        if (!pl->deny_setgroups && setgroups(0, NULL) < 0) fail(STEP_SETGROUPS, 1);
+        /* EINVAL: 0 is not mapped (a map of the caller as itself): it stays the caller */
+        if (setresgid(0, 0, 0) < 0 && errno != EINVAL) fail(STEP_SETGID, 1);
+        if (setresuid(0, 0, 0) < 0 && errno != EINVAL) fail(STEP_SETUID, 1);
+    }
     /* After the launcher wrote our ID maps (which needs us dumpable): nothing in the container
        may read this process's memory or open /proc/1/exe, which is the launcher. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(STEP_PARENT_DEATH_SIGNAL, 1);

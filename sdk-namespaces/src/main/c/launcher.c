@@ -335,6 +335,14 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
                 goto failed;
             }
             if (pipe2(p, O_CLOEXEC) < 0) goto failed;
+            /* the pipe is host root's, 0600: a container whose root is an unprivileged host ID
+               could not reopen it as /dev/stdout; only who may ptrace the container reaches
+               its /proc/PID/fd, so 0666 opens nothing to anyone else */
+            if (fchmod(p[0], 0666) < 0) {
+                close(p[0]);
+                close(p[1]);
+                goto failed;
+            }
             relays[r] = (struct relay){1, i == 0 ? p[1] : p[0], -1, i != 0};
             relay_slot[i] = r;
             cf.stdio[i] = i == 0 ? p[0] : p[1];

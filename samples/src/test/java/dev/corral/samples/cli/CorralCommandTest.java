@@ -30,6 +30,12 @@ class CorralCommandTest {
     @TempDir
     Path dir;
 
+    /** The container's root is an unprivileged host ID (a user namespace): it must get through. */
+    @org.junit.jupiter.api.BeforeEach
+    void openUp() throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
     /** What one {@code corral} invocation returned and printed (corral's own messages, not the container's). */
     record Outcome(int exitCode, String out, String err) {}
 
@@ -124,6 +130,7 @@ class CorralCommandTest {
     @Test
     void bindIsReadOnlyByDefaultAndWritableWithRw() throws IOException {
         Path data = Files.createDirectories(dir.resolve("data"));
+        Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwxrwxrwx"));
         String write = "echo written > /data/file";
         String quietWrite = "{ " + write + "; } 2>/dev/null";
 
