@@ -265,7 +265,8 @@ static void mask_path(int rootfd, const struct mount_op *m, int idx) {
     close(fd);
     fd = open_in_root(rootfd, m->target, O_PATH);
     if (fd < 0) fail(STEP_MOUNT_MASK, idx);
-    apply_flags(fd, MF_RDONLY | MF_NOSUID | MF_NODEV | MF_NOEXEC, 0, STEP_MOUNT_MASK, idx);
+    /* not nodev: the mask is a device node, and must open (empty), not fail */
+    apply_flags(fd, MF_RDONLY | MF_NOSUID | MF_NOEXEC, 0, STEP_MOUNT_MASK, idx);
     close(fd);
 }
 
