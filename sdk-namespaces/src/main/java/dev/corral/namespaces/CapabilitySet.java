@@ -60,7 +60,10 @@ public final class CapabilitySet {
     /** @return the highest capability number this kernel knows */
     public static int lastCap() {
         try {
-            return Math.min(63, Integer.parseInt(Files.readString(Path.of("/proc/sys/kernel/cap_last_cap")).trim()));
+            /* not Files.readString: on a /proc/sys file (size 0) it returned only the first byte */
+            try (var in = Files.newInputStream(Path.of("/proc/sys/kernel/cap_last_cap"))) {
+                return Math.min(63, Integer.parseInt(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim()));
+            }
         } catch (IOException | NumberFormatException e) {
             return Capability.values().length - 1;
         }

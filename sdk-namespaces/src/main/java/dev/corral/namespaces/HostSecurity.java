@@ -341,7 +341,10 @@ public record HostSecurity(long uid, long gid, String userName, boolean privileg
 
     private static OptionalLong sysctlLong(Path root, String name) {
         try {
-            return OptionalLong.of(Long.parseLong(Files.readString(root.resolve("proc/sys").resolve(name)).trim()));
+            /* not Files.readString: on a /proc/sys file (size 0) it may return only the first byte */
+            try (var in = Files.newInputStream(root.resolve("proc/sys").resolve(name))) {
+                return OptionalLong.of(Long.parseLong(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim()));
+            }
         } catch (IOException | NumberFormatException e) {
             return OptionalLong.empty();
         }

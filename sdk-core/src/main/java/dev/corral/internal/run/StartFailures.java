@@ -55,6 +55,12 @@ final class StartFailures {
                         + "hold ranges for this user (its message is on the launcher's stderr)"
                         : "this process may map only IDs it holds: use UserNamespace.auto() or callerAsRoot(), "
                         + "or run as root");
+            case RLIMIT:
+                return new ContainerStartException("set resource limit " + spec.security().rlimits().stream()
+                        .filter(r -> r.resource().number() == rlimitResource(spec, f.index())).findFirst()
+                        .map(Object::toString).orElse("#" + f.index()), s, e, name,
+                        "a hard limit can only be raised above the JVM's own with CAP_SYS_RESOURCE on the host (a user "
+                        + "namespace does not give it); nofile also stops at fs.nr_open", null);
             case SECCOMP:
                 return new ContainerStartException("install the seccomp filter", s, e, name,
                         "the kernel refused the compiled profile (EINVAL: too long or invalid; EACCES: no_new_privs "
@@ -133,6 +139,12 @@ final class StartFailures {
             return new ContainerStartException(what, s, e, name, "", null);
         }
         return new ContainerStartException(step.action(), s, e, name, "", null);
+    }
+
+    /** The plan's rlimits are the spec's, in order, then possibly the judge's nofile: index -> resource. */
+    private static int rlimitResource(ContainerSpec spec, int index) {
+        var l = spec.security().rlimits();
+        return index >= 0 && index < l.size() ? l.get(index).resource().number() : -1;
     }
 
     private static boolean isMountStep(LaunchStep step) {
