@@ -83,7 +83,9 @@ final class PlanFactory {
                 throw new NamespacePermissionException("map user IDs for " + sec.userNamespace(), Optional.empty(), 0, "",
                         e.getMessage());
             }
-            ContainerSpec.User u = spec.user().orElse(new ContainerSpec.User(0, 0));
+            /* by default the namespace's root, or (when 0 is not mapped) the first mapped ID: the caller itself */
+            ContainerSpec.User u = spec.user().orElse(maps.mapsUid(0) && maps.mapsGid(0) ? new ContainerSpec.User(0, 0)
+                    : new ContainerSpec.User((int) maps.uids().get(0).containerId(), (int) maps.gids().get(0).containerId()));
             if (!maps.mapsUid(u.uid()) || !maps.mapsGid(u.gid())) {
                 throw new InvalidSpecException("user", u.uid() + ":" + u.gid() + " is not mapped in the container's user "
                         + "namespace (" + maps.note() + "; uid map " + maps.uids() + "): pick a mapped ID, or configure "
