@@ -289,6 +289,7 @@ public record ContainerSpec(
         private boolean noNewPrivileges = true;
         private SeccompProfile seccomp = SecurityPolicy.defaults().seccomp();
         private final Map<Rlimit.Resource, Rlimit> rlimits = new EnumMap<>(Rlimit.Resource.class);
+        private boolean maskedPaths = true;
 
         Builder() {
             SecurityPolicy.DEFAULT_RLIMITS.forEach(r -> rlimits.put(r.resource(), r));
@@ -473,12 +474,27 @@ public record ContainerSpec(
             seccomp = policy.seccomp();
             rlimits.clear();
             policy.rlimits().forEach(r -> rlimits.put(r.resource(), r));
+            maskedPaths = policy.maskedPaths();
+            return this;
+        }
+
+        /**
+         * Leaves {@code /proc} unmasked and writable where the container's namespaces allow
+         * ({@code kcore}, {@code keys}, {@code sys}, ...: see {@link SecurityPolicy}). A nested
+         * runtime needs it: the kernel lets a user namespace mount a new {@code /proc} only where
+         * the current one is fully visible. With the default user namespace, the host's sysctls
+         * stay unwritable anyway.
+         *
+         * @return this
+         */
+        public Builder unmaskedPaths() {
+            this.maskedPaths = false;
             return this;
         }
 
         private SecurityPolicy securityPolicy() {
             return new SecurityPolicy(namespaces, userNamespace, privilegedRoot, capabilities, noNewPrivileges, seccomp,
-                    new ArrayList<>(rlimits.values()));
+                    new ArrayList<>(rlimits.values()), maskedPaths);
         }
 
         /**

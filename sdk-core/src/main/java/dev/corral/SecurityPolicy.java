@@ -45,17 +45,20 @@ import java.util.Objects;
  * @param noNewPrivileges set {@code no_new_privs}
  * @param seccomp         the seccomp profile ({@link SeccompProfiles#unconfined()} for none)
  * @param rlimits         resource limits, one per resource at most
+ * @param maskedPaths     mask and write-protect the OCI paths in {@code /proc} (and {@code /sys/firmware});
+ *                        off only for a container that must mount its own {@code /proc}, such as one
+ *                        that runs Corral or another runtime inside (Kubernetes' {@code procMount: Unmasked})
  */
 public record SecurityPolicy(NamespaceSet namespaces, UserNamespace userNamespace, boolean privilegedRoot,
                              CapabilitySet capabilities, boolean noNewPrivileges, SeccompProfile seccomp,
-                             List<Rlimit> rlimits) {
+                             List<Rlimit> rlimits, boolean maskedPaths) {
 
     /** Resource limits every container gets unless it sets its own for the resource. */
     public static final List<Rlimit> DEFAULT_RLIMITS = List.of(Rlimit.of(Rlimit.Resource.CORE, 0),
             Rlimit.of(Rlimit.Resource.NOFILE, 1024, 4096));
 
     private static final SecurityPolicy DEFAULTS = new SecurityPolicy(NamespaceSet.defaults(), UserNamespace.auto(),
-            false, CapabilitySet.none(), true, SeccompProfiles.defaultProfile(), DEFAULT_RLIMITS);
+            false, CapabilitySet.none(), true, SeccompProfiles.defaultProfile(), DEFAULT_RLIMITS, true);
 
     /** Checks the combination; see {@link ContainerSpec.Builder#privilegedRoot()}. */
     public SecurityPolicy {

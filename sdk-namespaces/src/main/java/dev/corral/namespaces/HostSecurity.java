@@ -124,6 +124,11 @@ public record HostSecurity(long uid, long gid, String userName, boolean privileg
     public String namespaceHint() {
         List<String> why = new ArrayList<>();
         userNamespaceBlocker().ifPresent(why::add);
+        if (uid == 0 && !privileged && nested()) {
+            why.add("this process is root of a nested user namespace without CAP_SETFCAP, and Linux (5.12+) lets "
+                    + "only CAP_SETFCAP map uid 0 into a new user namespace: run it as a non-root user of its container, "
+                    + "or grant the container CAP_SETFCAP");
+        }
         if (seccompMode == 2) {
             why.add("this process runs under a seccomp filter (Seccomp: 2 in /proc/self/status), which may forbid "
                     + "clone/unshare of namespaces (Docker's default profile does: run the outer container with a "

@@ -92,8 +92,10 @@ public final class MountPlanner {
             }
         }
         ops.add(system(MountOp.proc("/proc"), Role.SYSTEM));
-        MASKED_PROC.forEach(p -> ops.add(system(MountOp.mask(p), Role.SYSTEM)));
-        READ_ONLY_PROC.forEach(p -> ops.add(system(MountOp.readOnly(p), Role.SYSTEM)));
+        if (spec.security().maskedPaths()) {
+            MASKED_PROC.forEach(p -> ops.add(system(MountOp.mask(p), Role.SYSTEM)));
+            READ_ONLY_PROC.forEach(p -> ops.add(system(MountOp.readOnly(p), Role.SYSTEM)));
+        }
         addDev(ops, userNamespace);
         ops.add(system(MountOp.tmpfs("/tmp", MountOp.NOSUID | MountOp.NODEV, "mode=1777"), Role.SYSTEM));
 
@@ -111,7 +113,7 @@ public final class MountPlanner {
             }
             ops.add(new PlannedMount(op, Role.USER, java.util.Optional.of(m)));
         }
-        if (user.stream().anyMatch(m -> m.target().equals("/sys"))) {
+        if (spec.security().maskedPaths() && user.stream().anyMatch(m -> m.target().equals("/sys"))) {
             ops.add(system(MountOp.mask("/sys/firmware"), Role.SYSTEM));
         }
         return ops;

@@ -53,6 +53,8 @@ final class StartFailures {
                 return new NamespacePermissionException(step.action() + " for " + spec.security().userNamespace(), s, e,
                         name, f.index() == 1 ? "newuidmap/newgidmap refused the map: check /etc/subuid and /etc/subgid "
                         + "hold ranges for this user (its message is on the launcher's stderr)"
+                        : !dev.corral.namespaces.HostSecurity.probe().namespaceHint().isEmpty()
+                        ? dev.corral.namespaces.HostSecurity.probe().namespaceHint()
                         : "this process may map only IDs it holds: use UserNamespace.auto() or callerAsRoot(), "
                         + "or run as root");
             case RLIMIT:
