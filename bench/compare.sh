@@ -53,6 +53,7 @@ fi
 
 # --- temp dir, cleaned up whatever happens ---------------------------------------------
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/corral-compare.XXXXXX")
+chmod 755 "$tmp" # a default corral container's root is an unprivileged host ID: it must get to the rootfs
 crun_root=$tmp/crun-state
 crun_id=corral-compare-$$
 cleanup() {
@@ -133,6 +134,15 @@ corral_max=$(field max_ms)
 corral_wall=$(field container_wall_median_ms)
 [ "$(field failed)" = 0 ] || die "some corral bench runs failed: $line"
 
+# The same without the user namespace and seccomp (root only): what those two cost per run.
+say "corral bench --privileged-root --seccomp unconfined ($runs runs)"
+"$corral" bench --runs "$runs" --warmup "$warmup" --rootfs "$rootfs" --privileged-root --seccomp unconfined \
+    -- /bin/true > "$tmp/corral-bench-bare.txt"
+bare=$(grep '^corral-bench ' "$tmp/corral-bench-bare.txt" | tail -n 1)
+bare_median=$(printf '%s\n' "$bare" | tr ' ' '\n' | sed -n 's/^median_ms=//p')
+bare_min=$(printf '%s\n' "$bare" | tr ' ' '\n' | sed -n 's/^min_ms=//p')
+bare_max=$(printf '%s\n' "$bare" | tr ' ' '\n' | sed -n 's/^max_ms=//p')
+
 hf bwrap "$runs" 5 bwrap --unshare-all --bind "$rootfs" / --proc /proc --dev /dev /bin/true
 say "hyperfine: crun ($runs runs)"
 in_crun_ns hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$tmp/crun.json" \
@@ -151,6 +161,7 @@ echo
 printf '%-46s %9s %9s %9s  %s\n' "per container" "median" "min" "max" "(ms)"
 row "corral bench (in-JVM, start to result)" "$corral_median" "$corral_min" "$corral_max" ""
 printf '%-46s %9.2f\n' "  of which clone to end, as the launcher saw it" "$corral_wall"
+row "corral bench, no user namespace, no seccomp" "$bare_median" "$bare_min" "$bare_max" ""
 row "bwrap --unshare-all (process)" "$bwrap_median" "$(min_ms "$tmp/bwrap.json")" "$(max_ms "$tmp/bwrap.json")" ""
 row "crun run, cgroups disabled (process)" "$crun_median" "$(min_ms "$tmp/crun.json")" "$(max_ms "$tmp/crun.json")" ""
 row "corral run CLI (process, INCLUDES JVM start)" "$(median_ms "$tmp/corral-cli.json")" \

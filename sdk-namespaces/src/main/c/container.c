@@ -36,6 +36,9 @@
 #ifndef SYS_openat2
 #define SYS_openat2 437
 #endif
+#ifndef SYS_execveat
+#define SYS_execveat 322 /* x86_64; aarch64's libc headers have it */
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -48,6 +51,7 @@
 #define K_MOUNT_ATTR_NODEV 0x4ULL
 #define K_MOUNT_ATTR_NOEXEC 0x8ULL
 #define K_SECCOMP_SET_MODE_FILTER 1
+#define K_CLONE_NEWTIME 0x80
 #define K_LINUX_CAPABILITY_VERSION_3 0x20080522
 #define K_PR_CAP_AMBIENT 47
 #define K_PR_CAP_AMBIENT_RAISE 2
@@ -237,6 +241,35 @@ static void mount_fs(int rootfd, const struct mount_op *m, const char *type, uns
     close(fd);
 }
 
+/* OCI masked paths: a file gets the host's /dev/null bound over it read-only, a directory an
+   empty read-only tmpfs; a path that does not exist needs no mask. */
+static void mask_path(int rootfd, const struct mount_op *m, int idx) {
+    char p1[64], p2[64];
+    struct stat st;
+    int fd = open_in_root(rootfd, m->target, O_PATH);
+    if (fd < 0) {
+        if (errno == ENOENT) return;
+        fail(STEP_MOUNT_MASK, idx);
+    }
+    if (fstat(fd, &st) < 0) fail(STEP_MOUNT_MASK, idx);
+    if (S_ISDIR(st.st_mode)) {
+        if (mount("tmpfs", fd_path(p1, fd), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555,size=4k") < 0)
+            fail(STEP_MOUNT_MASK, idx);
+        close(fd);
+        return;
+    }
+    int null = open(OLD_ROOT "/dev/null", O_PATH | O_CLOEXEC);
+    if (null < 0) fail(STEP_MOUNT_MASK, idx);
+    if (mount(fd_path(p1, null), fd_path(p2, fd), NULL, MS_BIND, NULL) < 0) fail(STEP_MOUNT_MASK, idx);
+    close(null);
+    close(fd);
+    fd = open_in_root(rootfd, m->target, O_PATH);
+    if (fd < 0) fail(STEP_MOUNT_MASK, idx);
+    /* not nodev: the mask is a device node, and must open (empty), not fail */
+    apply_flags(fd, MF_RDONLY | MF_NOSUID | MF_NOEXEC, 0, STEP_MOUNT_MASK, idx);
+    close(fd);
+}
+
 static void set_up_mounts(const struct plan *pl) {
     char path[PATH_MAX], p1[64], p2[64], name[NAME_MAX + 1];
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) fail(STEP_MOUNT_PROPAGATION, 0);
@@ -306,6 +339,22 @@ static void set_up_mounts(const struct plan *pl) {
             fd = make_parent(rootfd, m->target, name, sizeof name, idx);
             if (mknodat(fd, name, S_IFCHR | (m->mode & 07777), makedev(m->major, m->minor)) < 0)
                 fail(STEP_MAKE_FILE, idx);
+            close(fd);
+            break;
+        case MOUNT_MASK:
+            mask_path(rootfd, m, idx);
+            break;
+        case MOUNT_READONLY:
+            fd = open_in_root(rootfd, m->target, O_PATH);
+            if (fd < 0) {
+                if (errno == ENOENT) break; /* nothing to protect */
+                fail(STEP_MOUNT_READONLY, idx);
+            }
+            if (mount(fd_path(p1, fd), fd_path(p2, fd), NULL, MS_BIND | MS_REC, NULL) < 0) fail(STEP_MOUNT_READONLY, idx);
+            close(fd);
+            fd = open_in_root(rootfd, m->target, O_PATH);
+            if (fd < 0) fail(STEP_MOUNT_READONLY, idx);
+            apply_flags(fd, MF_RDONLY | MF_NOSUID | MF_NODEV | MF_NOEXEC, 1, STEP_MOUNT_READONLY, idx);
             close(fd);
             break;
         default:
@@ -387,6 +436,52 @@ static void set_capability_sets(const struct plan *pl) {
     }
 }
 
+/* Finds the program as execvpe would (first EACCES wins over ENOENT) and opens it O_PATH onto
+   exec_fd, close-on-exec: the seccomp filter may then allow exactly execveat(exec_fd, "", ...,
+   AT_EMPTY_PATH). The exec permission itself is checked by execveat, as the final user. */
+static void open_exec_fd(const struct plan *pl) {
+    const char *cmd = pl->args[0];
+    char path[PATH_MAX];
+    int fd = -1, seen_eacces = 0;
+    if (strchr(cmd, '/') || pl->search_path == NULL) {
+        fd = open(cmd, O_PATH | O_CLOEXEC);
+        if (fd < 0) fail(STEP_EXEC, 0);
+    } else {
+        size_t clen = strlen(cmd);
+        for (const char *dir = pl->search_path; fd < 0; ) {
+            const char *end = strchr(dir, ':');
+            size_t dlen = end ? (size_t)(end - dir) : strlen(dir);
+            if (dlen + 1 + clen + 1 <= sizeof path) {
+                memcpy(path, dlen ? dir : ".", dlen ? dlen : 1);
+                size_t at = dlen ? dlen : 1;
+                path[at] = '/';
+                memcpy(path + at + 1, cmd, clen + 1);
+                fd = open(path, O_PATH | O_CLOEXEC);
+                if (fd >= 0) {
+                    struct stat st;
+                    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0) {
+                        close(fd);
+                        fd = -1;
+                        seen_eacces = 1;
+                    }
+                } else if (errno == EACCES) {
+                    seen_eacces = 1;
+                } else if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG) {
+                    fail(STEP_EXEC, 0);
+                }
+            }
+            if (!end) break;
+            dir = end + 1;
+        }
+        if (fd < 0) {
+            errno = seen_eacces ? EACCES : ENOENT;
+            fail(STEP_EXEC, 0);
+        }
+    }
+    if (dup3(fd, (int)pl->exec_fd, O_CLOEXEC) < 0) fail(STEP_EXEC_FD_OPEN, 0);
+    close(fd);
+}
+
 __attribute__((noreturn)) static void exec_command(const struct plan *pl, const struct child_fds *fds) {
     struct sigaction dfl;
     sigset_t none;
@@ -408,6 +503,8 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
 
     umask(pl->has_umask ? pl->umask : 022);
     if (pl->cwd && chdir(pl->cwd) < 0) fail(STEP_CHDIR, 0);
+    /* before the rlimits: a file limit at or below exec_fd would forbid the dup */
+    if (pl->has_exec_fd) open_exec_fd(pl);
     for (size_t i = 0; i < pl->n_rlimits; i++) {
         struct rlimit rl = {(rlim_t)pl->rlimits[i].soft, (rlim_t)pl->rlimits[i].hard};
         if (setrlimit((int)pl->rlimits[i].resource, &rl) < 0) fail(STEP_RLIMIT, (int)i);
@@ -419,7 +516,9 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
     if (pl->has_user) {
         gid_t groups[MAX_GROUPS];
         for (size_t i = 0; i < pl->n_groups; i++) groups[i] = pl->groups[i];
-        if (setgroups(pl->n_groups, groups) < 0) fail(STEP_SETGROUPS, 0);
+        /* with setgroups denied (rootless), the groups stay the caller's own; otherwise they are
+           replaced, so no supplementary group of the launcher (root's 0) survives */
+        if (!pl->deny_setgroups && setgroups(pl->n_groups, groups) < 0) fail(STEP_SETGROUPS, 0);
         if (setresgid(pl->gid, pl->gid, pl->gid) < 0) fail(STEP_SETGID, 0);
         if (setresuid(pl->uid, pl->uid, pl->uid) < 0) fail(STEP_SETUID, 0);
     }
@@ -436,6 +535,10 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
     char *const *argv = (char *const *)pl->args;
     char *const *envp = (char *const *)pl->env;
     const char *cmd = pl->args[0];
+    if (pl->has_exec_fd) {
+        syscall(SYS_execveat, (int)pl->exec_fd, "", argv, envp, AT_EMPTY_PATH);
+        fail(STEP_EXEC, 0);
+    }
     if (strchr(cmd, '/') || pl->search_path == NULL) {
         execve(cmd, argv, envp);
         fail(STEP_EXEC, 0);
@@ -514,6 +617,16 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
         fail(STEP_WAIT_FOR_PARENT, 0);
     }
     close(fds->release);
+    /* In a user namespace, become its root at once: until then this process is still the
+       launcher's host user (unmapped: files it creates would overflow), and the init that stays
+       behind must not be host root either. With setgroups allowed, the host's supplementary
+       groups (root's 0) are dropped here too. */
+    if (pl->clone_flags & CLONE_NEWUSER) {
+        if (!pl->deny_setgroups && setgroups(0, NULL) < 0) fail(STEP_SETGROUPS, 1);
+        /* EINVAL: 0 is not mapped (a map of the caller as itself): it stays the caller */
+        if (setresgid(0, 0, 0) < 0 && errno != EINVAL) fail(STEP_SETGID, 1);
+        if (setresuid(0, 0, 0) < 0 && errno != EINVAL) fail(STEP_SETUID, 1);
+    }
     /* After the launcher wrote our ID maps (which needs us dumpable): nothing in the container
        may read this process's memory or open /proc/1/exe, which is the launcher. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(STEP_PARENT_DEATH_SIGNAL, 1);
@@ -526,6 +639,9 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
         }
     }
     if ((pl->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(STEP_UNSHARE_CGROUP, 0);
+    /* CLONE_NEWTIME cannot go to clone(2) (its bit is part of the exit signal): the init's
+       children, and the command when it is PID 1 from its exec on, enter it */
+    if ((pl->clone_flags & K_CLONE_NEWTIME) && unshare(K_CLONE_NEWTIME) < 0) fail(STEP_UNSHARE_TIME, 0);
     if (setsid() < 0) fail(STEP_SETSID, 0);
     umask(0);
     if (pl->clone_flags & CLONE_NEWNS) set_up_mounts(pl);

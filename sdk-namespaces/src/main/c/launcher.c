@@ -342,6 +342,51 @@ static int write_file(const char *path, const char *text) {
     return 0;
 }
 
+/* Runs newuidmap/newgidmap (setuid root, checks /etc/subuid) as "TOOL PID <map words>" and
+   waits for it. A failure is EPERM; the tool's own message goes to the launcher's stderr. */
+static int run_map_tool(const char *tool, pid_t pid, const char *map) {
+    char words[4096], pidtext[16];
+    char *argv[3 + 3 * 340 + 1];
+    size_t len = strlen(map);
+    int n = 0;
+    if (len >= sizeof words) {
+        errno = E2BIG;
+        return -1;
+    }
+    memcpy(words, map, len + 1);
+    snprintf(pidtext, sizeof pidtext, "%d", pid);
+    argv[n++] = (char *)tool;
+    argv[n++] = pidtext;
+    for (char *save = NULL, *w = strtok_r(words, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        if (n >= (int)(sizeof argv / sizeof argv[0]) - 1) {
+            errno = E2BIG;
+            return -1;
+        }
+        argv[n++] = w;
+    }
+    argv[n] = NULL;
+    char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    pid_t t = fork();
+    if (t < 0) return -1;
+    if (t == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) { dup2(null, 0); dup2(null, 1); }
+        execve(tool, argv, envp);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(t, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        errno = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ENOENT : EPERM;
+        return -1;
+    }
+    return 0;
+}
+
 static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     struct child_fds cf = {-1, -1, -1, {-1, -1, -1}, {-1, -1, -1}};
     int report_r = -1, release_w = -1, status_r = -1;
@@ -388,6 +433,14 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
                 goto failed;
             }
             if (pipe2(p, O_CLOEXEC) < 0) goto failed;
+            /* the pipe is host root's, 0600: a container whose root is an unprivileged host ID
+               could not reopen it as /dev/stdout; only who may ptrace the container reaches
+               its /proc/PID/fd, so 0666 opens nothing to anyone else */
+            if (fchmod(p[0], 0666) < 0) {
+                close(p[0]);
+                close(p[1]);
+                goto failed;
+            }
             relays[r] = (struct relay){1, i == 0 ? p[1] : p[0], -1, i != 0};
             relay_slot[i] = r;
             cf.stdio[i] = i == 0 ? p[0] : p[1];
@@ -411,7 +464,8 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
     fstep = STEP_CLONE;
     /* A cgroup namespace is entered by the child after it has been moved into its cgroup. */
-    long flags = (long)(plan.clone_flags & ~(uint32_t)CLONE_NEWCGROUP) | SIGCHLD;
+    /* ...and a time namespace by unshare in the child: CLONE_NEWTIME (0x80) is an exit signal bit here */
+    long flags = (long)(plan.clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
     if ((flags & CLONE_NEWNET) && (flags & CLONE_NEWIPC) && (flags & CLONE_NEWUTS) && !(flags & CLONE_NEWUSER)
         && pooled > 0) {
         pooled--;
@@ -449,16 +503,22 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     if (plan.uid_map) {
         snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
         fstep = STEP_UID_MAP;
-        if (write_file(path, plan.uid_map) < 0) goto kill_child;
+        findex = plan.uid_map_tool ? 1 : 0;
+        if ((plan.uid_map_tool ? run_map_tool(plan.uid_map_tool, pid, plan.uid_map)
+                               : write_file(path, plan.uid_map)) < 0) goto kill_child;
     }
     if (plan.gid_map) {
         snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
         fstep = STEP_SETGROUPS_DENY;
-        if (plan.n_groups == 0 && write_file(path, "deny") < 0 && errno != ENOENT) goto kill_child;
+        findex = 0;
+        if (plan.deny_setgroups && write_file(path, "deny") < 0 && errno != ENOENT) goto kill_child;
         snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
         fstep = STEP_GID_MAP;
-        if (write_file(path, plan.gid_map) < 0) goto kill_child;
+        findex = plan.gid_map_tool ? 1 : 0;
+        if ((plan.gid_map_tool ? run_map_tool(plan.gid_map_tool, pid, plan.gid_map)
+                               : write_file(path, plan.gid_map)) < 0) goto kill_child;
     }
+    findex = 0;
     fstep = STEP_RELEASE_CHILD;
     if (write(release_w, "g", 1) != 1) goto kill_child;
     close_fd(&release_w);

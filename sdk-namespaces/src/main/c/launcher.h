@@ -70,11 +70,17 @@ enum plan_tag {
     TAG_UID_MAP = 21,      /* str: /proc/PID/uid_map contents */
     TAG_GID_MAP = 22,      /* str */
     TAG_CAPS = 23,         /* u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient */
+    TAG_DENY_SETGROUPS = 24, /* u32: 1 = write deny to /proc/PID/setgroups, never call setgroups() */
+    TAG_UID_MAP_TOOL = 25, /* str: newuidmap, run as "TOOL PID <uid_map words>" instead of writing uid_map */
+    TAG_GID_MAP_TOOL = 26, /* str: newgidmap, likewise */
+    TAG_EXEC_FD = 27,      /* u32: open the program O_PATH onto this fd before the rlimits, execveat it */
 };
 
 enum mount_kind {
     MOUNT_BIND = 1, MOUNT_TMPFS = 2, MOUNT_PROC = 3, MOUNT_DEVPTS = 4, MOUNT_MQUEUE = 5,
     MOUNT_MKDIR = 6, MOUNT_SYMLINK = 7, MOUNT_MKNOD = 8,
+    MOUNT_MASK = 9,     /* if the target exists: /dev/null over a file, an empty ro tmpfs over a directory */
+    MOUNT_READONLY = 10, /* if the target exists: bind it onto itself, recursively read-only */
 };
 #define MF_RDONLY 1u
 #define MF_NOSUID 2u
@@ -124,6 +130,10 @@ struct plan {
     const unsigned char *seccomp;
     size_t seccomp_len;
     uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
+    uint32_t deny_setgroups;
+    int has_exec_fd;
+    uint32_t exec_fd;
+    const char *uid_map_tool, *gid_map_tool;
 };
 
 /* plan.c: parses buf into plan (pointers into buf); returns 0 or -1 with errno = EPROTO/E2BIG */

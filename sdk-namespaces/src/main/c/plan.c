@@ -51,7 +51,7 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
         if (u32(&c, &m->kind) || u32(&c, &m->flags) || u32(&c, &m->mode) || u32(&c, &m->major)
             || u32(&c, &m->minor) || str(&c, &m->source) || str(&c, &m->target) || str(&c, &m->data))
             return -1;
-        if (m->kind < MOUNT_BIND || m->kind > MOUNT_MKNOD || m->target[0] != '/') return -1;
+        if (m->kind < MOUNT_BIND || m->kind > MOUNT_READONLY || m->target[0] != '/') return -1;
         break;
     }
     case TAG_ROOT_READONLY: if (u32(&c, &pl->root_readonly)) return -1; break;
@@ -109,6 +109,13 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
             || u64(&c, &pl->cap_inheritable) || u64(&c, &pl->cap_ambient))
             return -1;
         pl->has_caps = 1;
+        break;
+    case TAG_DENY_SETGROUPS: if (u32(&c, &pl->deny_setgroups)) return -1; break;
+    case TAG_UID_MAP_TOOL: return whole_str(v, len, &pl->uid_map_tool);
+    case TAG_GID_MAP_TOOL: return whole_str(v, len, &pl->gid_map_tool);
+    case TAG_EXEC_FD:
+        if (u32(&c, &pl->exec_fd) || pl->exec_fd < 3 || pl->exec_fd > 65535) return -1;
+        pl->has_exec_fd = 1;
         break;
     default:
         return -1; /* one writer, one reader, same build: an unknown tag is a bug */
@@ -244,5 +251,9 @@ void plan_describe(const struct plan *pl, int fd) {
         putf(&o, "caps bounding 0x%llx effective 0x%llx permitted 0x%llx inheritable 0x%llx ambient 0x%llx\n",
              (ull)pl->cap_bounding, (ull)pl->cap_effective, (ull)pl->cap_permitted, (ull)pl->cap_inheritable,
              (ull)pl->cap_ambient);
+    putf(&o, "deny_setgroups %llu\n", (ull)pl->deny_setgroups);
+    if (pl->uid_map_tool) { put(&o, "uid_map_tool "); quoted(&o, pl->uid_map_tool); put(&o, "\n"); }
+    if (pl->gid_map_tool) { put(&o, "gid_map_tool "); quoted(&o, pl->gid_map_tool); put(&o, "\n"); }
+    if (pl->has_exec_fd) putf(&o, "exec_fd %llu\n", (ull)pl->exec_fd);
     flush(&o);
 }

@@ -1,10 +1,18 @@
 package dev.corral;
 
 import dev.corral.internal.run.ContainerRun;
+import dev.corral.namespaces.CapabilitySet;
+import dev.corral.namespaces.Namespace;
+import dev.corral.namespaces.NamespaceSet;
+import dev.corral.namespaces.Rlimit;
+import dev.corral.namespaces.UserNamespace;
+import dev.corral.namespaces.seccomp.SeccompProfile;
+import dev.corral.namespaces.seccomp.SeccompProfiles;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -42,6 +50,7 @@ import java.util.regex.Pattern;
  * @param timeout          the wall-clock limit after which the whole container is killed
  * @param commandAsPid1    run the command itself as PID 1 instead of under a minimal init
  * @param command          the command and its arguments, when given in the spec
+ * @param security         namespaces, ID maps, capabilities, seccomp, rlimits: see {@link SecurityPolicy}
  */
 public record ContainerSpec(
         Rootfs rootfs,
@@ -56,7 +65,8 @@ public record ContainerSpec(
         Output stderr,
         Optional<Duration> timeout,
         boolean commandAsPid1,
-        List<String> command) {
+        List<String> command,
+        SecurityPolicy security) {
 
     private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?");
     private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
@@ -121,6 +131,7 @@ public record ContainerSpec(
         check("command", command != null, "must be given");
         command = List.copyOf(command);
         checkCommand(command, true);
+        check("security", security != null, "must be given (SecurityPolicy.defaults())");
     }
 
     private static void checkCommand(List<String> command, boolean mayBeEmpty) {
@@ -245,6 +256,7 @@ public record ContainerSpec(
         b.timeout = timeout.orElse(null);
         b.commandAsPid1 = commandAsPid1;
         b.command = command;
+        b.security(security);
         return b;
     }
 
@@ -269,8 +281,19 @@ public record ContainerSpec(
         private Duration timeout;
         private boolean commandAsPid1;
         private List<String> command = List.of();
+        /* security: see the block of security methods below */
+        private NamespaceSet namespaces = SecurityPolicy.defaults().namespaces();
+        private UserNamespace userNamespace = SecurityPolicy.defaults().userNamespace();
+        private boolean privilegedRoot;
+        private CapabilitySet capabilities = CapabilitySet.none();
+        private boolean noNewPrivileges = true;
+        private SeccompProfile seccomp = SecurityPolicy.defaults().seccomp();
+        private final Map<Rlimit.Resource, Rlimit> rlimits = new EnumMap<>(Rlimit.Resource.class);
+        private boolean maskedPaths = true;
 
-        Builder() {}
+        Builder() {
+            SecurityPolicy.DEFAULT_RLIMITS.forEach(r -> rlimits.put(r.resource(), r));
+        }
 
         /** @param rootfs the root file system (default: {@link Rootfs#hostReadOnly()}) @return this */
         public Builder rootfs(Rootfs rootfs) {
@@ -360,6 +383,120 @@ public record ContainerSpec(
             return this;
         }
 
+        /* ---- security (SecurityPolicy): the short names are the safe ones ---- */
+
+        /**
+         * @param namespaces the namespaces (default {@link NamespaceSet#defaults()}: all but time);
+         *                   MOUNT and PID are required, and USER unless {@link #privilegedRoot()}
+         * @return this
+         */
+        public Builder namespaces(NamespaceSet namespaces) {
+            this.namespaces = Objects.requireNonNull(namespaces, "namespaces");
+            return this;
+        }
+
+        /**
+         * @param mapping how the user namespace maps IDs (default {@link UserNamespace#auto()})
+         * @return this
+         */
+        public Builder userNamespace(UserNamespace mapping) {
+            this.userNamespace = Objects.requireNonNull(mapping, "userNamespace");
+            return this;
+        }
+
+        /**
+         * Runs the container without a user namespace: its root is the host's real root, with the
+         * host root's access to every file the container can see (as capabilities allow: still none
+         * by default). Needs root. Use only for trusted commands that must own host files as root.
+         *
+         * @return this
+         */
+        public Builder privilegedRoot() {
+            this.privilegedRoot = true;
+            this.namespaces = namespaces.without(Namespace.USER);
+            return this;
+        }
+
+        /**
+         * @param caps the command's capabilities, in its bounding, permitted, effective, inheritable
+         *             and ambient sets, whatever its user (default none)
+         * @return this
+         */
+        public Builder capabilities(CapabilitySet caps) {
+            this.capabilities = Objects.requireNonNull(caps, "capabilities");
+            return this;
+        }
+
+        /**
+         * Lets setuid programs and file capabilities take effect (clears the default
+         * {@code no_new_privs}). Inside a user namespace they still grant nothing on the host.
+         *
+         * @return this
+         */
+        public Builder allowNewPrivileges() {
+            this.noNewPrivileges = false;
+            return this;
+        }
+
+        /**
+         * @param profile the seccomp profile (default {@link SeccompProfiles#defaultProfile()};
+         *                {@link SeccompProfiles#unconfined()} for none), compiled for this machine's
+         *                architecture. Under {@link SeccompProfiles#strictJudge()} the command is
+         *                executed through descriptor {@value SeccompProfiles#JUDGE_EXEC_FD} and its
+         *                hard file limit is at most that number.
+         * @return this
+         */
+        public Builder seccomp(SeccompProfile profile) {
+            this.seccomp = Objects.requireNonNull(profile, "seccomp");
+            return this;
+        }
+
+        /**
+         * @param limit a resource limit; replaces the default or an earlier one for the resource
+         *              (defaults: {@link SecurityPolicy#DEFAULT_RLIMITS})
+         * @return this
+         */
+        public Builder rlimit(Rlimit limit) {
+            rlimits.put(limit.resource(), limit);
+            return this;
+        }
+
+        /**
+         * @param policy every security setting at once
+         * @return this
+         */
+        public Builder security(SecurityPolicy policy) {
+            namespaces = policy.namespaces();
+            userNamespace = policy.userNamespace();
+            privilegedRoot = policy.privilegedRoot();
+            capabilities = policy.capabilities();
+            noNewPrivileges = policy.noNewPrivileges();
+            seccomp = policy.seccomp();
+            rlimits.clear();
+            policy.rlimits().forEach(r -> rlimits.put(r.resource(), r));
+            maskedPaths = policy.maskedPaths();
+            return this;
+        }
+
+        /**
+         * Leaves {@code /proc} unmasked and writable where the container's namespaces allow
+         * ({@code kcore}, {@code keys}, {@code sys}, ...: see {@link SecurityPolicy}). A nested
+         * runtime needs it: the kernel lets a user namespace mount a new {@code /proc} only where
+         * the current one is fully visible. With the default user namespace, the host's sysctls
+         * stay unwritable anyway.
+         *
+         * @return this
+         */
+        public Builder unmaskedPaths() {
+            this.maskedPaths = false;
+            return this;
+        }
+
+        private SecurityPolicy securityPolicy() {
+            return new SecurityPolicy(namespaces, userNamespace, privilegedRoot, capabilities, noNewPrivileges, seccomp,
+                    new ArrayList<>(rlimits.values()), maskedPaths);
+        }
+
         /**
          * @return the validated spec
          * @throws InvalidSpecException naming the field whose value is out of range
@@ -367,7 +504,7 @@ public record ContainerSpec(
         public ContainerSpec build() {
             return new ContainerSpec(rootfs, readOnlyRoot, mounts, hostname, new TreeMap<>(environment),
                     workingDirectory, Optional.ofNullable(user), stdin, stdout, stderr, Optional.ofNullable(timeout),
-                    commandAsPid1, command);
+                    commandAsPid1, command, securityPolicy());
         }
 
         /** @param command the program and its arguments @return the result @see ContainerSpec#run(String...) */

@@ -21,5 +21,13 @@ public enum Termination {
     /** A captured output passed its limit and the whole container was killed. */
     OUTPUT_LIMITED,
     /** The caller killed or closed the container before it ended. */
-    KILLED
+    KILLED,
+    /**
+     * The command was killed by {@code SIGSYS} while a seccomp profile was installed: it made a
+     * system call the profile kills for (the strict judge's "restricted function" verdict);
+     * {@link ContainerResult#signal()} holds 31. A program that sends itself SIGSYS with
+     * {@code kill} looks the same; under {@code SeccompProfiles.unconfined()} SIGSYS is
+     * {@link #SIGNALED}.
+     */
+    SECCOMP_KILLED
 }

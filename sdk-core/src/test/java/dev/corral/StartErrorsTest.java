@@ -50,6 +50,7 @@ class StartErrorsTest {
     void aCommandThatIsNotExecutable(@TempDir Path dir) throws Exception {
         Path script = Files.writeString(dir.resolve("script"), "#!/bin/sh\necho hi\n");
         Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rw-r--r--"));
+        TestRootfs.openUp(dir, "rwxr-xr-x");
         CommandNotExecutableException e = assertThrows(CommandNotExecutableException.class,
                 () -> Container.builder().mount(Mount.bind(dir, "/box")).run("/box/script"));
         assertEquals("EACCES", e.errnoName());

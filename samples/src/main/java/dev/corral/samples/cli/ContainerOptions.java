@@ -3,7 +3,15 @@ package dev.corral.samples.cli;
 import dev.corral.Container;
 import dev.corral.ContainerSpec;
 import dev.corral.Mount;
+import dev.corral.InvalidSpecException;
 import dev.corral.Rootfs;
+import dev.corral.namespaces.Capability;
+import dev.corral.namespaces.CapabilitySet;
+import dev.corral.namespaces.IdMapping;
+import dev.corral.namespaces.Rlimit;
+import dev.corral.namespaces.UserNamespace;
+import dev.corral.namespaces.seccomp.OciSeccompProfiles;
+import dev.corral.namespaces.seccomp.SeccompProfiles;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -47,6 +55,87 @@ final class ContainerOptions {
             description = "Kill the whole container after this wall-clock time: 500ms, 2s, 1.5s, 1m.")
     Duration timeout;
 
+    /* ---- security ---- */
+
+    @Option(names = "--cap-add", paramLabel = "CAP", split = ",",
+            description = "Give the command a capability (CAP_NET_BIND_SERVICE, net_bind_service, or ALL); none by default. Repeatable.")
+    List<String> capAdd = new ArrayList<>();
+
+    @Option(names = "--cap-drop", paramLabel = "CAP", split = ",",
+            description = "Take a capability away again (after --cap-add ALL). Repeatable.")
+    List<String> capDrop = new ArrayList<>();
+
+    @Option(names = "--seccomp", paramLabel = "default|strict|unconfined|FILE",
+            description = "seccomp profile: Docker-like default, the strict judge profile, none, or an OCI/Docker JSON file.")
+    String seccomp;
+
+    @Option(names = "--ulimit", paramLabel = "NAME=SOFT[:HARD]",
+            description = "A resource limit, e.g. nofile=256:512, core=0, cpu=10, as=unlimited. Repeatable.")
+    List<String> ulimits = new ArrayList<>();
+
+    @Option(names = "--userns", paramLabel = "auto|root|self|subordinate",
+            description = "User namespace ID map: auto (default: an unprivileged host range as root, the caller as root "
+                    + "otherwise), root (the caller as root only), self (the caller as itself), subordinate (/etc/subuid).")
+    String userns;
+
+    @Option(names = "--uidmap", paramLabel = "CONTAINER:HOST:COUNT",
+            description = "An explicit uid map line (and the same gid map unless --gidmap). Repeatable.")
+    List<String> uidmaps = new ArrayList<>();
+
+    @Option(names = "--gidmap", paramLabel = "CONTAINER:HOST:COUNT", description = "An explicit gid map line. Repeatable.")
+    List<String> gidmaps = new ArrayList<>();
+
+    @Option(names = "--privileged-root",
+            description = "No user namespace: the container's root is the host's real root (needs root; never the default).")
+    boolean privilegedRoot;
+
+    private void applySecurity(ContainerSpec.Builder b) {
+        try {
+            if (!capAdd.isEmpty() || !capDrop.isEmpty()) {
+                CapabilitySet.Builder caps = CapabilitySet.builder();
+                for (String c : capAdd) {
+                    if (c.equalsIgnoreCase("ALL")) {
+                        caps.addAllKernelKnown();
+                    } else {
+                        caps.add(capability(c));
+                    }
+                }
+                capDrop.forEach(c -> caps.remove(capability(c)));
+                b.capabilities(caps.build());
+            }
+            if (seccomp != null) {
+                b.seccomp(switch (seccomp) {
+                    case "default" -> SeccompProfiles.defaultProfile();
+                    case "strict" -> SeccompProfiles.strictJudge();
+                    case "unconfined" -> SeccompProfiles.unconfined();
+                    default -> OciSeccompProfiles.reader().read(Path.of(seccomp)).build();
+                });
+            }
+            ulimits.forEach(u -> b.rlimit(Rlimit.parse(u)));
+            if (!uidmaps.isEmpty()) {
+                List<IdMapping> u = uidmaps.stream().map(IdMapping::parse).toList();
+                b.userNamespace(UserNamespace.of(u, gidmaps.isEmpty() ? u : gidmaps.stream().map(IdMapping::parse).toList()));
+            } else if (userns != null) {
+                b.userNamespace(switch (userns) {
+                    case "auto" -> UserNamespace.auto();
+                    case "root" -> UserNamespace.callerAsRoot();
+                    case "self" -> UserNamespace.callerAsItself();
+                    case "subordinate" -> UserNamespace.subordinate();
+                    default -> throw new IllegalArgumentException("--userns is auto, root, self or subordinate, not " + userns);
+                });
+            }
+            if (privilegedRoot) {
+                b.privilegedRoot();
+            }
+        } catch (IllegalArgumentException | java.io.IOException e) {
+            throw new InvalidSpecException("security option", e.getMessage());
+        }
+    }
+
+    private static Capability capability(String name) {
+        return Capability.fromName(name).orElseThrow(() -> new IllegalArgumentException("unknown capability " + name));
+    }
+
     /** @return a builder holding these options; stdio is left to the caller */
     ContainerSpec.Builder builder() {
         ContainerSpec.Builder b = Container.builder()
@@ -71,6 +160,7 @@ final class ContainerOptions {
         if (timeout != null) {
             b.timeout(timeout);
         }
+        applySecurity(b);
         return b;
     }
 }

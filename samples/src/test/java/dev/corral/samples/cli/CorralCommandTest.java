@@ -30,6 +30,12 @@ class CorralCommandTest {
     @TempDir
     Path dir;
 
+    /** The container's root is an unprivileged host ID (a user namespace): it must get through. */
+    @org.junit.jupiter.api.BeforeEach
+    void openUp() throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
     /** What one {@code corral} invocation returned and printed (corral's own messages, not the container's). */
     record Outcome(int exitCode, String out, String err) {}
 
@@ -124,6 +130,7 @@ class CorralCommandTest {
     @Test
     void bindIsReadOnlyByDefaultAndWritableWithRw() throws IOException {
         Path data = Files.createDirectories(dir.resolve("data"));
+        Files.setPosixFilePermissions(data, PosixFilePermissions.fromString("rwxrwxrwx"));
         String write = "echo written > /data/file";
         String quietWrite = "{ " + write + "; } 2>/dev/null";
 
@@ -240,5 +247,29 @@ class CorralCommandTest {
         String last = lines.get(lines.size() - 1);
         assertTrue(last.matches("corral-bench median_ms=\\d+\\.\\d{3} min_ms=\\d+\\.\\d{3} max_ms=\\d+\\.\\d{3}"
                 + " p90_ms=\\d+\\.\\d{3} runs=3 failed=0 container_wall_median_ms=\\d+\\.\\d{3}"), last);
+    }
+
+    @Test
+    void securityOptionsReachTheContainer() throws IOException {
+        String bind = outBind();
+        assertEquals(0, corral("run", "--bind", bind, "--cap-add", "net_bind_service", "--ulimit", "nofile=100:200",
+                "--", "sh", "-c", "grep CapEff /proc/self/status > /out/caps; ulimit -n > /out/nofile").exitCode());
+        assertEquals("CapEff:\t0000000000000400\n", read("caps"));
+        assertEquals("100\n", read("nofile"));
+        assertEquals(0, corral("run", "--bind", bind, "--seccomp", "unconfined", "--userns", "root", "--",
+                "sh", "-c", "grep Seccomp: /proc/self/status > /out/seccomp").exitCode());
+        assertEquals("Seccomp:\t0\n", read("seccomp"));
+        Outcome strict = corral("run", "--seccomp", "strict", "--", "sh", "-c", "/bin/true; echo");
+        assertEquals(128 + 31, strict.exitCode(), "sh forks or execs: killed by SIGSYS");
+        assertEquals(2, corral("run", "--ulimit", "bogus=1", "--", "true").exitCode());
+        assertEquals(2, corral("run", "--cap-add", "CAP_NOPE", "--", "true").exitCode());
+    }
+
+    @Test
+    void doctorSaysWhatThisMachineAllows() {
+        Outcome o = corral("doctor");
+        assertEquals(0, o.exitCode(), o.out() + o.err());
+        assertTrue(o.out().contains("== namespaces") && o.out().contains("default ID maps:")
+                && o.out().contains("yes: containers with user"), o.out());
     }
 }

@@ -13,7 +13,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Where a container's mount table is decided: the root file system, {@code /proc}, a minimal
+ * Where a container's mount table is decided: the root file system, {@code /proc} with the OCI
+ * masked and read-only paths, a minimal
  * {@code /dev}, {@code /tmp}, then the caller's mounts, parents before children. The launcher
  * executes the list in order ({@code container.c}, {@code set_up_mounts}).
  *
@@ -30,6 +31,13 @@ public final class MountPlanner {
     private static final Object[][] DEVICES = {
         {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
     };
+
+    /** Masked in /proc, as the OCI runtimes do (crun, runc): kernel memory, keys, timers, sysrq. */
+    static final List<String> MASKED_PROC = List.of("/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+            "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/proc/sysrq-trigger");
+
+    /** Read-only in /proc: sysctls and bus, file system and interrupt settings. */
+    static final List<String> READ_ONLY_PROC = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys");
 
     private static final int BIND_RO = MountOp.RDONLY | MountOp.NOSUID | MountOp.NODEV | MountOp.RECURSIVE;
 
@@ -84,6 +92,10 @@ public final class MountPlanner {
             }
         }
         ops.add(system(MountOp.proc("/proc"), Role.SYSTEM));
+        if (spec.security().maskedPaths()) {
+            MASKED_PROC.forEach(p -> ops.add(system(MountOp.mask(p), Role.SYSTEM)));
+            READ_ONLY_PROC.forEach(p -> ops.add(system(MountOp.readOnly(p), Role.SYSTEM)));
+        }
         addDev(ops, userNamespace);
         ops.add(system(MountOp.tmpfs("/tmp", MountOp.NOSUID | MountOp.NODEV, "mode=1777"), Role.SYSTEM));
 
@@ -100,6 +112,9 @@ public final class MountPlanner {
                 op = MountOp.tmpfs(t.target(), MountOp.NOSUID | MountOp.NODEV, data);
             }
             ops.add(new PlannedMount(op, Role.USER, java.util.Optional.of(m)));
+        }
+        if (spec.security().maskedPaths() && user.stream().anyMatch(m -> m.target().equals("/sys"))) {
+            ops.add(system(MountOp.mask("/sys/firmware"), Role.SYSTEM));
         }
         return ops;
     }

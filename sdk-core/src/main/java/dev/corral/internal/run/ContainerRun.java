@@ -45,6 +45,7 @@ import org.slf4j.LoggerFactory;
 public final class ContainerRun implements ContainerProcess, LaunchListener, CaptureSink.Owner {
     private static final Logger log = LoggerFactory.getLogger(ContainerRun.class);
     private static final int SIGKILL = 9;
+    private static final int SIGSYS = 31;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     private static volatile ScheduledExecutorService timers;
 
@@ -83,7 +84,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
      * @return the running container
      */
     public static ContainerProcess start(ContainerSpec spec, List<String> command) {
-        List<PlannedMount> mounts = MountPlanner.plan(spec, false);
+        List<PlannedMount> mounts = MountPlanner.plan(spec, PlanFactory.usesUserNamespace(spec));
         ContainerRun run = new ContainerRun(spec, command, mounts);
         try {
             run.launcher = Launcher.shared();
@@ -220,6 +221,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             termination = Termination.TIMED_OUT;
         } else if (killedByCaller && r.signaled()) {
             termination = Termination.KILLED;
+        } else if (r.signaled() && r.value() == SIGSYS && !spec.security().seccomp().isUnconfined()) {
+            termination = Termination.SECCOMP_KILLED;
         } else {
             termination = r.signaled() ? Termination.SIGNALED : Termination.EXITED;
         }

@@ -4,7 +4,27 @@ import dev.corral.ContainerSpec;
 import dev.corral.Input;
 import dev.corral.Output;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
+import dev.corral.InvalidSpecException;
+import dev.corral.NamespacePermissionException;
+import dev.corral.SecurityPolicy;
+import dev.corral.namespaces.CapabilitySet;
+import dev.corral.namespaces.HostSecurity;
+import dev.corral.namespaces.IdMapping;
 import dev.corral.namespaces.Namespace;
+import dev.corral.namespaces.Rlimit;
+import dev.corral.namespaces.launcher.LaunchPlan.CapabilitySets;
+import dev.corral.namespaces.launcher.LaunchPlan.SeccompBytes;
+import dev.corral.namespaces.seccomp.ArgCondition;
+import dev.corral.namespaces.seccomp.SeccompAction;
+import dev.corral.namespaces.seccomp.SeccompArchitecture;
+import dev.corral.namespaces.seccomp.SeccompCompileException;
+import dev.corral.namespaces.seccomp.SeccompProfile;
+import dev.corral.namespaces.seccomp.SeccompProfiles;
+import dev.corral.namespaces.seccomp.SyscallRule;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Optional;
+import java.util.WeakHashMap;
 import dev.corral.namespaces.launcher.LaunchPlan;
 import dev.corral.namespaces.launcher.LaunchPlan.StdioOp;
 import java.nio.file.Files;
@@ -17,16 +37,13 @@ final class PlanFactory {
     /** The search path when the container's environment has no PATH. */
     static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-    private static final int NAMESPACES = Namespace.PID.cloneFlag() | Namespace.MOUNT.cloneFlag()
-            | Namespace.UTS.cloneFlag() | Namespace.IPC.cloneFlag() | Namespace.NETWORK.cloneFlag();
-
     private static final String STAGING = pickStaging();
 
     private PlanFactory() {}
 
     static LaunchPlan plan(ContainerSpec spec, List<String> command, List<PlannedMount> mounts) {
         LaunchPlan.Builder b = LaunchPlan.builder()
-                .cloneFlags(NAMESPACES)
+                .cloneFlags(spec.security().namespaces().cloneFlags())
                 .commandAsPid1(spec.commandAsPid1())
                 .stagingDir(STAGING)
                 .rootReadOnly(spec.readOnlyRoot())
@@ -39,11 +56,105 @@ final class PlanFactory {
                 .env(spec.environment().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
                 .searchPath(searchPath(spec))
                 .cwd(spec.workingDirectory())
-                .noNewPrivs(true)
                 .umask(022);
         mounts.forEach(m -> b.mount(m.op()));
-        spec.user().ifPresent(u -> b.user(new LaunchPlan.UserIds(u.uid(), u.gid(), List.of())));
+        applySecurity(b, spec);
         return b.build();
+    }
+
+    /* ---- security: user namespace, IDs, capabilities, no_new_privs, seccomp, rlimits ---- */
+
+    /** The JUDGE_EXEC_FD condition the strict judge profile allows execveat under. */
+    private static final ArgCondition EXEC_FD_CONDITION = ArgCondition.eq(0, SeccompProfiles.JUDGE_EXEC_FD);
+    private static final Map<SeccompProfile, SeccompBytes> COMPILED = Collections.synchronizedMap(new WeakHashMap<>());
+
+    static boolean usesUserNamespace(ContainerSpec spec) {
+        return spec.security().namespaces().contains(Namespace.USER);
+    }
+
+    private static void applySecurity(LaunchPlan.Builder b, ContainerSpec spec) {
+        SecurityPolicy sec = spec.security();
+        if (usesUserNamespace(spec)) {
+            HostSecurity host = HostSecurity.probe();
+            HostSecurity.IdMaps maps;
+            try {
+                maps = host.resolve(sec.userNamespace());
+            } catch (IllegalStateException e) {
+                throw new NamespacePermissionException("map user IDs for " + sec.userNamespace(), Optional.empty(), 0, "",
+                        e.getMessage());
+            }
+            /* by default the namespace's root, or (when 0 is not mapped) the first mapped ID: the caller itself */
+            ContainerSpec.User u = spec.user().orElse(maps.mapsUid(0) && maps.mapsGid(0) ? new ContainerSpec.User(0, 0)
+                    : new ContainerSpec.User((int) maps.uids().get(0).containerId(), (int) maps.gids().get(0).containerId()));
+            if (!maps.mapsUid(u.uid()) || !maps.mapsGid(u.gid())) {
+                throw new InvalidSpecException("user", u.uid() + ":" + u.gid() + " is not mapped in the container's user "
+                        + "namespace (" + maps.note() + "; uid map " + maps.uids() + "): pick a mapped ID, or configure "
+                        + "subordinate IDs (/etc/subuid, /etc/subgid, package uidmap)");
+            }
+            b.uidMap(IdMapping.mapText(maps.uids())).gidMap(IdMapping.mapText(maps.gids()))
+                    .denySetgroups(maps.denySetgroups())
+                    .user(new LaunchPlan.UserIds(u.uid(), u.gid(), List.of())); /* kuid moves into the map here */
+            maps.uidTool().ifPresent(t -> b.uidMapTool(t.toString()));
+            maps.gidTool().ifPresent(t -> b.gidMapTool(t.toString()));
+        } else {
+            spec.user().ifPresent(u -> b.user(new LaunchPlan.UserIds(u.uid(), u.gid(), List.of())));
+        }
+        long caps = sec.capabilities().bits() & CapabilitySet.kernelKnown().bits();
+        b.capabilities(new CapabilitySets(caps, caps, caps, caps, caps));
+        b.noNewPrivs(sec.noNewPrivileges());
+
+        boolean execFd = false;
+        if (!sec.seccomp().isUnconfined()) {
+            b.seccomp(compile(sec.seccomp()));
+            execFd = needsExecFd(sec.seccomp());
+        }
+        for (Rlimit r : sec.rlimits()) {
+            long hard = r.hard(), soft = r.soft();
+            if (execFd && r.resource() == Rlimit.Resource.NOFILE) { /* no second fd 1023, ever */
+                hard = hard == Rlimit.INFINITY ? SeccompProfiles.JUDGE_EXEC_FD : Math.min(hard, SeccompProfiles.JUDGE_EXEC_FD);
+                soft = soft == Rlimit.INFINITY ? hard : Math.min(soft, hard);
+            }
+            b.rlimit(new LaunchPlan.RlimitOp(r.resource().number(), soft, hard));
+        }
+        if (execFd) {
+            if (sec.rlimit(Rlimit.Resource.NOFILE).isEmpty()) {
+                b.rlimit(new LaunchPlan.RlimitOp(Rlimit.Resource.NOFILE.number(), SeccompProfiles.JUDGE_EXEC_FD,
+                        SeccompProfiles.JUDGE_EXEC_FD));
+            }
+            b.execFd(SeccompProfiles.JUDGE_EXEC_FD);
+        }
+    }
+
+    private static SeccompBytes compile(SeccompProfile profile) {
+        return COMPILED.computeIfAbsent(profile, p -> {
+            SeccompArchitecture arch = SeccompArchitecture.host().orElseThrow(() -> new InvalidSpecException("seccomp",
+                    "this machine's architecture (" + System.getProperty("os.arch") + ") has no syscall table: use "
+                    + "SeccompProfiles.unconfined()"));
+            try {
+                return new SeccompBytes(p.compile(arch).toByteArray());
+            } catch (SeccompCompileException e) {
+                throw new InvalidSpecException("seccomp", e.getMessage());
+            }
+        });
+    }
+
+    /**
+     * A profile that allows execveat only on {@link SeccompProfiles#JUDGE_EXEC_FD} and never a
+     * plain execve needs the launcher to exec through that descriptor.
+     */
+    static boolean needsExecFd(SeccompProfile profile) {
+        boolean execveAllowed = profile.defaultAction().kind() == SeccompAction.Kind.ALLOW;
+        boolean fdRule = false;
+        for (SyscallRule r : profile.rules()) {
+            boolean allows = r.action().kind() == SeccompAction.Kind.ALLOW;
+            if (r.syscall().equals("execve") && allows) {
+                execveAllowed = true;
+            }
+            if (r.syscall().equals("execveat") && allows && r.conditions().contains(EXEC_FD_CONDITION)) {
+                fdRule = true;
+            }
+        }
+        return fdRule && !execveAllowed;
     }
 
     static String searchPath(ContainerSpec spec) {

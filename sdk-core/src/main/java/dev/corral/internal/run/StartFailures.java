@@ -36,15 +36,43 @@ final class StartFailures {
         switch (step) {
             case CLONE:
                 if (e == EPERM || e == EINVAL || e == ENOSPC || e == EUSERS) {
+                    String probed = dev.corral.namespaces.HostSecurity.probe().namespaceHint();
                     return new NamespacePermissionException("create the container's namespaces", s, e, name,
-                            e == ENOSPC || e == EUSERS
+                            !probed.isEmpty() ? probed
+                                    : e == ENOSPC || e == EUSERS
                                     ? "a namespace limit is reached: raise user.max_*_namespaces (sysctl) or end other containers"
-                                    : "this process may not create PID, mount, UTS, IPC and network namespaces: run as root "
+                                    : "this process may not create the container's namespaces: run as root "
                                     + "(CAP_SYS_ADMIN), or where unprivileged user namespaces are enabled"
                                     + " (kernel.unprivileged_userns_clone=1, user.max_user_namespaces>0), and outside "
-                                    + "a seccomp filter that forbids clone/unshare");
+                                    + "a seccomp filter or security module that forbids clone/unshare (corral doctor tells)");
                 }
                 break;
+            case UID_MAP:
+            case GID_MAP:
+            case SETGROUPS_DENY:
+                return new NamespacePermissionException(step.action() + " for " + spec.security().userNamespace(), s, e,
+                        name, f.index() == 1 ? "newuidmap/newgidmap refused the map: check /etc/subuid and /etc/subgid "
+                        + "hold ranges for this user (its message is on the launcher's stderr)"
+                        : !dev.corral.namespaces.HostSecurity.probe().namespaceHint().isEmpty()
+                        ? dev.corral.namespaces.HostSecurity.probe().namespaceHint()
+                        : "this process may map only IDs it holds: use UserNamespace.auto() or callerAsRoot(), "
+                        + "or run as root");
+            case RLIMIT:
+                return new ContainerStartException("set resource limit " + spec.security().rlimits().stream()
+                        .filter(r -> r.resource().number() == rlimitResource(spec, f.index())).findFirst()
+                        .map(Object::toString).orElse("#" + f.index()), s, e, name,
+                        "a hard limit can only be raised above the JVM's own with CAP_SYS_RESOURCE on the host (a user "
+                        + "namespace does not give it); nofile also stops at fs.nr_open", null);
+            case SECCOMP:
+                return new ContainerStartException("install the seccomp filter", s, e, name,
+                        "the kernel refused the compiled profile (EINVAL: too long or invalid; EACCES: no_new_privs "
+                        + "is off and the process lacks CAP_SYS_ADMIN)", null);
+            case CAP_BOUNDING:
+            case CAPSET:
+            case CAP_AMBIENT:
+                return new ContainerStartException(step.action() + " (capability " + f.index() + ")", s, e, name,
+                        "the capability is not in this process's own bounding set (nested in a container that dropped it?)",
+                        null);
             case EXEC: {
                 String cmd = command.get(0);
                 String where = cmd.contains("/") ? "" : " (searched " + PlanFactory.searchPath(spec) + ")";
@@ -72,6 +100,22 @@ final class StartFailures {
         if (f.index() >= 0 && f.index() < mounts.size() && isMountStep(step)) {
             PlannedMount m = mounts.get(f.index());
             String what = describe(m);
+            if (step == LaunchStep.MOUNT_BIND && e == EACCES && (m.role() == Role.ROOT || m.role() == Role.USER)) {
+                /* a user namespace's root is an unprivileged host ID: it may not even see whether
+                   a path under a private directory exists; the JVM can tell */
+                java.nio.file.Path src = java.nio.file.Path.of(m.op().source());
+                if (!java.nio.file.Files.exists(src)) {
+                    e = ENOENT;
+                    name = "ENOENT";
+                } else if (m.role() == Role.ROOT && !java.nio.file.Files.isDirectory(src)) {
+                    e = ENOTDIR;
+                    name = "ENOTDIR";
+                } else {
+                    return new NamespacePermissionException(what, s, e, name, "the container's root is an unprivileged "
+                            + "host ID (user namespace): let others search " + src + " and its parents (chmod o+x), or "
+                            + "map IDs that own it (userNamespace(...)), or opt in to privilegedRoot()");
+                }
+            }
             if (m.role() == Role.ROOT && (e == ENOENT || e == ENOTDIR)) {
                 Rootfs.Directory d = (Rootfs.Directory) spec.rootfs();
                 return new RootfsUnavailableException("root file system " + d.path()
@@ -83,6 +127,12 @@ final class StartFailures {
                 return new MountSourceNotFoundException("bind mount source " + b.source() + " (for " + b.target()
                         + ") does not exist", s, e, name, "create it on the host first, or fix the path");
             }
+            if ((e == EPERM || e == EACCES) && PlanFactory.usesUserNamespace(spec)
+                    && (step == LaunchStep.MOUNT_TARGET || step == LaunchStep.MOUNT_PROC || step == LaunchStep.MOUNT_TMPFS)) {
+                return new NamespacePermissionException(what, s, e, name, "the container's root is an unprivileged host "
+                        + "ID (user namespace) and may not create " + m.op().target() + " in a root file system it "
+                        + "does not own: create the directory in the root file system first");
+            }
             if (e == EPERM || e == EACCES) {
                 return new NamespacePermissionException(what, s, e, name,
                         "the launcher may not mount here: run as root, or check for a security module (AppArmor, "
@@ -93,10 +143,16 @@ final class StartFailures {
         return new ContainerStartException(step.action(), s, e, name, "", null);
     }
 
+    /** The plan's rlimits are the spec's, in order, then possibly the judge's nofile: index -> resource. */
+    private static int rlimitResource(ContainerSpec spec, int index) {
+        var l = spec.security().rlimits();
+        return index >= 0 && index < l.size() ? l.get(index).resource().number() : -1;
+    }
+
     private static boolean isMountStep(LaunchStep step) {
         return switch (step) {
             case MOUNT_TARGET, MOUNT_BIND, MOUNT_BIND_FLAGS, MOUNT_TMPFS, MOUNT_PROC, MOUNT_DEVPTS, MOUNT_MQUEUE,
-                    MAKE_DIR, MAKE_SYMLINK, MAKE_FILE -> true;
+                    MAKE_DIR, MAKE_SYMLINK, MAKE_FILE, MOUNT_MASK, MOUNT_READONLY -> true;
             default -> false;
         };
     }
@@ -108,6 +164,8 @@ final class StartFailures {
             case SYMLINK -> "create symlink " + op.target() + " -> " + op.source();
             case MKDIR -> "create directory " + op.target();
             case MKNOD -> "create device " + op.target();
+            case MASK -> "mask " + op.target();
+            case READONLY -> "make " + op.target() + " read-only";
             default -> "mount " + op.kind().name().toLowerCase(java.util.Locale.ROOT) + " on " + op.target();
         };
     }

@@ -42,6 +42,13 @@ import java.util.OptionalInt;
  * @param uidMap        the user namespace's {@code uid_map}
  * @param gidMap        the user namespace's {@code gid_map}
  * @param capabilities  the capability sets, or empty to leave them as the kernel makes them
+ * @param denySetgroups write {@code deny} to the user namespace's {@code setgroups} before its
+ *                      gid map, and leave the supplementary groups alone (rootless without newgidmap)
+ * @param uidMapTool    a {@code newuidmap} program that writes the uid map instead of the launcher
+ * @param gidMapTool    a {@code newgidmap} program that writes the gid map instead of the launcher
+ * @param execFd        exec the command through this descriptor ({@code execveat}, {@code AT_EMPTY_PATH}):
+ *                      the launcher opens the resolved program {@code O_PATH} onto it before the
+ *                      rlimits, so that a seccomp filter may allow only that one exec
  */
 public record LaunchPlan(
         int cloneFlags,
@@ -64,7 +71,11 @@ public record LaunchPlan(
         List<String> cgroupProcs,
         Optional<String> uidMap,
         Optional<String> gidMap,
-        Optional<CapabilitySets> capabilities) {
+        Optional<CapabilitySets> capabilities,
+        boolean denySetgroups,
+        Optional<String> uidMapTool,
+        Optional<String> gidMapTool,
+        OptionalInt execFd) {
 
     /** Checks the shape the launcher relies on; values are the caller's business. */
     public LaunchPlan {
@@ -129,7 +140,14 @@ public record LaunchPlan(
             /** Create a symbolic link. */
             SYMLINK(7),
             /** Create a character device node. */
-            MKNOD(8);
+            MKNOD(8),
+            /**
+             * Hide a path if it exists: bind the host's {@code /dev/null} read-only over a file, or
+             * mount an empty read-only tmpfs over a directory (OCI masked paths).
+             */
+            MASK(9),
+            /** Bind a path of the new root onto itself read-only, recursively, if it exists (OCI read-only paths). */
+            READONLY(10);
 
             final int wire;
 
@@ -185,6 +203,16 @@ public record LaunchPlan(
         /** @param linkContents what the link points to @param target container path @return a symlink creation */
         public static MountOp symlink(String linkContents, String target) {
             return new MountOp(Kind.SYMLINK, 0, 0, 0, 0, linkContents, target, "");
+        }
+
+        /** @param target container path @return a mask over it, if it exists */
+        public static MountOp mask(String target) {
+            return new MountOp(Kind.MASK, 0, 0, 0, 0, "", target, "");
+        }
+
+        /** @param target container path @return a read-only self-bind, if it exists */
+        public static MountOp readOnly(String target) {
+            return new MountOp(Kind.READONLY, 0, 0, 0, 0, "", target, "");
         }
 
         /**
@@ -358,6 +386,10 @@ public record LaunchPlan(
         private String uidMap;
         private String gidMap;
         private CapabilitySets capabilities;
+        private boolean denySetgroups;
+        private String uidMapTool;
+        private String gidMapTool;
+        private Integer execFd;
 
         Builder() {}
 
@@ -403,6 +435,14 @@ public record LaunchPlan(
         public Builder gidMap(String map) { this.gidMap = map; return this; }
         /** @param sets capability sets @return this */
         public Builder capabilities(CapabilitySets sets) { this.capabilities = sets; return this; }
+        /** @param value deny setgroups in the user namespace @return this */
+        public Builder denySetgroups(boolean value) { this.denySetgroups = value; return this; }
+        /** @param program a newuidmap path @return this */
+        public Builder uidMapTool(String program) { this.uidMapTool = program; return this; }
+        /** @param program a newgidmap path @return this */
+        public Builder gidMapTool(String program) { this.gidMapTool = program; return this; }
+        /** @param fd the descriptor to exec the command through @return this */
+        public Builder execFd(int fd) { this.execFd = fd; return this; }
 
         /** @return the plan */
         public LaunchPlan build() {
@@ -411,7 +451,9 @@ public record LaunchPlan(
                     Optional.ofNullable(searchPath), Optional.ofNullable(cwd), Optional.ofNullable(user),
                     rlimits, noNewPrivs, Optional.ofNullable(seccomp),
                     umask == null ? OptionalInt.empty() : OptionalInt.of(umask), cgroupProcs,
-                    Optional.ofNullable(uidMap), Optional.ofNullable(gidMap), Optional.ofNullable(capabilities));
+                    Optional.ofNullable(uidMap), Optional.ofNullable(gidMap), Optional.ofNullable(capabilities),
+                    denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
+                    execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd));
         }
     }
 }

@@ -35,7 +35,8 @@ public final class PlanCodec {
             TAG_MOUNT = 5, TAG_ROOT_READONLY = 6, TAG_HOSTNAME = 7, TAG_LOOPBACK = 8, TAG_STDIO = 9,
             TAG_ARG = 10, TAG_ENV = 11, TAG_SEARCH_PATH = 12, TAG_CWD = 13, TAG_USER = 14, TAG_GROUP = 15,
             TAG_RLIMIT = 16, TAG_NO_NEW_PRIVS = 17, TAG_SECCOMP = 18, TAG_UMASK = 19, TAG_CGROUP_PROCS = 20,
-            TAG_UID_MAP = 21, TAG_GID_MAP = 22, TAG_CAPS = 23;
+            TAG_UID_MAP = 21, TAG_GID_MAP = 22, TAG_CAPS = 23,
+            TAG_DENY_SETGROUPS = 24, TAG_UID_MAP_TOOL = 25, TAG_GID_MAP_TOOL = 26, TAG_EXEC_FD = 27;
 
     private PlanCodec() {}
 
@@ -87,6 +88,10 @@ public final class PlanCodec {
         plan.gidMap().ifPresent(m -> w.strRecord(TAG_GID_MAP, m));
         plan.capabilities().ifPresent(c -> w.record(TAG_CAPS, Writer.buffer(40).putLong(c.bounding())
                 .putLong(c.effective()).putLong(c.permitted()).putLong(c.inheritable()).putLong(c.ambient())));
+        w.u32Record(TAG_DENY_SETGROUPS, plan.denySetgroups() ? 1 : 0);
+        plan.uidMapTool().ifPresent(t -> w.strRecord(TAG_UID_MAP_TOOL, t));
+        plan.gidMapTool().ifPresent(t -> w.strRecord(TAG_GID_MAP_TOOL, t));
+        plan.execFd().ifPresent(fd -> w.u32Record(TAG_EXEC_FD, fd));
         return w.out.toByteArray();
     }
 
@@ -144,6 +149,10 @@ public final class PlanCodec {
                     case TAG_GID_MAP -> b.gidMap(wholeStr(v));
                     case TAG_CAPS -> b.capabilities(new CapabilitySets(v.getLong(), v.getLong(), v.getLong(),
                             v.getLong(), v.getLong()));
+                    case TAG_DENY_SETGROUPS -> b.denySetgroups(v.getInt() != 0);
+                    case TAG_UID_MAP_TOOL -> b.uidMapTool(wholeStr(v));
+                    case TAG_GID_MAP_TOOL -> b.gidMapTool(wholeStr(v));
+                    case TAG_EXEC_FD -> b.execFd(v.getInt());
                     default -> throw new IllegalArgumentException("unknown plan tag " + tag);
                 }
             }
@@ -212,6 +221,10 @@ public final class PlanCodec {
                 .append(" permitted 0x").append(Long.toHexString(c.permitted()))
                 .append(" inheritable 0x").append(Long.toHexString(c.inheritable()))
                 .append(" ambient 0x").append(Long.toHexString(c.ambient())).append('\n'));
+        s.append("deny_setgroups ").append(plan.denySetgroups() ? 1 : 0).append('\n');
+        plan.uidMapTool().ifPresent(t -> s.append("uid_map_tool ").append(quoted(t)).append('\n'));
+        plan.gidMapTool().ifPresent(t -> s.append("gid_map_tool ").append(quoted(t)).append('\n'));
+        plan.execFd().ifPresent(fd -> s.append("exec_fd ").append(Integer.toUnsignedString(fd)).append('\n'));
         return s.toString();
     }
 

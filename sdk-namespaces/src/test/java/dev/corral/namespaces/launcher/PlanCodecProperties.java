@@ -93,6 +93,10 @@ class PlanCodecProperties {
                 .use(text()).withProbability(0.5).in((b, v) -> b.gidMap(v))
                 .use(Combinators.combine(Arbitraries.longs(), Arbitraries.longs(), Arbitraries.longs(),
                         Arbitraries.longs(), Arbitraries.longs()).as(CapabilitySets::new)).withProbability(0.5).in((b, v) -> b.capabilities(v))
+                .use(Arbitraries.of(true, false)).in((b, v) -> b.denySetgroups(v))
+                .use(path()).withProbability(0.3).in((b, v) -> b.uidMapTool(v))
+                .use(path()).withProbability(0.3).in((b, v) -> b.gidMapTool(v))
+                .use(Arbitraries.integers().between(3, 65535)).withProbability(0.3).in((b, v) -> b.execFd(v))
                 .build(LaunchPlan.Builder::build);
     }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Runs sdk-core's container tests (escape suite, security settings, isolation, stdio, start
+# errors) as an unprivileged user, with the same assertions as under root: the default container
+# is then rootless (the user is root in its user namespace; subordinate IDs through
+# newuidmap/newgidmap). Builds nothing: compile on the host first (mvn -B verify, or
+#   mvn -B -pl sdk-core -am test-compile).
+# The user, and the /etc/subuid and /etc/subgid lines, are created if missing and removed again
+# at exit when this script created them. Exits non-zero if a test fails or none ran.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+mod=$top/sdk-core
+user=${CORRAL_ROOTLESS_USER:-corral-rootless}
+junit=1.13.4
+classes=(EscapeTest SecurityPolicyTest IsolationTest StdioAndStatusTest StartErrorsTest)
+
+[ "$(id -u)" = 0 ] || { echo "rootless-tests: run as root (it creates the test user)" >&2; exit 2; }
+[ -d "$mod/target/test-classes/dev/corral" ] \
+  || { echo "rootless-tests: compile first: mvn -B -pl sdk-core -am test-compile" >&2; exit 2; }
+
+ci=$mod/target/rootless-ci
+rm -rf "$ci" && mkdir -p "$ci/lib"
+mvn -q -B -f "$top/pom.xml" -pl sdk-core dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$ci/classpath.txt"
+mvn -q -B -f "$top/pom.xml" dependency:copy \
+  -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit" -DoutputDirectory="$ci"
+# The console launcher brings JUnit itself; the other jars are copied so that the unprivileged
+# user can read them (the Maven repository under /root may be private). The reactor's own
+# modules come from their target/classes.
+cp=$mod/target/test-classes:$mod/target/classes
+for jar in $(tr ':' '\n' < "$ci/classpath.txt"); do
+  case "$jar" in */org/junit/*|*/org/opentest4j/*|*/org/apiguardian/*) continue;; esac
+  case "$jar" in
+    */target/classes) cp="$cp:$jar"; continue;;
+    */dev/corral/sdk-namespaces/*) cp="$cp:$top/sdk-namespaces/target/classes"; continue;;
+    */dev/corral/sdk-cgroups/*) cp="$cp:$top/sdk-cgroups/target/classes"; continue;;
+  esac
+  cp "$jar" "$ci/lib/" && cp="$cp:$ci/lib/$(basename "$jar")"
+done
+chmod -R a+rX "$ci" "$top"/sdk-*/target/classes "$mod/target/test-classes" "$mod/src/test"
+
+created_user=0 added_sub=0
+cleanup() {
+  if [ "$added_sub" = 1 ]; then sed -i "/^$user:/d" /etc/subuid /etc/subgid; fi
+  if [ "$created_user" = 1 ]; then userdel "$user" 2>/dev/null || true; getent group "$user" >/dev/null && groupdel "$user" || true; fi
+}
+trap cleanup EXIT
+if ! id "$user" >/dev/null 2>&1; then
+  group=(--user-group); getent group "$user" >/dev/null && group=(--gid "$user")
+  useradd --system --no-create-home --shell /usr/sbin/nologin "${group[@]}" "$user"
+  created_user=1
+fi
+# subordinate IDs, so that user(1000, 1000) and the like are mapped (through newuidmap)
+if ! grep -q "^$user:" /etc/subuid 2>/dev/null; then
+  echo "$user:3000000000:65536" >> /etc/subuid
+  echo "$user:3000000000:65536" >> /etc/subgid
+  added_sub=1
+fi
+
+select=()
+for c in "${classes[@]}"; do select+=(--select-class "dev.corral.$c"); done
+echo "== sdk-core container tests as $user (uid $(id -u "$user")), rootless"
+cd "$mod"
+set +e
+setpriv --reuid="$user" --regid="$user" --init-groups --reset-env \
+  java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir=/tmp -jar "$ci/junit-platform-console-standalone-$junit.jar" execute \
+  --disable-banner --disable-ansi-colors --details=summary --fail-if-no-tests -cp "$cp" \
+  --config=jqwik.database=/tmp/jqwik-database-rootless "${select[@]}" > "$ci/rootless.log" 2>&1
+rc=$?
+set -e
+tail -n 40 "$ci/rootless.log"
+grep -E "^\s+(Tests|JUnit)|MethodSource|=>" "$ci/rootless.log" | head -60 || true
+[ $rc = 0 ] || { echo "rootless tests FAILED (rc=$rc)"; exit 1; }
+grep -Eq '\[ +0 tests failed' "$ci/rootless.log" || { echo "rootless tests FAILED"; exit 1; }
+echo "rootless tests passed"
