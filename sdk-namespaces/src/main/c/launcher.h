@@ -75,6 +75,9 @@ enum plan_tag {
 enum mount_kind {
     MOUNT_BIND = 1, MOUNT_TMPFS = 2, MOUNT_PROC = 3, MOUNT_DEVPTS = 4, MOUNT_MQUEUE = 5,
     MOUNT_MKDIR = 6, MOUNT_SYMLINK = 7, MOUNT_MKNOD = 8,
+    /* source: host lower dirs joined by ':', top first; data: options, where upperdir= and
+       workdir= hold host paths; the launcher prefixes every host path with /oldroot */
+    MOUNT_OVERLAY = 9,
 };
 #define MF_RDONLY 1u
 #define MF_NOSUID 2u
