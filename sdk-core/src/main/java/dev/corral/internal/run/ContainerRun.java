@@ -10,6 +10,7 @@ import dev.corral.Output;
 import dev.corral.ResourceUsage;
 import dev.corral.Termination;
 import dev.corral.cgroups.DataSize;
+import dev.corral.internal.image.PreparedRootfs;
 import dev.corral.internal.mounts.MountPlanner;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
 import dev.corral.internal.stdio.BytesFeeder;
@@ -66,6 +67,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private volatile boolean killedByCaller;
     private volatile ScheduledFuture<?> timeoutTask;
     private ExitReport exit; /* I/O thread only */
+    private PreparedRootfs prepared;
 
     private ContainerRun(ContainerSpec spec, List<String> command, List<PlannedMount> mounts) {
         this.spec = spec;
@@ -83,13 +85,24 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
      * @return the running container
      */
     public static ContainerProcess start(ContainerSpec spec, List<String> command) {
-        List<PlannedMount> mounts = MountPlanner.plan(spec, false);
+        PreparedRootfs prepared = PreparedRootfs.prepare(spec, command); /* an image: layers, writable layer, defaults */
+        spec = prepared.spec();
+        command = prepared.command();
+        List<PlannedMount> mounts;
+        try {
+            mounts = MountPlanner.plan(spec, false, prepared.rootMount());
+        } catch (RuntimeException e) {
+            prepared.release();
+            throw e;
+        }
         ContainerRun run = new ContainerRun(spec, command, mounts);
+        run.prepared = prepared;
         try {
             run.launcher = Launcher.shared();
             run.id = run.launcher.reserveId();
             run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts), run);
         } catch (LauncherUnavailableException e) {
+            prepared.release();
             throw new ContainerStartException("start the Corral launcher", Optional.empty(), 0, "", e.getMessage(), e);
         }
         try {
@@ -171,6 +184,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     public void failed(LaunchFailure failure) {
         ContainerStartException e = StartFailures.map(failure, spec, command, mounts);
         log.debug("container {}: {}", id, e.getMessage());
+        prepared.release();
         started.completeExceptionally(e);
         result.completeExceptionally(e);
         failPipes(e);
@@ -192,6 +206,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 ? new ContainerException("the Corral launcher died; the container was killed with it", cause)
                 : new ContainerStartException("start the container", Optional.empty(), 0, "",
                         "the Corral launcher died: " + cause.getMessage(), cause);
+        prepared.release();
         started.completeExceptionally(e);
         result.completeExceptionally(e);
         failPipes(e);
@@ -225,9 +240,15 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         }
         ResourceUsage usage = new ResourceUsage(r.wallTime(), r.userTime(), r.systemTime(),
                 DataSize.ofKibibytes(r.maxRssKibibytes()), ResourceUsage.PeakMemorySource.RUSAGE_MAX_RSS);
-        result.complete(new ContainerResult(termination, r.exitCode(), r.signal(),
+        ContainerResult done = new ContainerResult(termination, r.exitCode(), r.signal(),
                 stdoutSink == null ? new byte[0] : stdoutSink.bytes(),
-                stderrSink == null ? new byte[0] : stderrSink.bytes(), usage));
+                stderrSink == null ? new byte[0] : stderrSink.bytes(), usage);
+        if (prepared.hasWritableLayer()) {
+            /* removing the writable layer may take a while: not on the launcher's I/O thread */
+            CompletableFuture.runAsync(() -> result.complete(done.withWritableLayer(prepared.release())));
+        } else {
+            result.complete(done);
+        }
     }
 
     private void failPipes(Exception e) {
