@@ -48,6 +48,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private static final int SIGKILL = 9;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     private static volatile ScheduledExecutorService timers;
+    private static volatile java.util.concurrent.Executor cleanup;
 
     private final ContainerSpec spec;
     private final List<String> command;
@@ -119,6 +120,27 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             throw new ContainerException("the container could not start: " + e.getCause(), e.getCause());
         }
         return run;
+    }
+
+    /**
+     * Removes writable layers off the launcher's I/O thread and off the timer thread (whose
+     * timeouts must not wait behind a large deletion); its threads end when idle.
+     */
+    private static java.util.concurrent.Executor cleanup() {
+        if (cleanup == null) {
+            synchronized (ContainerRun.class) {
+                if (cleanup == null) {
+                    java.util.concurrent.ThreadPoolExecutor e = new java.util.concurrent.ThreadPoolExecutor(0, 4, 10,
+                            TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                                Thread th = new Thread(r, "corral-cleanup");
+                                th.setDaemon(true);
+                                return th;
+                            });
+                    cleanup = e;
+                }
+            }
+        }
+        return cleanup;
     }
 
     private static ScheduledExecutorService timers() {
@@ -245,7 +267,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 stderrSink == null ? new byte[0] : stderrSink.bytes(), usage);
         if (prepared.hasWritableLayer()) {
             /* removing the writable layer may take a while: not on the launcher's I/O thread */
-            CompletableFuture.runAsync(() -> result.complete(done.withWritableLayer(prepared.release())));
+            CompletableFuture.runAsync(() -> result.complete(done.withWritableLayer(prepared.release())), cleanup());
         } else {
             result.complete(done);
         }
