@@ -122,6 +122,12 @@ final class StartFailures {
     }
 
     private static String rootfsHint(ContainerSpec spec) {
+        if (spec.rootfs() instanceof Rootfs.Image i) {
+            return "the image " + i.reference() + " does not have it: pick an image that does";
+        }
+        if (spec.rootfs() instanceof Rootfs.Tarball t) {
+            return "the archive " + t.archive() + " does not have it: add it to the archive";
+        }
         return spec.rootfs() instanceof Rootfs.Directory d
                 ? "install it in the root file system " + d.path()
                 : "install it on the host (the host's /usr, /bin, /lib and /etc are visible read-only)";
