@@ -17,6 +17,9 @@ module dev.corral {
     requires org.tukaani.xz;
     // aircompressor has no module descriptor; its automatic name comes from the jar's file name.
     requires aircompressor;
+    // OCI index, manifest and config documents (already here through dev.corral.namespaces).
+    requires com.fasterxml.jackson.core;
 
     exports dev.corral;
+    exports dev.corral.image;
 }

@@ -270,6 +270,51 @@ static void mask_path(int rootfd, const struct mount_op *m, int idx) {
     close(fd);
 }
 
+/* Appends s to out at *len, or fails with ENAMETOOLONG; out stays NUL-terminated. */
+static void append(char *out, size_t size, size_t *len, const char *s, size_t n, int index) {
+    if (*len + n + 1 > size) {
+        errno = ENAMETOOLONG;
+        fail(STEP_MOUNT_OVERLAY, index);
+    }
+    memcpy(out + *len, s, n);
+    *len += n;
+    out[*len] = 0;
+}
+
+/* Builds "lowerdir=/oldroot/L1:/oldroot/L2,upperdir=/oldroot/U,workdir=/oldroot/W" from the
+   plan's host paths (source: lower dirs joined by ':'; data: options, upperdir= and workdir=
+   values being host paths). Java has checked that no path holds ',', ':' or '\\'. The kernel
+   reads at most one page of options, hence the fixed buffer. */
+static void overlay_options(char *out, size_t size, const struct mount_op *m, int index) {
+    size_t len = 0;
+    out[0] = 0;
+    append(out, size, &len, "lowerdir=", 9, index);
+    for (const char *p = m->source; *p;) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (p != m->source) append(out, size, &len, ":", 1, index);
+        append(out, size, &len, OLD_ROOT, sizeof OLD_ROOT - 1, index);
+        append(out, size, &len, p, n, index);
+        p += n;
+        if (*p == ':') p++;
+    }
+    for (const char *p = m->data; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        append(out, size, &len, ",", 1, index);
+        if ((n > 9 && memcmp(p, "upperdir=", 9) == 0) || (n > 8 && memcmp(p, "workdir=", 8) == 0)) {
+            size_t key = (size_t)(strchr(p, '=') - p) + 1;
+            append(out, size, &len, p, key, index);
+            append(out, size, &len, OLD_ROOT, sizeof OLD_ROOT - 1, index);
+            append(out, size, &len, p + key, n - key, index);
+        } else {
+            append(out, size, &len, p, n, index);
+        }
+        p += n;
+        if (*p == ',') p++;
+    }
+}
+
 static void set_up_mounts(const struct plan *pl) {
     char path[PATH_MAX], p1[64], p2[64], name[NAME_MAX + 1];
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) fail(STEP_MOUNT_PROPAGATION, 0);
@@ -357,6 +402,19 @@ static void set_up_mounts(const struct plan *pl) {
             apply_flags(fd, MF_RDONLY | MF_NOSUID | MF_NODEV | MF_NOEXEC, 1, STEP_MOUNT_READONLY, idx);
             close(fd);
             break;
+        case MOUNT_OVERLAY: {
+            static char opts[4096];
+            overlay_options(opts, sizeof opts, m, idx);
+            fd = make_target(rootfd, m->target, 1, idx);
+            if (mount("overlay", fd_path(p1, fd), "overlay", ms_flags(m->flags), opts) < 0)
+                fail(STEP_MOUNT_OVERLAY, idx);
+            close(fd);
+            if (is_root) {
+                close(rootfd);
+                rootfd = open_new_root(idx);
+            }
+            break;
+        }
         default:
             errno = EINVAL;
             fail(STEP_MOUNT_TARGET, idx);

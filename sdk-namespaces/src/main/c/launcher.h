@@ -81,6 +81,9 @@ enum mount_kind {
     MOUNT_MKDIR = 6, MOUNT_SYMLINK = 7, MOUNT_MKNOD = 8,
     MOUNT_MASK = 9,     /* if the target exists: /dev/null over a file, an empty ro tmpfs over a directory */
     MOUNT_READONLY = 10, /* if the target exists: bind it onto itself, recursively read-only */
+    /* source: host lower dirs joined by ':', top first; data: options, where upperdir= and
+       workdir= hold host paths; the launcher prefixes every host path with /oldroot */
+    MOUNT_OVERLAY = 11,
 };
 #define MF_RDONLY 1u
 #define MF_NOSUID 2u

@@ -51,7 +51,7 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
         if (u32(&c, &m->kind) || u32(&c, &m->flags) || u32(&c, &m->mode) || u32(&c, &m->major)
             || u32(&c, &m->minor) || str(&c, &m->source) || str(&c, &m->target) || str(&c, &m->data))
             return -1;
-        if (m->kind < MOUNT_BIND || m->kind > MOUNT_READONLY || m->target[0] != '/') return -1;
+        if (m->kind < MOUNT_BIND || m->kind > MOUNT_OVERLAY || m->target[0] != '/') return -1;
         break;
     }
     case TAG_ROOT_READONLY: if (u32(&c, &pl->root_readonly)) return -1; break;

@@ -1,8 +1,10 @@
 package dev.corral;
 
+import dev.corral.image.WritableLayer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -23,12 +25,30 @@ import java.util.OptionalInt;
  * @param stdoutBytes captured standard output (empty unless captured)
  * @param stderrBytes captured standard error (empty unless captured)
  * @param usage       what it used
+ * @param writableLayer the run's writable layer, when it was kept
+ *                      ({@link ContainerSpec.Builder#keepWritableLayer(boolean)})
  */
 public record ContainerResult(Termination termination, OptionalInt exitCode, OptionalInt signal, byte[] stdoutBytes,
-                              byte[] stderrBytes, ResourceUsage usage) {
+                              byte[] stderrBytes, ResourceUsage usage, Optional<WritableLayer> writableLayer) {
+
+    /**
+     * A result without a kept writable layer.
+     *
+     * @param termination why it ended
+     * @param exitCode    the exit code, when it exited
+     * @param signal      the signal that ended it, when one did
+     * @param stdoutBytes captured standard output
+     * @param stderrBytes captured standard error
+     * @param usage       what it used
+     */
+    public ContainerResult(Termination termination, OptionalInt exitCode, OptionalInt signal, byte[] stdoutBytes,
+                           byte[] stderrBytes, ResourceUsage usage) {
+        this(termination, exitCode, signal, stdoutBytes, stderrBytes, usage, Optional.empty());
+    }
 
     /** Checks the fields and copies the arrays. */
     public ContainerResult {
+        Objects.requireNonNull(writableLayer, "writableLayer");
         Objects.requireNonNull(termination, "termination");
         Objects.requireNonNull(exitCode, "exitCode");
         Objects.requireNonNull(signal, "signal");
@@ -57,6 +77,14 @@ public record ContainerResult(Termination termination, OptionalInt exitCode, Opt
         return stderrBytes.clone();
     }
 
+    /**
+     * @param layer the kept writable layer
+     * @return this result with it
+     */
+    public ContainerResult withWritableLayer(Optional<WritableLayer> layer) {
+        return new ContainerResult(termination, exitCode, signal, stdoutBytes, stderrBytes, usage, layer);
+    }
+
     /** @return whether the command exited with code 0 */
     public boolean succeeded() {
         return termination == Termination.EXITED && exitCode.orElse(-1) == 0;
@@ -66,18 +94,20 @@ public record ContainerResult(Termination termination, OptionalInt exitCode, Opt
     public boolean equals(Object o) {
         return o instanceof ContainerResult r && termination == r.termination && exitCode.equals(r.exitCode)
                 && signal.equals(r.signal) && Arrays.equals(stdoutBytes, r.stdoutBytes)
-                && Arrays.equals(stderrBytes, r.stderrBytes) && usage.equals(r.usage);
+                && Arrays.equals(stderrBytes, r.stderrBytes) && usage.equals(r.usage)
+                && writableLayer.equals(r.writableLayer);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(termination, exitCode, signal, Arrays.hashCode(stdoutBytes), Arrays.hashCode(stderrBytes), usage);
+        return Objects.hash(termination, exitCode, signal, Arrays.hashCode(stdoutBytes), Arrays.hashCode(stderrBytes), usage, writableLayer);
     }
 
     @Override
     public String toString() {
         return "ContainerResult[" + termination + (exitCode.isPresent() ? " code " + exitCode.getAsInt() : "")
                 + (signal.isPresent() ? " signal " + signal.getAsInt() : "") + ", stdout " + stdoutBytes.length
-                + " bytes, stderr " + stderrBytes.length + " bytes, " + usage + "]";
+                + " bytes, stderr " + stderrBytes.length + " bytes, " + usage
+                + writableLayer.map(l -> ", kept layer " + l.directory()).orElse("") + "]";
     }
 }

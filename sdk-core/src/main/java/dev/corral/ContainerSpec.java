@@ -71,6 +71,7 @@ public record ContainerSpec(
     private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?");
     private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
     private static final int MAX_ARGS = 8192;
+    private static final Pattern VOLUME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,127}");
 
     /**
      * User and group IDs, as the container sees them.
@@ -98,6 +99,10 @@ public record ContainerSpec(
             if (m instanceof Mount.Bind b) {
                 check("mounts", b.source().isAbsolute(), "source '" + b.source() + "' must be an absolute path");
                 check("mounts", noNul(b.source().toString()), "source must not contain NUL");
+            }
+            if (m instanceof Mount.Volume v) {
+                check("mounts", VOLUME.matcher(v.name()).matches(), "volume name '" + v.name()
+                        + "' must be 1-128 of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter or digit");
             }
             if (m instanceof Mount.Tmpfs tm && tm.size().isPresent()) {
                 check("mounts", tm.size().get().bytes() > 0, "tmpfs size at '" + t + "' must be positive");
@@ -236,7 +241,7 @@ public record ContainerSpec(
      */
     public ContainerProcess start(List<String> command) {
         List<String> cmd = List.copyOf(command);
-        checkCommand(cmd, false);
+        checkCommand(cmd, rootfs instanceof Rootfs.Image); /* an image may supply the command */
         return ContainerRun.start(this, cmd);
     }
 
@@ -290,6 +295,7 @@ public record ContainerSpec(
         private SeccompProfile seccomp = SecurityPolicy.defaults().seccomp();
         private final Map<Rlimit.Resource, Rlimit> rlimits = new EnumMap<>(Rlimit.Resource.class);
         private boolean maskedPaths = true;
+        private Boolean keepWritableLayer;
 
         Builder() {
             SecurityPolicy.DEFAULT_RLIMITS.forEach(r -> rlimits.put(r.resource(), r));
@@ -310,6 +316,20 @@ public record ContainerSpec(
         /** @param mount an extra mount; targets must differ @return this */
         public Builder mount(Mount mount) {
             mounts.add(Objects.requireNonNull(mount, "mount"));
+            return this;
+        }
+
+        /**
+         * Keeps the writable layer of each run of an image or archive root file system
+         * ({@link Rootfs#image}, {@link Rootfs#tarball}) after it ends, instead of removing it:
+         * {@link ContainerResult#writableLayer()} then tells where it is, and
+         * {@link dev.corral.image.ImageStore#commit} makes it a new image.
+         *
+         * @param keep keep it (default false)
+         * @return this
+         */
+        public Builder keepWritableLayer(boolean keep) {
+            this.keepWritableLayer = keep;
             return this;
         }
 
@@ -502,6 +522,17 @@ public record ContainerSpec(
          * @throws InvalidSpecException naming the field whose value is out of range
          */
         public ContainerSpec build() {
+            Rootfs rootfs = this.rootfs;
+            if (keepWritableLayer != null) {
+                if (rootfs instanceof Rootfs.Image i) {
+                    rootfs = new Rootfs.Image(i.store(), i.reference(), keepWritableLayer);
+                } else if (rootfs instanceof Rootfs.Tarball t) {
+                    rootfs = new Rootfs.Tarball(t.store(), t.archive(), keepWritableLayer);
+                } else if (keepWritableLayer) {
+                    throw new InvalidSpecException("keepWritableLayer",
+                            "needs a root file system with layers: Rootfs.image(...) or Rootfs.tarball(...)");
+                }
+            }
             return new ContainerSpec(rootfs, readOnlyRoot, mounts, hostname, new TreeMap<>(environment),
                     workingDirectory, Optional.ofNullable(user), stdin, stdout, stderr, Optional.ofNullable(timeout),
                     commandAsPid1, command, securityPolicy());

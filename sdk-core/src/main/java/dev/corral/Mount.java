@@ -1,6 +1,7 @@
 package dev.corral;
 
 import dev.corral.cgroups.DataSize;
+import dev.corral.image.ImageStore;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.Optional;
@@ -14,6 +15,7 @@ import java.util.Optional;
  * Mount.bind(Path.of("/srv/tests/42"), "/tests");         // read-only
  * Mount.bindReadWrite(Path.of("/srv/work/42"), "/work");   // the container writes to the host
  * Mount.tmpfs("/scratch", DataSize.ofMebibytes(64));       // private, in memory, 64 MiB at most
+ * Mount.volume(store, "gradle-cache", "/cache");           // a named volume: persists across runs
  * }</pre>
  */
 public sealed interface Mount {
@@ -63,6 +65,48 @@ public sealed interface Mount {
      */
     static Mount tmpfs(String target, DataSize size) {
         return new Tmpfs(target, Optional.of(size));
+    }
+
+    /**
+     * A named volume of a store, read-write: created empty on first use, kept across runs,
+     * shareable by several containers at once, removed by {@link ImageStore#removeVolume}.
+     *
+     * @param store  the store that holds it
+     * @param name   1-128 of A-Z, a-z, 0-9, '_', '.', '-', starting with a letter or digit
+     * @param target an absolute path inside the container
+     * @return the mount
+     */
+    static Mount volume(ImageStore store, String name, String target) {
+        return new Volume(store, name, target, false);
+    }
+
+    /**
+     * A named volume of a store, read-only in the container.
+     *
+     * @param store  the store that holds it
+     * @param name   the volume's name
+     * @param target an absolute path inside the container
+     * @return the mount
+     */
+    static Mount volumeReadOnly(ImageStore store, String name, String target) {
+        return new Volume(store, name, target, true);
+    }
+
+    /**
+     * A named volume, bound nosuid and nodev.
+     *
+     * @param store    the store
+     * @param name     the volume's name
+     * @param target   the path inside the container
+     * @param readOnly whether the container sees it read-only
+     */
+    record Volume(ImageStore store, String name, String target, boolean readOnly) implements Mount {
+        /** @param store store @param name volume name @param target container path @param readOnly read-only */
+        public Volume {
+            Objects.requireNonNull(store, "store");
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(target, "target");
+        }
     }
 
     /**

@@ -64,6 +64,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ContainerSpec containerSpec;
         try {
+            options.prepare(err);
             containerSpec = options.builder()
                     .stdin(Input.empty())
                     .stdout(Output.discard())
@@ -72,6 +73,9 @@ final class BenchCommand implements Callable<Integer> {
         } catch (InvalidSpecException e) {
             err.println("corral bench: invalid " + e.getMessage());
             return CorralCommand.EXIT_USAGE;
+        } catch (ContainerException e) {
+            err.println("corral bench: " + e.getMessage());
+            return CorralCommand.EXIT_START_FAILED;
         }
         long[] nanos = new long[runs];
         long[] wall = new long[runs];

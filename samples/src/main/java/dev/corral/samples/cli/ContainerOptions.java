@@ -12,6 +12,9 @@ import dev.corral.namespaces.Rlimit;
 import dev.corral.namespaces.UserNamespace;
 import dev.corral.namespaces.seccomp.OciSeccompProfiles;
 import dev.corral.namespaces.seccomp.SeccompProfiles;
+import dev.corral.image.ImageStore;
+import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,9 +24,27 @@ import picocli.CommandLine.Option;
 /** The options that describe a container, shared by {@code corral run} and {@code corral bench}. */
 final class ContainerOptions {
 
-    @Option(names = "--rootfs", paramLabel = "DIR",
-            description = "Root file system directory (default: the host's /usr, /bin, /lib*, /etc, read-only).")
+    @Option(names = "--rootfs", paramLabel = "DIR|FILE",
+            description = "Root file system: a directory, or an archive (.tar, .tar.gz, .tar.xz, .tar.zst) unpacked "
+                    + "once into the store (default: the host's /usr, /bin, /lib*, /etc, read-only).")
     Path rootfs;
+
+    @Option(names = "--image", paramLabel = "REF",
+            description = "Run an image: a name in the store, or the path of an OCI layout directory or a docker save "
+                    + "archive (PATH:TAG for one of several), imported on first use. Each run writes to its own layer.")
+    String image;
+
+    @Option(names = "--store", paramLabel = "DIR",
+            description = "The image store (default: $XDG_CACHE_HOME/corral or ~/.cache/corral).")
+    Path store;
+
+    @Option(names = "--keep-layer",
+            description = "Keep the run's writable layer (with --image or an archive --rootfs); corral commit makes it an image.")
+    boolean keepLayer;
+
+    @Option(names = "--volume", paramLabel = "NAME:DST[:ro]", converter = Converters.VolumeConverter.class,
+            description = "Mount a named volume of the store, created on first use, read-write unless :ro. Repeatable.")
+    List<Converters.VolumeSpec> volumes = new ArrayList<>();
 
     @Option(names = "--bind", paramLabel = "SRC:DST[:ro|rw]", converter = Converters.BindConverter.class,
             description = "Bind a host path into the container; read-only unless :rw. Repeatable.")
@@ -136,11 +157,56 @@ final class ContainerOptions {
         return Capability.fromName(name).orElseThrow(() -> new IllegalArgumentException("unknown capability " + name));
     }
 
+    /** @return the store the options name, or the default one */
+    ImageStore imageStore() {
+        return store == null ? ImageStore.atDefaultLocation() : ImageStore.open(store);
+    }
+
+    /**
+     * Imports and unpacks the image (or archive) ahead of the run, with a progress display.
+     *
+     * @param err where progress goes
+     */
+    void prepare(PrintWriter err) {
+        if (image != null) {
+            ImageStore s = imageStore();
+            String name = image;
+            int colon = name.lastIndexOf(':');
+            boolean isPath = Files.exists(Path.of(name)) || (colon > 0 && Files.exists(Path.of(name.substring(0, colon))));
+            if (s.image(name).isEmpty() && isPath) {
+                s.importImage(Path.of(name), name);   /* a layout or archive path: imported under it */
+            }
+            try (Progress p = new Progress(err, "unpacking")) {
+                s.unpack(name, p);
+            }
+        }
+    }
+
     /** @return a builder holding these options; stdio is left to the caller */
     ContainerSpec.Builder builder() {
+        Rootfs root;
+        if (image != null) {
+            if (rootfs != null) {
+                throw new dev.corral.InvalidSpecException("rootfs", "give --rootfs or --image, not both");
+            }
+            root = Rootfs.image(imageStore(), image);
+        } else if (rootfs != null && Files.isRegularFile(rootfs)) {
+            root = Rootfs.tarball(imageStore(), rootfs.toAbsolutePath().normalize());
+        } else {
+            root = rootfs == null ? Rootfs.hostReadOnly() : Rootfs.directory(rootfs.toAbsolutePath().normalize());
+        }
         ContainerSpec.Builder b = Container.builder()
-                .rootfs(rootfs == null ? Rootfs.hostReadOnly() : Rootfs.directory(rootfs.toAbsolutePath().normalize()))
+                .rootfs(root)
                 .readOnlyRoot(readOnly);
+        if (keepLayer) {
+            b.keepWritableLayer(true);
+        }
+        if (!volumes.isEmpty()) {
+            ImageStore s = imageStore();
+            for (Converters.VolumeSpec v : volumes) {
+                b.mount(v.readOnly() ? Mount.volumeReadOnly(s, v.name(), v.target()) : Mount.volume(s, v.name(), v.target()));
+            }
+        }
         binds.forEach(b::mount);
         tmpfs.forEach(b::mount);
         if (hostname != null) {

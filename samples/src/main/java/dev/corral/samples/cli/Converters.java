@@ -70,6 +70,28 @@ final class Converters {
     }
 
     /** {@code DST[:SIZE]}, SIZE as {@link DataSize#parse}: {@code 64m}, {@code 1g}. */
+    /**
+     * A named volume to mount.
+     *
+     * @param name     the volume
+     * @param target   where in the container
+     * @param readOnly read-only
+     */
+    record VolumeSpec(String name, String target, boolean readOnly) {}
+
+    /** {@code NAME:DST[:ro|rw]}. */
+    static final class VolumeConverter implements ITypeConverter<VolumeSpec> {
+        @Override
+        public VolumeSpec convert(String value) {
+            String[] parts = value.split(":", -1);
+            if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()
+                    || (parts.length == 3 && !parts[2].equals("ro") && !parts[2].equals("rw"))) {
+                throw new TypeConversionException("'" + value + "' is not NAME:DST[:ro|rw] (e.g. cache:/cache)");
+            }
+            return new VolumeSpec(parts[0], parts[1], parts.length == 3 && parts[2].equals("ro"));
+        }
+    }
+
     static final class TmpfsConverter implements ITypeConverter<Mount> {
         @Override
         public Mount convert(String value) {

@@ -11,7 +11,8 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code corral} command line: {@code corral run} and {@code corral bench}.
+ * The {@code corral} command line: {@code corral run}, {@code corral bench}, and the image store's
+ * {@code images}, {@code import}, {@code commit}, {@code volume} and {@code prune}.
  *
  * <p>Exit codes follow {@code docker run}: the command's own code, 128+N when signal N ended it,
  * 125 when Corral could not start the container, 126 when the command cannot be executed, 127
@@ -21,7 +22,9 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = CorralCommand.Version.class,
         description = "Run commands in isolated Linux containers, without a daemon.",
-        subcommands = {RunCommand.class, BenchCommand.class, DoctorCommand.class, CommandLine.HelpCommand.class},
+        subcommands = {RunCommand.class, BenchCommand.class, DoctorCommand.class, ImageCommands.Images.class,
+                ImageCommands.Import.class, ImageCommands.Commit.class, ImageCommands.Volume.class,
+                ImageCommands.Prune.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "N:the command's own exit code N",
@@ -48,7 +51,7 @@ public final class CorralCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run or bench");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run, bench, images, import, commit, volume or prune");
     }
 
     /**

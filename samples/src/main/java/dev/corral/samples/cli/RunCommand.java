@@ -40,6 +40,8 @@ import picocli.CommandLine.Spec;
                 "  corral run --bind ./src:/src:rw -w /src -e PATH -- make",
                 "  corral run --rootfs /srv/rootfs/alpine --tmpfs /tmp:64m --read-only -- sh",
                 "  corral run --timeout 2s --json result.json -- ./solution",
+                "  corral run --image ./busybox-oci:1.36 --volume cache:/cache -- sh",
+                "  corral run --rootfs alpine-minirootfs.tar.gz --keep-layer -- apk add gcc",
                 "",
                 "Exit codes: the command's own; 128+N when signal N ended it (137 after --timeout); "
                         + "125 when the container could not be started; 126 when the command cannot be executed; "
@@ -66,6 +68,7 @@ final class RunCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         ContainerResult result;
         try {
+            options.prepare(err);
             ContainerSpec containerSpec = options.builder()
                     .stdin(Input.inherit())
                     .stdout(Output.inherit())
@@ -81,6 +84,8 @@ final class RunCommand implements Callable<Integer> {
             writeJson(err, error(e));
             return exitCodeOf(e);
         }
+        result.writableLayer().ifPresent(l -> err.println("corral run: kept the writable layer " + l.id() + " at "
+                + l.directory() + " (corral commit " + l.id() + " NAME makes it an image)"));
         if (result.termination() == Termination.TIMED_OUT) {
             err.println("corral run: timed out after " + human(options.timeout) + "; the container was killed");
         }

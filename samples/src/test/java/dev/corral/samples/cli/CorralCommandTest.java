@@ -272,4 +272,31 @@ class CorralCommandTest {
         assertTrue(o.out().contains("== namespaces") && o.out().contains("default ID maps:")
                 && o.out().contains("yes: containers with user"), o.out());
     }
+
+    @Test
+    void runsAnArchiveRootfsWithAVolumeAndKeepsAndCommitsNothingWithoutAnImage() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root/bin"));
+        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
+        for (String a : List.of("sh", "cat", "echo")) {
+            Files.createSymbolicLink(root.resolve(a), Path.of("busybox"));
+        }
+        Path archive = dir.resolve("root.tar.gz");
+        Process tar = new ProcessBuilder("tar", "-czf", archive.toString(), "-C", dir.resolve("root").toString(), ".")
+                .inheritIO().start();
+        assertEquals(0, tar.waitFor());
+        String store = dir.resolve("store").toString();
+        assertEquals(0, corral("run", "--store", store, "--rootfs", archive.toString(), "--volume", "v:/v",
+                "-e", "PATH=/bin", "--", "sh", "-c", "echo kept > /v/f").exitCode());
+        assertEquals(0, corral("run", "--store", store, "--rootfs", archive.toString(), "--volume", "v:/v:ro",
+                "-e", "PATH=/bin", "--bind", outBind(), "--", "sh", "-c", "cat /v/f > /out/f").exitCode());
+        assertEquals("kept\n", read("f"));
+        Outcome ls = corral("volume", "--store", store, "ls");
+        assertTrue(ls.out().startsWith("v\t"), ls.out());
+        assertEquals(0, corral("volume", "--store", store, "rm", "v").exitCode());
+        Outcome prune = corral("prune", "--store", store);
+        assertTrue(prune.out().startsWith("removed 1 layers"), prune.out());
+        Outcome missing = corral("run", "--store", store, "--image", "no-such:image", "--", "true");
+        assertEquals(125, missing.exitCode());
+        assertTrue(missing.err().contains("no image 'no-such:image'"), missing.err());
+    }
 }

@@ -71,8 +71,21 @@ public final class MountPlanner {
      * @return the operations in order
      */
     public static List<PlannedMount> plan(ContainerSpec spec, boolean userNamespace) {
+        return plan(spec, userNamespace, java.util.Optional.empty());
+    }
+
+    /**
+     * @param spec          the container
+     * @param userNamespace whether the container has a user namespace
+     * @param root          the root mount prepared on the host (an image's overlay), used
+     *                      instead of what the spec's root file system would give
+     * @return the operations in order
+     */
+    public static List<PlannedMount> plan(ContainerSpec spec, boolean userNamespace, java.util.Optional<MountOp> root) {
         List<PlannedMount> ops = new ArrayList<>();
-        if (spec.rootfs() instanceof Rootfs.Directory d) {
+        if (root.isPresent()) {
+            ops.add(new PlannedMount(root.get(), Role.ROOT, java.util.Optional.empty()));
+        } else if (spec.rootfs() instanceof Rootfs.Directory d) {
             ops.add(new PlannedMount(MountOp.bind(hostPath(d.path()), "/", MountOp.RECURSIVE), Role.ROOT,
                     java.util.Optional.empty()));
         } else {
@@ -106,6 +119,10 @@ public final class MountPlanner {
             if (m instanceof Mount.Bind b) {
                 int flags = MountOp.NOSUID | MountOp.NODEV | MountOp.RECURSIVE | (b.readOnly() ? MountOp.RDONLY : 0);
                 op = MountOp.bind(hostPath(b.source()), b.target(), flags);
+            } else if (m instanceof Mount.Volume v) {
+                Path dir = v.store().volume(v.name()); /* created on first use */
+                int flags = MountOp.NOSUID | MountOp.NODEV | (v.readOnly() ? MountOp.RDONLY : 0);
+                op = MountOp.bind(hostPath(dir), v.target(), flags);
             } else {
                 Mount.Tmpfs t = (Mount.Tmpfs) m;
                 String data = "mode=1777" + t.size().map(s -> ",size=" + s.bytes()).orElse("");

@@ -10,6 +10,7 @@ import dev.corral.Output;
 import dev.corral.ResourceUsage;
 import dev.corral.Termination;
 import dev.corral.cgroups.DataSize;
+import dev.corral.internal.image.PreparedRootfs;
 import dev.corral.internal.mounts.MountPlanner;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
 import dev.corral.internal.stdio.BytesFeeder;
@@ -48,6 +49,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private static final int SIGSYS = 31;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     private static volatile ScheduledExecutorService timers;
+    private static volatile java.util.concurrent.Executor cleanup;
 
     private final ContainerSpec spec;
     private final List<String> command;
@@ -67,6 +69,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private volatile boolean killedByCaller;
     private volatile ScheduledFuture<?> timeoutTask;
     private ExitReport exit; /* I/O thread only */
+    private PreparedRootfs prepared;
 
     private ContainerRun(ContainerSpec spec, List<String> command, List<PlannedMount> mounts) {
         this.spec = spec;
@@ -84,13 +87,24 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
      * @return the running container
      */
     public static ContainerProcess start(ContainerSpec spec, List<String> command) {
-        List<PlannedMount> mounts = MountPlanner.plan(spec, PlanFactory.usesUserNamespace(spec));
+        PreparedRootfs prepared = PreparedRootfs.prepare(spec, command); /* an image: layers, writable layer, defaults */
+        spec = prepared.spec();
+        command = prepared.command();
+        List<PlannedMount> mounts;
+        try {
+            mounts = MountPlanner.plan(spec, PlanFactory.usesUserNamespace(spec), prepared.rootMount());
+        } catch (RuntimeException e) {
+            prepared.release();
+            throw e;
+        }
         ContainerRun run = new ContainerRun(spec, command, mounts);
+        run.prepared = prepared;
         try {
             run.launcher = Launcher.shared();
             run.id = run.launcher.reserveId();
             run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts), run);
         } catch (LauncherUnavailableException e) {
+            prepared.release();
             throw new ContainerStartException("start the Corral launcher", Optional.empty(), 0, "", e.getMessage(), e);
         }
         try {
@@ -107,6 +121,27 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             throw new ContainerException("the container could not start: " + e.getCause(), e.getCause());
         }
         return run;
+    }
+
+    /**
+     * Removes writable layers off the launcher's I/O thread and off the timer thread (whose
+     * timeouts must not wait behind a large deletion); its threads end when idle.
+     */
+    private static java.util.concurrent.Executor cleanup() {
+        if (cleanup == null) {
+            synchronized (ContainerRun.class) {
+                if (cleanup == null) {
+                    java.util.concurrent.ThreadPoolExecutor e = new java.util.concurrent.ThreadPoolExecutor(0, 4, 10,
+                            TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                                Thread th = new Thread(r, "corral-cleanup");
+                                th.setDaemon(true);
+                                return th;
+                            });
+                    cleanup = e;
+                }
+            }
+        }
+        return cleanup;
     }
 
     private static ScheduledExecutorService timers() {
@@ -172,6 +207,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     public void failed(LaunchFailure failure) {
         ContainerStartException e = StartFailures.map(failure, spec, command, mounts);
         log.debug("container {}: {}", id, e.getMessage());
+        prepared.release();
         started.completeExceptionally(e);
         result.completeExceptionally(e);
         failPipes(e);
@@ -193,6 +229,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 ? new ContainerException("the Corral launcher died; the container was killed with it", cause)
                 : new ContainerStartException("start the container", Optional.empty(), 0, "",
                         "the Corral launcher died: " + cause.getMessage(), cause);
+        prepared.release();
         started.completeExceptionally(e);
         result.completeExceptionally(e);
         failPipes(e);
@@ -228,9 +265,15 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         }
         ResourceUsage usage = new ResourceUsage(r.wallTime(), r.userTime(), r.systemTime(),
                 DataSize.ofKibibytes(r.maxRssKibibytes()), ResourceUsage.PeakMemorySource.RUSAGE_MAX_RSS);
-        result.complete(new ContainerResult(termination, r.exitCode(), r.signal(),
+        ContainerResult done = new ContainerResult(termination, r.exitCode(), r.signal(),
                 stdoutSink == null ? new byte[0] : stdoutSink.bytes(),
-                stderrSink == null ? new byte[0] : stderrSink.bytes(), usage));
+                stderrSink == null ? new byte[0] : stderrSink.bytes(), usage);
+        if (prepared.hasWritableLayer()) {
+            /* removing the writable layer may take a while: not on the launcher's I/O thread */
+            CompletableFuture.runAsync(() -> result.complete(done.withWritableLayer(prepared.release())), cleanup());
+        } else {
+            result.complete(done);
+        }
     }
 
     private void failPipes(Exception e) {

@@ -19,7 +19,7 @@ import java.util.Optional;
 /** Turns the launcher's (step, errno, index) into a typed exception that says what to do. */
 final class StartFailures {
     private static final int EPERM = 1, ENOENT = 2, EACCES = 13, ENOTDIR = 20, EINVAL = 22, ENOSPC = 28,
-            ENOEXEC = 8, EUSERS = 87;
+            ENOEXEC = 8, EUSERS = 87, ENAMETOOLONG = 36;
 
     private StartFailures() {}
 
@@ -91,6 +91,15 @@ final class StartFailures {
             case CHDIR:
                 return new ContainerStartException("change to the working directory " + spec.workingDirectory(), s, e,
                         name, "create it in the root file system, or mount something there", null);
+            case MOUNT_OVERLAY:
+                return new ContainerStartException("mount the image's layers as an overlay on /", s, e, name,
+                        (e == EPERM || e == EACCES ? "overlayfs needs root (rootless overlay is issue 5)"
+                                : e == ENAMETOOLONG ? "the layer paths do not fit in one page of mount options: "
+                                + "use an image store with a shorter path"
+                                : "the kernel refused the overlay (see dmesg): the image store must be on a file "
+                                + "system overlayfs accepts for its upper directory (ext4, xfs, btrfs, tmpfs; not "
+                                + "overlayfs itself, NFS or FUSE), and the kernel needs overlayfs (modprobe overlay)"),
+                        null);
             case STDIO_OPEN:
                 return new ContainerStartException("open the file for " + streamName(f.index()), s, e, name,
                         "check the host path exists and this process may open it", null);
@@ -116,7 +125,7 @@ final class StartFailures {
                             + "map IDs that own it (userNamespace(...)), or opt in to privilegedRoot()");
                 }
             }
-            if (m.role() == Role.ROOT && (e == ENOENT || e == ENOTDIR)) {
+            if (m.role() == Role.ROOT && (e == ENOENT || e == ENOTDIR) && spec.rootfs() instanceof Rootfs.Directory) {
                 Rootfs.Directory d = (Rootfs.Directory) spec.rootfs();
                 return new RootfsUnavailableException("root file system " + d.path()
                         + (e == ENOENT ? " does not exist" : " is not a directory"), s, e, name,
@@ -171,6 +180,12 @@ final class StartFailures {
     }
 
     private static String rootfsHint(ContainerSpec spec) {
+        if (spec.rootfs() instanceof Rootfs.Image i) {
+            return "the image " + i.reference() + " does not have it: pick an image that does";
+        }
+        if (spec.rootfs() instanceof Rootfs.Tarball t) {
+            return "the archive " + t.archive() + " does not have it: add it to the archive";
+        }
         return spec.rootfs() instanceof Rootfs.Directory d
                 ? "install it in the root file system " + d.path()
                 : "install it on the host (the host's /usr, /bin, /lib and /etc are visible read-only)";

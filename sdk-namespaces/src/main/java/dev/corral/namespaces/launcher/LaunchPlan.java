@@ -147,7 +147,14 @@ public record LaunchPlan(
              */
             MASK(9),
             /** Bind a path of the new root onto itself read-only, recursively, if it exists (OCI read-only paths). */
-            READONLY(10);
+            READONLY(10),
+            /**
+             * Mount an overlay: {@code source} holds the host lower directories joined by
+             * {@code ':'}, top first; {@code data} holds options, where {@code upperdir=} and
+             * {@code workdir=} values are host paths. The launcher resolves every host path below
+             * the host's root, as for {@link #BIND}.
+             */
+            OVERLAY(11);
 
             final int wire;
 
@@ -183,6 +190,19 @@ public record LaunchPlan(
         /** @param target container path @param flags flags @param data options @return a tmpfs mount */
         public static MountOp tmpfs(String target, int flags, String data) {
             return new MountOp(Kind.TMPFS, flags, 0, 0, 0, "", target, data);
+        }
+
+        /**
+         * @param lowerDirs host directories, top first; none may contain ',', ':' or '\\'
+         * @param upperDir  host directory for writes, or empty for a read-only overlay
+         * @param workDir   empty host directory on the upper's file system, or empty with no upper
+         * @param target    container path
+         * @param flags     {@link #RDONLY}, {@link #NOSUID}, {@link #NODEV}, {@link #NOEXEC}
+         * @return an overlay mount
+         */
+        public static MountOp overlay(List<String> lowerDirs, String upperDir, String workDir, String target, int flags) {
+            String data = upperDir.isEmpty() ? "" : "upperdir=" + upperDir + ",workdir=" + workDir;
+            return new MountOp(Kind.OVERLAY, flags, 0, 0, 0, String.join(":", lowerDirs), target, data);
         }
 
         /** @param target container path @return a procfs mount */

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The launcher on its own, driven with hand-made plans. */
 class LauncherTest {
@@ -94,5 +95,35 @@ class LauncherTest {
         LaunchFailure f = (LaunchFailure) end;
         assertEquals(LaunchStep.EXEC, f.step().orElseThrow());
         assertEquals("ENOENT", f.errnoName());
+    }
+
+    @Test
+    void mountsAnOverlayFromHostPathsAndReportsItsOwnStep(@TempDir Path dir) throws Exception {
+        Path lower1 = Files.createDirectories(dir.resolve("l1"));
+        Path lower2 = Files.createDirectories(dir.resolve("l2"));
+        Path upper = Files.createDirectories(dir.resolve("upper"));
+        Path work = Files.createDirectories(dir.resolve("work"));
+        Files.writeString(lower1.resolve("a"), "top\n");
+        Files.writeString(lower2.resolve("a"), "bottom\n");
+        Files.writeString(lower2.resolve("b"), "only below\n");
+        Recorder r = new Recorder();
+        LaunchPlan plan = hostView().mount(MountOp.overlay(List.of(lower1.toString(), lower2.toString()),
+                        upper.toString(), work.toString(), "/ov", 0))
+                .stdio(1, StdioOp.relay())
+                .argv(List.of("sh", "-c", "cat /ov/a /ov/b; echo new > /ov/c; rm /ov/b")).build();
+        Launcher.shared().launch(plan, r);
+        Object end = r.end.get(20, TimeUnit.SECONDS);
+        r.outDone.get(20, TimeUnit.SECONDS);
+        assertTrue(end instanceof ExitReport, () -> "ended with " + end);
+        assertEquals("top\nonly below\n", r.out.toString(StandardCharsets.UTF_8));
+        assertEquals("new\n", Files.readString(upper.resolve("c")), "writes land in the upper directory");
+        assertTrue(Files.exists(lower2.resolve("b")), "the lower directory is unchanged");
+
+        Recorder bad = new Recorder();
+        Launcher.shared().launch(hostView().mount(MountOp.overlay(List.of(dir.resolve("missing").toString()),
+                upper.toString(), work.toString(), "/ov", 0)).argv(List.of("true")).build(), bad);
+        Object failed = bad.end.get(20, TimeUnit.SECONDS);
+        assertTrue(failed instanceof LaunchFailure, () -> "ended with " + failed);
+        assertEquals(LaunchStep.MOUNT_OVERLAY, ((LaunchFailure) failed).step().orElseThrow());
     }
 }

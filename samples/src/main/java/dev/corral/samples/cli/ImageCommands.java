@@ -1,0 +1,163 @@
+package dev.corral.samples.cli;
+
+import dev.corral.ContainerException;
+import dev.corral.image.ImageInfo;
+import dev.corral.image.ImageStore;
+import dev.corral.image.PruneReport;
+import dev.corral.image.WritableLayer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** The image store's commands: {@code images}, {@code import}, {@code commit}, {@code volume ls|rm}, {@code prune}. */
+final class ImageCommands {
+    private ImageCommands() {}
+
+    /** The options every store command shares. */
+    abstract static class StoreCommand implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--store", paramLabel = "DIR",
+                description = "The image store (default: $XDG_CACHE_HOME/corral or ~/.cache/corral).")
+        Path store;
+
+        ImageStore store() {
+            return store == null ? ImageStore.atDefaultLocation() : ImageStore.open(store);
+        }
+
+        @Override
+        public final Integer call() {
+            try {
+                return run(spec.commandLine().getOut(), spec.commandLine().getErr());
+            } catch (ContainerException e) {
+                spec.commandLine().getErr().println("corral " + spec.name() + ": " + e.getMessage());
+                return CorralCommand.EXIT_START_FAILED;
+            }
+        }
+
+        abstract int run(PrintWriter out, PrintWriter err);
+    }
+
+    static String mib(long bytes) {
+        return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
+    }
+
+    @Command(name = "images", mixinStandardHelpOptions = true, description = "List the images in the store.")
+    static final class Images extends StoreCommand {
+        @Override
+        int run(PrintWriter out, PrintWriter err) {
+            out.printf(Locale.ROOT, "%-40s %-19s %7s %12s%n", "NAME", "DIGEST", "LAYERS", "SIZE");
+            for (ImageInfo i : store().images()) {
+                out.printf(Locale.ROOT, "%-40s %-19s %7d %12s%n", i.name(), i.digest().substring(0, 19),
+                        i.layers().size(), mib(i.size()));
+            }
+            for (WritableLayer l : store().keptLayers()) {
+                out.printf(Locale.ROOT, "kept layer %s of %s at %s%n", l.id(), l.image(), l.directory());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "import", mixinStandardHelpOptions = true,
+            description = "Import an OCI layout directory or a docker save archive into the store under a name, "
+                    + "verify its blobs and unpack its layers.")
+    static final class Import extends StoreCommand {
+        @Parameters(index = "0", paramLabel = "SOURCE", description = "An OCI layout directory or docker save archive (PATH:TAG for one of several).")
+        Path source;
+
+        @Parameters(index = "1", paramLabel = "NAME", description = "The name in the store, e.g. busybox:1.36.")
+        String name;
+
+        @Override
+        int run(PrintWriter out, PrintWriter err) {
+            ImageStore s = store();
+            ImageInfo i = s.importImage(source, name);
+            try (Progress p = new Progress(err, "unpacking")) {
+                s.unpack(name, p);
+            }
+            out.printf(Locale.ROOT, "%s %s (%d layers, %s)%n", i.name(), i.digest(), i.layers().size(), mib(i.size()));
+            return 0;
+        }
+    }
+
+    @Command(name = "commit", mixinStandardHelpOptions = true,
+            description = "Make a writable layer kept by 'corral run --keep-layer' a new image, then discard the kept layer.")
+    static final class Commit extends StoreCommand {
+        @Parameters(index = "0", paramLabel = "LAYER", description = "The kept layer's id (see corral images).")
+        String layer;
+
+        @Parameters(index = "1", paramLabel = "NAME", description = "The new image's name.")
+        String name;
+
+        @Option(names = "--keep", description = "Keep the writable layer after committing it.")
+        boolean keep;
+
+        @Override
+        int run(PrintWriter out, PrintWriter err) {
+            ImageStore s = store();
+            Optional<WritableLayer> l = s.keptLayers().stream().filter(k -> k.id().equals(layer)).findFirst();
+            if (l.isEmpty()) {
+                err.println("corral commit: no kept layer " + layer + " in " + s.directory() + " (see corral images)");
+                return CorralCommand.EXIT_USAGE;
+            }
+            ImageInfo i = s.commit(l.get(), name);
+            if (!keep) {
+                s.discard(l.get());
+            }
+            out.printf(Locale.ROOT, "%s %s (%d layers)%n", i.name(), i.digest(), i.layers().size());
+            return 0;
+        }
+    }
+
+    @Command(name = "volume", mixinStandardHelpOptions = true, description = "List (ls) or remove (rm) named volumes.")
+    static final class Volume extends StoreCommand {
+        @Parameters(index = "0", paramLabel = "ls|rm", description = "What to do.")
+        String action;
+
+        @Parameters(index = "1..*", paramLabel = "NAME", description = "Volumes to remove.")
+        java.util.List<String> names = new java.util.ArrayList<>();
+
+        @Override
+        int run(PrintWriter out, PrintWriter err) {
+            ImageStore s = store();
+            switch (action) {
+                case "ls" -> s.volumes().forEach(v -> out.println(v + "\t" + s.volume(v)));
+                case "rm" -> {
+                    int rc = 0;
+                    for (String n : names) {
+                        if (!s.removeVolume(n)) {
+                            err.println("corral volume rm: no volume " + n);
+                            rc = 1;
+                        }
+                    }
+                    return rc;
+                }
+                default -> {
+                    err.println("corral volume: '" + action + "' is not ls or rm");
+                    return CorralCommand.EXIT_USAGE;
+                }
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "prune", mixinStandardHelpOptions = true,
+            description = "Remove layers and blobs no image uses, writable layers of dead runs, and unfinished unpacks.")
+    static final class Prune extends StoreCommand {
+        @Override
+        int run(PrintWriter out, PrintWriter err) {
+            PruneReport r = store().prune();
+            out.printf(Locale.ROOT, "removed %d layers, %d blobs, %d stale runs; freed %s%n", r.layers(), r.blobs(),
+                    r.runs(), mib(r.bytesFreed()));
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package dev.corral.internal.image;
+
+import dev.corral.internal.archive.Xattrs;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+import java.security.DigestOutputStream;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.archivers.tar.TarConstants;
+
+/**
+ * Turns an overlay upper directory into an OCI layer: what the container added or changed as
+ * itself, a deletion (overlayfs: a character device 0/0) as a {@code .wh.NAME} file, an opaque
+ * directory ({@code trusted.overlay.opaque=y}) as the directory plus {@code .wh..wh..opq}; then
+ * a new config and manifest on top of the base image's. Called with the store lock held.
+ */
+final class LayerCommit {
+    private static final int S_IFMT = 0170000, S_IFCHR = 0020000;
+
+    private LayerCommit() {}
+
+    static String commit(Store store, Path upper, String baseDigest, String baseName) throws IOException {
+        Path tmp = store.root().resolve("tmp").resolve("commit-" + UUID.randomUUID() + ".tar");
+        MessageDigest md = Store.sha256();
+        try {
+            try (OutputStream file = Files.newOutputStream(tmp);
+                 DigestOutputStream digesting = new DigestOutputStream(new BufferedOutputStream(file, 65536), md);
+                 TarArchiveOutputStream tar = new TarArchiveOutputStream(digesting)) {
+                tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+                tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+                write(upper, tar);
+                tar.finish();
+            }
+            String layerDigest = Store.SHA256 + HexFormat.of().formatHex(md.digest());
+            long layerSize = Files.size(tmp);
+            Files.move(tmp, store.blobPath(layerDigest), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+
+            Store.Manifest base = store.manifest(baseDigest);
+            Map<String, Object> config = Json.object(store.blob(base.config().digest()), "config");
+            Map<String, Object> rootfs = new LinkedHashMap<>(Json.obj(config, "rootfs"));
+            List<Object> diffIds = new ArrayList<>(Json.list(rootfs, "diff_ids"));
+            diffIds.add(layerDigest); /* uncompressed: the layer digest is its diff_id */
+            rootfs.put("type", "layers");
+            rootfs.put("diff_ids", diffIds);
+            config.put("rootfs", rootfs);
+            List<Object> history = new ArrayList<>(Json.list(config, "history"));
+            Map<String, Object> h = new LinkedHashMap<>();
+            h.put("created", Instant.now().toString());
+            h.put("created_by", "corral commit (from " + baseName + ")");
+            history.add(h);
+            config.put("history", history);
+            config.put("created", Instant.now().toString());
+            byte[] configBytes = Json.write(config);
+            String configDigest = store.putBlob(configBytes);
+
+            Map<String, Object> manifest = new LinkedHashMap<>(base.json());
+            manifest.put("schemaVersion", 2L);
+            manifest.put("mediaType", Store.MANIFEST_TYPE);
+            Map<String, Object> cd = new LinkedHashMap<>();
+            cd.put("mediaType", Store.CONFIG_TYPE);
+            cd.put("digest", configDigest);
+            cd.put("size", (long) configBytes.length);
+            manifest.put("config", cd);
+            List<Object> layers = new ArrayList<>(Json.list(base.json(), "layers"));
+            Map<String, Object> ld = new LinkedHashMap<>();
+            ld.put("mediaType", Store.LAYER_TAR);
+            ld.put("digest", layerDigest);
+            ld.put("size", layerSize);
+            layers.add(ld);
+            manifest.put("layers", layers);
+            manifest.remove("annotations");
+            return store.putBlob(Json.write(manifest));
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    private static void write(Path upper, TarArchiveOutputStream tar) throws IOException {
+        List<Path> paths;
+        try (Stream<Path> s = Files.walk(upper)) {
+            paths = s.filter(p -> !p.equals(upper)).sorted().toList();
+        }
+        Map<Object, String> links = new HashMap<>();
+        for (Path p : paths) {
+            String name = upper.relativize(p).toString();
+            Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,rdev,nlink,ino,dev,size,lastModifiedTime",
+                    LinkOption.NOFOLLOW_LINKS);
+            int mode = (Integer) a.get("mode");
+            int uid = (Integer) a.get("uid");
+            int gid = (Integer) a.get("gid");
+            long mtime = ((FileTime) a.get("lastModifiedTime")).toMillis();
+            if ((mode & S_IFMT) == S_IFCHR && ((Long) a.get("rdev")) == 0) {
+                int slash = name.lastIndexOf('/');
+                TarArchiveEntry wh = new TarArchiveEntry(name.substring(0, slash + 1) + ".wh." + name.substring(slash + 1));
+                wh.setModTime(mtime);
+                tar.putArchiveEntry(wh);
+                tar.closeArchiveEntry();
+                continue;
+            }
+            TarArchiveEntry e;
+            if (Files.isSymbolicLink(p)) {
+                e = new TarArchiveEntry(name, TarConstants.LF_SYMLINK);
+                e.setLinkName(Files.readSymbolicLink(p).toString());
+            } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                e = new TarArchiveEntry(name + "/");
+            } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                Object key = a.get("dev") + ":" + a.get("ino");
+                String first = ((Integer) a.get("nlink")) > 1 ? links.putIfAbsent(key, name) : null;
+                if (first != null) {
+                    e = new TarArchiveEntry(name, TarConstants.LF_LINK);
+                    e.setLinkName(first);
+                } else {
+                    e = new TarArchiveEntry(name);
+                    e.setSize((Long) a.get("size"));
+                }
+            } else if ((mode & S_IFMT) == S_IFCHR || (mode & S_IFMT) == 0060000) {
+                e = new TarArchiveEntry(name, (mode & S_IFMT) == S_IFCHR ? TarConstants.LF_CHR : TarConstants.LF_BLK);
+                long rdev = (Long) a.get("rdev");
+                e.setDevMajor((int) (((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffL)));
+                e.setDevMinor((int) ((rdev & 0xff) | ((rdev >> 12) & ~0xffL)));
+            } else if ((mode & S_IFMT) == 0010000) {
+                e = new TarArchiveEntry(name, TarConstants.LF_FIFO);
+            } else {
+                continue; /* sockets are not archived, as tar does */
+            }
+            e.setMode(mode & 07777);
+            e.setIds(uid, gid);
+            e.setModTime(mtime);
+            tar.putArchiveEntry(e);
+            if (e.isFile() && !e.isLink()) {
+                try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                    in.transferTo(tar);
+                }
+            }
+            tar.closeArchiveEntry();
+            if (e.isDirectory() && Xattrs.get(p, "trusted.overlay.opaque").map(v -> new String(v).equals("y")).orElse(false)) {
+                TarArchiveEntry opq = new TarArchiveEntry(name + "/.wh..wh..opq");
+                opq.setModTime(mtime);
+                tar.putArchiveEntry(opq);
+                tar.closeArchiveEntry();
+            }
+        }
+    }
+}
