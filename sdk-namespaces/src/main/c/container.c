@@ -45,6 +45,11 @@
 #define K_RESOLVE_NO_MAGICLINKS 0x02ULL
 #define K_RESOLVE_IN_ROOT 0x10ULL
 #define K_CLOSE_RANGE_CLOEXEC (1U << 2)
+#ifndef SYS_move_mount
+#define SYS_move_mount 429
+#endif
+#define K_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
+#define K_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #define K_AT_RECURSIVE 0x8000
 #define K_MOUNT_ATTR_RDONLY 0x1ULL
 #define K_MOUNT_ATTR_NOSUID 0x2ULL
@@ -103,6 +108,18 @@ static const char *fd_path(char buf[64], int fd) {
     for (int i = 0; i < n; i++) buf[sizeof prefix - 1 + i] = digits[n - 1 - i];
     buf[sizeof prefix - 1 + n] = 0;
     return buf;
+}
+
+/* writes v in decimal at p; returns the end */
+static char *decimal(char *p, unsigned v) {
+    char digits[12];
+    int n = 0;
+    do {
+        digits[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) *p++ = digits[--n];
+    return p;
 }
 
 static unsigned long ms_flags(uint32_t f) {
@@ -270,52 +287,7 @@ static void mask_path(int rootfd, const struct mount_op *m, int idx) {
     close(fd);
 }
 
-/* Appends s to out at *len, or fails with ENAMETOOLONG; out stays NUL-terminated. */
-static void append(char *out, size_t size, size_t *len, const char *s, size_t n, int index) {
-    if (*len + n + 1 > size) {
-        errno = ENAMETOOLONG;
-        fail(STEP_MOUNT_OVERLAY, index);
-    }
-    memcpy(out + *len, s, n);
-    *len += n;
-    out[*len] = 0;
-}
-
-/* Builds "lowerdir=/oldroot/L1:/oldroot/L2,upperdir=/oldroot/U,workdir=/oldroot/W" from the
-   plan's host paths (source: lower dirs joined by ':'; data: options, upperdir= and workdir=
-   values being host paths). Java has checked that no path holds ',', ':' or '\\'. The kernel
-   reads at most one page of options, hence the fixed buffer. */
-static void overlay_options(char *out, size_t size, const struct mount_op *m, int index) {
-    size_t len = 0;
-    out[0] = 0;
-    append(out, size, &len, "lowerdir=", 9, index);
-    for (const char *p = m->source; *p;) {
-        const char *end = strchr(p, ':');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        if (p != m->source) append(out, size, &len, ":", 1, index);
-        append(out, size, &len, OLD_ROOT, sizeof OLD_ROOT - 1, index);
-        append(out, size, &len, p, n, index);
-        p += n;
-        if (*p == ':') p++;
-    }
-    for (const char *p = m->data; *p;) {
-        const char *end = strchr(p, ',');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        append(out, size, &len, ",", 1, index);
-        if ((n > 9 && memcmp(p, "upperdir=", 9) == 0) || (n > 8 && memcmp(p, "workdir=", 8) == 0)) {
-            size_t key = (size_t)(strchr(p, '=') - p) + 1;
-            append(out, size, &len, p, key, index);
-            append(out, size, &len, OLD_ROOT, sizeof OLD_ROOT - 1, index);
-            append(out, size, &len, p + key, n - key, index);
-        } else {
-            append(out, size, &len, p, n, index);
-        }
-        p += n;
-        if (*p == ',') p++;
-    }
-}
-
-static void set_up_mounts(const struct plan *pl) {
+static void set_up_mounts(const struct plan *pl, const struct child_fds *fds) {
     char path[PATH_MAX], p1[64], p2[64], name[NAME_MAX + 1];
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) fail(STEP_MOUNT_PROPAGATION, 0);
     if (mount("tmpfs", pl->staging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755,size=64k") < 0)
@@ -325,6 +297,25 @@ static void set_up_mounts(const struct plan *pl) {
     if (syscall(SYS_pivot_root, ".", "oldroot") < 0) fail(STEP_PIVOT_STAGING, 0);
     if (chdir("/") < 0) fail(STEP_PIVOT_STAGING, 0);
 
+    /* overlay layers cloned by the launcher: attached in the staging tmpfs, where overlay, which
+       wants layers of this mount namespace, can use them; detached with the staging tmpfs */
+    for (size_t i = 0; i < pl->n_mounts; i++) {
+        if (fds->overlay_count[i] == 0) continue;
+        char dir[32] = "/ovl-", *end = dir + 5;
+        end = decimal(end, (unsigned)i);
+        *end = 0;
+        if (mkdir(dir, 0700) < 0) fail(STEP_MOUNT_OVERLAY, (int)i);
+        *end++ = '/';
+        for (int k = 0; k < fds->overlay_count[i]; k++) {
+            *decimal(end, (unsigned)k) = 0;
+            if (mkdir(dir, 0700) < 0) fail(STEP_MOUNT_OVERLAY, (int)i);
+            int tree = fds->overlay_trees[fds->overlay_first[i] + k];
+            if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dir, K_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                fail(STEP_MOUNT_OVERLAY, (int)i);
+            close(tree);
+        }
+    }
+
     int rootfd = open_new_root(0);
     for (size_t i = 0; i < pl->n_mounts; i++) {
         const struct mount_op *m = &pl->mounts[i];
@@ -332,16 +323,24 @@ static void set_up_mounts(const struct plan *pl) {
         switch (m->kind) {
         case MOUNT_BIND: {
             struct stat st;
-            join(path, sizeof path, OLD_ROOT, m->source, STEP_MOUNT_BIND, idx);
-            int src = open(path, O_PATH | O_CLOEXEC);
+            int tree = fds->bind_tree[i], src = tree;
+            if (src < 0) { /* not prepared (an unprivileged launcher): the source by its path */
+                join(path, sizeof path, OLD_ROOT, m->source, STEP_MOUNT_BIND, idx);
+                src = open(path, O_PATH | O_CLOEXEC);
+            }
             if (src < 0 || fstat(src, &st) < 0) fail(STEP_MOUNT_BIND, idx);
             if (is_root && !S_ISDIR(st.st_mode)) {
                 errno = ENOTDIR;
                 fail(STEP_MOUNT_BIND, idx);
             }
             fd = make_target(rootfd, m->target, S_ISDIR(st.st_mode), idx);
-            if (mount(fd_path(p1, src), fd_path(p2, fd), NULL, MS_BIND | (m->flags & MF_RECURSIVE ? MS_REC : 0), NULL) < 0)
+            if (tree >= 0) {
+                if (syscall(SYS_move_mount, tree, "", fd, "", K_MOVE_MOUNT_F_EMPTY_PATH | K_MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                    fail(STEP_MOUNT_BIND, idx);
+            } else if (mount(fd_path(p1, src), fd_path(p2, fd), NULL, MS_BIND | (m->flags & MF_RECURSIVE ? MS_REC : 0),
+                             NULL) < 0) {
                 fail(STEP_MOUNT_BIND, idx);
+            }
             close(src);
             close(fd);
             if (is_root) {
@@ -403,10 +402,8 @@ static void set_up_mounts(const struct plan *pl) {
             close(fd);
             break;
         case MOUNT_OVERLAY: {
-            static char opts[4096];
-            overlay_options(opts, sizeof opts, m, idx);
             fd = make_target(rootfd, m->target, 1, idx);
-            if (mount("overlay", fd_path(p1, fd), "overlay", ms_flags(m->flags), opts) < 0)
+            if (mount("overlay", fd_path(p1, fd), "overlay", ms_flags(m->flags), fds->overlay_options[i]) < 0)
                 fail(STEP_MOUNT_OVERLAY, idx);
             close(fd);
             if (is_root) {
@@ -453,22 +450,16 @@ failed: {
     }
 }
 
-/* Closes every descriptor but the few kept (sorted ascending, all >= 3). */
-static void close_all_but(int *keep, int n) {
-    for (int i = 1; i < n; i++) /* insertion sort: n is 6 */
-        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-            int t = keep[j]; keep[j] = keep[j - 1]; keep[j - 1] = t;
-        }
+/* Closes every descriptor >= 3 but the kept ones (sorted ascending by the launcher). */
+static void close_all_but(const int *keep, size_t n) {
     int from = 3;
-    for (int i = 0; i <= n; i++) {
-        int to = i < n ? keep[i] - 1 : INT_MAX;
+    for (size_t i = 0; i <= n; i++) {
         if (i < n && keep[i] < 3) continue;
-        if (from <= to) {
-            if (syscall(SYS_close_range, (unsigned)from, (unsigned)to, 0) < 0) {
-                if (errno != ENOSYS) fail(STEP_CLOSE_FDS, 0);
-                int max = (int)sysconf(_SC_OPEN_MAX);
-                for (int fd = from; fd <= to && fd < max; fd++) close(fd);
-            }
+        int to = i < n ? keep[i] - 1 : INT_MAX;
+        if (from <= to && syscall(SYS_close_range, (unsigned)from, (unsigned)to, 0) < 0) {
+            if (errno != ENOSYS) fail(STEP_CLOSE_FDS, 0);
+            int max = (int)sysconf(_SC_OPEN_MAX);
+            for (int fd = from; fd <= to && fd < max; fd++) close(fd);
         }
         if (i < n) from = keep[i] + 1;
     }
@@ -660,11 +651,9 @@ __attribute__((noreturn)) static void run_init(const struct plan *pl, const stru
 }
 
 void container_main(const struct plan *pl, const struct child_fds *fds) {
-    int at, keep[9] = {fds->report, fds->release, fds->status, fds->stdio[0], fds->stdio[1], fds->stdio[2],
-                   fds->pooled_ns[0], fds->pooled_ns[1], fds->pooled_ns[2]};
-    int pooled = fds->pooled_ns[0] >= 0;
+    int at, pooled = fds->pooled_ns[0] >= 0;
     report_fd = fds->report;
-    close_all_but(keep, pooled ? 9 : 6);
+    close_all_but(fds->keep, fds->n_keep);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(STEP_PARENT_DEATH_SIGNAL, 0);
 
     char go;
@@ -702,7 +691,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
     if ((pl->clone_flags & K_CLONE_NEWTIME) && unshare(K_CLONE_NEWTIME) < 0) fail(STEP_UNSHARE_TIME, 0);
     if (setsid() < 0) fail(STEP_SETSID, 0);
     umask(0);
-    if (pl->clone_flags & CLONE_NEWNS) set_up_mounts(pl);
+    if (pl->clone_flags & CLONE_NEWNS) set_up_mounts(pl, fds);
     if (pl->hostname && sethostname(pl->hostname, strlen(pl->hostname)) < 0) fail(STEP_SET_HOSTNAME, 0);
     if (pl->loopback && !pooled && loopback_up(&at) < 0) fail(STEP_LOOPBACK_UP, at); /* a prepared one has lo up */
 

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -326,6 +327,228 @@ static void pool_receive(void) {
     }
 }
 
+/* ---- mount sources, opened before clone ---- */
+
+#ifndef SYS_open_tree
+#define SYS_open_tree 428
+#endif
+#define K_OPEN_TREE_CLONE 1
+#define K_OPEN_TREE_CLOEXEC O_CLOEXEC
+#define K_AT_RECURSIVE 0x8000
+#define K_MOUNT_ATTR_IDMAP 0x00100000ULL
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define MAX_KEEP (16 + MAX_MOUNTS * 4)
+
+static int bind_tree[MAX_MOUNTS];
+static char *overlay_opts[MAX_MOUNTS];
+static int overlay_trees[MAX_KEEP], overlay_first[MAX_MOUNTS], overlay_count[MAX_MOUNTS];
+static int source_fds[MAX_KEEP], n_source_fds;
+static int keep_fds[MAX_KEEP];
+
+static int int_order(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+static int remember_fd(int fd) {
+    if (fd >= 0) {
+        if (n_source_fds == MAX_KEEP) {
+            close(fd);
+            errno = EMFILE;
+            return -1;
+        }
+        source_fds[n_source_fds++] = fd;
+    }
+    return fd;
+}
+
+static int append_text(char *out, size_t size, size_t *len, const char *s, size_t n) {
+    if (*len + n + 1 > size) {
+        errno = ENAMETOOLONG; /* the kernel reads one page of options */
+        return -1;
+    }
+    memcpy(out + *len, s, n);
+    *len += n;
+    out[*len] = 0;
+    return 0;
+}
+
+/* A layer of overlay mount i: cloned here into a detached tree (the child attaches it at
+   /ovl-I/J in its staging tmpfs, where overlay can use it) and named by that staging path; or,
+   where this launcher may not clone trees (unprivileged), named by its host path below
+   /oldroot for the child to reach with its own rights. */
+static int append_layer(char *out, size_t size, size_t *len, size_t mount, const char *path, size_t n,
+                        int *trees, int *n_trees) {
+    char host[PATH_MAX], ref[64];
+    if (n >= sizeof host) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(host, path, n);
+    host[n] = 0;
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, host, K_OPEN_TREE_CLONE | K_OPEN_TREE_CLOEXEC);
+    if (tree < 0) {
+        if (errno != EPERM && errno != ENOSYS) return -1;
+        return append_text(out, size, len, "/oldroot", 8) < 0 ? -1 : append_text(out, size, len, host, n);
+    }
+    if (remember_fd(tree) < 0) return -1;
+    int r = snprintf(ref, sizeof ref, "/ovl-%zu/%d", mount, *n_trees);
+    trees[(*n_trees)++] = tree;
+    return append_text(out, size, len, ref, (size_t)r);
+}
+
+/* "lowerdir=L1:L2,upperdir=U,workdir=W,opts" from the plan (source: host lower dirs joined by
+   ':'; data: options, upperdir= and workdir= holding host paths in one directory, which is
+   cloned once since overlay wants them on one mount). Java has checked no path holds ',', ':'
+   or '\\'. */
+static int overlay_option_string(size_t mount, const struct mount_op *m, char **result, int *trees, int *n_trees) {
+    size_t size = 4096, len = 0;
+    char *out = malloc(size);
+    const char *upper = NULL, *work = NULL;
+    size_t upper_n = 0, work_n = 0;
+    if (!out) return -1;
+    out[0] = 0;
+    if (append_text(out, size, &len, "lowerdir=", 9) < 0) goto failed;
+    for (const char *p = m->source; *p;) {
+        const char *end = strchr(p, ':');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (p != m->source && append_text(out, size, &len, ":", 1) < 0) goto failed;
+        if (append_layer(out, size, &len, mount, p, n, trees, n_trees) < 0) goto failed;
+        p += n;
+        if (*p == ':') p++;
+    }
+    for (const char *p = m->data; *p;) {
+        const char *end = strchr(p, ',');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        if (n > 9 && memcmp(p, "upperdir=", 9) == 0) {
+            upper = p + 9, upper_n = n - 9;
+        } else if (n > 8 && memcmp(p, "workdir=", 8) == 0) {
+            work = p + 8, work_n = n - 8;
+        } else if (append_text(out, size, &len, ",", 1) < 0 || append_text(out, size, &len, p, n) < 0) {
+            goto failed;
+        }
+        p += n;
+        if (*p == ',') p++;
+    }
+    if (upper && work) {
+        const char *us = memrchr(upper, '/', upper_n), *ws = memrchr(work, '/', work_n);
+        size_t parent = us ? (size_t)(us - upper) : 0;
+        if (!us || !ws || (size_t)(ws - work) != parent || memcmp(upper, work, parent) != 0) {
+            errno = EINVAL; /* Java keeps upper and work side by side */
+            goto failed;
+        }
+        int before = *n_trees;
+        if (append_text(out, size, &len, ",upperdir=", 10) < 0) goto failed;
+        if (append_layer(out, size, &len, mount, upper, parent, trees, n_trees) < 0) goto failed;
+        if (append_text(out, size, &len, us, upper_n - parent) < 0) goto failed;
+        if (append_text(out, size, &len, ",workdir=", 9) < 0) goto failed;
+        if (*n_trees > before) { /* the same cloned parent */
+            char ref[64];
+            int r = snprintf(ref, sizeof ref, "/ovl-%zu/%d", mount, *n_trees - 1);
+            if (append_text(out, size, &len, ref, (size_t)r) < 0) goto failed;
+        } else if (append_text(out, size, &len, "/oldroot", 8) < 0 || append_text(out, size, &len, work, parent) < 0) {
+            goto failed;
+        }
+        if (append_text(out, size, &len, ws, work_n - parent) < 0) goto failed;
+    } else if (upper || work) {
+        errno = EINVAL;
+        goto failed;
+    }
+    *result = out;
+    return 0;
+failed: {
+        int saved = errno;
+        free(out);
+        errno = saved;
+        return -1;
+    }
+}
+
+void close_mount_sources(const struct plan *pl) {
+    for (int i = 0; i < n_source_fds; i++) close(source_fds[i]);
+    n_source_fds = 0;
+    for (size_t i = 0; i < pl->n_mounts; i++) {
+        free(overlay_opts[i]);
+        overlay_opts[i] = NULL;
+        bind_tree[i] = -1;
+    }
+}
+
+int open_mount_sources(const struct plan *pl, struct child_fds *cf, int *failed_index, int *failed_step) {
+    int used_trees = 0;
+    for (size_t i = 0; i < pl->n_mounts; i++) {
+        overlay_count[i] = 0;
+        const struct mount_op *m = &pl->mounts[i];
+        bind_tree[i] = -1;
+        overlay_opts[i] = NULL;
+        *failed_index = (int)i;
+        if (m->kind == MOUNT_BIND) {
+            *failed_step = STEP_MOUNT_BIND;
+            unsigned flags = K_OPEN_TREE_CLONE | K_OPEN_TREE_CLOEXEC | (m->flags & MF_RECURSIVE ? K_AT_RECURSIVE : 0);
+            int tree = (int)syscall(SYS_open_tree, AT_FDCWD, m->source, flags);
+            if (tree < 0 && errno != EPERM && errno != ENOSYS) return -1; /* ENOENT, ENOTDIR, EACCES: say so now */
+            if (remember_fd(tree) < 0 && tree >= 0) return -1;
+            bind_tree[i] = tree; /* -1: the child opens it by path, with its own rights */
+        } else if (m->kind == MOUNT_OVERLAY) {
+            *failed_step = STEP_MOUNT_OVERLAY;
+            overlay_first[i] = used_trees;
+            if (overlay_option_string(i, m, &overlay_opts[i], overlay_trees + used_trees, &overlay_count[i]) < 0)
+                return -1;
+            used_trees += overlay_count[i];
+        }
+    }
+    int fixed[] = {cf->report, cf->release, cf->status, cf->stdio[0], cf->stdio[1], cf->stdio[2],
+                   cf->pooled_ns[0], cf->pooled_ns[1], cf->pooled_ns[2]};
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
+        if (fixed[k] >= 0) keep_fds[n++] = fixed[k];
+    for (int k = 0; k < n_source_fds; k++) keep_fds[n++] = source_fds[k];
+    qsort(keep_fds, n, sizeof keep_fds[0], int_order);
+    cf->keep = keep_fds;
+    cf->n_keep = n;
+    cf->bind_tree = bind_tree;
+    cf->overlay_options = overlay_opts;
+    cf->overlay_trees = overlay_trees;
+    cf->overlay_first = overlay_first;
+    cf->overlay_count = overlay_count;
+    return 0;
+}
+
+/* In a user namespace, the container's root is an unprivileged host ID, to which the layers of
+   an image (owned by host IDs as unpacked) would look foreign and the per-run upper directory
+   unwritable. So the detached layer clones become idmapped mounts for the container's user
+   namespace (5.12; overlay on idmapped layers 5.19): the layers' host root is its root, and its
+   writes land with host IDs, as a privileged container's would. Done after the ID maps are
+   written and before the child attaches the clones. */
+static int idmap_store_mounts(pid_t pid, int *failed_index) {
+    char path[64];
+    int ns = -1;
+    if (!plan.uid_map) return 0;
+    for (size_t i = 0; i < plan.n_mounts; i++) {
+        int bind = plan.mounts[i].kind == MOUNT_BIND && (plan.mounts[i].flags & MF_IDMAP) && bind_tree[i] >= 0;
+        if (overlay_count[i] == 0 && !bind) continue;
+        *failed_index = (int)i;
+        if (ns < 0) {
+            snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+            if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0) return -1;
+        }
+        for (int k = 0; k < (bind ? 1 : overlay_count[i]); k++) {
+            struct { uint64_t set, clr, propagation, userns_fd; } attr = {K_MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)ns};
+            int tree = bind ? bind_tree[i] : overlay_trees[overlay_first[i] + k];
+            if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
+                int saved = errno;
+                close(ns);
+                errno = saved;
+                return -1;
+            }
+        }
+    }
+    if (ns >= 0) close(ns);
+    return 0;
+}
+
 /* ---- RUN: prepare descriptors, clone, join cgroups, write ID maps, release ---- */
 
 static int write_file(const char *path, const char *text) {
@@ -388,7 +611,7 @@ static int run_map_tool(const char *tool, pid_t pid, const char *map) {
 }
 
 static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
-    struct child_fds cf = {-1, -1, -1, {-1, -1, -1}, {-1, -1, -1}};
+    struct child_fds cf = {-1, -1, -1, {-1, -1, -1}, {-1, -1, -1}, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     int report_r = -1, release_w = -1, status_r = -1;
     int relay_slot[3] = {-1, -1, -1};
     int slot = -1;
@@ -475,9 +698,14 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
         }
         pool_ask();
     }
+    int src_index, src_step;
+    if (open_mount_sources(&plan, &cf, &src_index, &src_step) < 0) {
+        fstep = src_step, findex = src_index;
+        goto failed;
+    }
     pid_t pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
-    if (pid < 0) goto failed;
     if (pid == 0) container_main(&plan, &cf);
+    if (pid < 0) goto failed;
 
     c->used = 1;
     c->id = id;
@@ -519,9 +747,14 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
                                : write_file(path, plan.gid_map)) < 0) goto kill_child;
     }
     findex = 0;
+    if (idmap_store_mounts(pid, &findex) < 0) {
+        fstep = plan.mounts[findex].kind == MOUNT_BIND ? STEP_MOUNT_BIND : STEP_MOUNT_OVERLAY;
+        goto kill_child;
+    }
     fstep = STEP_RELEASE_CHILD;
     if (write(release_w, "g", 1) != 1) goto kill_child;
     close_fd(&release_w);
+    close_mount_sources(&plan);
 
     set_nonblocking(c->report_fd);
     set_nonblocking(c->status_fd);
@@ -539,6 +772,7 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
 
 kill_child: {
         int saved = errno;
+        close_mount_sources(&plan);
         kill(c->pid, SIGKILL);
         c->failed = 1; /* reaped by the SIGCHLD handler, silently */
         close_fd(&c->report_fd);
@@ -551,6 +785,7 @@ kill_child: {
     }
 failed: {
         int saved = errno;
+        close_mount_sources(&plan);
         close_fd(&cf.report);
         close_fd(&cf.release);
         close_fd(&cf.status);

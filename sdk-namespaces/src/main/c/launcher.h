@@ -90,6 +90,7 @@ enum mount_kind {
 #define MF_NODEV 4u
 #define MF_NOEXEC 8u
 #define MF_RECURSIVE 16u
+#define MF_IDMAP 32u /* a bind, idmapped for the container's user namespace */
 
 enum stdio_kind { STDIO_INHERIT = 1, STDIO_NULL = 2, STDIO_FILE = 3, STDIO_RELAY = 4 };
 
@@ -151,6 +152,16 @@ struct child_fds {
     int status;   /* write end: the command's wait status, written by the init */
     int stdio[3]; /* what becomes fds 0, 1, 2 */
     int pooled_ns[3]; /* prepared network (loopback up), IPC and UTS namespaces to join, or -1 */
+    /* Mount sources the launcher opened before clone, with the host's view and rights, so the
+       container's (possibly unprivileged) root needs no access to the paths leading to them:
+       for a bind, a detached copy of the source tree (open_tree) or -1 to open it by path; for
+       an overlay, detached copies of its layers, which the child attaches at /ovl-I/J in the
+       staging tmpfs, and its option string naming them there. */
+    const int *bind_tree;
+    char *const *overlay_options;
+    const int *overlay_trees, *overlay_first, *overlay_count; /* mount i's trees: [first, first+count) */
+    const int *keep; /* every fd the child keeps, sorted ascending */
+    size_t n_keep;
 };
 
 /* container.c: runs in the cloned child; never returns */
@@ -159,6 +170,12 @@ __attribute__((noreturn)) void container_main(const struct plan *plan, const str
 /* container.c: brings up lo in the current network namespace; 0, or -1 with errno and the
    sub-step that failed (0 socket, 1 get flags, 2 set flags) */
 int loopback_up(int *failed_at);
+
+/* launcher.c: opens the plan's mount sources before clone into fds; 0, or -1 with errno and
+   *failed_index set to the mount that failed (reported as MOUNT_BIND or MOUNT_OVERLAY) */
+int open_mount_sources(const struct plan *plan, struct child_fds *fds, int *failed_index, int *failed_step);
+/* launcher.c: closes what open_mount_sources opened */
+void close_mount_sources(const struct plan *plan);
 
 /* a failure record, as the launcher and the container's processes report it */
 struct report {

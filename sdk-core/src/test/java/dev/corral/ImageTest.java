@@ -44,8 +44,11 @@ class ImageTest {
     @BeforeAll
     static void buildImages() throws Exception {
         layout = OciFixtures.layout(fixtures);
-        /* umoci's own unpack of v2, seen by the same program in a container */
+        /* umoci's own unpack of v2, seen by the same program in a container; as host root, since
+           that tree is owned by host IDs as it is (image layers are idmapped for the container's
+           user namespace, a plain directory rootfs is not) */
         ContainerResult r = Container.builder().rootfs(Rootfs.directory(fixtures.resolve("expected/rootfs")))
+                .privilegedRoot()
                 .env("PATH", "/bin").run("sh", "-c", OciFixtures.TREE);
         assertEquals(0, r.exitCode().orElse(-1), r.stderr());
         expectedTree = r.stdout();

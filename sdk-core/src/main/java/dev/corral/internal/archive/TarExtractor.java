@@ -590,6 +590,11 @@ public final class TarExtractor {
                 int fd = Native.openat(parent, ".", Native.O_RDONLY | Native.O_DIRECTORY, 0);
                 try {
                     Native.fsetxattr(fd, xattr, new byte[] {'y'}, entry);
+                    if (xattr.startsWith(ExtractOptions.TRUSTED_OVERLAY)) {
+                        /* also for an overlay mounted in a user namespace, which reads only
+                           user.overlay.* (option userxattr): one layer serves both */
+                        Native.fsetxattr(fd, ExtractOptions.USER_OVERLAY + "opaque", new byte[] {'y'}, entry);
+                    }
                 } catch (SyscallException s) {
                     throw new ArchiveException(Reason.FAILED, entry, "cannot mark the directory opaque: " + s.getMessage()
                             + (s.errno() == Native.EPERM ? " (trusted.overlay.* needs root; rootless, use "

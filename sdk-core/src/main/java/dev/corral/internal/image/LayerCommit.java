@@ -150,7 +150,8 @@ final class LayerCommit {
                 }
             }
             tar.closeArchiveEntry();
-            if (e.isDirectory() && Xattrs.get(p, "trusted.overlay.opaque").map(v -> new String(v).equals("y")).orElse(false)) {
+            if (e.isDirectory() && (Xattrs.get(p, "trusted.overlay.opaque").map(v -> new String(v).equals("y")).orElse(false)
+                    || Xattrs.get(p, "user.overlay.opaque").map(v -> new String(v).equals("y")).orElse(false))) {
                 TarArchiveEntry opq = new TarArchiveEntry(name + "/.wh..wh..opq");
                 opq.setModTime(mtime);
                 tar.putArchiveEntry(opq);

@@ -26,6 +26,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class PreparedRootfs {
     /** Overlay options that keep the upper directory a plain OCI-convertible diff. */
     static final String OVERLAY_EXTRA = ",redirect_dir=off,metacopy=off";
+    /**
+     * The same in a user namespace: overlay markers in {@code user.overlay.*} (the layers carry
+     * both kinds); redirects and metacopy are off there by default and may not be named.
+     */
+    static final String OVERLAY_EXTRA_USERNS = ",userxattr";
 
     private final ContainerSpec spec;
     private final List<String> command;
@@ -77,7 +82,9 @@ public final class PreparedRootfs {
         Store.RunLayer run = store.newRun(lowers, image, keep);
         MountOp op = MountOp.overlay(lowers.stream().map(Path::toString).toList(), run.upper().toString(),
                 run.work().toString(), "/", 0);
-        op = new MountOp(op.kind(), op.flags(), 0, 0, 0, op.source(), op.target(), op.data() + OVERLAY_EXTRA);
+        String extra = spec.security().namespaces().contains(dev.corral.namespaces.Namespace.USER)
+                ? OVERLAY_EXTRA_USERNS : OVERLAY_EXTRA;
+        op = new MountOp(op.kind(), op.flags(), 0, 0, 0, op.source(), op.target(), op.data() + extra);
         return new PreparedRootfs(spec, command, Optional.of(op), run);
     }
 

@@ -121,7 +121,8 @@ public final class MountPlanner {
                 op = MountOp.bind(hostPath(b.source()), b.target(), flags);
             } else if (m instanceof Mount.Volume v) {
                 Path dir = v.store().volume(v.name()); /* created on first use */
-                int flags = MountOp.NOSUID | MountOp.NODEV | (v.readOnly() ? MountOp.RDONLY : 0);
+                /* store data, owned by host IDs: idmapped so a user namespace's root owns it too */
+                int flags = MountOp.NOSUID | MountOp.NODEV | MountOp.IDMAP | (v.readOnly() ? MountOp.RDONLY : 0);
                 op = MountOp.bind(hostPath(dir), v.target(), flags);
             } else {
                 Mount.Tmpfs t = (Mount.Tmpfs) m;

@@ -103,7 +103,8 @@ public record LaunchPlan(
      * One mount-table operation, applied inside the new root in plan order.
      *
      * @param kind   what to do
-     * @param flags  {@link #RDONLY}, {@link #NOSUID}, {@link #NODEV}, {@link #NOEXEC}, {@link #RECURSIVE}
+     * @param flags  {@link #RDONLY}, {@link #NOSUID}, {@link #NODEV}, {@link #NOEXEC}, {@link #RECURSIVE},
+     *               {@link #IDMAP}
      * @param mode   permission bits, for {@link Kind#MKDIR} and {@link Kind#MKNOD}
      * @param major  device major number, for {@link Kind#MKNOD}
      * @param minor  device minor number, for {@link Kind#MKNOD}
@@ -122,6 +123,12 @@ public record LaunchPlan(
         public static final int NOEXEC = 8;
         /** Bind the whole subtree (with its submounts) and apply the flags to all of it. */
         public static final int RECURSIVE = 16;
+        /**
+         * For a bind in a user namespace: an idmapped mount for it, so that host root's files are
+         * the container root's (used for store-managed data such as volumes); ignored without
+         * a user namespace or where the launcher may not clone mounts.
+         */
+        public static final int IDMAP = 32;
 
         /** The kinds of operation the launcher knows; the numbers cross the wire. */
         public enum Kind {
