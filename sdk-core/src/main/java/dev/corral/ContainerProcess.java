@@ -60,6 +60,27 @@ public interface ContainerProcess extends AutoCloseable {
      */
     Optional<ContainerResult> waitFor(Duration timeout) throws InterruptedException;
 
+    /**
+     * Freezes every process of the container (cgroup freezer): they stop using CPU until
+     * {@link #resume()}. Needs a cgroup: a container with a resource limit has one.
+     *
+     * @throws IllegalStateException if the container has no cgroup or has ended
+     */
+    void pause();
+
+    /**
+     * Thaws what {@link #pause()} froze.
+     *
+     * @throws IllegalStateException if the container has no cgroup or has ended
+     */
+    void resume();
+
+    /**
+     * @return the container's usage so far, from its cgroup's counters
+     * @throws IllegalStateException if the container has no cgroup or has ended
+     */
+    dev.corral.cgroups.CgroupUsage stats();
+
     /** @return whether the container is still running */
     boolean isAlive();
 

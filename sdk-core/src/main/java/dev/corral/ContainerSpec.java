@@ -1,5 +1,8 @@
 package dev.corral;
 
+import dev.corral.cgroups.CgroupLimits;
+import dev.corral.cgroups.DataSize;
+
 import dev.corral.internal.run.ContainerRun;
 import dev.corral.namespaces.CapabilitySet;
 import dev.corral.namespaces.Namespace;
@@ -51,6 +54,7 @@ import java.util.regex.Pattern;
  * @param commandAsPid1    run the command itself as PID 1 instead of under a minimal init
  * @param command          the command and its arguments, when given in the spec
  * @param security         namespaces, ID maps, capabilities, seccomp, rlimits: see {@link SecurityPolicy}
+ * @param resources        cgroup limits and a CPU-time limit: see {@link ResourceLimits}
  */
 public record ContainerSpec(
         Rootfs rootfs,
@@ -66,7 +70,8 @@ public record ContainerSpec(
         Optional<Duration> timeout,
         boolean commandAsPid1,
         List<String> command,
-        SecurityPolicy security) {
+        SecurityPolicy security,
+        ResourceLimits resources) {
 
     private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?");
     private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
@@ -131,6 +136,7 @@ public record ContainerSpec(
         if (stderr instanceof Output.Capture c) {
             check("stderr", c.limit().bytes() > 0, "capture limit must be positive");
         }
+        check("resources", resources != null, "must be given (ResourceLimits.none())");
         check("timeout", timeout != null, "must be given (Optional.empty() for none)");
         timeout.ifPresent(t -> check("timeout", !t.isNegative() && !t.isZero(), "must be positive, not " + t));
         check("command", command != null, "must be given");
@@ -262,6 +268,8 @@ public record ContainerSpec(
         b.commandAsPid1 = commandAsPid1;
         b.command = command;
         b.security(security);
+        b.limits = resources.cgroup();
+        b.cpuTimeLimit = resources.cpuTime().orElse(null);
         return b;
     }
 
@@ -296,6 +304,14 @@ public record ContainerSpec(
         private final Map<Rlimit.Resource, Rlimit> rlimits = new EnumMap<>(Rlimit.Resource.class);
         private boolean maskedPaths = true;
         private Boolean keepWritableLayer;
+        /* resources: a base of cgroup limits, and the short names that change it */
+        private CgroupLimits limits = CgroupLimits.none();
+        private DataSize memory;
+        private DataSize swap;
+        private Double cpus;
+        private String cpuset;
+        private Long pids;
+        private Duration cpuTimeLimit;
 
         Builder() {
             SecurityPolicy.DEFAULT_RLIMITS.forEach(r -> rlimits.put(r.resource(), r));
@@ -517,6 +533,91 @@ public record ContainerSpec(
                     new ArrayList<>(rlimits.values()), maskedPaths);
         }
 
+        /* ---- resources (ResourceLimits): enforced by a cgroup of the container's own ---- */
+
+        /**
+         * @param memory the most memory (anonymous, page cache, kernel) all processes may use
+         *               together; past it the kernel's OOM killer ends one: {@link Termination#OOM_KILLED}.
+         *               No swap unless {@link #memorySwap}.
+         * @return this
+         */
+        public Builder memory(DataSize memory) {
+            this.memory = Objects.requireNonNull(memory, "memory");
+            return this;
+        }
+
+        /** @param swap swap allowed on top of {@link #memory} (default none) @return this */
+        public Builder memorySwap(DataSize swap) {
+            this.swap = Objects.requireNonNull(swap, "swap");
+            return this;
+        }
+
+        /** @param cpus CPU bandwidth, e.g. 1.5 for one and a half CPUs' worth of time @return this */
+        public Builder cpus(double cpus) {
+            this.cpus = cpus;
+            return this;
+        }
+
+        /** @param cpus the CPUs it may run on, in cpuset syntax, e.g. {@code "0"} or {@code "0-2,4"} @return this */
+        public Builder cpuset(String cpus) {
+            this.cpuset = Objects.requireNonNull(cpus, "cpuset");
+            return this;
+        }
+
+        /** @param pids the most processes and threads at once @return this */
+        public Builder pids(long pids) {
+            this.pids = pids;
+            return this;
+        }
+
+        /**
+         * @param limits every cgroup limit at once (the short names above then change it), e.g.
+         *               with {@code allowUnenforced(...)} to run where a controller is missing
+         * @return this
+         */
+        public Builder limits(CgroupLimits limits) {
+            this.limits = Objects.requireNonNull(limits, "limits");
+            return this;
+        }
+
+        /**
+         * @param limit the most CPU time (user plus system, of all its processes together); past
+         *              it the whole container is killed: {@link Termination#CPU_TIME_EXCEEDED}
+         * @return this
+         */
+        public Builder cpuTimeLimit(Duration limit) {
+            this.cpuTimeLimit = Objects.requireNonNull(limit, "cpuTimeLimit");
+            return this;
+        }
+
+        private ResourceLimits resources() {
+            CgroupLimits l = limits;
+            if (memory != null || swap != null || cpus != null || cpuset != null || pids != null) {
+                CgroupLimits.Builder b = limits.toBuilder();
+                try {
+                    if (memory != null) {
+                        b.memory(memory);
+                    }
+                    if (swap != null) {
+                        b.swap(swap);
+                    }
+                    if (cpus != null) {
+                        b.cpus(cpus);
+                    }
+                    if (cpuset != null) {
+                        b.cpusetCpus(cpuset);
+                    }
+                    if (pids != null) {
+                        b.pids(pids);
+                    }
+                    l = b.build();
+                } catch (IllegalArgumentException e) {
+                    throw new InvalidSpecException("limits", e.getMessage());
+                }
+            }
+            return new ResourceLimits(l, Optional.ofNullable(cpuTimeLimit));
+        }
+
         /**
          * @return the validated spec
          * @throws InvalidSpecException naming the field whose value is out of range
@@ -535,7 +636,7 @@ public record ContainerSpec(
             }
             return new ContainerSpec(rootfs, readOnlyRoot, mounts, hostname, new TreeMap<>(environment),
                     workingDirectory, Optional.ofNullable(user), stdin, stdout, stderr, Optional.ofNullable(timeout),
-                    commandAsPid1, command, securityPolicy());
+                    commandAsPid1, command, securityPolicy(), resources());
         }
 
         /** @param command the program and its arguments @return the result @see ContainerSpec#run(String...) */

@@ -18,6 +18,10 @@ public enum Termination {
     SIGNALED,
     /** The wall-clock timeout ran out and the whole container was killed. */
     TIMED_OUT,
+    /** The memory limit was reached and the kernel's OOM killer ended the command. */
+    OOM_KILLED,
+    /** The CPU-time limit ran out and the whole container was killed. */
+    CPU_TIME_EXCEEDED,
     /** A captured output passed its limit and the whole container was killed. */
     OUTPUT_LIMITED,
     /** The caller killed or closed the container before it ended. */

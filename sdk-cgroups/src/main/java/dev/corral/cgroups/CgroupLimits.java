@@ -73,6 +73,30 @@ public final class CgroupLimits {
         return new Builder();
     }
 
+    /**
+     * @return a builder holding these limits, to change some of them
+     *
+     * <pre>{@code
+     * CgroupLimits more = limits.toBuilder().pids(128).build();
+     * }</pre>
+     */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.memory = memory;
+        b.swap = memory == null || DataSize.ZERO.equals(swap) ? null : swap;
+        b.cpus = cpus;
+        b.cpuPeriod = cpuPeriod;
+        b.cpuWeight = cpuWeight;
+        b.cpusetCpus = cpusetCpus;
+        b.cpusetMems = cpusetMems;
+        b.pids = pids;
+        b.ioWeight = ioWeight;
+        b.readBandwidth.putAll(readBandwidth);
+        b.writeBandwidth.putAll(writeBandwidth);
+        b.allowedUnenforced.addAll(allowedUnenforced);
+        return b;
+    }
+
     /** @return limits that limit nothing (the cgroup still meters and can be killed) */
     public static CgroupLimits none() {
         return NONE;

@@ -9,7 +9,10 @@ import dev.corral.Input;
 import dev.corral.Output;
 import dev.corral.ResourceUsage;
 import dev.corral.Termination;
+import dev.corral.cgroups.Cgroup;
+import dev.corral.cgroups.CgroupUsage;
 import dev.corral.cgroups.DataSize;
+import dev.corral.internal.limits.ContainerCgroups;
 import dev.corral.internal.image.PreparedRootfs;
 import dev.corral.internal.mounts.MountPlanner;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
@@ -48,6 +51,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private static final int SIGKILL = 9;
     private static final int SIGSYS = 31;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
+    /** How often a CPU-time limit is checked: the overshoot is at most this much CPU per CPU. */
+    private static final Duration CPU_WATCH = Duration.ofMillis(10);
     private static volatile ScheduledExecutorService timers;
     private static volatile java.util.concurrent.Executor cleanup;
 
@@ -69,6 +74,11 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private volatile boolean killedByCaller;
     private volatile ScheduledFuture<?> timeoutTask;
     private ExitReport exit; /* I/O thread only */
+    private Cgroup cgroup; /* null: no limits, no cgroup */
+    private volatile boolean cpuTimeExceeded;
+    private volatile ScheduledFuture<?> cpuWatch;
+    private boolean cgroupDone; /* usage read and cgroup removed (guarded by this) */
+    private CgroupUsage cgroupUsage;
     private PreparedRootfs prepared;
 
     private ContainerRun(ContainerSpec spec, List<String> command, List<PlannedMount> mounts) {
@@ -102,9 +112,21 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         try {
             run.launcher = Launcher.shared();
             run.id = run.launcher.reserveId();
-            run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts), run);
         } catch (LauncherUnavailableException e) {
             prepared.release();
+            throw new ContainerStartException("start the Corral launcher", Optional.empty(), 0, "", e.getMessage(), e);
+        }
+        try {
+            run.cgroup = ContainerCgroups.create(spec.resources(), "c" + run.id).orElse(null);
+        } catch (RuntimeException e) {
+            prepared.release();
+            throw e;
+        }
+        try {
+            run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts, Optional.ofNullable(run.cgroup)), run);
+        } catch (LauncherUnavailableException e) {
+            prepared.release();
+            run.removeCgroup();
             throw new ContainerStartException("start the Corral launcher", Optional.empty(), 0, "", e.getMessage(), e);
         }
         try {
@@ -200,6 +222,13 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             timedOut = true;
             signalQuietly(SIGKILL);
         }, t.toNanos(), TimeUnit.NANOSECONDS));
+        spec.resources().cpuTime().ifPresent(limit -> cpuWatch = timers().scheduleAtFixedRate(() -> {
+            Optional<Duration> used = cgroup.usage().cpuTotal();
+            if (used.isPresent() && used.get().compareTo(limit) >= 0 && !cpuTimeExceeded) {
+                cpuTimeExceeded = true;
+                signalQuietly(SIGKILL);
+            }
+        }, CPU_WATCH.toNanos(), CPU_WATCH.toNanos(), TimeUnit.NANOSECONDS));
         started.complete(pid);
     }
 
@@ -208,6 +237,9 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         ContainerStartException e = StartFailures.map(failure, spec, command, mounts);
         log.debug("container {}: {}", id, e.getMessage());
         prepared.release();
+        if (cgroup != null) {
+            cleanup().execute(this::removeCgroup);
+        }
         started.completeExceptionally(e);
         result.completeExceptionally(e);
         failPipes(e);
@@ -220,7 +252,44 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         if (t != null) {
             t.cancel(false);
         }
+        stopCpuWatch();
+        if (cgroup == null) {
+            cgroupDone(null);
+        } else { /* reading and removing a cgroup touches several files: not on the I/O thread */
+            cleanup().execute(() -> {
+                CgroupUsage u = null;
+                try {
+                    u = cgroup.usage();
+                } catch (RuntimeException e) {
+                    log.warn("container {}: cannot read its cgroup's usage: {}", id, e.getMessage());
+                }
+                removeCgroup();
+                cgroupDone(u);
+            });
+        }
+    }
+
+    private synchronized void cgroupDone(CgroupUsage usage) {
+        cgroupUsage = usage;
+        cgroupDone = true;
         maybeComplete();
+    }
+
+    private void stopCpuWatch() {
+        ScheduledFuture<?> w = cpuWatch;
+        if (w != null) {
+            w.cancel(false);
+        }
+    }
+
+    private void removeCgroup() {
+        if (cgroup != null) {
+            try {
+                cgroup.remove();
+            } catch (RuntimeException e) {
+                log.warn("container {}: cannot remove its cgroup: {}", id, e.getMessage());
+            }
+        }
     }
 
     @Override
@@ -230,6 +299,17 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 : new ContainerStartException("start the container", Optional.empty(), 0, "",
                         "the Corral launcher died: " + cause.getMessage(), cause);
         prepared.release();
+        stopCpuWatch();
+        if (cgroup != null) {
+            cleanup().execute(() -> {
+                try {
+                    cgroup.kill();
+                } catch (RuntimeException ignored) {
+                    /* removal below says what is wrong */
+                }
+                removeCgroup();
+            });
+        }
         started.completeExceptionally(e);
         result.completeExceptionally(e);
         failPipes(e);
@@ -246,16 +326,23 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         signalQuietly(SIGKILL);
     }
 
-    private void maybeComplete() {
-        if (exit == null || (stdoutSink != null && !stdoutSink.ended()) || (stderrSink != null && !stderrSink.ended())) {
+    private synchronized void maybeComplete() {
+        if (exit == null || !cgroupDone || (stdoutSink != null && !stdoutSink.ended())
+                || (stderrSink != null && !stderrSink.ended()) || result.isDone()) {
             return;
         }
+        CgroupUsage cg = cgroupUsage;
+        boolean oomKilled = cg != null && cg.oomKills().orElse(0) > 0;
         ExitReport r = exit;
         Termination termination;
         if (outputLimited) {
             termination = Termination.OUTPUT_LIMITED;
         } else if (timedOut && r.signaled()) {
             termination = Termination.TIMED_OUT;
+        } else if (cpuTimeExceeded && r.signaled()) {
+            termination = Termination.CPU_TIME_EXCEEDED;
+        } else if (oomKilled && r.signaled() && r.value() == SIGKILL) {
+            termination = Termination.OOM_KILLED;
         } else if (killedByCaller && r.signaled()) {
             termination = Termination.KILLED;
         } else if (r.signaled() && r.value() == SIGSYS && !spec.security().seccomp().isUnconfined()) {
@@ -263,8 +350,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         } else {
             termination = r.signaled() ? Termination.SIGNALED : Termination.EXITED;
         }
-        ResourceUsage usage = new ResourceUsage(r.wallTime(), r.userTime(), r.systemTime(),
-                DataSize.ofKibibytes(r.maxRssKibibytes()), ResourceUsage.PeakMemorySource.RUSAGE_MAX_RSS);
+        ResourceUsage usage = usage(r, cg);
         ContainerResult done = new ContainerResult(termination, r.exitCode(), r.signal(),
                 stdoutSink == null ? new byte[0] : stdoutSink.bytes(),
                 stderrSink == null ? new byte[0] : stderrSink.bytes(), usage);
@@ -274,6 +360,24 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         } else {
             result.complete(done);
         }
+    }
+
+    /** The cgroup's counters where it has them (every process, reaped or not), else wait4's. */
+    private static ResourceUsage usage(ExitReport r, CgroupUsage cg) {
+        Duration user = r.userTime(), system = r.systemTime();
+        DataSize peak = DataSize.ofKibibytes(r.maxRssKibibytes());
+        ResourceUsage.PeakMemorySource source = ResourceUsage.PeakMemorySource.RUSAGE_MAX_RSS;
+        if (cg == null) {
+            return new ResourceUsage(r.wallTime(), user, system, peak, source, 0, java.util.OptionalLong.empty());
+        }
+        user = cg.cpuUser().orElse(user);
+        system = cg.cpuSystem().orElse(system);
+        if (cg.memoryPeak().isPresent() && cg.memoryPeakSource() != CgroupUsage.PeakSource.UNKNOWN) {
+            peak = cg.memoryPeak().get();
+            source = cg.memoryPeakSource() == CgroupUsage.PeakSource.MEMORY_PEAK
+                    ? ResourceUsage.PeakMemorySource.CGROUP_MEMORY_PEAK : ResourceUsage.PeakMemorySource.CGROUP_MAX_USAGE;
+        }
+        return new ResourceUsage(r.wallTime(), user, system, peak, source, cg.oomKills().orElse(0), cg.pidsPeak());
     }
 
     private void failPipes(Exception e) {
@@ -351,6 +455,32 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private static ContainerException unwrap(ExecutionException e) {
         return e.getCause() instanceof ContainerException ce ? ce
                 : new ContainerException("the container failed: " + e.getCause(), e.getCause());
+    }
+
+    @Override
+    public void pause() {
+        requireCgroup("pause").freeze();
+    }
+
+    @Override
+    public void resume() {
+        requireCgroup("resume").thaw();
+    }
+
+    @Override
+    public CgroupUsage stats() {
+        return requireCgroup("stats").usage();
+    }
+
+    private Cgroup requireCgroup(String what) {
+        if (cgroup == null) {
+            throw new IllegalStateException(what + " needs the container's cgroup, and it has none: give it a limit, "
+                    + "e.g. limits(CgroupLimits.none()) still meters nothing; memory(...), cpus(...) or pids(...)");
+        }
+        if (result.isDone()) {
+            throw new IllegalStateException(what + ": the container has ended");
+        }
+        return cgroup;
     }
 
     @Override

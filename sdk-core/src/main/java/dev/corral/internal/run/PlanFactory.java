@@ -41,7 +41,8 @@ final class PlanFactory {
 
     private PlanFactory() {}
 
-    static LaunchPlan plan(ContainerSpec spec, List<String> command, List<PlannedMount> mounts) {
+    static LaunchPlan plan(ContainerSpec spec, List<String> command, List<PlannedMount> mounts,
+                           java.util.Optional<dev.corral.cgroups.Cgroup> cgroup) {
         LaunchPlan.Builder b = LaunchPlan.builder()
                 .cloneFlags(spec.security().namespaces().cloneFlags())
                 .commandAsPid1(spec.commandAsPid1())
@@ -59,6 +60,9 @@ final class PlanFactory {
                 .umask(022);
         mounts.forEach(m -> b.mount(m.op()));
         applySecurity(b, spec);
+        /* the launcher writes the PID into each procs file before the container goes on: every
+           byte and CPU nanosecond of the command is accounted */
+        cgroup.ifPresent(c -> c.procsFiles().forEach(f -> b.cgroupProcs(f.toString())));
         return b.build();
     }
 

@@ -1,0 +1,162 @@
+package dev.corral;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.corral.cgroups.CgroupLimits;
+import dev.corral.cgroups.Controller;
+import dev.corral.cgroups.DataSize;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Limits and metering through the container's own cgroup, on the real kernel: the hybrid v1
+ * hierarchy of the development machines, and (tag cgroup-v2) a cgroup-v2-only kernel in CI's VM.
+ * CPU figures are checked in generous ranges: they measure the kernel, not a duration budget.
+ */
+@Tag("cgroup-v2")
+class ResourceLimitsTest {
+
+    /** Every cgroup directory named like a container's (c + id), anywhere under /sys/fs/cgroup. */
+    static List<Path> containerCgroups() throws IOException {
+        try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 6)) {
+            return s.filter(Files::isDirectory)
+                    .filter(p -> p.toString().contains("/corral/") && p.getFileName().toString().matches("c\\d+"))
+                    .toList();
+        }
+    }
+
+    @Test
+    void aMemoryBombIsOomKilledAtTheLimit() {
+        ContainerResult r = Container.builder().memory(DataSize.ofMebibytes(64))
+                .run("/bin/sh", "-c", "exec dd if=/dev/zero of=/dev/null bs=200M count=1");
+        assertEquals(Termination.OOM_KILLED, r.termination(), r::toString);
+        assertTrue(r.usage().oomKills() >= 1);
+        long peak = r.usage().peakMemory().bytes();
+        assertTrue(peak > DataSize.ofMebibytes(55).bytes() && peak <= DataSize.ofMebibytes(65).bytes(),
+                "peak " + r.usage().peakMemory() + " from " + r.usage().peakMemorySource());
+    }
+
+    @Test
+    void peakMemoryOfAHundredMebibytesIsWithinTenPercent() {
+        ContainerResult r = Container.builder().memory(DataSize.ofMebibytes(512))
+                .run("/bin/sh", "-c", "exec dd if=/dev/zero of=/dev/null bs=100M count=1");
+        assertEquals(Termination.EXITED, r.termination(), r::toString);
+        double mib = r.usage().peakMemory().bytes() / (double) (1 << 20);
+        assertTrue(mib >= 100 && mib <= 110, "peak " + mib + " MiB from " + r.usage().peakMemorySource());
+        assertFalse(r.usage().peakMemorySource() == ResourceUsage.PeakMemorySource.RUSAGE_MAX_RSS);
+    }
+
+    @Test
+    void aForkBombIsContainedByThePidsLimit() {
+        ContainerResult r = Container.builder().pids(32).timeout(Duration.ofSeconds(20)).run("/bin/sh", "-c",
+                /* the bomb in a subshell, which dies when a fork fails; the counting shell needs none */
+                "(i=0; while [ $i -lt 100 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null; "
+                        + "set -- /proc/[0-9]*; echo $# processes"); /* a glob: no fork needed to count */
+        assertEquals(Termination.EXITED, r.termination(), r::toString);
+        int seen = Integer.parseInt(r.stdout().trim().split(" ")[0]);
+        assertTrue(seen <= 32 && seen >= 20, r.stdout()); /* the shell, the init and the sleeps it could start */
+        r.usage().pidsPeak().ifPresent(p -> assertTrue(p <= 32, "pids peak " + p));
+    }
+
+    @Test
+    void halfACpuGivesAboutHalfTheCpuTime() {
+        ContainerResult r = Container.builder().cpus(0.5).timeout(Duration.ofSeconds(2))
+                .run("/bin/sh", "-c", "while :; do :; done");
+        assertEquals(Termination.TIMED_OUT, r.termination());
+        double cpu = r.usage().cpuTime().toMillis() / 1000.0;
+        assertTrue(cpu > 0.6 && cpu < 1.4, "CPU " + cpu + " s in 2 s wall under cpus 0.5");
+    }
+
+    @Test
+    void aCpuTimeLimitEndsABusyLoopAtAboutTheLimit() {
+        ContainerResult r = Container.builder().cpuTimeLimit(Duration.ofSeconds(1)).timeout(Duration.ofSeconds(20))
+                .run("/bin/sh", "-c", "while :; do :; done");
+        assertEquals(Termination.CPU_TIME_EXCEEDED, r.termination(), r::toString);
+        double cpu = r.usage().cpuTime().toMillis() / 1000.0;
+        assertTrue(cpu >= 1.0 && cpu < 1.5, "CPU " + cpu + " s under a 1 s limit");
+    }
+
+    @Test
+    void aCpusetPinsToTheNamedCpu() {
+        ContainerResult r = Container.builder().cpuset("0").run("/bin/sh", "-c",
+                "grep Cpus_allowed_list /proc/self/status");
+        assertEquals("Cpus_allowed_list:\t0\n", r.stdout());
+    }
+
+    @Test
+    void pauseStopsProgressAndResumeRestartsIt() throws Exception {
+        try (ContainerProcess p = Container.builder().pids(16).start("/bin/sh", "-c", "while :; do :; done")) {
+            Thread.sleep(200);
+            p.pause();
+            Duration frozen = p.stats().cpuTotal().orElseThrow();
+            Thread.sleep(300);
+            assertEquals(frozen, p.stats().cpuTotal().orElseThrow(), "no CPU while frozen");
+            p.resume();
+            Thread.sleep(300);
+            assertTrue(p.stats().cpuTotal().orElseThrow().compareTo(frozen) > 0, "CPU again after resume");
+        }
+    }
+
+    @Test
+    void theContainerSeesItsOwnCgroupAsTheRoot() {
+        ContainerResult r = Container.builder().pids(16).run("/bin/cat", "/proc/self/cgroup");
+        for (String line : r.stdout().split("\n")) {
+            assertTrue(line.endsWith(":/"), "cgroup namespace rooted at the container's cgroup: " + r.stdout());
+        }
+    }
+
+    @Test
+    void aJvmRunsUnderAMemoryLimitThatIsNotAnAddressSpaceLimit() {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ContainerResult r = Container.builder().memory(DataSize.ofMebibytes(256)).pids(256)
+                .timeout(Duration.ofSeconds(120)).run(java, "-Xshare:off", "-XX:TieredStopAtLevel=1", "-version");
+        assertEquals(Termination.EXITED, r.termination(), r.stderr());
+        assertEquals(0, r.exitCode().orElse(-1), r.stderr());
+        assertTrue(r.stderr().contains("version"), r.stderr());
+        ContainerResult limits = Container.builder().memory(DataSize.ofMebibytes(256))
+                .run("/bin/sh", "-c", "ulimit -v");
+        assertEquals("unlimited\n", limits.stdout(), "no RLIMIT_AS");
+    }
+
+    @Test
+    void manyRunsLeaveNoCgroupBehind() throws Exception {
+        ContainerSpec spec = Container.builder().pids(8).stdout(Output.discard()).build();
+        for (int i = 0; i < 200; i++) {
+            assertEquals(Termination.EXITED, spec.run("/bin/true").termination());
+        }
+        assertEquals(List.of(), containerCgroups());
+    }
+
+    @Test
+    void aLimitThatCannotBeAppliedIsAnErrorUnlessAllowed() {
+        /* io weight: no io controller in the v1 hierarchy here; on v2 it exists, so use a bogus CPU */
+        CgroupLimits impossible = CgroupLimits.builder().cpusetCpus("4095").build();
+        ContainerStartException e = assertThrows(ContainerStartException.class,
+                () -> Container.builder().limits(impossible).run("/bin/true"));
+        assertTrue(e.getMessage().contains("4095") || e.getMessage().contains("cpuset"), e.getMessage());
+    }
+
+    @Test
+    void limitsAreValidatedInBuild() {
+        InvalidSpecException e = assertThrows(InvalidSpecException.class,
+                () -> Container.builder().memory(DataSize.ofKibibytes(4)).build());
+        assertEquals("limits", e.field());
+        assertEquals("cpuTimeLimit", assertThrows(InvalidSpecException.class,
+                () -> Container.builder().cpuTimeLimit(Duration.ZERO).build()).field());
+        assertThrows(IllegalStateException.class, () -> {
+            try (ContainerProcess p = Container.builder().start("/bin/sleep", "5")) {
+                p.pause();
+            }
+        });
+        assertTrue(Controller.MEMORY.name().length() > 0);
+    }
+}
