@@ -31,6 +31,22 @@ for jar in $(tr ':' '\n' < "$ci/classpath.txt"); do
 done
 chmod -R a+rX "$ci" "$mod/target/classes" "$mod/target/test-classes"
 
+# sdk-core's container tests tagged cgroup-v2 (limits and metering through a container's cgroup)
+core=$top/sdk-core
+[ -d "$core/target/test-classes/dev/corral" ] \
+  || { echo "cgroup-v2-tests: compile sdk-core's tests first: mvn -B -pl sdk-core -am test-compile" >&2; exit 2; }
+mvn -q -B -f "$top/pom.xml" -pl sdk-core dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$ci/core-classpath.txt"
+corecp=$core/target/test-classes:$core/target/classes
+for jar in $(tr ':' '\n' < "$ci/core-classpath.txt"); do
+  case "$jar" in */org/junit/*|*/org/opentest4j/*|*/org/apiguardian/*) continue;; esac
+  case "$jar" in
+    */dev/corral/sdk-namespaces/*) corecp="$corecp:$top/sdk-namespaces/target/classes";;
+    */dev/corral/sdk-cgroups/*) corecp="$corecp:$top/sdk-cgroups/target/classes";;
+    *) corecp="$corecp:$jar";;
+  esac
+done
+
 # the test user lives on the host: the VM's root file system is this machine's
 if ! id "$user" >/dev/null 2>&1; then
   group=(--user-group); getent group "$user" >/dev/null && group=(--gid "$user")
@@ -62,6 +78,14 @@ sh -c "echo \\\$\\\$ > \$cg/deleg/cgroup.procs && exec setpriv --reuid=$user --r
   --config=jqwik.database=/tmp/jqwik-database --include-tag cgroup-v2-rootless" > /tmp/rootless.log 2>&1; rc=\$?
 cat /tmp/rootless.log
 [ \$rc = 0 ] && check /tmp/rootless.log || { echo "rootless cgroup-v2 test FAILED (rc=\$rc)"; exit 1; }
+echo "== containers with limits on cgroup v2 (sdk-core), as root"
+cd $core
+java -XX:TieredStopAtLevel=1 -jar $ci/junit-platform-console-standalone-$junit.jar execute \
+  --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests -cp '$corecp' \
+  --scan-class-path $core/target/test-classes --config=jqwik.database=/tmp/jqwik-core \
+  --include-tag cgroup-v2 > /tmp/core.log 2>&1; rc=\$?
+cat /tmp/core.log
+[ \$rc = 0 ] && check /tmp/core.log || { echo "sdk-core cgroup-v2 tests FAILED (rc=\$rc)"; exit 1; }
 left=\$(find /sys/fs/cgroup -mindepth 1 -type d -name 'jvm-*' | grep -v '/_jvm' || true)
 echo "cgroups left: \${left:-none}"
 JOB

@@ -336,6 +336,10 @@ static void pool_receive(void) {
 #define K_OPEN_TREE_CLOEXEC O_CLOEXEC
 #define K_AT_RECURSIVE 0x8000
 #define K_MOUNT_ATTR_IDMAP 0x00100000ULL
+#define K_CLONE_INTO_CGROUP 0x200000000ULL
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
 #ifndef SYS_mount_setattr
 #define SYS_mount_setattr 442
 #endif
@@ -549,6 +553,34 @@ static int idmap_store_mounts(pid_t pid, int *failed_index) {
     return 0;
 }
 
+/* Clones the container; with a cgroup v2 directory in the plan, straight into that cgroup
+   (clone3 CLONE_INTO_CGROUP, 5.7), so that not even its first page fault is accounted
+   elsewhere. Where clone3 or the flag is missing, a plain clone, and *into_cgroup stays 0. */
+static pid_t clone_container(long flags, int *into_cgroup) {
+    if (plan.cgroup_dir) {
+        int cg = open(plan.cgroup_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cg >= 0) {
+            struct {
+                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+                    set_tid_size, cgroup;
+            } args = {(uint64_t)(flags & ~0xffL) | K_CLONE_INTO_CGROUP, 0, 0, 0, SIGCHLD, 0, 0, 0, 0, 0, (uint64_t)cg};
+            pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+            int saved = errno;
+            if (pid == 0) return 0; /* the child: cg is close-on-exec and closed with the rest */
+            close(cg);
+            if (pid > 0) {
+                *into_cgroup = 1;
+                return pid;
+            }
+            if (saved != ENOSYS && saved != E2BIG && saved != EINVAL && saved != EOPNOTSUPP) {
+                errno = saved;
+                return -1;
+            }
+        }
+    }
+    return (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+}
+
 /* ---- RUN: prepare descriptors, clone, join cgroups, write ID maps, release ---- */
 
 static int write_file(const char *path, const char *text) {
@@ -703,7 +735,8 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
         fstep = src_step, findex = src_index;
         goto failed;
     }
-    pid_t pid = (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+    int into_cgroup = 0;
+    pid_t pid = clone_container(flags, &into_cgroup);
     if (pid == 0) container_main(&plan, &cf);
     if (pid < 0) goto failed;
 
@@ -719,6 +752,15 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     for (int i = 0; i < 3; i++) close_fd(&cf.stdio[i]);
     for (int k = 0; k < POOL_KINDS; k++) close_fd(&cf.pooled_ns[k]);
 
+    if (plan.cgroup_dir && !into_cgroup) { /* clone3 could not: join the v2 cgroup the old way */
+        char procs[PATH_MAX], pidtext[16];
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", plan.cgroup_dir);
+        snprintf(pidtext, sizeof pidtext, "%d", pid);
+        if (write_file(procs, pidtext) < 0) {
+            fstep = STEP_CGROUP_JOIN, findex = (int)plan.n_cgroups;
+            goto kill_child;
+        }
+    }
     for (size_t i = 0; i < plan.n_cgroups; i++) {
         char pidtext[16];
         snprintf(pidtext, sizeof pidtext, "%d", pid);

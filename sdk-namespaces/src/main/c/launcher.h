@@ -74,6 +74,7 @@ enum plan_tag {
     TAG_UID_MAP_TOOL = 25, /* str: newuidmap, run as "TOOL PID <uid_map words>" instead of writing uid_map */
     TAG_GID_MAP_TOOL = 26, /* str: newgidmap, likewise */
     TAG_EXEC_FD = 27,      /* u32: open the program O_PATH onto this fd before the rlimits, execveat it */
+    TAG_CGROUP_DIR = 28,   /* str: a cgroup v2 directory to clone into (clone3 CLONE_INTO_CGROUP) */
 };
 
 enum mount_kind {
@@ -136,6 +137,7 @@ struct plan {
     uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
     uint32_t deny_setgroups;
     int has_exec_fd;
+    const char *cgroup_dir;
     uint32_t exec_fd;
     const char *uid_map_tool, *gid_map_tool;
 };

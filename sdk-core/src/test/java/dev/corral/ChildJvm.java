@@ -18,7 +18,12 @@ public final class ChildJvm {
      * @throws Exception on failure
      */
     public static void main(String[] args) throws Exception {
-        if (args[0].equals("hold")) {
+        if (args[0].equals("hold-limited")) {
+            ContainerProcess p = Container.builder().pids(16).start("/bin/sh", "-c", "sleep 1000");
+            System.out.println(Launcher.shared().pid() + " " + p.pid() + " " + ProcessHandle.current().pid());
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
+        } else if (args[0].equals("hold")) {
             ContainerProcess p = Container.builder().start("/bin/sh", "-c", "sleep 1000 & sleep 1000");
             System.out.println(Launcher.shared().pid() + " " + p.pid());
             System.out.flush();

@@ -137,6 +137,32 @@ class ResourceLimitsTest {
     }
 
     @Test
+    void aJvmKilledMidRunLeavesACgroupThatTheNextStartRemoves() throws Exception {
+        Process jvm = ChildJvm.start(List.of(), "hold-limited");
+        String jvmPid;
+        try {
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(jvm.getInputStream())).readLine();
+            assertTrue(line != null, "the child JVM printed nothing");
+            jvmPid = line.trim().split(" ")[2];
+            jvm.destroyForcibly(); /* SIGKILL: no shutdown hook, its cgroup stays */
+            jvm.waitFor();
+        } finally {
+            jvm.destroyForcibly();
+        }
+        java.util.function.Supplier<List<Path>> ownedByIt = () -> {
+            try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 4)) {
+                return s.filter(p -> p.getFileName().toString().matches("jvm-\\d+-" + jvmPid + "-\\d+")).toList();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
+        assertTrue(!ownedByIt.get().isEmpty(), "the killed JVM left its cgroup");
+        try (dev.corral.cgroups.Cgroups next = dev.corral.cgroups.Cgroups.open()) { /* what the next start does */
+            assertEquals(List.of(), ownedByIt.get(), "the next start removed the dead JVM's cgroup");
+        }
+    }
+
+    @Test
     void aLimitThatCannotBeAppliedIsAnErrorUnlessAllowed() {
         /* io weight: no io controller in the v1 hierarchy here; on v2 it exists, so use a bogus CPU */
         CgroupLimits impossible = CgroupLimits.builder().cpusetCpus("4095").build();

@@ -29,9 +29,13 @@ import picocli.CommandLine.Spec;
                 "Measure milliseconds per container, starting containers one by one from one JVM.",
                 "Each is timed from before start to its result (setup, the command, teardown), with "
                         + "stdout and stderr discarded. The last line is machine-readable:",
-                "  corral-bench median_ms=... min_ms=... max_ms=... p90_ms=... runs=N"},
-        footerHeading = "%nExample:%n",
-        footer = "  corral bench --runs 500 --rootfs /srv/rootfs/busybox -- /bin/true")
+                "  corral-bench median_ms=... min_ms=... max_ms=... p90_ms=... runs=N",
+                "With --memory, --cpus, --pids, --cpuset or --cpu-time each container gets a cgroup of its own, "
+                        + "created, metered and removed within the measured time; with --output-limit stdout and "
+                        + "stderr are captured (up to SIZE each) instead of discarded."},
+        footerHeading = "%nExamples:%n",
+        footer = {"  corral bench --runs 500 --rootfs /srv/rootfs/busybox -- /bin/true",
+                "  corral bench --runs 500 --rootfs /srv/rootfs/busybox --memory 256m --pids 64 --cpus 1 -- /bin/true"})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec
@@ -67,14 +71,14 @@ final class BenchCommand implements Callable<Integer> {
             options.prepare(err);
             containerSpec = options.builder()
                     .stdin(Input.empty())
-                    .stdout(Output.discard())
-                    .stderr(Output.discard())
+                    .stdout(options.output(Output.discard()))
+                    .stderr(options.output(Output.discard()))
                     .build();
         } catch (InvalidSpecException e) {
             err.println("corral bench: invalid " + e.getMessage());
             return CorralCommand.EXIT_USAGE;
         } catch (ContainerException e) {
-            err.println("corral bench: " + e.getMessage());
+            err.println("corral bench: " + RunCommand.message(e));
             return CorralCommand.EXIT_START_FAILED;
         }
         long[] nanos = new long[runs];
@@ -98,7 +102,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
             }
         } catch (ContainerException e) {
-            err.println("corral bench: " + e.getMessage());
+            err.println("corral bench: " + RunCommand.message(e));
             return RunCommand.exitCodeOf(e);
         }
         double median = median(nanos);
@@ -107,8 +111,9 @@ final class BenchCommand implements Callable<Integer> {
         double min = ms(nanos[0]);
         double max = ms(nanos[nanos.length - 1]);
         out.printf(Locale.ROOT, "command:  %s%n", String.join(" ", command));
-        out.printf(Locale.ROOT, "runs:     %d (after %d warm-up), one after another, stdout/stderr discarded%n",
-                runs, warmup);
+        out.printf(Locale.ROOT, "limits:   %s%n", limits(containerSpec));
+        out.printf(Locale.ROOT, "runs:     %d (after %d warm-up), one after another, stdout/stderr %s%n",
+                runs, warmup, options.outputLimit == null ? "discarded" : "captured up to " + options.outputLimit);
         out.printf(Locale.ROOT, "per container, start to result (ms): median %.3f  min %.3f  p90 %.3f  max %.3f%n",
                 median, min, p90, max);
         out.printf(Locale.ROOT, "of which the container's own wall time (clone to end, as the launcher reports it):"
@@ -119,6 +124,14 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "corral-bench median_ms=%.3f min_ms=%.3f max_ms=%.3f p90_ms=%.3f runs=%d failed=%d"
                 + " container_wall_median_ms=%.3f%n", median, min, max, p90, runs, failed, wallMedian);
         return 0;
+    }
+
+    private static String limits(ContainerSpec s) {
+        if (!s.resources().needsCgroup()) {
+            return "none (no cgroup)";
+        }
+        String cg = s.resources().cgroup().toString();
+        return s.resources().cpuTime().map(t -> cg + " cpuTime=" + t).orElse(cg) + ", a cgroup per container";
     }
 
     /** Sorts {@code nanos} and returns its median in milliseconds. */

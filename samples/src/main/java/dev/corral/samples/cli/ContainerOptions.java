@@ -5,6 +5,9 @@ import dev.corral.ContainerSpec;
 import dev.corral.Mount;
 import dev.corral.InvalidSpecException;
 import dev.corral.Rootfs;
+import dev.corral.cgroups.CgroupLimits;
+import dev.corral.cgroups.Controller;
+import dev.corral.cgroups.DataSize;
 import dev.corral.namespaces.Capability;
 import dev.corral.namespaces.CapabilitySet;
 import dev.corral.namespaces.IdMapping;
@@ -18,7 +21,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
+import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
 /** The options that describe a container, shared by {@code corral run} and {@code corral bench}. */
@@ -75,6 +81,100 @@ final class ContainerOptions {
     @Option(names = "--timeout", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
             description = "Kill the whole container after this wall-clock time: 500ms, 2s, 1.5s, 1m.")
     Duration timeout;
+
+    /* ---- resources: a cgroup of the container's own (under /sys/fs/cgroup/<controller>/corral as root) ---- */
+
+    @Option(names = "--memory", paramLabel = "SIZE", converter = Converters.DataSizeConverter.class,
+            description = "Memory limit of all the container's processes together (at least 1m): 64m, 1.5g. Past it the "
+                    + "kernel's OOM killer ends the command (status OOM_KILLED, exit 137). No swap unless --memory-swap.")
+    DataSize memory;
+
+    @Option(names = "--memory-swap", paramLabel = "SIZE", converter = Converters.DataSizeConverter.class,
+            description = "Swap allowed on top of --memory (default none; note: docker's --memory-swap is the total).")
+    DataSize memorySwap;
+
+    @Option(names = "--cpus", paramLabel = "N",
+            description = "CPU bandwidth in CPUs: 0.5 is half of one CPU's time, 2 two CPUs' worth (0.01 or more).")
+    Double cpus;
+
+    @Option(names = "--cpuset", paramLabel = "LIST", description = "The CPUs it may run on: 0, 0-2, 0,2-3.")
+    String cpuset;
+
+    @Option(names = "--pids", paramLabel = "N", description = "The most processes and threads at once (1 or more).")
+    Long pids;
+
+    @Option(names = "--cpu-time", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
+            description = "CPU-time limit (user + system, all processes together): 1s, 2.5s. Past it the whole "
+                    + "container is killed (status CPU_TIME_EXCEEDED, exit 137). Wall time is --timeout.")
+    Duration cpuTime;
+
+    @Option(names = "--output-limit", paramLabel = "SIZE", converter = Converters.DataSizeConverter.class,
+            description = "Capture stdout and stderr, each up to SIZE; more kills the container (status "
+                    + "OUTPUT_LIMITED, exit 137). corral run then prints them when the container ends, not as they "
+                    + "come; corral bench captures instead of discarding.")
+    DataSize outputLimit;
+
+    @Option(names = "--allow-unenforced", paramLabel = "CONTROLLER", split = ",",
+            converter = Converters.ControllerConverter.class,
+            description = "Run even where these cgroup controllers are missing (rootless without a delegated cgroup), "
+                    + "leaving their limits unenforced: memory, cpu, cpuacct, cpuset, pids, io, freezer, or all. "
+                    + "Without it a limit that cannot be enforced is an error (exit 125); --cpu-time always needs "
+                    + "cpuacct. Repeatable.")
+    List<Converters.Controllers> allowUnenforced = new ArrayList<>();
+
+    /** @return whether any resource limit was asked for */
+    boolean hasLimits() {
+        return memory != null || memorySwap != null || cpus != null || cpuset != null || pids != null || cpuTime != null;
+    }
+
+    /** Each value is checked alone first, so that an error names its option, then all together. */
+    private void applyLimits(ContainerSpec.Builder b) {
+        if (!hasLimits()) {
+            return;   /* no cgroup at all: --allow-unenforced alone has nothing to allow */
+        }
+        if (memorySwap != null && memory == null) {
+            throw new InvalidSpecException("--memory-swap", "needs --memory: swap is allowed on top of the memory limit");
+        }
+        CgroupLimits.Builder l = CgroupLimits.builder();
+        limit(l, "--memory", memory, x -> x.memory(memory));
+        limit(l, "--memory-swap", memorySwap, x -> x.memory(memory).swap(memorySwap));
+        limit(l, "--cpus", cpus, x -> x.cpus(cpus));
+        limit(l, "--cpuset", cpuset, x -> x.cpusetCpus(cpuset));
+        limit(l, "--pids", pids, x -> x.pids(pids));
+        Set<Controller> allowed = EnumSet.noneOf(Controller.class);
+        allowUnenforced.forEach(c -> allowed.addAll(c.controllers()));
+        l.allowUnenforced(allowed.toArray(Controller[]::new));
+        try {
+            b.limits(l.build());
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new InvalidSpecException("limits", e.getMessage());
+        }
+        if (cpuTime != null) {
+            b.cpuTimeLimit(cpuTime);
+        }
+    }
+
+    private static void limit(CgroupLimits.Builder all, String option, Object value, Consumer<CgroupLimits.Builder> set) {
+        if (value == null) {
+            return;
+        }
+        try {
+            CgroupLimits.Builder alone = CgroupLimits.builder();
+            set.accept(alone);
+            alone.build();
+        } catch (IllegalArgumentException | ArithmeticException e) {
+            throw new InvalidSpecException(option, e.getMessage());
+        }
+        set.accept(all);
+    }
+
+    /**
+     * @param otherwise where stdout or stderr goes without {@code --output-limit}
+     * @return a capture limited to {@code --output-limit} when it is given, else {@code otherwise}
+     */
+    dev.corral.Output output(dev.corral.Output otherwise) {
+        return outputLimit == null ? otherwise : dev.corral.Output.capture(outputLimit);
+    }
 
     /* ---- security ---- */
 
@@ -227,6 +327,7 @@ final class ContainerOptions {
             b.timeout(timeout);
         }
         applySecurity(b);
+        applyLimits(b);
         return b;
     }
 }

@@ -1,11 +1,16 @@
 package dev.corral.samples.cli;
 
 import dev.corral.Mount;
+import dev.corral.cgroups.Controller;
 import dev.corral.cgroups.DataSize;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Locale;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
@@ -43,6 +48,49 @@ final class Converters {
                 throw new TypeConversionException("'" + value + "' must be more than zero");
             }
             return d;
+        }
+    }
+
+    /** A size as {@link DataSize#parse} reads it: {@code 4096}, {@code 64k}, {@code 256m}, {@code 1.5g}, {@code 2GiB}. */
+    static final class DataSizeConverter implements ITypeConverter<DataSize> {
+        @Override
+        public DataSize convert(String value) {
+            try {
+                return DataSize.parse(value);
+            } catch (IllegalArgumentException | ArithmeticException e) {
+                throw new TypeConversionException("'" + value
+                        + "' is not a size: give a number and an optional unit k, m, g or t, e.g. 64m, 1.5g");
+            }
+        }
+    }
+
+    /**
+     * Cgroup controllers named on the command line.
+     *
+     * @param controllers one, or all of them for {@code all}
+     */
+    record Controllers(Set<Controller> controllers) {}
+
+    /**
+     * A cgroup controller that may go unenforced: its name as {@link Controller} spells it or as
+     * cgroup v1 or v2 does ({@code memory}, {@code cpu}, {@code cpuacct}, {@code cpuset},
+     * {@code pids}, {@code io} or {@code blkio}, {@code freezer}), or {@code all}.
+     */
+    static final class ControllerConverter implements ITypeConverter<Controllers> {
+        @Override
+        public Controllers convert(String value) {
+            String name = value.trim().toLowerCase(Locale.ROOT);
+            if (name.equals("all")) {
+                return new Controllers(EnumSet.allOf(Controller.class));
+            }
+            for (Controller c : Controller.values()) {
+                if (c.name().equalsIgnoreCase(name) || c.v1Name().equals(name) || c.v2Name().filter(name::equals).isPresent()) {
+                    return new Controllers(EnumSet.of(c));
+                }
+            }
+            throw new TypeConversionException("'" + value + "' is not a cgroup controller: give "
+                    + Arrays.stream(Controller.values()).map(c -> c.name().toLowerCase(Locale.ROOT))
+                            .collect(Collectors.joining(", ")) + " (blkio for io), or all");
         }
     }
 

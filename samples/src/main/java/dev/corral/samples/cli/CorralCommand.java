@@ -14,8 +14,8 @@ import picocli.CommandLine.Spec;
  * The {@code corral} command line: {@code corral run}, {@code corral bench}, and the image store's
  * {@code images}, {@code import}, {@code commit}, {@code volume} and {@code prune}.
  *
- * <p>Exit codes follow {@code docker run}: the command's own code, 128+N when signal N ended it,
- * 125 when Corral could not start the container, 126 when the command cannot be executed, 127
+ * <p>Exit codes follow {@code docker run}: the command's own code, 128+N when signal N ended it
+ * (137 when a wall-time, CPU-time, memory or output limit killed the container), 125 when Corral could not start the container, 126 when the command cannot be executed, 127
  * when it does not exist; 2 for a usage error.
  */
 @Command(name = "corral",
@@ -32,7 +32,8 @@ import picocli.CommandLine.Spec;
                 "125:the container could not be started, or corral failed",
                 "126:the command exists but cannot be executed",
                 "127:the command does not exist in the container",
-                "128+N:signal N ended the command (137 for a timeout)"})
+                "128+N:signal N ended the command; 137 when a limit killed it: timeout, CPU time, "
+                        + "memory (OOM), output"})
 public final class CorralCommand implements Runnable {
 
     /** The container could not be started, or corral itself failed (as {@code docker run}). */

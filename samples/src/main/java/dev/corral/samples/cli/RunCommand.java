@@ -14,6 +14,8 @@ import dev.corral.InvalidSpecException;
 import dev.corral.Output;
 import dev.corral.ResourceUsage;
 import dev.corral.Termination;
+import dev.corral.cgroups.Controller;
+import dev.corral.cgroups.ControllerUnavailableException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -43,10 +45,22 @@ import picocli.CommandLine.Spec;
                 "  corral run --image ./busybox-oci:1.36 --volume cache:/cache -- sh",
                 "  corral run --rootfs alpine-minirootfs.tar.gz --keep-layer -- apk add gcc",
                 "",
-                "Exit codes: the command's own; 128+N when signal N ended it (137 after --timeout); "
-                        + "125 when the container could not be started; 126 when the command cannot be executed; "
-                        + "127 when it does not exist; 2 for a usage error."})
+                "  corral run --memory 256m --pids 64 --cpus 1 --cpu-time 2s --output-limit 1m --json r.json -- ./solution",
+                "",
+                "Limits: --memory, --memory-swap, --cpus, --cpuset, --pids and --cpu-time put the container in a "
+                        + "cgroup of its own, which also meters it (--json: CPU time, peak memory, OOM kills, pids peak). "
+                        + "With --output-limit, stdout and stderr are captured and printed when the container ends "
+                        + "(stdout first), at most SIZE of each; without it they are the terminal's.",
+                "",
+                "Exit codes: the command's own; 128+N when signal N ended it; 137 (128+SIGKILL) when corral or the "
+                        + "kernel killed the container: --timeout, --cpu-time, the OOM killer under --memory, "
+                        + "--output-limit (the --json status says which); "
+                        + "125 when the container could not be started (also a limit whose cgroup controller is "
+                        + "missing, see --allow-unenforced); 126 when the command cannot be executed; "
+                        + "127 when it does not exist; 2 for a usage error (an invalid option value is named)."})
 final class RunCommand implements Callable<Integer> {
+
+    private static final int SIGKILL = 9;
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
@@ -57,7 +71,10 @@ final class RunCommand implements Callable<Integer> {
     ContainerOptions options;
 
     @Option(names = "--json", paramLabel = "FILE",
-            description = "Write the result (status, exit code, signal, times, peak memory) or the start error as JSON.")
+            description = "Write the result as JSON: status (EXITED, SIGNALED, TIMED_OUT, OOM_KILLED, CPU_TIME_EXCEEDED, "
+                    + "OUTPUT_LIMITED, SECCOMP_KILLED), exit_code, signal, wall/user/system/cpu times in ms, "
+                    + "peak_memory_bytes and its source, oom_kills, pids_peak, output_limited, captured byte counts; "
+                    + "or status START_FAILED and the error.")
     Path json;
 
     @Parameters(index = "0..*", arity = "1..*", paramLabel = "CMD", description = "The command and its arguments.")
@@ -71,8 +88,8 @@ final class RunCommand implements Callable<Integer> {
             options.prepare(err);
             ContainerSpec containerSpec = options.builder()
                     .stdin(Input.inherit())
-                    .stdout(Output.inherit())
-                    .stderr(Output.inherit())
+                    .stdout(options.output(Output.inherit()))
+                    .stderr(options.output(Output.inherit()))
                     .build();
             result = containerSpec.run(command);
         } catch (InvalidSpecException e) {
@@ -80,16 +97,27 @@ final class RunCommand implements Callable<Integer> {
             writeJson(err, error(e));
             return CorralCommand.EXIT_USAGE;
         } catch (ContainerException e) {
-            err.println("corral run: " + e.getMessage());
+            err.println("corral run: " + message(e));
             writeJson(err, error(e));
             return exitCodeOf(e);
         }
         result.writableLayer().ifPresent(l -> err.println("corral run: kept the writable layer " + l.id() + " at "
                 + l.directory() + " (corral commit " + l.id() + " NAME makes it an image)"));
-        if (result.termination() == Termination.TIMED_OUT) {
-            err.println("corral run: timed out after " + human(options.timeout) + "; the container was killed");
+        if (options.outputLimit != null) {
+            printCaptured(err, result);
         }
-        if (!writeJson(err, success(result))) {
+        switch (result.termination()) {
+            case TIMED_OUT -> err.println("corral run: timed out after " + human(options.timeout)
+                    + "; the container was killed");
+            case CPU_TIME_EXCEEDED -> err.println("corral run: the CPU-time limit of " + human(options.cpuTime)
+                    + " ran out (" + human(result.usage().cpuTime()) + " used); the container was killed");
+            case OOM_KILLED -> err.println("corral run: out of memory: the OOM killer ended the command"
+                    + (options.memory == null ? "" : " at the memory limit of " + options.memory));
+            case OUTPUT_LIMITED -> err.println("corral run: the output passed --output-limit " + options.outputLimit
+                    + "; the container was killed");
+            default -> { }
+        }
+        if (!writeJson(err, success(result, options.outputLimit != null))) {
             return CorralCommand.EXIT_START_FAILED;
         }
         return exitCodeOf(result);
@@ -97,9 +125,16 @@ final class RunCommand implements Callable<Integer> {
 
     /**
      * @param r a result
-     * @return the exit code of the command, or 128 + the signal that ended it
+     * @return the exit code of the command, or 128 + the signal that ended it; 137 when the
+     *         container was killed for a limit (wall time, CPU time, memory, output)
      */
     static int exitCodeOf(ContainerResult r) {
+        switch (r.termination()) {
+            case TIMED_OUT, CPU_TIME_EXCEEDED, OOM_KILLED, OUTPUT_LIMITED -> {
+                return 128 + SIGKILL;   /* killed by corral or the kernel, even if it exited on its own meanwhile */
+            }
+            default -> { }
+        }
         if (r.exitCode().isPresent()) {
             return r.exitCode().getAsInt();
         }
@@ -123,7 +158,20 @@ final class RunCommand implements Callable<Integer> {
         return CorralCommand.EXIT_START_FAILED;
     }
 
-    private static ObjectNode success(ContainerResult r) {
+    /**
+     * Writes what {@code --output-limit} captured to the JVM's own stdout and stderr, byte for byte
+     * (where the container's would have gone), after corral's writers are flushed.
+     */
+    private void printCaptured(PrintWriter err, ContainerResult r) {
+        spec.commandLine().getOut().flush();
+        err.flush();
+        System.out.write(r.stdoutBytes(), 0, r.stdoutBytes().length);
+        System.out.flush();
+        System.err.write(r.stderrBytes(), 0, r.stderrBytes().length);
+        System.err.flush();
+    }
+
+    private static ObjectNode success(ContainerResult r, boolean captured) {
         ObjectNode o = JSON.createObjectNode();
         o.put("status", r.termination().name());
         if (r.exitCode().isPresent()) {
@@ -140,9 +188,39 @@ final class RunCommand implements Callable<Integer> {
         o.put("wall_time_ms", millis(u.wallTime()));
         o.put("user_cpu_ms", millis(u.userCpuTime()));
         o.put("system_cpu_ms", millis(u.systemCpuTime()));
+        o.put("cpu_time_ms", millis(u.cpuTime()));
         o.put("peak_memory_bytes", u.peakMemory().bytes());
         o.put("peak_memory_source", u.peakMemorySource().name());
+        o.put("oom_kills", u.oomKills());
+        if (u.pidsPeak().isPresent()) {
+            o.put("pids_peak", u.pidsPeak().getAsLong());
+        } else {
+            o.putNull("pids_peak");
+        }
+        o.put("output_limited", r.termination() == Termination.OUTPUT_LIMITED);
+        if (captured) {
+            o.put("stdout_bytes", r.stdoutBytes().length);
+            o.put("stderr_bytes", r.stderrBytes().length);
+        } else {
+            o.putNull("stdout_bytes");
+            o.putNull("stderr_bytes");
+        }
         return o;
+    }
+
+    /** @return the exception's message, with the option that lets a missing cgroup controller go */
+    static String message(ContainerException e) {
+        return missingController(e).map(c -> e.getMessage() + " (corral: --allow-unenforced "
+                + c.name().toLowerCase(java.util.Locale.ROOT) + ")").orElse(e.getMessage());
+    }
+
+    private static java.util.Optional<Controller> missingController(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ControllerUnavailableException c) {
+                return java.util.Optional.of(c.controller());
+            }
+        }
+        return java.util.Optional.empty();
     }
 
     private static ObjectNode error(ContainerException e) {
@@ -166,6 +244,7 @@ final class RunCommand implements Callable<Integer> {
         } else if (e instanceof InvalidSpecException i) {
             error.put("field", i.field());
         }
+        missingController(e).ifPresent(c -> error.put("controller", c.name().toLowerCase(java.util.Locale.ROOT)));
         return o;
     }
 

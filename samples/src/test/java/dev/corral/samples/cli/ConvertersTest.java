@@ -72,4 +72,25 @@ class ConvertersTest {
         assertArrayEquals(new String[] {"A", ""}, c.convert("A="));
         assertThrows(TypeConversionException.class, () -> c.convert("=x"));
     }
+
+    @Test
+    void sizes() {
+        Converters.DataSizeConverter c = new Converters.DataSizeConverter();
+        assertEquals(DataSize.ofMebibytes(64), c.convert("64m"));
+        assertEquals(DataSize.ofMebibytes(1536), c.convert("1.5g"));
+        assertEquals(DataSize.ofBytes(4096), c.convert("4096"));
+        for (String bad : new String[] {"", "lots", "-1", "64 mb x", "1x"}) {
+            assertThrows(TypeConversionException.class, () -> c.convert(bad), bad);
+        }
+    }
+
+    @Test
+    void controllers() {
+        Converters.ControllerConverter c = new Converters.ControllerConverter();
+        assertEquals(java.util.Set.of(dev.corral.cgroups.Controller.MEMORY), c.convert("memory").controllers());
+        assertEquals(java.util.Set.of(dev.corral.cgroups.Controller.IO), c.convert("blkio").controllers());
+        assertEquals(java.util.Set.of(dev.corral.cgroups.Controller.IO), c.convert("IO").controllers());
+        assertEquals(java.util.EnumSet.allOf(dev.corral.cgroups.Controller.class), c.convert("all").controllers());
+        assertThrows(TypeConversionException.class, () -> c.convert("devices"));
+    }
 }

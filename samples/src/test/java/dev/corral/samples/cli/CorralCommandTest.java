@@ -186,6 +186,12 @@ class CorralCommandTest {
         assertTrue(j.get("system_cpu_ms").isNumber() && j.get("system_cpu_ms").asDouble() >= 0, j.toString());
         assertTrue(j.get("peak_memory_bytes").asLong() > 0, j.toString());
         assertEquals("RUSAGE_MAX_RSS", j.get("peak_memory_source").asText());
+        assertEquals(j.get("user_cpu_ms").asDouble() + j.get("system_cpu_ms").asDouble(),
+                j.get("cpu_time_ms").asDouble(), 0.002, j.toString());
+        assertEquals(0, j.get("oom_kills").asLong(), j.toString());
+        assertTrue(j.get("pids_peak").isNull(), "no cgroup, no pids count: " + j);
+        assertFalse(j.get("output_limited").asBoolean(), j.toString());
+        assertTrue(j.get("stdout_bytes").isNull() && j.get("stderr_bytes").isNull(), j.toString());
         assertFalse(j.has("error"));
 
         Path failed = dir.resolve("failed.json");
@@ -298,5 +304,146 @@ class CorralCommandTest {
         Outcome missing = corral("run", "--store", store, "--image", "no-such:image", "--", "true");
         assertEquals(125, missing.exitCode());
         assertTrue(missing.err().contains("no image 'no-such:image'"), missing.err());
+    }
+
+    /* ---- resource limits: a cgroup per container (v1 on this hybrid host) ---- */
+
+    private static final String BUSY_LOOP = "while :; do :; done";
+
+    @Test
+    void memoryLimitEndsAMemoryBombOomKilled() throws IOException {
+        Path result = dir.resolve("result.json");
+        Outcome o = corral("run", "--memory", "64m", "--json", result.toString(), "--",
+                "sh", "-c", "exec dd if=/dev/zero of=/dev/null bs=200M count=1");
+        assertEquals(128 + 9, o.exitCode(), o.err());
+        assertTrue(o.err().contains("OOM killer") && o.err().contains("64MiB"), o.err());
+        JsonNode j = json(result);
+        assertEquals("OOM_KILLED", j.get("status").asText(), j.toString());
+        assertEquals(9, j.get("signal").asInt(), j.toString());
+        assertTrue(j.get("oom_kills").asLong() >= 1, j.toString());
+        assertTrue(j.get("peak_memory_source").asText().startsWith("CGROUP_"), j.toString());
+        assertTrue(j.get("peak_memory_bytes").asLong() <= 64L << 20, "no more than the limit: " + j);
+        assertTrue(j.get("peak_memory_bytes").asLong() >= 48L << 20, "about the limit: " + j);
+        assertFalse(j.get("output_limited").asBoolean(), j.toString());
+    }
+
+    @Test
+    void pidsLimitContainsAForkBomb() throws IOException {
+        Path result = dir.resolve("result.json");
+        // dash exits when a background fork fails: fork in a subshell, count in the outer shell
+        Outcome o = corral("run", "--pids", "16", "--bind", outBind(), "--json", result.toString(), "--", "sh", "-c",
+                "(i=0; while [ $i -lt 50 ]; do sleep 5 & i=$((i+1)); done) 2>/dev/null; "
+                        + "set -- /proc/[0-9]*; echo $# > /out/n");
+        assertEquals(0, o.exitCode(), o.err());
+        int n = Integer.parseInt(read("n").strip());
+        assertTrue(n <= 16, n + " processes");
+        assertTrue(n >= 8, "the forks up to the limit succeed: " + n + " processes");
+        JsonNode j = json(result);
+        assertTrue(j.get("pids_peak").isNull() || j.get("pids_peak").asLong() <= 16, j.toString());
+    }
+
+    @Test
+    void cpuTimeLimitKillsABusyLoop() throws IOException {
+        Path result = dir.resolve("result.json");
+        Outcome o = corral("run", "--cpu-time", "1s", "--timeout", "20s", "--json", result.toString(), "--",
+                "sh", "-c", BUSY_LOOP);
+        assertEquals(128 + 9, o.exitCode(), o.err());
+        assertTrue(o.err().contains("CPU-time limit of 1s"), o.err());
+        JsonNode j = json(result);
+        assertEquals("CPU_TIME_EXCEEDED", j.get("status").asText(), j.toString());
+        assertEquals(9, j.get("signal").asInt(), j.toString());
+        double cpu = j.get("cpu_time_ms").asDouble();
+        assertTrue(cpu >= 1000 && cpu < 2000, "killed at about 1 s of CPU: " + j);
+    }
+
+    @Test
+    void cpusHalfGivesAboutHalfTheWallTimeInCpu() throws IOException {
+        Path result = dir.resolve("result.json");
+        Outcome o = corral("run", "--cpus", "0.5", "--timeout", "1s", "--json", result.toString(), "--",
+                "sh", "-c", BUSY_LOOP);
+        assertEquals(128 + 9, o.exitCode(), o.err());
+        JsonNode j = json(result);
+        assertEquals("TIMED_OUT", j.get("status").asText(), j.toString());
+        double cpu = j.get("cpu_time_ms").asDouble();
+        assertTrue(cpu >= 200 && cpu <= 800, "about 0.5 s of CPU in 1 s: " + j);
+    }
+
+    @Test
+    void cpusetPinsToTheNamedCpu() throws IOException {
+        assertEquals(0, corral("run", "--cpuset", "0", "--bind", outBind(), "--",
+                "sh", "-c", "grep Cpus_allowed_list /proc/self/status > /out/cpus").exitCode());
+        assertEquals("Cpus_allowed_list:\t0\n", read("cpus"));
+    }
+
+    @Test
+    void outputLimitCapturesPrintsAfterwardsAndKillsPastIt() throws IOException {
+        Path result = dir.resolve("result.json");
+        java.io.PrintStream stdout = System.out;
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream printedOut = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream printedErr = new java.io.ByteArrayOutputStream();
+        Outcome small;
+        Outcome big;
+        try {
+            System.setOut(new java.io.PrintStream(printedOut, true));
+            System.setErr(new java.io.PrintStream(printedErr, true));
+            small = corral("run", "--output-limit", "1k", "--", "sh", "-c", "echo out; echo err >&2");
+            big = corral("run", "--output-limit", "1k", "--json", result.toString(), "--",
+                    "sh", "-c", "yes | head -c 100000");
+        } finally {
+            System.setOut(stdout);
+            System.setErr(stderr);
+        }
+        assertEquals(0, small.exitCode(), small.err());
+        assertEquals(128 + 9, big.exitCode(), big.err());
+        assertTrue(big.err().contains("--output-limit 1KiB"), big.err());
+        String out = printedOut.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals("out\n" + "y\n".repeat(512), out);
+        assertEquals("err\n", printedErr.toString(java.nio.charset.StandardCharsets.UTF_8));
+        JsonNode j = json(result);
+        assertEquals("OUTPUT_LIMITED", j.get("status").asText(), j.toString());
+        assertTrue(j.get("output_limited").asBoolean(), j.toString());
+        assertEquals(1024, j.get("stdout_bytes").asInt(), j.toString());
+        assertEquals(0, j.get("stderr_bytes").asInt(), j.toString());
+    }
+
+    @Test
+    void invalidLimitsExit2NamingTheOption() throws IOException {
+        Path result = dir.resolve("result.json");
+        Outcome o = corral("run", "--memory", "1k", "--json", result.toString(), "--", "/bin/true");
+        assertEquals(2, o.exitCode());
+        assertTrue(o.err().contains("--memory") && o.err().contains("1MiB"), o.err());
+        assertEquals("--memory", json(result).get("error").get("field").asText());
+
+        for (String[] bad : List.of(new String[] {"--memory", "lots"}, new String[] {"--memory-swap", "1m"},
+                new String[] {"--cpus", "0"}, new String[] {"--cpus", "half"}, new String[] {"--cpuset", "0-a"},
+                new String[] {"--pids", "0"}, new String[] {"--cpu-time", "1 s"}, new String[] {"--output-limit", "-1"},
+                new String[] {"--allow-unenforced", "memory,nope"})) {
+            o = corral("run", bad[0], bad[1], "--", "/bin/true");
+            assertEquals(2, o.exitCode(), String.join(" ", bad) + ": " + o.err());
+            assertTrue(o.err().contains(bad[0]), o.err());
+            o = corral("bench", "--runs", "1", bad[0], bad[1], "--", "/bin/true");
+            assertEquals(2, o.exitCode(), "bench " + String.join(" ", bad) + ": " + o.err());
+        }
+    }
+
+    @Test
+    void limitsAndAllowUnenforcedAreAcceptedAndShowInTheHelp() throws IOException {
+        Path result = dir.resolve("result.json");
+        assertEquals(0, corral("run", "--memory", "256m", "--memory-swap", "64m", "--pids", "64", "--cpus", "1",
+                "--allow-unenforced", "memory,pids", "--json", result.toString(), "--", "/bin/true").exitCode());
+        JsonNode j = json(result);
+        assertEquals("EXITED", j.get("status").asText(), j.toString());
+        assertTrue(j.get("peak_memory_source").asText().startsWith("CGROUP_"), j.toString());
+        assertEquals(0, j.get("oom_kills").asLong(), j.toString());
+        String help = corral("run", "--help").out();
+        for (String option : List.of("--memory", "--memory-swap", "--cpus", "--cpuset", "--pids", "--cpu-time",
+                "--output-limit", "--allow-unenforced", "137")) {
+            assertTrue(help.contains(option), option + " in " + help);
+        }
+        Outcome b = corral("bench", "--runs", "3", "--warmup", "1", "--memory", "64m", "--pids", "32", "--cpus", "1",
+                "--", "/bin/true");
+        assertEquals(0, b.exitCode(), b.err());
+        assertTrue(b.out().contains("memory=64MiB") && b.out().contains("failed=0"), b.out());
     }
 }

@@ -62,7 +62,13 @@ final class PlanFactory {
         applySecurity(b, spec);
         /* the launcher writes the PID into each procs file before the container goes on: every
            byte and CPU nanosecond of the command is accounted */
-        cgroup.ifPresent(c -> c.procsFiles().forEach(f -> b.cgroupProcs(f.toString())));
+        cgroup.ifPresent(c -> {
+            /* on v2, cloned straight into the cgroup where the kernel can (clone3) */
+            java.util.Optional<java.nio.file.Path> v2 = c.unifiedDirectory();
+            v2.ifPresent(d -> b.cgroupDirectory(d.toString()));
+            c.procsFiles().stream().filter(f -> v2.isEmpty() || !f.getParent().equals(v2.get()))
+                    .forEach(f -> b.cgroupProcs(f.toString()));
+        });
         return b.build();
     }
 

@@ -46,6 +46,8 @@ import java.util.OptionalInt;
  *                      gid map, and leave the supplementary groups alone (rootless without newgidmap)
  * @param uidMapTool    a {@code newuidmap} program that writes the uid map instead of the launcher
  * @param gidMapTool    a {@code newgidmap} program that writes the gid map instead of the launcher
+ * @param cgroupDirectory a cgroup v2 directory to clone the container into ({@code clone3}
+ *                      {@code CLONE_INTO_CGROUP}; its {@code cgroup.procs} where that is not possible)
  * @param execFd        exec the command through this descriptor ({@code execveat}, {@code AT_EMPTY_PATH}):
  *                      the launcher opens the resolved program {@code O_PATH} onto it before the
  *                      rlimits, so that a seccomp filter may allow only that one exec
@@ -75,7 +77,8 @@ public record LaunchPlan(
         boolean denySetgroups,
         Optional<String> uidMapTool,
         Optional<String> gidMapTool,
-        OptionalInt execFd) {
+        OptionalInt execFd,
+        Optional<String> cgroupDirectory) {
 
     /** Checks the shape the launcher relies on; values are the caller's business. */
     public LaunchPlan {
@@ -417,6 +420,7 @@ public record LaunchPlan(
         private String uidMapTool;
         private String gidMapTool;
         private Integer execFd;
+        private String cgroupDirectory;
 
         Builder() {}
 
@@ -470,6 +474,8 @@ public record LaunchPlan(
         public Builder gidMapTool(String program) { this.gidMapTool = program; return this; }
         /** @param fd the descriptor to exec the command through @return this */
         public Builder execFd(int fd) { this.execFd = fd; return this; }
+        /** @param dir a cgroup v2 directory to clone into @return this */
+        public Builder cgroupDirectory(String dir) { this.cgroupDirectory = dir; return this; }
 
         /** @return the plan */
         public LaunchPlan build() {
@@ -480,7 +486,7 @@ public record LaunchPlan(
                     umask == null ? OptionalInt.empty() : OptionalInt.of(umask), cgroupProcs,
                     Optional.ofNullable(uidMap), Optional.ofNullable(gidMap), Optional.ofNullable(capabilities),
                     denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
-                    execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd));
+                    execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd), Optional.ofNullable(cgroupDirectory));
         }
     }
 }

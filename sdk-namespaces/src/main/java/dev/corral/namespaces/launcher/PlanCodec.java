@@ -36,7 +36,7 @@ public final class PlanCodec {
             TAG_ARG = 10, TAG_ENV = 11, TAG_SEARCH_PATH = 12, TAG_CWD = 13, TAG_USER = 14, TAG_GROUP = 15,
             TAG_RLIMIT = 16, TAG_NO_NEW_PRIVS = 17, TAG_SECCOMP = 18, TAG_UMASK = 19, TAG_CGROUP_PROCS = 20,
             TAG_UID_MAP = 21, TAG_GID_MAP = 22, TAG_CAPS = 23,
-            TAG_DENY_SETGROUPS = 24, TAG_UID_MAP_TOOL = 25, TAG_GID_MAP_TOOL = 26, TAG_EXEC_FD = 27;
+            TAG_DENY_SETGROUPS = 24, TAG_UID_MAP_TOOL = 25, TAG_GID_MAP_TOOL = 26, TAG_EXEC_FD = 27, TAG_CGROUP_DIR = 28;
 
     private PlanCodec() {}
 
@@ -92,6 +92,7 @@ public final class PlanCodec {
         plan.uidMapTool().ifPresent(t -> w.strRecord(TAG_UID_MAP_TOOL, t));
         plan.gidMapTool().ifPresent(t -> w.strRecord(TAG_GID_MAP_TOOL, t));
         plan.execFd().ifPresent(fd -> w.u32Record(TAG_EXEC_FD, fd));
+        plan.cgroupDirectory().ifPresent(d -> w.strRecord(TAG_CGROUP_DIR, d));
         return w.out.toByteArray();
     }
 
@@ -153,6 +154,7 @@ public final class PlanCodec {
                     case TAG_UID_MAP_TOOL -> b.uidMapTool(wholeStr(v));
                     case TAG_GID_MAP_TOOL -> b.gidMapTool(wholeStr(v));
                     case TAG_EXEC_FD -> b.execFd(v.getInt());
+                    case TAG_CGROUP_DIR -> b.cgroupDirectory(wholeStr(v));
                     default -> throw new IllegalArgumentException("unknown plan tag " + tag);
                 }
             }
@@ -225,6 +227,7 @@ public final class PlanCodec {
         plan.uidMapTool().ifPresent(t -> s.append("uid_map_tool ").append(quoted(t)).append('\n'));
         plan.gidMapTool().ifPresent(t -> s.append("gid_map_tool ").append(quoted(t)).append('\n'));
         plan.execFd().ifPresent(fd -> s.append("exec_fd ").append(Integer.toUnsignedString(fd)).append('\n'));
+        plan.cgroupDirectory().ifPresent(d -> s.append("cgroup_dir ").append(quoted(d)).append('\n'));
         return s.toString();
     }
 

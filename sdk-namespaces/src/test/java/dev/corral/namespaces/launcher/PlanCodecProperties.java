@@ -97,6 +97,7 @@ class PlanCodecProperties {
                 .use(path()).withProbability(0.3).in((b, v) -> b.uidMapTool(v))
                 .use(path()).withProbability(0.3).in((b, v) -> b.gidMapTool(v))
                 .use(Arbitraries.integers().between(3, 65535)).withProbability(0.3).in((b, v) -> b.execFd(v))
+                .use(path()).withProbability(0.5).in((b, v) -> b.cgroupDirectory(v))
                 .build(LaunchPlan.Builder::build);
     }
 
