@@ -80,7 +80,7 @@ cat /tmp/rootless.log
 [ \$rc = 0 ] && check /tmp/rootless.log || { echo "rootless cgroup-v2 test FAILED (rc=\$rc)"; exit 1; }
 echo "== containers with limits on cgroup v2 (sdk-core), as root"
 cd $core
-java -XX:TieredStopAtLevel=1 -jar $ci/junit-platform-console-standalone-$junit.jar execute \
+java -XX:TieredStopAtLevel=1 -Dcorral.test.manyRuns=100 -jar $ci/junit-platform-console-standalone-$junit.jar execute \
   --disable-banner --disable-ansi-colors --details=tree --fail-if-no-tests -cp '$corecp' \
   --scan-class-path $core/target/test-classes --config=jqwik.database=/tmp/jqwik-core \
   --include-tag cgroup-v2 > /tmp/core.log 2>&1; rc=\$?

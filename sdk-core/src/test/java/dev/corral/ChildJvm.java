@@ -38,6 +38,23 @@ public final class ChildJvm {
         }
     }
 
+    /** This JVM's class path, and the URLs of a loader that loaded the tests (JUnit's console launcher). */
+    private static String classPath() {
+        List<String> parts = new ArrayList<>(List.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator)));
+        for (ClassLoader l = ChildJvm.class.getClassLoader(); l != null; l = l.getParent()) {
+            if (l instanceof java.net.URLClassLoader u) {
+                for (java.net.URL url : u.getURLs()) {
+                    try {
+                        parts.add(Path.of(url.toURI()).toString());
+                    } catch (java.net.URISyntaxException | IllegalArgumentException e) {
+                        /* not a file: not on a class path */
+                    }
+                }
+            }
+        }
+        return String.join(java.io.File.pathSeparator, parts);
+    }
+
     /**
      * @param prefix a command to run java under (e.g. setpriv ...), may be empty
      * @param mode   the mode
@@ -48,7 +65,7 @@ public final class ChildJvm {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(classPath());
         cmd.add(ChildJvm.class.getName());
         cmd.add(mode);
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();

@@ -169,6 +169,12 @@ public final class CgroupFs {
      * retried for a short while.
      */
     public static void removeTree(Path dir) {
+        try { /* the common case, a cgroup without children: no walk over its control files */
+            Files.deleteIfExists(dir);
+            return;
+        } catch (IOException e) {
+            /* children, or busy: below */
+        }
         List<Path> dirs = tree(dir);
         for (int i = dirs.size() - 1; i >= 0; i--) {
             rmdir(dirs.get(i));
