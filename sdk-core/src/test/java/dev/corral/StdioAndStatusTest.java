@@ -142,6 +142,42 @@ class StdioAndStatusTest {
     }
 
     @Test
+    void manyFastRunsWithCapturedOutputAllComplete() throws Exception {
+        /* a regression: a stream accepted after its container's EXITED was refused, and the
+           capture never ended; a hang here is a failure, not a stuck build */
+        ContainerSpec spec = Container.builder().stdout(Output.discard()).build();
+        for (int i = 0; i < 1000; i++) {
+            try (ContainerProcess p = spec.start("/bin/true")) {
+                java.util.Optional<ContainerResult> r = p.waitFor(Duration.ofSeconds(20));
+                assertTrue(r.isPresent(), "run " + i + " never completed");
+                assertEquals(Termination.EXITED, r.get().termination());
+            }
+        }
+    }
+
+    @Test
+    void aStreamStillQueuedWhenItsContainerHasEndedIsServed() throws Exception {
+        /* hold the I/O thread while a container runs to its end: its stderr connection and its
+           EXITED are then pending in the same select round, in an order this JVM's hashing picks */
+        dev.corral.namespaces.launcher.Launcher launcher = dev.corral.namespaces.launcher.Launcher.shared();
+        for (int i = 0; i < 5; i++) {
+            java.util.concurrent.CountDownLatch held = new java.util.concurrent.CountDownLatch(1);
+            launcher.execute(() -> {
+                held.countDown();
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            held.await();
+            try (ContainerProcess p = Container.builder().stdout(Output.discard()).start("/bin/true")) {
+                assertTrue(p.waitFor(Duration.ofSeconds(20)).isPresent(), "round " + i + ": the capture never ended");
+            }
+        }
+    }
+
+    @Test
     void usageIsMeasured() {
         ContainerResult r = Container.builder().run("/bin/sh", "-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done");
         assertTrue(r.usage().userCpuTime().toNanos() > 0, r.usage().toString());

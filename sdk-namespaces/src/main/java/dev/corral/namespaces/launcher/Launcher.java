@@ -462,6 +462,10 @@ public final class Launcher {
     }
 
     private void readControl() throws IOException {
+        /* The launcher connects a container's stdio streams before it clones it, so they are
+           queued before any event of that container can be read here: accept them first, or an
+           EXITED read in the same round would end the session and the late stream be refused. */
+        acceptStream();
         int n = control.read(inbox);
         if (n < 0) {
             throw new IOException("the launcher closed its connection" + exitStatus());
