@@ -94,22 +94,6 @@ static void join(char *out, size_t size, const char *a, const char *b, enum step
     memcpy(out + la, b, lb + 1);
 }
 
-/* "/oldroot/proc/self/fd/N": the host's procfs names our own fds (our host PID is its self) */
-static const char *fd_path(char buf[64], int fd) {
-    char digits[16];
-    int n = 0;
-    unsigned v = (unsigned)fd;
-    do {
-        digits[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    static const char prefix[] = OLD_ROOT "/proc/self/fd/";
-    memcpy(buf, prefix, sizeof prefix - 1);
-    for (int i = 0; i < n; i++) buf[sizeof prefix - 1 + i] = digits[n - 1 - i];
-    buf[sizeof prefix - 1 + n] = 0;
-    return buf;
-}
-
 /* writes v in decimal at p; returns the end */
 static char *decimal(char *p, unsigned v) {
     char digits[12];
@@ -120,6 +104,14 @@ static char *decimal(char *p, unsigned v) {
     } while (v);
     while (n) *p++ = digits[--n];
     return p;
+}
+
+/* "/oldroot/proc/self/fd/N": the host's procfs names our own fds (our host PID is its self) */
+static const char *fd_path(char buf[64], int fd) {
+    static const char prefix[] = OLD_ROOT "/proc/self/fd/";
+    memcpy(buf, prefix, sizeof prefix - 1);
+    *decimal(buf + sizeof prefix - 1, (unsigned)fd) = 0;
+    return buf;
 }
 
 static unsigned long ms_flags(uint32_t f) {

@@ -752,19 +752,17 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     for (int i = 0; i < 3; i++) close_fd(&cf.stdio[i]);
     for (int k = 0; k < POOL_KINDS; k++) close_fd(&cf.pooled_ns[k]);
 
-    if (plan.cgroup_dir && !into_cgroup) { /* clone3 could not: join the v2 cgroup the old way */
-        char procs[PATH_MAX], pidtext[16];
-        snprintf(procs, sizeof procs, "%s/cgroup.procs", plan.cgroup_dir);
-        snprintf(pidtext, sizeof pidtext, "%d", pid);
-        if (write_file(procs, pidtext) < 0) {
-            fstep = STEP_CGROUP_JOIN, findex = (int)plan.n_cgroups;
-            goto kill_child;
+    /* the cgroup.procs files to join: v1's, then v2's where clone3 could not clone into it */
+    char pidtext[16], v2procs[PATH_MAX];
+    snprintf(pidtext, sizeof pidtext, "%d", pid);
+    for (size_t i = 0; i <= plan.n_cgroups; i++) {
+        const char *procs = i < plan.n_cgroups ? plan.cgroup_procs[i] : NULL;
+        if (procs == NULL) {
+            if (!plan.cgroup_dir || into_cgroup) break;
+            snprintf(v2procs, sizeof v2procs, "%s/cgroup.procs", plan.cgroup_dir);
+            procs = v2procs;
         }
-    }
-    for (size_t i = 0; i < plan.n_cgroups; i++) {
-        char pidtext[16];
-        snprintf(pidtext, sizeof pidtext, "%d", pid);
-        if (write_file(plan.cgroup_procs[i], pidtext) < 0) {
+        if (write_file(procs, pidtext) < 0) {
             fstep = STEP_CGROUP_JOIN, findex = (int32_t)i;
             goto kill_child;
         }

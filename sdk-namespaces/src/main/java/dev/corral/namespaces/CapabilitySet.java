@@ -57,15 +57,22 @@ public final class CapabilitySet {
         return new CapabilitySet(last >= 63 ? -1L : (1L << (last + 1)) - 1);
     }
 
-    /** @return the highest capability number this kernel knows */
+    /** @return the highest capability number this kernel knows (read once: it cannot change) */
     public static int lastCap() {
-        try {
+        return LastCap.VALUE;
+    }
+
+    /** Reads {@code cap_last_cap} on first use; every container start asks for it. */
+    private static final class LastCap {
+        static final int VALUE = read();
+
+        private static int read() {
             /* not Files.readString: on a /proc/sys file (size 0) it returned only the first byte */
             try (var in = Files.newInputStream(Path.of("/proc/sys/kernel/cap_last_cap"))) {
                 return Math.min(63, Integer.parseInt(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).trim()));
+            } catch (IOException | NumberFormatException e) {
+                return Capability.values().length - 1;
             }
-        } catch (IOException | NumberFormatException e) {
-            return Capability.values().length - 1;
         }
     }
 

@@ -28,7 +28,7 @@ final class V1Units {
             case CPU: return new Cpu();
             case CPUACCT: return new Cpuacct();
             case CPUSET: return new Cpuset();
-            case PIDS: return new Pids();
+            case PIDS: return new V2Units.Pids(); /* the same files in both versions */
             case IO: return new Blkio();
             case FREEZER: return new Freezer();
             default: throw new IllegalArgumentException(controller.toString());
@@ -151,25 +151,6 @@ final class V1Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
-        }
-    }
-
-    /** pids.max; pids.current, pids.peak (Linux 6.1+). */
-    static final class Pids implements ControllerUnit {
-        @Override
-        public Controller controller() {
-            return Controller.PIDS;
-        }
-
-        @Override
-        public void apply(Path dir, CgroupLimits limits) {
-            limits.pids().ifPresent(p -> CgroupFs.write(dir.resolve("pids.max"), Long.toString(p)));
-        }
-
-        @Override
-        public void readUsage(Path dir, UsageBuilder usage) {
-            usage.pidsCurrent = CgroupFs.readLong(dir.resolve("pids.current"));
-            usage.pidsPeak = CgroupFs.readLong(dir.resolve("pids.peak"));
         }
     }
 

@@ -122,7 +122,7 @@ final class V2Units {
         }
     }
 
-    /** pids.max; pids.current, pids.peak. */
+    /** pids.max; pids.current, pids.peak (Linux 6.1+): the same files on v1, which uses this unit too. */
     static final class Pids implements ControllerUnit {
         @Override
         public Controller controller() {

@@ -474,8 +474,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     private Cgroup requireCgroup(String what) {
         if (cgroup == null) {
-            throw new IllegalStateException(what + " needs the container's cgroup, and it has none: give it a limit, "
-                    + "e.g. limits(CgroupLimits.none()) still meters nothing; memory(...), cpus(...) or pids(...)");
+            throw new IllegalStateException(what + " needs the container's cgroup, and it has none: a container gets "
+                    + "one when it has a resource limit, e.g. memory(...), cpus(...), pids(...) or cpuTimeLimit(...)");
         }
         if (result.isDone()) {
             throw new IllegalStateException(what + ": the container has ended");
