@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -48,6 +49,20 @@
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
 #endif
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_fsconfig
+#define SYS_fsconfig 431
+#endif
+#ifndef SYS_fsmount
+#define SYS_fsmount 432
+#endif
+#define K_FSOPEN_CLOEXEC 1
+#define K_FSCONFIG_SET_FLAG 0
+#define K_FSCONFIG_SET_STRING 1
+#define K_FSCONFIG_CMD_CREATE 6
+#define K_FSMOUNT_CLOEXEC 1
 #define K_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #define K_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
 #define K_AT_RECURSIVE 0x8000
@@ -72,6 +87,7 @@ struct k_cap_data { uint32_t effective, permitted, inheritable; };
 #define OLD_ROOT "/oldroot"
 
 static int report_fd = -1;
+static int proc_tree[MAX_MOUNTS]; /* a /proc made before joining a prepared user namespace, or -1 */
 
 __attribute__((noreturn)) static void fail(enum step step, int index) {
     struct report r = {(int32_t)step, errno, index};
@@ -169,6 +185,27 @@ static int make_target(int rootfd, const char *target, int as_dir, int index) {
         return fd;
     }
     memcpy(buf, target, len + 1);
+    char *tail = strrchr(buf, '/');
+    if (tail && tail != buf && tail[1]) { /* usually only the tail component is missing */
+        *tail = 0;
+        int dir = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
+        *tail = '/';
+        if (dir >= 0) {
+            int r;
+            if (as_dir) {
+                r = mkdirat(dir, tail + 1, 0755);
+            } else {
+                r = openat(dir, tail + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (r >= 0) close(r);
+            }
+            close(dir);
+            if (r < 0 && errno != EEXIST) fail(STEP_MOUNT_TARGET, index);
+            fd = open_in_root(rootfd, target, O_PATH | (as_dir ? O_DIRECTORY : 0));
+            if (fd < 0) fail(STEP_MOUNT_TARGET, index);
+            return fd;
+        }
+        if (errno != ENOENT) fail(STEP_MOUNT_TARGET, index);
+    }
     int parent = open_in_root(rootfd, "/", O_PATH | O_DIRECTORY);
     if (parent < 0) fail(STEP_MOUNT_TARGET, index);
     char *comp = buf;
@@ -216,16 +253,21 @@ static int make_parent(int rootfd, const char *target, char *name, size_t name_s
     return make_target(rootfd, dlen == 0 ? "/" : dir, 1, index);
 }
 
+/* Adds ro/nosuid/nodev/noexec to the mount whose root fd is given (mount_setattr, 5.12): 0, or
+   -1 with errno (ENOSYS: too old a kernel). */
+static int set_attr(int fd, uint32_t flags, int recursive) {
+    uint64_t set = (flags & MF_RDONLY ? K_MOUNT_ATTR_RDONLY : 0) | (flags & MF_NOSUID ? K_MOUNT_ATTR_NOSUID : 0)
+                 | (flags & MF_NODEV ? K_MOUNT_ATTR_NODEV : 0) | (flags & MF_NOEXEC ? K_MOUNT_ATTR_NOEXEC : 0);
+    if (set == 0) return 0;
+    struct k_mount_attr attr = {set, 0, 0, 0};
+    return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? K_AT_RECURSIVE : 0), &attr, sizeof attr);
+}
+
 /* Adds ro/nosuid/nodev/noexec to the mount whose root fd is given: a bind mount ignores them
    at creation. mount_setattr (5.12) keeps locked flags and can be recursive; the fallback
    remount carries over the flags the mount already has, which a user namespace may lock. */
 static void apply_flags(int fd, uint32_t flags, int recursive, enum step step, int index) {
-    uint64_t set = (flags & MF_RDONLY ? K_MOUNT_ATTR_RDONLY : 0) | (flags & MF_NOSUID ? K_MOUNT_ATTR_NOSUID : 0)
-                 | (flags & MF_NODEV ? K_MOUNT_ATTR_NODEV : 0) | (flags & MF_NOEXEC ? K_MOUNT_ATTR_NOEXEC : 0);
-    if (set == 0) return;
-    struct k_mount_attr attr = {set, 0, 0, 0};
-    if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? K_AT_RECURSIVE : 0), &attr, sizeof attr) == 0)
-        return;
+    if (set_attr(fd, flags, recursive) == 0) return;
     if (errno != ENOSYS) fail(step, index);
     struct statvfs sv;
     if (fstatvfs(fd, &sv) < 0) fail(step, index);
@@ -279,6 +321,40 @@ static void mask_path(int rootfd, const struct mount_op *m, int idx) {
     close(fd);
 }
 
+/* With a prepared user namespace, the PID namespace (the clone's) belongs to the launcher's:
+   only there may its /proc be made. So it is made here, detached (fsopen, fsmount), before
+   this process joins the user namespace, and attached with the other mounts. */
+static void prepare_proc_mounts(const struct plan *pl) {
+    char opts[256];
+    for (size_t i = 0; i < pl->n_mounts; i++) {
+        const struct mount_op *m = &pl->mounts[i];
+        int idx = (int)i;
+        proc_tree[i] = -1;
+        if (m->kind != MOUNT_PROC) continue;
+        int fs = (int)syscall(SYS_fsopen, "proc", K_FSOPEN_CLOEXEC);
+        if (fs < 0) fail(STEP_MOUNT_PROC, idx);
+        size_t len = strlen(m->data);
+        if (len >= sizeof opts) {
+            errno = E2BIG;
+            fail(STEP_MOUNT_PROC, idx);
+        }
+        memcpy(opts, m->data, len + 1);
+        for (char *key = opts, *next; key && *key; key = next) { /* "k=v,flag,..." as mount(2) takes it */
+            next = strchr(key, ',');
+            if (next) *next++ = 0;
+            char *value = strchr(key, '=');
+            if (value) *value++ = 0;
+            if (syscall(SYS_fsconfig, fs, value ? K_FSCONFIG_SET_STRING : K_FSCONFIG_SET_FLAG, key, value, 0) < 0)
+                fail(STEP_MOUNT_PROC, idx);
+        }
+        if (syscall(SYS_fsconfig, fs, K_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) fail(STEP_MOUNT_PROC, idx);
+        proc_tree[i] = (int)syscall(SYS_fsmount, fs, K_FSMOUNT_CLOEXEC,
+                                    K_MOUNT_ATTR_NOSUID | K_MOUNT_ATTR_NODEV | K_MOUNT_ATTR_NOEXEC);
+        if (proc_tree[i] < 0) fail(STEP_MOUNT_PROC, idx);
+        close(fs);
+    }
+}
+
 static void set_up_mounts(const struct plan *pl, const struct child_fds *fds) {
     char path[PATH_MAX], p1[64], p2[64], name[NAME_MAX + 1];
     if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0) fail(STEP_MOUNT_PROPAGATION, 0);
@@ -326,6 +402,9 @@ static void set_up_mounts(const struct plan *pl, const struct child_fds *fds) {
                 fail(STEP_MOUNT_BIND, idx);
             }
             fd = make_target(rootfd, m->target, S_ISDIR(st.st_mode), idx);
+            /* a detached copy takes its flags before it is attached: no second lookup */
+            int flagged = tree >= 0 && set_attr(tree, m->flags, (m->flags & MF_RECURSIVE) != 0) == 0;
+            if (tree >= 0 && !flagged && errno != ENOSYS) fail(STEP_MOUNT_BIND_FLAGS, idx);
             if (tree >= 0) {
                 if (syscall(SYS_move_mount, tree, "", fd, "", K_MOVE_MOUNT_F_EMPTY_PATH | K_MOVE_MOUNT_T_EMPTY_PATH) < 0)
                     fail(STEP_MOUNT_BIND, idx);
@@ -339,6 +418,7 @@ static void set_up_mounts(const struct plan *pl, const struct child_fds *fds) {
                 close(rootfd);
                 rootfd = open_new_root(idx);
             }
+            if (flagged) break;
             fd = is_root ? fcntl(rootfd, F_DUPFD_CLOEXEC, 3) : open_in_root(rootfd, m->target, O_PATH);
             if (fd < 0) fail(STEP_MOUNT_BIND_FLAGS, idx);
             apply_flags(fd, m->flags, (m->flags & MF_RECURSIVE) != 0, STEP_MOUNT_BIND_FLAGS, idx);
@@ -353,7 +433,15 @@ static void set_up_mounts(const struct plan *pl, const struct child_fds *fds) {
             }
             break;
         case MOUNT_PROC:
-            mount_fs(rootfd, m, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, STEP_MOUNT_PROC, idx);
+            if (proc_tree[i] < 0) {
+                mount_fs(rootfd, m, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, STEP_MOUNT_PROC, idx);
+                break;
+            }
+            fd = make_target(rootfd, m->target, 1, idx);
+            if (syscall(SYS_move_mount, proc_tree[i], "", fd, "", K_MOVE_MOUNT_F_EMPTY_PATH | K_MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                fail(STEP_MOUNT_PROC, idx);
+            close(proc_tree[i]);
+            close(fd);
             break;
         case MOUNT_DEVPTS:
             mount_fs(rootfd, m, "devpts", MS_NOSUID | MS_NOEXEC, STEP_MOUNT_DEVPTS, idx);
@@ -412,11 +500,11 @@ static void set_up_mounts(const struct plan *pl, const struct child_fds *fds) {
     if (pl->root_readonly) apply_flags(rootfd, MF_RDONLY, 0, STEP_REMOUNT_ROOT_READONLY, 0);
     close(rootfd);
 
-    if (umount2(OLD_ROOT, MNT_DETACH) < 0) fail(STEP_DETACH_OLD_ROOT, 0);
     if (chdir(NEW_ROOT) < 0) fail(STEP_PIVOT_ROOT, 0);
-    /* put the staging tmpfs on top of the new root, then detach it (runc's trick) */
+    /* put the staging tmpfs on top of the new root, then detach it (runc's trick), and with it
+       the host's tree below it at /oldroot: one detach, one RCU grace period, not two */
     if (syscall(SYS_pivot_root, ".", ".") < 0) fail(STEP_PIVOT_ROOT, 0);
-    if (umount2(".", MNT_DETACH) < 0) fail(STEP_PIVOT_ROOT, 1);
+    if (umount2(".", MNT_DETACH) < 0) fail(STEP_DETACH_OLD_ROOT, 0);
     if (chdir("/") < 0) fail(STEP_PIVOT_ROOT, 2);
 }
 
@@ -458,7 +546,7 @@ static void close_all_but(const int *keep, size_t n) {
 }
 
 static void set_capabilities(const struct plan *pl) {
-    for (int cap = 0; cap < 64; cap++) {
+    for (int cap = 0; cap <= launcher_last_cap; cap++) {
         if (pl->cap_bounding & (1ULL << cap)) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) fail(STEP_CAP_BOUNDING, cap);
     }
@@ -528,8 +616,9 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
     sigset_t none;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
+    /* execve resets handled signals; ignored ones (the launcher's, found at its start) stay */
     for (int sig = 1; sig < _NSIG; sig++) {
-        if (sig == SIGKILL || sig == SIGSTOP) continue;
+        if (!sigismember(&launcher_ignored_signals, sig) || sig == SIGKILL || sig == SIGSTOP) continue;
         if (sigaction(sig, &dfl, NULL) < 0 && errno != EINVAL) fail(STEP_RESET_SIGNALS, sig);
     }
     sigemptyset(&none);
@@ -642,8 +731,14 @@ __attribute__((noreturn)) static void run_init(const struct plan *pl, const stru
     }
 }
 
+/* Exits at once if the launcher is gone: the parent-death signal set after that would never come. */
+static void exit_if_orphaned(void) {
+    struct pollfd p = {report_fd, 0, 0}; /* a pipe's write end polls POLLERR when its reader closed */
+    if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) _exit(126);
+}
+
 void container_main(const struct plan *pl, const struct child_fds *fds) {
-    int at, pooled = fds->pooled_ns[0] >= 0;
+    int at, pooled = fds->pooled_ns[POOLED_NET] >= 0, pooled_user = fds->pooled_ns[POOLED_USER] >= 0;
     report_fd = fds->report;
     close_all_but(fds->keep, fds->n_keep);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(STEP_PARENT_DEATH_SIGNAL, 0);
@@ -656,6 +751,12 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
         fail(STEP_WAIT_FOR_PARENT, 0);
     }
     close(fds->release);
+    for (size_t i = 0; i < pl->n_mounts; i++) proc_tree[i] = -1;
+    if (pooled_user) { /* prepared with its maps; it owns the other prepared namespaces */
+        if (pl->clone_flags & CLONE_NEWNS) prepare_proc_mounts(pl);
+        if (setns(fds->pooled_ns[POOLED_USER], CLONE_NEWUSER) < 0) fail(STEP_NAMESPACE_JOIN, POOLED_USER);
+        close(fds->pooled_ns[POOLED_USER]);
+    }
     /* In a user namespace, become its root at once: until then this process is still the
        launcher's host user (unmapped: files it creates would overflow), and the init that stays
        behind must not be host root either. With setgroups allowed, the host's supplementary
@@ -667,8 +768,12 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
         if (setresuid(0, 0, 0) < 0 && errno != EINVAL) fail(STEP_SETUID, 1);
     }
     /* After the launcher wrote our ID maps (which needs us dumpable): nothing in the container
-       may read this process's memory or open /proc/1/exe, which is the launcher. */
+       may read this process's memory or open /proc/1/exe, which is the launcher. A change of
+       credentials clears the parent-death signal: set again, with a look at the launcher in
+       case it died in between. */
     if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) fail(STEP_PARENT_DEATH_SIGNAL, 1);
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) fail(STEP_PARENT_DEATH_SIGNAL, 2);
+    exit_if_orphaned();
 
     if (pooled) { /* the launcher prepared these while idle */
         static const int kinds[3] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
@@ -677,6 +782,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
             close(fds->pooled_ns[k]);
         }
     }
+    if (pooled_user && (pl->clone_flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0) fail(STEP_UNSHARE_MOUNT, 0);
     if ((pl->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(STEP_UNSHARE_CGROUP, 0);
     /* CLONE_NEWTIME cannot go to clone(2) (its bit is part of the exit signal): the init's
        children, and the command when it is PID 1 from its exec on, enter it */

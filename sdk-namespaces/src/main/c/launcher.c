@@ -49,6 +49,10 @@ struct container {
     int have_command_status;
     int32_t command_status;
     struct timespec t0;
+    /* The container's mount namespace, held from its exec on: unmounting its tree waits for an
+       RCU grace period, which the init's exit would otherwise spend before the launcher learns
+       of it. Closed after EXITED is sent, off the result's path. -1: none held */
+    int mount_ns, own_mount_ns;
 };
 
 struct relay {
@@ -63,17 +67,35 @@ static struct plan plan; /* large: static, reused for every RUN */
 static int epfd = -1, control_fd = -1, listen_path_fd = -1;
 static unsigned char token[TOKEN_BYTES];
 
-/* A few fresh network, IPC and UTS namespaces, prepared ahead: creating a network namespace
-   is the costliest part of a container (about 0.5 ms), and joining prepared ones is cheap. A
-   small pool process makes them in parallel with everything else and passes their fds here
-   (SCM_RIGHTS); each set is used by one container only, never reused. Only a privileged
-   launcher keeps a pool: a container with its own user namespace creates them inside it. */
+/* A few fresh namespaces, prepared ahead: creating a network namespace is the costliest part
+   of a container (about 0.5 ms), and joining a prepared one is cheap. A small pool process
+   makes them in parallel with everything else and passes their fds here (SCM_RIGHTS); each set
+   is used by one container only, never reused. What a set holds is its profile, taken from the
+   last plan that could use one: "n", network + IPC + UTS for a privileged container without a
+   user namespace; or "u" + the ID maps, a user namespace with those maps written, owning a
+   network, IPC and UTS namespace. (A PID namespace cannot be prepared: one without a process
+   cannot be named. The clone creates it, so it belongs to the launcher's user namespace,
+   which the launcher must be privileged in.) A new profile drops the sets of the old one; a
+   profile the pool cannot make (the launcher lacks the rights) is not asked for again. */
 #define POOL_TARGET 2
-#define POOL_KINDS 3
-static const int pool_flags[POOL_KINDS] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
-static int pool_sock = -1, pooled, pool_asked;
-static int pool[POOL_TARGET][POOL_KINDS];
+#define POOL_FDS POOLED_KINDS
+#define PROFILE_MAX 12288
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#define K_FSOPEN_CLOEXEC 1
+struct pool_set {
+    int fd[POOL_FDS];
+};
+static struct pool_set pool[POOL_TARGET];
+static int pool_sock = -1, pooled, pool_asked, pool_refused;
+static uint32_t pool_generation; /* of pool_profile; answers for an older one are dropped */
+static char pool_profile[PROFILE_MAX];
+static size_t pool_profile_len;
+static int can_mount_detached;
 static char listen_path[64];
+sigset_t launcher_ignored_signals;
+int launcher_last_cap; /* CAP_CHOWN (0) is always known */
 
 __attribute__((noreturn)) static void die(const char *what) {
     int saved = errno;
@@ -242,53 +264,261 @@ static int free_relay(void) {
     return -1;
 }
 
-/* The pool process: for each byte read, a fresh set of namespaces with lo up, sent back. */
+static int write_file(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    size_t len = strlen(text);
+    ssize_t w = write(fd, text, len);
+    int saved = errno;
+    close(fd);
+    if (w != (ssize_t)len) {
+        errno = w < 0 ? saved : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs newuidmap/newgidmap (setuid root, checks /etc/subuid) as "TOOL PID <map words>" and
+   waits for it. A failure is EPERM; the tool's own message goes to the launcher's stderr. */
+static int run_map_tool(const char *tool, pid_t pid, const char *map) {
+    char words[4096], pidtext[16];
+    char *argv[3 + 3 * 340 + 1];
+    size_t len = strlen(map);
+    int n = 0;
+    if (len >= sizeof words) {
+        errno = E2BIG;
+        return -1;
+    }
+    memcpy(words, map, len + 1);
+    snprintf(pidtext, sizeof pidtext, "%d", pid);
+    argv[n++] = (char *)tool;
+    argv[n++] = pidtext;
+    for (char *save = NULL, *w = strtok_r(words, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
+        if (n >= (int)(sizeof argv / sizeof argv[0]) - 1) {
+            errno = E2BIG;
+            return -1;
+        }
+        argv[n++] = w;
+    }
+    argv[n] = NULL;
+    char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
+    pid_t t = fork();
+    if (t < 0) return -1;
+    if (t == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        int null = open("/dev/null", O_RDWR);
+        if (null >= 0) { dup2(null, 0); dup2(null, 1); }
+        execve(tool, argv, envp);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(t, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        errno = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ENOENT : EPERM;
+        return -1;
+    }
+    return 0;
+}
+
+/* Writes a new user namespace's ID maps, as the launcher or a setuid tool (rootless) may:
+   uid_map, then "deny" to setgroups where asked, then gid_map. 0, or -1 with errno and *step,
+   *index naming the write that failed (index 1: by the tool). */
+static int write_id_maps(pid_t pid, const char *uid_map, const char *uid_tool, const char *gid_map,
+                         const char *gid_tool, int deny_setgroups, int32_t *step, int32_t *index) {
+    char path[64];
+    if (uid_map) {
+        snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+        *step = STEP_UID_MAP;
+        *index = uid_tool ? 1 : 0;
+        if ((uid_tool ? run_map_tool(uid_tool, pid, uid_map) : write_file(path, uid_map)) < 0) return -1;
+    }
+    if (gid_map) {
+        snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
+        *step = STEP_SETGROUPS_DENY;
+        *index = 0;
+        if (deny_setgroups && write_file(path, "deny") < 0 && errno != ENOENT) return -1;
+        snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+        *step = STEP_GID_MAP;
+        *index = gid_tool ? 1 : 0;
+        if ((gid_tool ? run_map_tool(gid_tool, pid, gid_map) : write_file(path, gid_map)) < 0) return -1;
+    }
+    return 0;
+}
+
+/* In the pool process: a user namespace with the profile's ID maps, owning fresh network (lo
+   up), IPC and UTS namespaces. A helper child creates them and waits while this process writes
+   its maps and opens its namespaces; fds[] gets them in pooled_kind order. 0, or -1. */
+static int pool_make_user_set(const char *profile, size_t len, int fds[POOL_FDS]) {
+    static const char *const names[POOL_FDS] = {"net", "ipc", "uts", "user"};
+    const char *field[4], *p = profile + 2, *end = profile + len;
+    for (int k = 0; k < 4; k++) { /* "u" deny, then uid tool, uid map, gid tool, gid map: NUL-ended */
+        const char *nul = memchr(p, 0, (size_t)(end - p));
+        if (nul == NULL) return -1;
+        field[k] = p;
+        p = nul + 1;
+    }
+    /* to_helper: EOF when the helper may exit; from_helper: 'y' or 'n' once its loopback is up */
+    int to_helper[2], from_helper[2];
+    if (pipe2(to_helper, O_CLOEXEC) < 0) return -1;
+    if (pipe2(from_helper, O_CLOEXEC) < 0) {
+        close(to_helper[0]);
+        close(to_helper[1]);
+        return -1;
+    }
+    pid_t h = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
+    if (h == 0) { /* full capabilities in the new user namespace, even before its maps */
+        int at;
+        char ok = loopback_up(&at) == 0 ? 'y' : 'n', ignored;
+        close(to_helper[1]);
+        close(from_helper[0]);
+        if (write(from_helper[1], &ok, 1) != 1) _exit(1);
+        while (read(to_helper[0], &ignored, 1) < 0 && errno == EINTR) {}
+        _exit(0); /* the namespaces live on, held by the fds opened meanwhile */
+    }
+    close(to_helper[0]);
+    close(from_helper[1]);
+    int ok = h > 0;
+    int32_t step, index;
+    char status = 'n', path[64];
+    ssize_t n;
+    if (ok)
+        ok = write_id_maps(h, field[1], *field[0] ? field[0] : NULL, field[3], *field[2] ? field[2] : NULL,
+                           profile[1] == '1', &step, &index) == 0;
+    if (ok) {
+        do n = read(from_helper[0], &status, 1); while (n < 0 && errno == EINTR);
+        ok = n == 1 && status == 'y';
+    }
+    for (int k = 0; k < POOL_FDS; k++) {
+        fds[k] = -1;
+        if (!ok) continue;
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", h, names[k]);
+        if ((fds[k] = open(path, O_RDONLY | O_CLOEXEC)) < 0) ok = 0;
+    }
+    close(to_helper[1]); /* the helper exits */
+    close(from_helper[0]);
+    if (h > 0)
+        while (waitpid(h, NULL, 0) < 0 && errno == EINTR) {}
+    if (!ok)
+        for (int k = 0; k < POOL_FDS; k++)
+            if (fds[k] >= 0) close(fds[k]);
+    return ok ? 0 : -1;
+}
+
+/* In the pool process: network (lo up), IPC and UTS namespaces of the launcher's own user
+   namespace, made by leaving the previous set. 0, or -1. */
+static int pool_make_plain_set(int fds[POOL_FDS]) {
+    static const char *const paths[3] = {"/proc/self/ns/net", "/proc/self/ns/ipc", "/proc/self/ns/uts"};
+    int at, ok = unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0;
+    for (int k = 0; k < POOL_FDS; k++) {
+        fds[k] = -1;
+        if (ok && k < 3 && (fds[k] = open(paths[k], O_RDONLY | O_CLOEXEC)) < 0) ok = 0;
+    }
+    if (ok && loopback_up(&at) < 0) ok = 0;
+    if (!ok)
+        for (int k = 0; k < 3; k++)
+            if (fds[k] >= 0) close(fds[k]);
+    return ok ? 0 : -1;
+}
+
+/* The pool process: for each request (u32 generation, profile), one set of that profile, sent
+   back as (u32 generation, 'y') with its fds, or (generation, 'n'). */
 __attribute__((noreturn)) static void pool_serve(int sock) {
-    static const char *const paths[POOL_KINDS] = {"/proc/self/ns/net", "/proc/self/ns/ipc", "/proc/self/ns/uts"};
+    static unsigned char req[4 + PROFILE_MAX];
     if (sock > 3 && syscall(SYS_close_range, 3U, (unsigned)sock - 1, 0) < 0 && errno != ENOSYS) _exit(1);
     if (syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0) < 0 && errno != ENOSYS) _exit(1);
     prctl(PR_SET_NAME, "corral-nspool", 0, 0, 0);
     for (;;) {
-        char want;
-        if (read(sock, &want, 1) != 1) _exit(0); /* the launcher is gone */
-        int fds[POOL_KINDS], at, ok = unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0;
-        for (int k = 0; k < POOL_KINDS; k++)
-            if ((fds[k] = ok ? open(paths[k], O_RDONLY | O_CLOEXEC) : -1) < 0) ok = 0;
-        if (ok && loopback_up(&at) < 0) ok = 0;
-        char status = ok ? 'y' : 'n';
+        ssize_t len = recv(sock, req, sizeof req, 0);
+        if (len < 0 && errno == EINTR) continue;
+        if (len < 5) _exit(0); /* the launcher is gone */
+        int fds[POOL_FDS], n_fds = req[4] == 'u' ? POOL_FDS : 3;
+        int ok = (req[4] == 'u' ? pool_make_user_set((const char *)req + 4, (size_t)len - 4, fds)
+                                : req[4] == 'n' ? pool_make_plain_set(fds) : -1) == 0;
+        unsigned char answer[5];
+        memcpy(answer, req, 4);
+        answer[4] = ok ? 'y' : 'n';
         union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof fds)]; } u;
-        struct iovec iov = {&status, 1};
+        struct iovec iov = {answer, sizeof answer};
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
         if (ok) {
             msg.msg_control = u.buf;
-            msg.msg_controllen = sizeof u.buf;
+            msg.msg_controllen = CMSG_SPACE(n_fds * sizeof(int));
             struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
             c->cmsg_level = SOL_SOCKET;
             c->cmsg_type = SCM_RIGHTS;
-            c->cmsg_len = CMSG_LEN(sizeof fds);
-            memcpy(CMSG_DATA(c), fds, sizeof fds);
+            c->cmsg_len = CMSG_LEN(n_fds * sizeof(int));
+            memcpy(CMSG_DATA(c), fds, n_fds * sizeof(int));
         }
         if (sendmsg(sock, &msg, MSG_NOSIGNAL) < 0) _exit(0);
-        for (int k = 0; k < POOL_KINDS; k++)
-            if (fds[k] >= 0) close(fds[k]);
-        if (!ok) _exit(0); /* not permitted here: the launcher stops asking */
+        if (ok)
+            for (int k = 0; k < n_fds; k++) close(fds[k]);
     }
 }
 
+/* The profile of set a plan could use (see above), in out; its length, or 0 for none. */
+static size_t pool_profile_of(const struct plan *pl, char *out, size_t size) {
+    uint32_t f = pl->clone_flags, shared = CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+    /* both kinds need a privileged launcher: "u" for the PID namespace the clone makes */
+    if ((f & shared) != shared || geteuid() != 0) return 0;
+    if (!(f & CLONE_NEWUSER)) {
+        out[0] = 'n';
+        return 1;
+    }
+    if (!(f & CLONE_NEWPID) || !can_mount_detached || pl->uid_map == NULL || pl->gid_map == NULL) return 0;
+    const char *field[4] = {pl->uid_map_tool ? pl->uid_map_tool : "", pl->uid_map,
+                            pl->gid_map_tool ? pl->gid_map_tool : "", pl->gid_map};
+    size_t len = 2;
+    out[0] = 'u';
+    out[1] = pl->deny_setgroups ? '1' : '0';
+    for (int k = 0; k < 4; k++) {
+        size_t n = strlen(field[k]) + 1;
+        if (len + n > size) return 0;
+        memcpy(out + len, field[k], n);
+        len += n;
+    }
+    return len;
+}
+
 static void pool_ask(void) {
+    static unsigned char msg[4 + PROFILE_MAX];
+    if (pool_profile_len == 0 || pool_refused) return;
+    put_u32(msg, pool_generation);
+    memcpy(msg + 4, pool_profile, pool_profile_len);
     while (pool_sock >= 0 && pooled + pool_asked < POOL_TARGET) {
-        if (write(pool_sock, "n", 1) != 1) {
-            close_fd(&pool_sock);
+        if (send(pool_sock, msg, 4 + pool_profile_len, MSG_NOSIGNAL) < 0) {
+            if (errno != EAGAIN && errno != EINTR) close_fd(&pool_sock);
             return;
         }
         pool_asked++;
     }
 }
 
+static void pool_drop(struct pool_set *set) {
+    for (int k = 0; k < POOL_FDS; k++) close_fd(&set->fd[k]);
+}
+
+/* From now on, sets of this profile: those of the previous one are closed. */
+static void pool_switch(const char *profile, size_t len) {
+    while (pooled > 0) pool_drop(&pool[--pooled]);
+    pool_asked = 0; /* answers still on the way carry the old generation */
+    pool_refused = 0;
+    pool_generation++;
+    memcpy(pool_profile, profile, len);
+    pool_profile_len = len;
+    pool_ask();
+}
+
 static void pool_start(void) {
     int sv[2];
     const char *off = getenv("CORRAL_NAMESPACE_POOL");
-    if (geteuid() != 0 || (off && strcmp(off, "0") == 0) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return;
+    if ((off && strcmp(off, "0") == 0) || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return;
+    /* the child of a prepared user namespace mounts /proc by fsopen (5.2) before joining it */
+    int probe = (int)syscall(SYS_fsopen, "proc", K_FSOPEN_CLOEXEC);
+    can_mount_detached = probe >= 0;
+    if (probe >= 0) close(probe);
     pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) _exit(1);
@@ -303,27 +533,43 @@ static void pool_start(void) {
     pool_sock = sv[0];
     set_nonblocking(pool_sock);
     watch(pool_sock, EPOLLIN, KEY(K_POOL, 0));
-    pool_ask();
 }
 
 static void pool_receive(void) {
     for (;;) {
-        char status;
-        int fds[POOL_KINDS];
+        unsigned char answer[5];
+        int fds[POOL_FDS];
         union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof fds)]; } u;
-        struct iovec iov = {&status, 1};
+        struct iovec iov = {answer, sizeof answer};
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
         ssize_t n = recvmsg(pool_sock, &msg, MSG_CMSG_CLOEXEC);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
-        struct cmsghdr *c = n == 1 ? CMSG_FIRSTHDR(&msg) : NULL;
-        if (n != 1 || status != 'y' || c == NULL || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof fds)) {
-            close_fd(&pool_sock); /* the pool process is gone or may not create namespaces */
+        if (n != (ssize_t)sizeof answer || (msg.msg_flags & MSG_CTRUNC)) {
+            close_fd(&pool_sock); /* the pool process is gone */
             return;
         }
-        memcpy(fds, CMSG_DATA(c), sizeof fds);
+        struct pool_set set;
+        int n_fds = 0;
+        for (int k = 0; k < POOL_FDS; k++) set.fd[k] = -1;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            n_fds = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            memcpy(set.fd, CMSG_DATA(c), (size_t)n_fds * sizeof(int));
+        }
+        uint32_t generation;
+        memcpy(&generation, answer, 4);
+        int expected = pool_profile[0] == 'u' ? POOL_FDS : 3;
+        if (generation != pool_generation) { /* for a profile no longer wanted */
+            pool_drop(&set);
+            continue;
+        }
         pool_asked--;
-        for (int k = 0; k < POOL_KINDS; k++) pool[pooled][k] = fds[k];
-        pooled++;
+        if (answer[4] != 'y' || n_fds != expected) {
+            pool_drop(&set);
+            pool_refused = 1; /* not permitted here: not asked for again */
+            continue;
+        }
+        pool[pooled++] = set;
     }
 }
 
@@ -504,7 +750,7 @@ int open_mount_sources(const struct plan *pl, struct child_fds *cf, int *failed_
         }
     }
     int fixed[] = {cf->report, cf->release, cf->status, cf->stdio[0], cf->stdio[1], cf->stdio[2],
-                   cf->pooled_ns[0], cf->pooled_ns[1], cf->pooled_ns[2]};
+                   cf->pooled_ns[0], cf->pooled_ns[1], cf->pooled_ns[2], cf->pooled_ns[3]};
     size_t n = 0;
     for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
         if (fixed[k] >= 0) keep_fds[n++] = fixed[k];
@@ -526,7 +772,7 @@ int open_mount_sources(const struct plan *pl, struct child_fds *cf, int *failed_
    namespace (5.12; overlay on idmapped layers 5.19): the layers' host root is its root, and its
    writes land with host IDs, as a privileged container's would. Done after the ID maps are
    written and before the child attaches the clones. */
-static int idmap_store_mounts(pid_t pid, int *failed_index) {
+static int idmap_store_mounts(pid_t pid, int user_ns, int *failed_index) {
     char path[64];
     int ns = -1;
     if (!plan.uid_map) return 0;
@@ -536,7 +782,9 @@ static int idmap_store_mounts(pid_t pid, int *failed_index) {
         *failed_index = (int)i;
         if (ns < 0) {
             snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
-            if ((ns = open(path, O_RDONLY | O_CLOEXEC)) < 0) return -1;
+            ns = user_ns >= 0 ? fcntl(user_ns, F_DUPFD_CLOEXEC, 3) /* prepared: not the child's yet */
+                              : open(path, O_RDONLY | O_CLOEXEC);
+            if (ns < 0) return -1;
         }
         for (int k = 0; k < (bind ? 1 : overlay_count[i]); k++) {
             struct { uint64_t set, clr, propagation, userns_fd; } attr = {K_MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)ns};
@@ -583,67 +831,9 @@ static pid_t clone_container(long flags, int *into_cgroup) {
 
 /* ---- RUN: prepare descriptors, clone, join cgroups, write ID maps, release ---- */
 
-static int write_file(const char *path, const char *text) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    size_t len = strlen(text);
-    ssize_t w = write(fd, text, len);
-    int saved = errno;
-    close(fd);
-    if (w != (ssize_t)len) {
-        errno = w < 0 ? saved : EIO;
-        return -1;
-    }
-    return 0;
-}
-
-/* Runs newuidmap/newgidmap (setuid root, checks /etc/subuid) as "TOOL PID <map words>" and
-   waits for it. A failure is EPERM; the tool's own message goes to the launcher's stderr. */
-static int run_map_tool(const char *tool, pid_t pid, const char *map) {
-    char words[4096], pidtext[16];
-    char *argv[3 + 3 * 340 + 1];
-    size_t len = strlen(map);
-    int n = 0;
-    if (len >= sizeof words) {
-        errno = E2BIG;
-        return -1;
-    }
-    memcpy(words, map, len + 1);
-    snprintf(pidtext, sizeof pidtext, "%d", pid);
-    argv[n++] = (char *)tool;
-    argv[n++] = pidtext;
-    for (char *save = NULL, *w = strtok_r(words, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save)) {
-        if (n >= (int)(sizeof argv / sizeof argv[0]) - 1) {
-            errno = E2BIG;
-            return -1;
-        }
-        argv[n++] = w;
-    }
-    argv[n] = NULL;
-    char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL};
-    pid_t t = fork();
-    if (t < 0) return -1;
-    if (t == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int null = open("/dev/null", O_RDWR);
-        if (null >= 0) { dup2(null, 0); dup2(null, 1); }
-        execve(tool, argv, envp);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(t, &status, 0) < 0)
-        if (errno != EINTR) return -1;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        errno = WIFEXITED(status) && WEXITSTATUS(status) == 127 ? ENOENT : EPERM;
-        return -1;
-    }
-    return 0;
-}
-
 static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
-    struct child_fds cf = {-1, -1, -1, {-1, -1, -1}, {-1, -1, -1}, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+
+    struct child_fds cf = {-1, -1, -1, {-1, -1, -1}, {-1, -1, -1, -1}, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     int report_r = -1, release_w = -1, status_r = -1;
     int relay_slot[3] = {-1, -1, -1};
     int slot = -1;
@@ -721,13 +911,16 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     /* A cgroup namespace is entered by the child after it has been moved into its cgroup. */
     /* ...and a time namespace by unshare in the child: CLONE_NEWTIME (0x80) is an exit signal bit here */
     long flags = (long)(plan.clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
-    if ((flags & CLONE_NEWNET) && (flags & CLONE_NEWIPC) && (flags & CLONE_NEWUTS) && !(flags & CLONE_NEWUSER)
-        && pooled > 0) {
-        pooled--;
-        for (int k = 0; k < POOL_KINDS; k++) {
-            cf.pooled_ns[k] = pool[pooled][k];
-            flags &= ~(long)pool_flags[k];
-        }
+    static char profile[PROFILE_MAX];
+    size_t profile_len = pool_profile_of(&plan, profile, sizeof profile);
+    if (profile_len && (profile_len != pool_profile_len || memcmp(profile, pool_profile, profile_len) != 0)) {
+        pool_switch(profile, profile_len); /* this one runs without; the next ones need not */
+    } else if (profile_len && pooled > 0) {
+        struct pool_set *set = &pool[--pooled];
+        for (int k = 0; k < POOLED_KINDS; k++) cf.pooled_ns[k] = set->fd[k];
+        flags &= ~(long)(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
+        if (cf.pooled_ns[POOLED_USER] >= 0) /* the child makes its mount namespace in this one */
+            flags &= ~(long)(CLONE_NEWUSER | CLONE_NEWNS);
         pool_ask();
     }
     int src_index, src_step;
@@ -737,12 +930,27 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     }
     int into_cgroup = 0;
     pid_t pid = clone_container(flags, &into_cgroup);
+    if (pid < 0 && errno == EPERM && cf.pooled_ns[POOLED_USER] >= 0) {
+        /* a PID namespace outside a new user namespace needs a privileged launcher: never mind
+           the prepared ones (closed by the failure path, or now) */
+        for (int k = 0; k < POOLED_KINDS; k++) close_fd(&cf.pooled_ns[k]);
+        pool_refused = 1;
+        flags = (long)(plan.clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
+        close_mount_sources(&plan);
+        if (open_mount_sources(&plan, &cf, &src_index, &src_step) < 0) {
+            fstep = src_step, findex = src_index;
+            goto failed;
+        }
+        pid = clone_container(flags, &into_cgroup);
+    }
     if (pid == 0) container_main(&plan, &cf);
     if (pid < 0) goto failed;
 
     c->used = 1;
     c->id = id;
     c->pid = pid;
+    c->mount_ns = -1;
+    c->own_mount_ns = (plan.clone_flags & CLONE_NEWNS) != 0;
     c->report_fd = report_r;
     c->status_fd = status_r;
     report_r = status_r = -1;
@@ -750,7 +958,8 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     close_fd(&cf.release);
     close_fd(&cf.status);
     for (int i = 0; i < 3; i++) close_fd(&cf.stdio[i]);
-    for (int k = 0; k < POOL_KINDS; k++) close_fd(&cf.pooled_ns[k]);
+    for (int k = 0; k < POOLED_KINDS; k++)
+        if (k != POOLED_USER) close_fd(&cf.pooled_ns[k]);
 
     /* the cgroup.procs files to join: v1's, then v2's where clone3 could not clone into it */
     char pidtext[16], v2procs[PATH_MAX];
@@ -767,30 +976,17 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
             goto kill_child;
         }
     }
-    char path[64];
-    if (plan.uid_map) {
-        snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
-        fstep = STEP_UID_MAP;
-        findex = plan.uid_map_tool ? 1 : 0;
-        if ((plan.uid_map_tool ? run_map_tool(plan.uid_map_tool, pid, plan.uid_map)
-                               : write_file(path, plan.uid_map)) < 0) goto kill_child;
-    }
-    if (plan.gid_map) {
-        snprintf(path, sizeof path, "/proc/%d/setgroups", pid);
-        fstep = STEP_SETGROUPS_DENY;
-        findex = 0;
-        if (plan.deny_setgroups && write_file(path, "deny") < 0 && errno != ENOENT) goto kill_child;
-        snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
-        fstep = STEP_GID_MAP;
-        findex = plan.gid_map_tool ? 1 : 0;
-        if ((plan.gid_map_tool ? run_map_tool(plan.gid_map_tool, pid, plan.gid_map)
-                               : write_file(path, plan.gid_map)) < 0) goto kill_child;
-    }
+    /* a prepared user namespace has its maps */
+    if (cf.pooled_ns[POOLED_USER] < 0
+        && write_id_maps(pid, plan.uid_map, plan.uid_map_tool, plan.gid_map, plan.gid_map_tool, (int)plan.deny_setgroups,
+                         &fstep, &findex) < 0)
+        goto kill_child;
     findex = 0;
-    if (idmap_store_mounts(pid, &findex) < 0) {
+    if (idmap_store_mounts(pid, cf.pooled_ns[POOLED_USER], &findex) < 0) {
         fstep = plan.mounts[findex].kind == MOUNT_BIND ? STEP_MOUNT_BIND : STEP_MOUNT_OVERLAY;
         goto kill_child;
     }
+    close_fd(&cf.pooled_ns[POOLED_USER]);
     fstep = STEP_RELEASE_CHILD;
     if (write(release_w, "g", 1) != 1) goto kill_child;
     close_fd(&release_w);
@@ -813,6 +1009,7 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
 kill_child: {
         int saved = errno;
         close_mount_sources(&plan);
+        close_fd(&cf.pooled_ns[POOLED_USER]);
         kill(c->pid, SIGKILL);
         c->failed = 1; /* reaped by the SIGCHLD handler, silently */
         close_fd(&c->report_fd);
@@ -829,7 +1026,7 @@ failed: {
         close_fd(&cf.report);
         close_fd(&cf.release);
         close_fd(&cf.status);
-        for (int k = 0; k < POOL_KINDS; k++) close_fd(&cf.pooled_ns[k]);
+        for (int k = 0; k < POOLED_KINDS; k++) close_fd(&cf.pooled_ns[k]);
         close_fd(&report_r);
         close_fd(&release_w);
         close_fd(&status_r);
@@ -851,6 +1048,11 @@ static void read_report(struct container *c) {
     close_fd(&c->report_fd);
     if (n == 0) { /* closed on exec: the command runs */
         if (!c->failed) send_started(c);
+        if (c->own_mount_ns && c->mount_ns < 0) {
+            char path[64];
+            snprintf(path, sizeof path, "/proc/%d/ns/mnt", c->pid);
+            c->mount_ns = open(path, O_RDONLY | O_CLOEXEC); /* -1 (already gone): nothing to spare */
+        }
         return;
     }
     if (n != (ssize_t)sizeof r) r = (struct report){STEP_EXEC, EPROTO, -1};
@@ -890,6 +1092,7 @@ static void reap(void) {
             }
             close_fd(&c->report_fd);
             close_fd(&c->status_fd);
+            close_fd(&c->mount_ns); /* its mounts go now, after the result */
             c->used = 0;
             break;
         }
@@ -1025,7 +1228,14 @@ int main(int argc, char **argv) {
     if (sigprocmask(SIG_BLOCK, &chld, NULL) < 0) die("sigprocmask");
     int sfd = signalfd(-1, &chld, SFD_NONBLOCK | SFD_CLOEXEC);
     if (sfd < 0) die("signalfd");
+    sigemptyset(&launcher_ignored_signals);
+    for (int sig = 1; sig < _NSIG; sig++) {
+        struct sigaction old;
+        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler == SIG_IGN) sigaddset(&launcher_ignored_signals, sig);
+    }
     if (signal(SIGPIPE, SIG_IGN) == SIG_ERR) die("signal SIGPIPE");
+    sigaddset(&launcher_ignored_signals, SIGPIPE);
+    while (launcher_last_cap < 63 && prctl(PR_CAPBSET_READ, launcher_last_cap + 1, 0, 0, 0) >= 0) launcher_last_cap++;
 
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (epfd < 0) die("epoll_create1");

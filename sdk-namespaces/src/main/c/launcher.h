@@ -147,13 +147,19 @@ int plan_decode(const unsigned char *buf, size_t len, struct plan *plan);
 /* plan.c: prints the plan as the text that PlanCodec.describe() prints */
 void plan_describe(const struct plan *plan, int fd);
 
+enum pooled_kind { POOLED_NET, POOLED_IPC, POOLED_UTS, POOLED_USER, POOLED_KINDS };
+
 /* Descriptors the container's first process keeps; everything else is closed in it. */
 struct child_fds {
     int report;   /* write end: (step, errno, index) records; close-on-exec */
     int release;  /* read end: one byte from the launcher when the child may go on */
     int status;   /* write end: the command's wait status, written by the init */
     int stdio[3]; /* what becomes fds 0, 1, 2 */
-    int pooled_ns[3]; /* prepared network (loopback up), IPC and UTS namespaces to join, or -1 */
+    /* Namespaces prepared ahead by the launcher's pool, to join instead of creating them, or -1:
+       network (loopback up), IPC, UTS, and, for a container with a user namespace, that
+       namespace (ID maps written), which owns the other three. With a prepared user namespace
+       the child creates its mount namespace itself, after joining it, so that it owns that too. */
+    int pooled_ns[POOLED_KINDS];
     /* Mount sources the launcher opened before clone, with the host's view and rights, so the
        container's (possibly unprivileged) root needs no access to the paths leading to them:
        for a bind, a detached copy of the source tree (open_tree) or -1 to open it by path; for
@@ -165,6 +171,12 @@ struct child_fds {
     const int *keep; /* every fd the child keeps, sorted ascending */
     size_t n_keep;
 };
+
+/* launcher.c, found once at its start: the signals it inherited ignored (and SIGPIPE, which
+   it ignores), for the command to reset; and the highest capability the kernel knows */
+#include <signal.h>
+extern sigset_t launcher_ignored_signals;
+extern int launcher_last_cap;
 
 /* container.c: runs in the cloned child; never returns */
 __attribute__((noreturn)) void container_main(const struct plan *plan, const struct child_fds *fds);

@@ -40,8 +40,10 @@ import org.slf4j.LoggerFactory;
  * whatever the number of containers. If the launcher dies, every running container is reported
  * lost and the next {@link #shared()} starts a new launcher.
  *
- * <p>A privileged launcher keeps a small pool of fresh network, IPC and UTS namespaces made
- * ahead by a helper process ({@code corral-nspool}); the system property
+ * <p>A privileged launcher keeps a small pool of fresh namespaces made ahead by a helper
+ * process ({@code corral-nspool}), each set used by one container only: network (loopback up),
+ * IPC and UTS, and for containers with a user namespace that namespace too, with the ID maps
+ * of the last such container already written and owning the other three. The system property
  * {@code corral.namespacePool=false} turns it off, e.g. to measure what it saves.
  *
  * <pre>{@code
