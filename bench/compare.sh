@@ -56,10 +56,14 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/corral-compare.XXXXXX")
 chmod 755 "$tmp" # a default corral container's root is an unprivileged host ID: it must get to the rootfs
 crun_root=$tmp/crun-state
 crun_id=corral-compare-$$
+crun_cgroup=corral-compare-$$ # the parent of crun's cgroups in its limited runs: this script's own
 cleanup() {
     if [ -d "$crun_root" ]; then
         crun --root "$crun_root" delete -f "$crun_id" >/dev/null 2>&1 || true
     fi
+    for d in /sys/fs/cgroup/"$crun_cgroup" /sys/fs/cgroup/*/"$crun_cgroup"; do
+        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+    done
     rm -rf -- "$tmp"
 }
 trap cleanup EXIT
@@ -91,6 +95,13 @@ jq --arg root "$rootfs" \
    '.process.args = ["/bin/true"] | .process.terminal = false | .root.path = $root' \
    "$bundle/config.json" > "$bundle/config.json.new"
 mv "$bundle/config.json.new" "$bundle/config.json"
+# The same with the limits of corral's limited row (memory 256 MiB, 64 pids, one CPU), in a
+# cgroup crun makes per run below $crun_cgroup and removes when the container is deleted.
+bundle_limits=$tmp/bundle-limits
+mkdir -p "$bundle_limits"
+jq --arg cg "/$crun_cgroup/c" '.linux.cgroupsPath = $cg
+    | .linux.resources = {memory: {limit: 268435456}, pids: {limit: 64}, cpu: {quota: 100000, period: 100000}}' \
+   "$bundle/config.json" > "$bundle_limits/config.json"
 
 # crun is run with --cgroup-manager=disabled: corral creates no cgroup yet either, and this
 # script must not write into cgroups. crun 1.8 refuses a hybrid host whose cgroup2 mount has
@@ -134,6 +145,15 @@ corral_max=$(field max_ms)
 corral_wall=$(field container_wall_median_ms)
 [ "$(field failed)" = 0 ] || die "some corral bench runs failed: $line"
 
+# With limits: each container gets a cgroup of its own (memory, pids, cpu), made and removed per run.
+say "corral bench --memory 256m --pids 64 --cpus 1 ($runs runs)"
+"$corral" bench --runs "$runs" --warmup "$warmup" --rootfs "$rootfs" --memory 256m --pids 64 --cpus 1 \
+    -- /bin/true > "$tmp/corral-bench-limits.txt"
+limited=$(grep '^corral-bench ' "$tmp/corral-bench-limits.txt" | tail -n 1)
+limited_median=$(printf '%s\n' "$limited" | tr ' ' '\n' | sed -n 's/^median_ms=//p')
+limited_min=$(printf '%s\n' "$limited" | tr ' ' '\n' | sed -n 's/^min_ms=//p')
+limited_max=$(printf '%s\n' "$limited" | tr ' ' '\n' | sed -n 's/^max_ms=//p')
+
 # The same without the user namespace and seccomp (root only): what those two cost per run.
 say "corral bench --privileged-root --seccomp unconfined ($runs runs)"
 "$corral" bench --runs "$runs" --warmup "$warmup" --rootfs "$rootfs" --privileged-root --seccomp unconfined \
@@ -147,6 +167,15 @@ hf bwrap "$runs" 5 bwrap --unshare-all --bind "$rootfs" / --proc /proc --dev /de
 say "hyperfine: crun ($runs runs)"
 in_crun_ns hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$tmp/crun.json" \
     "crun --root $crun_root --cgroup-manager=disabled run --bundle $bundle $crun_id" >/dev/null
+crun_limited=n/a
+if in_crun_ns crun --root "$crun_root" --cgroup-manager=cgroupfs run --bundle "$bundle_limits" "$crun_id"; then
+    say "hyperfine: crun with limits ($runs runs)"
+    in_crun_ns hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$tmp/crun-limits.json" \
+        "crun --root $crun_root --cgroup-manager=cgroupfs run --bundle $bundle_limits $crun_id" >/dev/null
+    crun_limited=$(median_ms "$tmp/crun-limits.json")
+else
+    say "crun cannot run with cgroup limits here: its row is left out"
+fi
 hf host-true "$runs" 5 "$rootfs/bin/true"
 hf corral-cli "$cli_runs" 2 "$corral" run --rootfs "$rootfs" -- /bin/true
 
@@ -162,15 +191,25 @@ printf '%-46s %9s %9s %9s  %s\n' "per container" "median" "min" "max" "(ms)"
 row "corral bench (in-JVM, start to result)" "$corral_median" "$corral_min" "$corral_max" ""
 printf '%-46s %9.2f\n' "  of which clone to end, as the launcher saw it" "$corral_wall"
 row "corral bench, no user namespace, no seccomp" "$bare_median" "$bare_min" "$bare_max" ""
+row "corral bench --memory 256m --pids 64 --cpus 1" "$limited_median" "$limited_min" "$limited_max" ""
 row "bwrap --unshare-all (process)" "$bwrap_median" "$(min_ms "$tmp/bwrap.json")" "$(max_ms "$tmp/bwrap.json")" ""
 row "crun run, cgroups disabled (process)" "$crun_median" "$(min_ms "$tmp/crun.json")" "$(max_ms "$tmp/crun.json")" ""
+if [ "$crun_limited" != n/a ]; then
+    row "crun run, same limits, cgroupfs (process)" "$crun_limited" "$(min_ms "$tmp/crun-limits.json")" \
+        "$(max_ms "$tmp/crun-limits.json")" ""
+fi
 row "corral run CLI (process, INCLUDES JVM start)" "$(median_ms "$tmp/corral-cli.json")" \
     "$(min_ms "$tmp/corral-cli.json")" "$(max_ms "$tmp/corral-cli.json")" ""
 row "/bin/true, no container (process)" "$(median_ms "$tmp/host-true.json")" \
     "$(min_ms "$tmp/host-true.json")" "$(max_ms "$tmp/host-true.json")" ""
 echo
-awk -v c="$corral_median" -v b="$bwrap_median" -v r="$crun_median" 'BEGIN {
-    rb = c / b; rc = c / r
+awk -v c="$corral_median" -v b="$bwrap_median" -v r="$crun_median" -v l="$limited_median" -v rl="$crun_limited" 'BEGIN {
+    rb = c / b; rc = c / r; lb = l / b
     printf "corral/bwrap = %.3f   (target <= 0.60: %s)\n", rb, (rb <= 0.60 ? "met" : "NOT met")
     printf "corral/crun  = %.3f   (target <= 0.35: %s)\n", rc, (rc <= 0.35 ? "met" : "NOT met")
+    printf "corral with limits/bwrap = %.3f   (target <= 0.70: %s)\n", lb, (lb <= 0.70 ? "met" : "NOT met")
+    if (rl != "n/a") {
+        lr = l / rl
+        printf "corral with limits/crun with limits = %.3f   (target <= 0.35: %s)\n", lr, (lr <= 0.35 ? "met" : "NOT met")
+    }
 }'

@@ -368,9 +368,12 @@ static int pool_make_user_set(const char *profile, size_t len, int fds[POOL_FDS]
         close(to_helper[1]);
         return -1;
     }
+    pid_t pool_pid = getpid();
     pid_t h = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
     if (h == 0) { /* full capabilities in the new user namespace, even before its maps */
         int at;
+        /* gone at once with the pool process (which goes with the launcher) */
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != pool_pid) _exit(1);
         char ok = loopback_up(&at) == 0 ? 'y' : 'n', ignored;
         close(to_helper[1]);
         close(from_helper[0]);
@@ -519,9 +522,10 @@ static void pool_start(void) {
     int probe = (int)syscall(SYS_fsopen, "proc", K_FSOPEN_CLOEXEC);
     can_mount_detached = probe >= 0;
     if (probe >= 0) close(probe);
+    pid_t launcher_pid = getpid();
     pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (pid == 0) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) _exit(1);
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != launcher_pid) _exit(1);
         close(sv[0]);
         pool_serve(sv[1]);
     }

@@ -115,7 +115,7 @@ abstract class AbstractCgroup implements Cgroup {
         if (removed) {
             return;
         }
-        if (directories().stream().anyMatch(java.nio.file.Files::isDirectory)) {
+        if (directories().stream().anyMatch(java.nio.file.Files::isDirectory) && !removeIfUnused()) {
             kill();
             for (Path dir : directories()) {
                 CgroupFs.removeTree(dir);
@@ -124,6 +124,21 @@ abstract class AbstractCgroup implements Cgroup {
         removed = true;
         LOG.debug("removed cgroup {} ({})", name, directories());
         onRemoved.accept(this);
+    }
+
+    /**
+     * The common case, an ended container's cgroup: rmdir succeeds in every hierarchy, as the
+     * kernel refuses it while a process or a child cgroup is left. Cheaper than looking for
+     * them first, which lists and stats every control file of every hierarchy.
+     *
+     * @return whether no directory is left
+     */
+    private boolean removeIfUnused() {
+        boolean all = true;
+        for (Path dir : directories()) {
+            all &= CgroupFs.rmdirIfUnused(dir);
+        }
+        return all;
     }
 
     @Override

@@ -48,7 +48,13 @@ public final class CgroupFs {
 
     /** @return the file's content, or empty if the file does not exist */
     public static Optional<String> readIfExists(Path file) {
-        return Files.exists(file) ? Optional.of(read(file)) : Optional.empty();
+        try { /* no stat first: usage reads are on a container's result path */
+            return Optional.of(new String(Files.readAllBytes(file), StandardCharsets.UTF_8).strip());
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new CgroupException("cannot read " + file + ": " + reason(e), file.toString(), null, e);
+        }
     }
 
     /** Writes {@code value} to a cgroup file in one {@code write(2)}; the file must exist. */

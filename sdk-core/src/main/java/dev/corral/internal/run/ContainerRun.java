@@ -55,6 +55,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private static final Duration CPU_WATCH = Duration.ofMillis(10);
     private static volatile ScheduledExecutorService timers;
     private static volatile java.util.concurrent.Executor cleanup;
+    private static volatile java.util.concurrent.Executor cgroupRemovals;
 
     private final ContainerSpec spec;
     private final List<String> command;
@@ -117,7 +118,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             throw new ContainerStartException("start the Corral launcher", Optional.empty(), 0, "", e.getMessage(), e);
         }
         try {
-            run.cgroup = ContainerCgroups.create(spec.resources(), "c" + run.id).orElse(null);
+            run.cgroup = ContainerCgroups.create(spec.resources()).orElse(null);
         } catch (RuntimeException e) {
             prepared.release();
             throw e;
@@ -164,6 +165,26 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             }
         }
         return cleanup;
+    }
+
+    /**
+     * Removes the cgroups of ended containers, one after another on a thread of its own, so
+     * that no usage read (which completes a result) waits behind a removal.
+     */
+    private static java.util.concurrent.Executor cgroupRemovals() {
+        if (cgroupRemovals == null) {
+            synchronized (ContainerRun.class) {
+                if (cgroupRemovals == null) {
+                    cgroupRemovals = new java.util.concurrent.ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
+                            new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                                Thread th = new Thread(r, "corral-cgroup-removal");
+                                th.setDaemon(true);
+                                return th;
+                            });
+                }
+            }
+        }
+        return cgroupRemovals;
     }
 
     private static ScheduledExecutorService timers() {
@@ -263,8 +284,12 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 } catch (RuntimeException e) {
                     log.warn("container {}: cannot read its cgroup's usage: {}", id, e.getMessage());
                 }
-                removeCgroup();
+                /* the result first, then the removal, which the kernel makes slow (v1: one rmdir per
+                   hierarchy). With its own PID namespace, as by default, the container's processes
+                   are gone already; any left (a shared PID namespace) are killed by the removal. A
+                   removal the JVM's exit interrupts is finished by Cgroups.close() or the next start. */
                 cgroupDone(u);
+                cgroupRemovals().execute(this::removeCgroup);
             });
         }
     }

@@ -115,8 +115,9 @@ final class PlanFactory {
 
         boolean execFd = false;
         if (!sec.seccomp().isUnconfined()) {
-            b.seccomp(compile(sec.seccomp()));
-            execFd = needsExecFd(sec.seccomp());
+            CompiledProfile c = compile(sec.seccomp());
+            b.seccomp(c.bytes());
+            execFd = c.execFd();
         }
         for (Rlimit r : sec.rlimits()) {
             long hard = r.hard(), soft = r.soft();
@@ -135,7 +136,26 @@ final class PlanFactory {
         }
     }
 
-    private static SeccompBytes compile(SeccompProfile profile) {
+    /** A compiled profile and whether it needs the exec descriptor. */
+    private record CompiledProfile(SeccompProfile profile, SeccompBytes bytes, boolean execFd) {}
+
+    /**
+     * The profile compiled last, by identity: a spec hands the same profile object to every run,
+     * which then need not hash and compare a profile's few hundred rules in the map below.
+     */
+    private static volatile CompiledProfile lastCompiled;
+
+    private static CompiledProfile compile(SeccompProfile profile) {
+        CompiledProfile last = lastCompiled;
+        if (last != null && last.profile() == profile) {
+            return last;
+        }
+        last = new CompiledProfile(profile, compileBytes(profile), needsExecFd(profile));
+        lastCompiled = last;
+        return last;
+    }
+
+    private static SeccompBytes compileBytes(SeccompProfile profile) {
         return COMPILED.computeIfAbsent(profile, p -> {
             SeccompArchitecture arch = SeccompArchitecture.host().orElseThrow(() -> new InvalidSpecException("seccomp",
                     "this machine's architecture (" + System.getProperty("os.arch") + ") has no syscall table: use "
