@@ -11,7 +11,7 @@ set -eu
 
 runs=200
 cli_runs=20
-warmup=20
+warmup=200 # corral bench only: JIT warm-up; hyperfine warms each process runtime up with 5 runs
 rootfs=
 while [ $# -gt 0 ]; do
     case $1 in

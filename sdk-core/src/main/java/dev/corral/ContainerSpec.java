@@ -211,12 +211,9 @@ public record ContainerSpec(
      * @throws ContainerStartException if the container could not be started
      */
     public ContainerResult run(List<String> command) {
-        try (ContainerProcess p = start(command)) {
-            return p.waitFor();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ContainerException("interrupted while waiting for the container; it was killed", e);
-        }
+        List<String> cmd = List.copyOf(command);
+        checkCommand(cmd, rootfs instanceof Rootfs.Image); /* an image may supply the command */
+        return ContainerRun.run(this, cmd);
     }
 
     /**

@@ -45,8 +45,9 @@ final class BenchCommand implements Callable<Integer> {
             description = "Measured containers (default: ${DEFAULT-VALUE}).")
     int runs;
 
-    @Option(names = "--warmup", paramLabel = "W", defaultValue = "20",
-            description = "Containers started first and not measured, to warm up the JVM and the launcher "
+    @Option(names = "--warmup", paramLabel = "W", defaultValue = "200",
+            description = "Containers started first and not measured, to warm up the JVM (whose JIT compiles the "
+                    + "per-container path within the first couple of hundred) and the launcher "
                     + "(default: ${DEFAULT-VALUE}).")
     int warmup;
 
