@@ -648,9 +648,11 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
         for (size_t i = 0; i < pl->n_groups; i++) groups[i] = pl->groups[i];
         /* with setgroups denied (rootless), the groups stay the caller's own; otherwise they are
            replaced, so no supplementary group of the launcher (root's 0) survives */
-        if (!pl->deny_setgroups && setgroups(pl->n_groups, groups) < 0) fail(STEP_SETGROUPS, 0);
-        if (setresgid(pl->gid, pl->gid, pl->gid) < 0) fail(STEP_SETGID, 0);
-        if (setresuid(pl->uid, pl->uid, pl->uid) < 0) fail(STEP_SETUID, 0);
+        /* raw system calls: this process shares the init's memory until it execs (see run_init),
+           where a libc's wrapper might act for every thread it believes the process has */
+        if (!pl->deny_setgroups && syscall(SYS_setgroups, pl->n_groups, groups) < 0) fail(STEP_SETGROUPS, 0);
+        if (syscall(SYS_setresgid, pl->gid, pl->gid, pl->gid) < 0) fail(STEP_SETGID, 0);
+        if (syscall(SYS_setresuid, pl->uid, pl->uid, pl->uid) < 0) fail(STEP_SETUID, 0);
     }
     if (pl->has_caps) {
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) fail(STEP_CAPSET, 2);
@@ -696,20 +698,37 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
     fail(STEP_EXEC, 0);
 }
 
+struct command_args {
+    const struct plan *pl;
+    const struct child_fds *fds;
+};
+
+static int command_main(void *arg) {
+    const struct command_args *a = arg;
+    exec_command(a->pl, a->fds);
+}
+
+/* The command's stack until its execve: it shares the init's memory (CLONE_VM) meanwhile. */
+static char command_stack[64 * 1024] __attribute__((aligned(16)));
+
 /* The container's PID 1 when the command is not: forwards signals, reaps orphans, and reports
-   the command's wait status; its exit takes every other process of the container with it. */
+   the command's wait status; its exit takes every other process of the container with it.
+   The command is started the way posix_spawn does it (CLONE_VM | CLONE_VFORK, a stack of its
+   own): no copy of this process's page tables to make, and none to tear down at its execve;
+   the init waits meanwhile. */
 __attribute__((noreturn)) static void run_init(const struct plan *pl, const struct child_fds *fds) {
     sigset_t all;
     sigfillset(&all);
     if (sigprocmask(SIG_BLOCK, &all, NULL) < 0) fail(STEP_INIT_FORK, 0);
-    pid_t cmd = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
+    /* named before the command starts: it may look at /proc/1/comm at once */
+    prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
+    struct command_args args = {pl, fds};
+    pid_t cmd = clone(command_main, command_stack + sizeof command_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
     if (cmd < 0) fail(STEP_INIT_FORK, 1);
-    if (cmd == 0) exec_command(pl, fds);
 
     close(fds->report);
     report_fd = -1;
     for (int i = 0; i < 3; i++) close(fds->stdio[i]);
-    prctl(PR_SET_NAME, "corral-init", 0, 0, 0);
     for (;;) {
         siginfo_t si;
         int sig = sigwaitinfo(&all, &si);

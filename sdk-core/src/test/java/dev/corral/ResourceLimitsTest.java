@@ -25,12 +25,22 @@ import org.junit.jupiter.api.Test;
 @Tag("cgroup-v2")
 class ResourceLimitsTest {
 
-    /** Every cgroup directory named like a container's (c + id), anywhere under /sys/fs/cgroup. */
+    /**
+     * Every cgroup directory named like a container's (c + number), anywhere under
+     * /sys/fs/cgroup. Cgroups are removed just after their container's result, possibly while
+     * this walks: a walk that loses a file to a removal is tried again.
+     */
     static List<Path> containerCgroups() throws IOException {
-        try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 6)) {
-            return s.filter(Files::isDirectory)
-                    .filter(p -> p.toString().contains("/corral/") && p.getFileName().toString().matches("c\\d+"))
-                    .toList();
+        for (int attempt = 0; ; attempt++) {
+            try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 6)) {
+                return s.filter(Files::isDirectory)
+                        .filter(p -> p.toString().contains("/corral/") && p.getFileName().toString().matches("c\\d+"))
+                        .toList();
+            } catch (java.io.UncheckedIOException e) {
+                if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 100) {
+                    throw e;
+                }
+            }
         }
     }
 

@@ -431,9 +431,14 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     private void failPipes(Exception e) {
         for (CompletableFuture<SocketChannel> p : List.of(stdinPipe, stdoutPipe, stderrPipe)) {
-            if (!p.completeExceptionally(e)) {
-                PipeStreams.closeQuietly(p.join());
-            }
+            failPipe(p, e);
+        }
+    }
+
+    /** Fails a pipe no one took yet, or closes it; the I/O thread and close() may race here. */
+    private static void failPipe(CompletableFuture<SocketChannel> p, Exception e) {
+        if (!p.completeExceptionally(e) && !p.isCompletedExceptionally()) {
+            PipeStreams.closeQuietly(p.join());
         }
     }
 
@@ -569,11 +574,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         if (t != null) {
             t.cancel(false);
         }
-        for (CompletableFuture<SocketChannel> p : List.of(stdinPipe, stdoutPipe, stderrPipe)) {
-            if (!p.completeExceptionally(new IOException("the container was closed"))) {
-                PipeStreams.closeQuietly(p.join());
-            }
-        }
+        failPipes(new IOException("the container was closed"));
     }
 
     @Override

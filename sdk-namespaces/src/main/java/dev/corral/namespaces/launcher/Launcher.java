@@ -459,7 +459,9 @@ public final class Launcher {
                 c.close();
                 continue;
             }
-            l.streamConnected((int) (key % 4), c);
+            long streamKey = key;
+            SocketChannel stream = c;
+            notify(streamKey / 4, () -> l.streamConnected((int) (streamKey % 4), stream));
         }
     }
 
@@ -499,15 +501,16 @@ public final class Launcher {
         switch (type) {
             case MSG_STARTED -> {
                 LaunchListener l = sessions.get(id);
+                int pid = p.getInt();
                 if (l != null) {
-                    l.started(p.getInt());
+                    notify(id, () -> l.started(pid));
                 }
             }
             case MSG_FAILED -> {
                 LaunchListener l = sessions.remove(id);
                 int step = p.getInt(), errno = p.getInt(), index = p.getInt();
                 if (l != null) {
-                    l.failed(new LaunchFailure(LaunchStep.fromOrdinal(step), errno, index));
+                    notify(id, () -> l.failed(new LaunchFailure(LaunchStep.fromOrdinal(step), errno, index)));
                 }
             }
             case MSG_EXITED -> {
@@ -515,11 +518,20 @@ public final class Launcher {
                 int how = p.getInt(), value = p.getInt();
                 long wall = p.getLong(), user = p.getLong(), sys = p.getLong(), rss = p.getLong();
                 if (l != null) {
-                    l.exited(new ExitReport(how == 2, value, Duration.ofNanos(wall * 1000),
-                            Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss));
+                    notify(id, () -> l.exited(new ExitReport(how == 2, value, Duration.ofNanos(wall * 1000),
+                            Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss)));
                 }
             }
             default -> throw new IOException("unknown message type " + type + " from the launcher");
+        }
+    }
+
+    /** A listener's failure is its container's problem: it must not end the loop every container needs. */
+    private static void notify(long id, Runnable event) {
+        try {
+            event.run();
+        } catch (RuntimeException e) {
+            log.error("container {}: its listener failed on a launcher event", id, e);
         }
     }
 
