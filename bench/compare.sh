@@ -2,7 +2,7 @@
 # Compare the per-container cost of corral, bubblewrap and crun, in the same run, on the
 # same rootfs, running /bin/true. See bench/README.md for what each number means.
 #
-#   bench/compare.sh [--runs N] [--cli-runs M] [--warmup W] [--rootfs DIR]
+#   bench/compare.sh [--runs N] [--rounds R] [--cli-runs M] [--warmup W] [--rootfs DIR]
 #
 # Needs root (crun and bwrap --unshare-all with a bound rootfs), and the CLI built
 # (mvn -q package -DskipTests). Installs bubblewrap, crun, hyperfine, jq and busybox-static
@@ -11,12 +11,14 @@ set -eu
 
 runs=200
 cli_runs=20
+rounds=4
 warmup=200 # corral bench only: JIT warm-up; hyperfine warms each process runtime up with 5 runs
 rootfs=
 while [ $# -gt 0 ]; do
     case $1 in
         --runs) runs=$2; shift 2 ;;
         --cli-runs) cli_runs=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
         --warmup) warmup=$2; shift 2 ;;
         --rootfs) rootfs=$2; shift 2 ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
@@ -134,82 +136,102 @@ in_crun_ns crun --root "$crun_root" --cgroup-manager=disabled run --bundle "$bun
     || die "crun cannot run /bin/true on $rootfs"
 "$corral" run --rootfs "$rootfs" -- /bin/true || die "corral cannot run /bin/true on $rootfs"
 
-say "corral bench ($runs runs after $warmup warm-up, one JVM)"
-"$corral" bench --runs "$runs" --warmup "$warmup" --rootfs "$rootfs" -- /bin/true > "$tmp/corral-bench.txt"
-line=$(grep '^corral-bench ' "$tmp/corral-bench.txt" | tail -n 1)
-[ -n "$line" ] || die "no corral-bench line in: $(cat "$tmp/corral-bench.txt")"
-field() { printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-corral_median=$(field median_ms)
-corral_min=$(field min_ms)
-corral_max=$(field max_ms)
-corral_wall=$(field container_wall_median_ms)
-[ "$(field failed)" = 0 ] || die "some corral bench runs failed: $line"
-
-# With limits: each container gets a cgroup of its own (memory, pids, cpu), made and removed per run.
-say "corral bench --memory 256m --pids 64 --cpus 1 ($runs runs)"
-"$corral" bench --runs "$runs" --warmup "$warmup" --rootfs "$rootfs" --memory 256m --pids 64 --cpus 1 \
-    -- /bin/true > "$tmp/corral-bench-limits.txt"
-limited=$(grep '^corral-bench ' "$tmp/corral-bench-limits.txt" | tail -n 1)
-limited_median=$(printf '%s\n' "$limited" | tr ' ' '\n' | sed -n 's/^median_ms=//p')
-limited_min=$(printf '%s\n' "$limited" | tr ' ' '\n' | sed -n 's/^min_ms=//p')
-limited_max=$(printf '%s\n' "$limited" | tr ' ' '\n' | sed -n 's/^max_ms=//p')
-
-# The same without the user namespace and seccomp (root only): what those two cost per run.
-say "corral bench --privileged-root --seccomp unconfined ($runs runs)"
-"$corral" bench --runs "$runs" --warmup "$warmup" --rootfs "$rootfs" --privileged-root --seccomp unconfined \
-    -- /bin/true > "$tmp/corral-bench-bare.txt"
-bare=$(grep '^corral-bench ' "$tmp/corral-bench-bare.txt" | tail -n 1)
-bare_median=$(printf '%s\n' "$bare" | tr ' ' '\n' | sed -n 's/^median_ms=//p')
-bare_min=$(printf '%s\n' "$bare" | tr ' ' '\n' | sed -n 's/^min_ms=//p')
-bare_max=$(printf '%s\n' "$bare" | tr ' ' '\n' | sed -n 's/^max_ms=//p')
-
-hf bwrap "$runs" 5 bwrap --unshare-all --bind "$rootfs" / --proc /proc --dev /dev /bin/true
-say "hyperfine: crun ($runs runs)"
-in_crun_ns hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$tmp/crun.json" \
-    "crun --root $crun_root --cgroup-manager=disabled run --bundle $bundle $crun_id" >/dev/null
-crun_limited=n/a
+# The runtimes are timed in rounds, each round running all of them one after another with
+# runs/rounds containers each: a shared VM has slower and faster spells, and a runtime timed
+# in one spell only would be compared with others timed in another. Each row shows the median
+# of its per-round medians; each ratio is the median of the per-round ratios.
+per=$(( (runs + rounds - 1) / rounds ))
+crun_limits=no
 if in_crun_ns crun --root "$crun_root" --cgroup-manager=cgroupfs run --bundle "$bundle_limits" "$crun_id"; then
-    say "hyperfine: crun with limits ($runs runs)"
-    in_crun_ns hyperfine -N --style none --warmup 5 --runs "$runs" --export-json "$tmp/crun-limits.json" \
-        "crun --root $crun_root --cgroup-manager=cgroupfs run --bundle $bundle_limits $crun_id" >/dev/null
-    crun_limited=$(median_ms "$tmp/crun-limits.json")
+    crun_limits=yes
 else
     say "crun cannot run with cgroup limits here: its row is left out"
 fi
+
+# corral_bench NAME [options...]: one JVM, $warmup containers of warm-up, $per measured
+corral_bench() {
+    name=$1; shift
+    "$corral" bench --runs "$per" --warmup "$warmup" --rootfs "$rootfs" "$@" -- /bin/true > "$tmp/$name.txt"
+    line=$(grep '^corral-bench ' "$tmp/$name.txt" | tail -n 1)
+    [ -n "$line" ] || die "no corral-bench line in: $(cat "$tmp/$name.txt")"
+    for f in median_ms min_ms max_ms container_wall_median_ms failed; do
+        printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$f=//p" >> "$tmp/$name.$f"
+    done
+    [ "$(tail -n 1 "$tmp/$name.failed")" = 0 ] || die "some corral bench runs failed: $line"
+}
+# hf_round NAME COMMAND...: hyperfine, $per runs; appends its median, min and max
+hf_round() {
+    name=$1; shift
+    hyperfine -N --style none --warmup 5 --runs "$per" --export-json "$tmp/$name.json" "$*" >/dev/null
+    median_ms "$tmp/$name.json" >> "$tmp/$name.median_ms"
+    min_ms "$tmp/$name.json" >> "$tmp/$name.min_ms"
+    max_ms "$tmp/$name.json" >> "$tmp/$name.max_ms"
+}
+hf_round_crun() { # the same, in the mount namespace crun needs on a hybrid host
+    name=$1; shift
+    in_crun_ns hyperfine -N --style none --warmup 5 --runs "$per" --export-json "$tmp/$name.json" "$*" >/dev/null
+    median_ms "$tmp/$name.json" >> "$tmp/$name.median_ms"
+    min_ms "$tmp/$name.json" >> "$tmp/$name.min_ms"
+    max_ms "$tmp/$name.json" >> "$tmp/$name.max_ms"
+}
+
+r=1
+while [ "$r" -le "$rounds" ]; do
+    say "round $r of $rounds: $per containers per runtime"
+    corral_bench corral
+    # with limits: each container gets a cgroup of its own (memory, pids, cpu)
+    corral_bench limited --memory 256m --pids 64 --cpus 1
+    # without the user namespace and seccomp (root only): what those two cost per run
+    corral_bench bare --privileged-root --seccomp unconfined
+    hf_round bwrap bwrap --unshare-all --bind "$rootfs" / --proc /proc --dev /dev /bin/true
+    hf_round_crun crun crun --root "$crun_root" --cgroup-manager=disabled run --bundle "$bundle" "$crun_id"
+    if [ "$crun_limits" = yes ]; then
+        hf_round_crun crun-limits crun --root "$crun_root" --cgroup-manager=cgroupfs run --bundle "$bundle_limits" "$crun_id"
+    fi
+    r=$((r + 1))
+done
+
+median_of() { sort -g "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+min_of() { sort -g "$1" | head -n 1; }
+max_of() { sort -g "$1" | tail -n 1; }
+ratio_of() { # A B: the median over rounds of A's median / B's median, then each round's ratio
+    paste "$tmp/$1.median_ms" "$tmp/$2.median_ms" | awk '{ printf "%.3f\n", $1 / $2 }' > "$tmp/ratio.$1.$2"
+    printf '%s %s\n' "$(median_of "$tmp/ratio.$1.$2")" "$(tr '\n' ' ' < "$tmp/ratio.$1.$2")"
+}
 hf host-true "$runs" 5 "$rootfs/bin/true"
 hf corral-cli "$cli_runs" 2 "$corral" run --rootfs "$rootfs" -- /bin/true
 
-bwrap_median=$(median_ms "$tmp/bwrap.json")
-crun_median=$(median_ms "$tmp/crun.json")
-
 row() { printf '%-46s %9.2f %9.2f %9.2f  %s\n' "$@"; }
+row_of() { row "$1" "$(median_of "$tmp/$2.median_ms")" "$(min_of "$tmp/$2.min_ms")" "$(max_of "$tmp/$2.max_ms")" ""; }
 echo
 echo "rootfs: $rootfs_desc"
-echo "command: /bin/true, $runs runs each (corral run CLI: $cli_runs), one after another, $(nproc) CPUs, kernel $(uname -r)"
+echo "command: /bin/true; $rounds rounds of $per runs per runtime (corral run CLI: $cli_runs), one after another,"
+echo "$(nproc) CPUs, kernel $(uname -r)"
 echo
-printf '%-46s %9s %9s %9s  %s\n' "per container" "median" "min" "max" "(ms)"
-row "corral bench (in-JVM, start to result)" "$corral_median" "$corral_min" "$corral_max" ""
-printf '%-46s %9.2f\n' "  of which clone to end, as the launcher saw it" "$corral_wall"
-row "corral bench, no user namespace, no seccomp" "$bare_median" "$bare_min" "$bare_max" ""
-row "corral bench --memory 256m --pids 64 --cpus 1" "$limited_median" "$limited_min" "$limited_max" ""
-row "bwrap --unshare-all (process)" "$bwrap_median" "$(min_ms "$tmp/bwrap.json")" "$(max_ms "$tmp/bwrap.json")" ""
-row "crun run, cgroups disabled (process)" "$crun_median" "$(min_ms "$tmp/crun.json")" "$(max_ms "$tmp/crun.json")" ""
-if [ "$crun_limited" != n/a ]; then
-    row "crun run, same limits, cgroupfs (process)" "$crun_limited" "$(min_ms "$tmp/crun-limits.json")" \
-        "$(max_ms "$tmp/crun-limits.json")" ""
+printf '%-46s %9s %9s %9s  %s\n' "per container (median of round medians)" "median" "min" "max" "(ms)"
+row_of "corral bench (in-JVM, start to result)" corral
+printf '%-46s %9.2f\n' "  of which clone to end, as the launcher saw it" "$(median_of "$tmp/corral.container_wall_median_ms")"
+row_of "corral bench, no user namespace, no seccomp" bare
+row_of "corral bench --memory 256m --pids 64 --cpus 1" limited
+row_of "bwrap --unshare-all (process)" bwrap
+row_of "crun run, cgroups disabled (process)" crun
+if [ "$crun_limits" = yes ]; then
+    row_of "crun run, same limits, cgroupfs (process)" crun-limits
 fi
 row "corral run CLI (process, INCLUDES JVM start)" "$(median_ms "$tmp/corral-cli.json")" \
     "$(min_ms "$tmp/corral-cli.json")" "$(max_ms "$tmp/corral-cli.json")" ""
 row "/bin/true, no container (process)" "$(median_ms "$tmp/host-true.json")" \
     "$(min_ms "$tmp/host-true.json")" "$(max_ms "$tmp/host-true.json")" ""
 echo
-awk -v c="$corral_median" -v b="$bwrap_median" -v r="$crun_median" -v l="$limited_median" -v rl="$crun_limited" 'BEGIN {
-    rb = c / b; rc = c / r; lb = l / b
-    printf "corral/bwrap = %.3f   (target <= 0.60: %s)\n", rb, (rb <= 0.60 ? "met" : "NOT met")
-    printf "corral/crun  = %.3f   (target <= 0.35: %s)\n", rc, (rc <= 0.35 ? "met" : "NOT met")
-    printf "corral with limits/bwrap = %.3f   (target <= 0.70: %s)\n", lb, (lb <= 0.70 ? "met" : "NOT met")
-    if (rl != "n/a") {
-        lr = l / rl
-        printf "corral with limits/crun with limits = %.3f   (target <= 0.35: %s)\n", lr, (lr <= 0.35 ? "met" : "NOT met")
-    }
-}'
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN { print (v <= t ? "met" : "NOT met") }'; }
+report() { # LABEL A B TARGET
+    set -- "$1" "$(ratio_of "$2" "$3")" "$4"
+    value=$(printf '%.3f' "${2%% *}")
+    printf '%-36s = %s   (target <= %s: %s; per round: %s)\n' "$1" "$value" "$3" "$(verdict "$value" "$3")" "${2#* }"
+}
+report "corral/bwrap" corral bwrap 0.60
+report "corral/crun" corral crun 0.35
+report "corral with limits/bwrap" limited bwrap 0.70
+if [ "$crun_limits" = yes ]; then
+    report "corral with limits/crun with limits" limited crun-limits 0.35
+fi
