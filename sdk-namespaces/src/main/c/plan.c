@@ -126,7 +126,7 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
 
 int plan_decode(const unsigned char *buf, size_t len, struct plan *pl) {
     struct cursor c = {buf, buf + len};
-    memset(pl, 0, sizeof *pl);
+    memset(pl, 0, offsetof(struct plan, mounts)); /* the arrays from there on are filled as counted */
     errno = EPROTO;
     while (c.p < c.end) {
         uint16_t tag;

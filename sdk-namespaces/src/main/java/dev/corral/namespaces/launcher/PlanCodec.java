@@ -276,20 +276,35 @@ public final class PlanCodec {
         }
 
         static byte[] bytes(String s) {
-            byte[] b = s.getBytes(StandardCharsets.UTF_8);
-            if (!new String(b, StandardCharsets.UTF_8).equals(s)) {
-                throw new IllegalArgumentException("not valid Unicode (a lone surrogate?): " + s);
-            }
-            for (byte x : b) {
-                if (x == 0) {
+            utf8Length(s);
+            return s.getBytes(StandardCharsets.UTF_8);
+        }
+
+        /** The length of s in UTF-8; refuses a lone surrogate (not encodable) and NUL (a C string's end). */
+        static int utf8Length(String s) {
+            int n = 0;
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (c == 0) {
                     throw new IllegalArgumentException("a NUL character cannot cross to the launcher: " + s.replace("\0", "\\0"));
+                } else if (c < 0x80) {
+                    n += 1;
+                } else if (c < 0x800) {
+                    n += 2;
+                } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    n += 4;
+                    i++;
+                } else if (Character.isSurrogate(c)) {
+                    throw new IllegalArgumentException("not valid Unicode (a lone surrogate?): " + s);
+                } else {
+                    n += 3;
                 }
             }
-            return b;
+            return n;
         }
 
         static int strSize(String s) {
-            return 4 + bytes(s).length + 1;
+            return 4 + utf8Length(s) + 1;
         }
 
         static void putStr(ByteBuffer v, String s) {

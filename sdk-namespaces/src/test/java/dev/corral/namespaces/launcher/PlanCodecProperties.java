@@ -101,6 +101,25 @@ class PlanCodecProperties {
                 .build(LaunchPlan.Builder::build);
     }
 
+    /** Any Java string crosses as UTF-8 and back, unless it holds NUL or a lone surrogate. */
+    @Property(tries = 500)
+    void aStringCrossesUnlessItCannot(@ForAll("anyString") String s) {
+        boolean encodable = s.indexOf('\0') < 0 && new String(s.getBytes(StandardCharsets.UTF_8), StandardCharsets.UTF_8).equals(s);
+        LaunchPlan plan = LaunchPlan.builder().stagingDir("/tmp").argv(List.of("/bin/true", s)).build();
+        if (encodable) {
+            assertEquals(plan, PlanCodec.decode(PlanCodec.encode(plan)));
+        } else {
+            org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> PlanCodec.encode(plan));
+        }
+    }
+
+    @Provide
+    Arbitrary<String> anyString() {
+        return Arbitraries.oneOf(Arbitraries.strings().all().ofMaxLength(12),
+                Arbitraries.strings().withCharRange('\u0001', '\uffff').ofMaxLength(12),
+                Arbitraries.of("\ud83d\ude00", "a\ud83d", "\ude00b", "caf\u00e9", "\u0800\uffff"));
+    }
+
     @Property(tries = 50)
     void theLauncherRefusesTruncatedPlans(@ForAll("plans") LaunchPlan plan) throws Exception {
         byte[] wire = PlanCodec.encode(plan);
