@@ -769,7 +769,6 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
         if (n == 0) errno = EPIPE;
         fail(STEP_WAIT_FOR_PARENT, 0);
     }
-    close(fds->release);
     for (size_t i = 0; i < pl->n_mounts; i++) proc_tree[i] = -1;
     if (pooled_user) { /* prepared with its maps; it owns the other prepared namespaces */
         if (pl->clone_flags & CLONE_NEWNS) prepare_proc_mounts(pl);
@@ -802,7 +801,6 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
         }
     }
     if (pooled_user && (pl->clone_flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0) fail(STEP_UNSHARE_MOUNT, 0);
-    if ((pl->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(STEP_UNSHARE_CGROUP, 0);
     /* CLONE_NEWTIME cannot go to clone(2) (its bit is part of the exit signal): the init's
        children, and the command when it is PID 1 from its exec on, enter it */
     if ((pl->clone_flags & K_CLONE_NEWTIME) && unshare(K_CLONE_NEWTIME) < 0) fail(STEP_UNSHARE_TIME, 0);
@@ -811,6 +809,16 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
     if (pl->clone_flags & CLONE_NEWNS) set_up_mounts(pl, fds);
     if (pl->hostname && sethostname(pl->hostname, strlen(pl->hostname)) < 0) fail(STEP_SET_HOSTNAME, 0);
     if (pl->loopback && !pooled && loopback_up(&at) < 0) fail(STEP_LOOPBACK_UP, at); /* a prepared one has lo up */
+
+    /* in its cgroups from here on (the launcher joined them meanwhile): then the cgroup
+       namespace, rooted there, and the command */
+    do n = read(fds->release, &go, 1); while (n < 0 && errno == EINTR);
+    if (n != 1) {
+        if (n == 0) errno = EPIPE;
+        fail(STEP_WAIT_FOR_PARENT, 1);
+    }
+    close(fds->release);
+    if ((pl->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(STEP_UNSHARE_CGROUP, 0);
 
     if (pl->command_as_pid1) exec_command(pl, fds);
     run_init(pl, fds);

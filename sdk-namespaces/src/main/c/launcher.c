@@ -965,7 +965,24 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     for (int k = 0; k < POOLED_KINDS; k++)
         if (k != POOLED_USER) close_fd(&cf.pooled_ns[k]);
 
-    /* the cgroup.procs files to join: v1's, then v2's where clone3 could not clone into it */
+    /* a prepared user namespace has its maps */
+    if (cf.pooled_ns[POOLED_USER] < 0
+        && write_id_maps(pid, plan.uid_map, plan.uid_map_tool, plan.gid_map, plan.gid_map_tool, (int)plan.deny_setgroups,
+                         &fstep, &findex) < 0)
+        goto kill_child;
+    findex = 0;
+    if (idmap_store_mounts(pid, cf.pooled_ns[POOLED_USER], &findex) < 0) {
+        fstep = plan.mounts[findex].kind == MOUNT_BIND ? STEP_MOUNT_BIND : STEP_MOUNT_OVERLAY;
+        goto kill_child;
+    }
+    close_fd(&cf.pooled_ns[POOLED_USER]);
+    fstep = STEP_RELEASE_CHILD;
+    if (write(release_w, "g", 1) != 1) goto kill_child;
+
+    /* The cgroup.procs files to join: v1's, then v2's where clone3 could not clone into it. A
+       migration can wait for an RCU grace period (cgroup_threadgroup_rwsem) and for cgroup_mutex,
+       so it is done while the child sets up its mounts, which need no cgroup; the child waits
+       for the second byte before its cgroup namespace and the command. */
     char pidtext[16], v2procs[PATH_MAX];
     snprintf(pidtext, sizeof pidtext, "%d", pid);
     for (size_t i = 0; i <= plan.n_cgroups; i++) {
@@ -980,19 +997,8 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
             goto kill_child;
         }
     }
-    /* a prepared user namespace has its maps */
-    if (cf.pooled_ns[POOLED_USER] < 0
-        && write_id_maps(pid, plan.uid_map, plan.uid_map_tool, plan.gid_map, plan.gid_map_tool, (int)plan.deny_setgroups,
-                         &fstep, &findex) < 0)
-        goto kill_child;
-    findex = 0;
-    if (idmap_store_mounts(pid, cf.pooled_ns[POOLED_USER], &findex) < 0) {
-        fstep = plan.mounts[findex].kind == MOUNT_BIND ? STEP_MOUNT_BIND : STEP_MOUNT_OVERLAY;
-        goto kill_child;
-    }
-    close_fd(&cf.pooled_ns[POOLED_USER]);
-    fstep = STEP_RELEASE_CHILD;
-    if (write(release_w, "g", 1) != 1) goto kill_child;
+    fstep = STEP_RELEASE_CHILD, findex = 1;
+    if (write(release_w, "j", 1) != 1) goto kill_child;
     close_fd(&release_w);
     close_mount_sources(&plan);
 
