@@ -917,15 +917,23 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     long flags = (long)(plan.clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
     static char profile[PROFILE_MAX];
     size_t profile_len = pool_profile_of(&plan, profile, sizeof profile);
-    if (profile_len && (profile_len != pool_profile_len || memcmp(profile, pool_profile, profile_len) != 0)) {
-        pool_switch(profile, profile_len); /* this one runs without; the next ones need not */
-    } else if (profile_len && pooled > 0) {
-        struct pool_set *set = &pool[--pooled];
+    struct pool_set now = {{-1, -1, -1, -1}}, *set = NULL;
+    if (profile_len && (profile_len != pool_profile_len || memcmp(profile, pool_profile, profile_len) != 0))
+        pool_switch(profile, profile_len);
+    if (profile_len && pooled > 0) {
+        set = &pool[--pooled];
+        pool_ask();
+    } else if (profile_len && profile[0] == 'u' && !pool_refused
+               && pool_make_user_set(profile, profile_len, now.fd) == 0) {
+        /* none ready: one made now, the same way, so that every container of a privileged
+           launcher has its PID namespace owned alike (a network namespace on the path) */
+        set = &now;
+    }
+    if (set) {
         for (int k = 0; k < POOLED_KINDS; k++) cf.pooled_ns[k] = set->fd[k];
         flags &= ~(long)(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
         if (cf.pooled_ns[POOLED_USER] >= 0) /* the child makes its mount namespace in this one */
             flags &= ~(long)(CLONE_NEWUSER | CLONE_NEWNS);
-        pool_ask();
     }
     int src_index, src_step;
     if (open_mount_sources(&plan, &cf, &src_index, &src_step) < 0) {
