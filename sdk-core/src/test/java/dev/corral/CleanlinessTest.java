@@ -133,6 +133,27 @@ class CleanlinessTest {
         assertTrue(out.contains("max_user_namespaces"), out);
     }
 
+    /**
+     * The container's first process has the parent-death signal set, and it must survive the
+     * change of credentials in its user namespace (which clears it): a launcher killed outright
+     * takes its containers with it, though it can kill none of them itself.
+     */
+    @Test
+    void aKilledLauncherTakesItsContainersWithIt() throws Exception {
+        ContainerProcess p = Container.builder().stdout(Output.discard()).start("/bin/sh", "-c", "sleep 60 & sleep 60");
+        long first = p.pid();
+        ProcessHandle init = ProcessHandle.of(first).orElseThrow();
+        waitUntil(() -> init.descendants().count() == 3, "the container's processes run");
+        List<ProcessHandle> all = Stream.concat(Stream.of(init), init.descendants()).toList();
+        ProcessHandle launcher = ProcessHandle.of(Launcher.shared().pid()).orElseThrow();
+        launcher.destroyForcibly(); /* SIGKILL */
+        waitUntil(() -> all.stream().noneMatch(ProcessHandle::isAlive), "the container's processes are gone");
+        ContainerException e = org.junit.jupiter.api.Assertions.assertThrows(ContainerException.class, p::waitFor);
+        assertTrue(e.getMessage().contains("launcher died"), e.getMessage());
+        p.close();
+        assertEquals(Termination.EXITED, Container.builder().run("/bin/true").termination(), "a new launcher serves");
+    }
+
     static void waitUntil(java.util.function.BooleanSupplier condition, String what) throws InterruptedException {
         for (int i = 0; i < 300; i++) { /* a generous deadline, not a measured duration */
             if (condition.getAsBoolean()) {
