@@ -40,17 +40,11 @@
 #ifndef SYS_execveat
 #define SYS_execveat 322 /* x86_64; aarch64's libc headers have it */
 #endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
-#endif
 #define K_RESOLVE_NO_MAGICLINKS 0x02ULL
 #define K_RESOLVE_IN_ROOT 0x10ULL
 #define K_CLOSE_RANGE_CLOEXEC (1U << 2)
 #ifndef SYS_move_mount
 #define SYS_move_mount 429
-#endif
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
 #endif
 #ifndef SYS_fsconfig
 #define SYS_fsconfig 431
@@ -58,14 +52,12 @@
 #ifndef SYS_fsmount
 #define SYS_fsmount 432
 #endif
-#define K_FSOPEN_CLOEXEC 1
 #define K_FSCONFIG_SET_FLAG 0
 #define K_FSCONFIG_SET_STRING 1
 #define K_FSCONFIG_CMD_CREATE 6
 #define K_FSMOUNT_CLOEXEC 1
 #define K_MOVE_MOUNT_F_EMPTY_PATH 0x00000004
 #define K_MOVE_MOUNT_T_EMPTY_PATH 0x00000040
-#define K_AT_RECURSIVE 0x8000
 #define K_MOUNT_ATTR_RDONLY 0x1ULL
 #define K_MOUNT_ATTR_NOSUID 0x2ULL
 #define K_MOUNT_ATTR_NODEV 0x4ULL
@@ -794,8 +786,8 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
     exit_if_orphaned();
 
     if (pooled) { /* the launcher prepared these while idle */
-        static const int kinds[3] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
-        for (int k = 0; k < 3; k++) {
+        static const int kinds[POOLED_USER] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
+        for (int k = 0; k < POOLED_USER; k++) {
             if (setns(fds->pooled_ns[k], kinds[k]) < 0) fail(STEP_NAMESPACE_JOIN, k);
             close(fds->pooled_ns[k]);
         }

@@ -78,14 +78,9 @@ static unsigned char token[TOKEN_BYTES];
    which the launcher must be privileged in.) A new profile drops the sets of the old one; a
    profile the pool cannot make (the launcher lacks the rights) is not asked for again. */
 #define POOL_TARGET 2
-#define POOL_FDS POOLED_KINDS
 #define PROFILE_MAX 12288
-#ifndef SYS_fsopen
-#define SYS_fsopen 430
-#endif
-#define K_FSOPEN_CLOEXEC 1
 struct pool_set {
-    int fd[POOL_FDS];
+    int fd[POOLED_KINDS];
 };
 static struct pool_set pool[POOL_TARGET];
 static int pool_sock = -1, pooled, pool_asked, pool_refused;
@@ -351,8 +346,8 @@ static int write_id_maps(pid_t pid, const char *uid_map, const char *uid_tool, c
 /* In the pool process: a user namespace with the profile's ID maps, owning fresh network (lo
    up), IPC and UTS namespaces. A helper child creates them and waits while this process writes
    its maps and opens its namespaces; fds[] gets them in pooled_kind order. 0, or -1. */
-static int pool_make_user_set(const char *profile, size_t len, int fds[POOL_FDS]) {
-    static const char *const names[POOL_FDS] = {"net", "ipc", "uts", "user"};
+static int pool_make_user_set(const char *profile, size_t len, int fds[POOLED_KINDS]) {
+    static const char *const names[POOLED_KINDS] = {"net", "ipc", "uts", "user"};
     const char *field[4], *p = profile + 2, *end = profile + len;
     for (int k = 0; k < 4; k++) { /* "u" deny, then uid tool, uid map, gid tool, gid map: NUL-ended */
         const char *nul = memchr(p, 0, (size_t)(end - p));
@@ -394,7 +389,7 @@ static int pool_make_user_set(const char *profile, size_t len, int fds[POOL_FDS]
         do n = read(from_helper[0], &status, 1); while (n < 0 && errno == EINTR);
         ok = n == 1 && status == 'y';
     }
-    for (int k = 0; k < POOL_FDS; k++) {
+    for (int k = 0; k < POOLED_KINDS; k++) {
         fds[k] = -1;
         if (!ok) continue;
         snprintf(path, sizeof path, "/proc/%d/ns/%s", h, names[k]);
@@ -405,23 +400,23 @@ static int pool_make_user_set(const char *profile, size_t len, int fds[POOL_FDS]
     if (h > 0)
         while (waitpid(h, NULL, 0) < 0 && errno == EINTR) {}
     if (!ok)
-        for (int k = 0; k < POOL_FDS; k++)
+        for (int k = 0; k < POOLED_KINDS; k++)
             if (fds[k] >= 0) close(fds[k]);
     return ok ? 0 : -1;
 }
 
 /* In the pool process: network (lo up), IPC and UTS namespaces of the launcher's own user
    namespace, made by leaving the previous set. 0, or -1. */
-static int pool_make_plain_set(int fds[POOL_FDS]) {
-    static const char *const paths[3] = {"/proc/self/ns/net", "/proc/self/ns/ipc", "/proc/self/ns/uts"};
+static int pool_make_plain_set(int fds[POOLED_KINDS]) {
+    static const char *const paths[POOLED_USER] = {"/proc/self/ns/net", "/proc/self/ns/ipc", "/proc/self/ns/uts"};
     int at, ok = unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS) == 0;
-    for (int k = 0; k < POOL_FDS; k++) {
+    for (int k = 0; k < POOLED_KINDS; k++) {
         fds[k] = -1;
-        if (ok && k < 3 && (fds[k] = open(paths[k], O_RDONLY | O_CLOEXEC)) < 0) ok = 0;
+        if (ok && k < POOLED_USER && (fds[k] = open(paths[k], O_RDONLY | O_CLOEXEC)) < 0) ok = 0;
     }
     if (ok && loopback_up(&at) < 0) ok = 0;
     if (!ok)
-        for (int k = 0; k < 3; k++)
+        for (int k = 0; k < POOLED_USER; k++)
             if (fds[k] >= 0) close(fds[k]);
     return ok ? 0 : -1;
 }
@@ -437,7 +432,7 @@ __attribute__((noreturn)) static void pool_serve(int sock) {
         ssize_t len = recv(sock, req, sizeof req, 0);
         if (len < 0 && errno == EINTR) continue;
         if (len < 5) _exit(0); /* the launcher is gone */
-        int fds[POOL_FDS], n_fds = req[4] == 'u' ? POOL_FDS : 3;
+        int fds[POOLED_KINDS], n_fds = req[4] == 'u' ? POOLED_KINDS : POOLED_USER;
         int ok = (req[4] == 'u' ? pool_make_user_set((const char *)req + 4, (size_t)len - 4, fds)
                                 : req[4] == 'n' ? pool_make_plain_set(fds) : -1) == 0;
         unsigned char answer[5];
@@ -500,7 +495,7 @@ static void pool_ask(void) {
 }
 
 static void pool_drop(struct pool_set *set) {
-    for (int k = 0; k < POOL_FDS; k++) close_fd(&set->fd[k]);
+    for (int k = 0; k < POOLED_KINDS; k++) close_fd(&set->fd[k]);
 }
 
 /* From now on, sets of this profile: those of the previous one are closed. */
@@ -542,7 +537,7 @@ static void pool_start(void) {
 static void pool_receive(void) {
     for (;;) {
         unsigned char answer[5];
-        int fds[POOL_FDS];
+        int fds[POOLED_KINDS];
         union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof fds)]; } u;
         struct iovec iov = {answer, sizeof answer};
         struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
@@ -554,7 +549,7 @@ static void pool_receive(void) {
         }
         struct pool_set set;
         int n_fds = 0;
-        for (int k = 0; k < POOL_FDS; k++) set.fd[k] = -1;
+        for (int k = 0; k < POOLED_KINDS; k++) set.fd[k] = -1;
         struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
         if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
             n_fds = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
@@ -562,7 +557,7 @@ static void pool_receive(void) {
         }
         uint32_t generation;
         memcpy(&generation, answer, 4);
-        int expected = pool_profile[0] == 'u' ? POOL_FDS : 3;
+        int expected = pool_profile[0] == 'u' ? POOLED_KINDS : POOLED_USER;
         if (generation != pool_generation) { /* for a profile no longer wanted */
             pool_drop(&set);
             continue;
@@ -584,14 +579,10 @@ static void pool_receive(void) {
 #endif
 #define K_OPEN_TREE_CLONE 1
 #define K_OPEN_TREE_CLOEXEC O_CLOEXEC
-#define K_AT_RECURSIVE 0x8000
 #define K_MOUNT_ATTR_IDMAP 0x00100000ULL
 #define K_CLONE_INTO_CGROUP 0x200000000ULL
 #ifndef SYS_clone3
 #define SYS_clone3 435
-#endif
-#ifndef SYS_mount_setattr
-#define SYS_mount_setattr 442
 #endif
 #define MAX_KEEP (16 + MAX_MOUNTS * 4)
 
@@ -836,7 +827,6 @@ static pid_t clone_container(long flags, int *into_cgroup) {
 /* ---- RUN: prepare descriptors, clone, join cgroups, write ID maps, release ---- */
 
 static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
-
     struct child_fds cf = {-1, -1, -1, {-1, -1, -1}, {-1, -1, -1, -1}, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     int report_r = -1, release_w = -1, status_r = -1;
     int relay_slot[3] = {-1, -1, -1};
@@ -914,7 +904,8 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     fstep = STEP_CLONE;
     /* A cgroup namespace is entered by the child after it has been moved into its cgroup. */
     /* ...and a time namespace by unshare in the child: CLONE_NEWTIME (0x80) is an exit signal bit here */
-    long flags = (long)(plan.clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
+    const long clone_flags = (long)(plan.clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
+    long flags = clone_flags;
     static char profile[PROFILE_MAX];
     size_t profile_len = pool_profile_of(&plan, profile, sizeof profile);
     struct pool_set now = {{-1, -1, -1, -1}}, *set = NULL;
@@ -947,7 +938,7 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
            the prepared ones (closed by the failure path, or now) */
         for (int k = 0; k < POOLED_KINDS; k++) close_fd(&cf.pooled_ns[k]);
         pool_refused = 1;
-        flags = (long)(plan.clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
+        flags = clone_flags;
         close_mount_sources(&plan);
         if (open_mount_sources(&plan, &cf, &src_index, &src_step) < 0) {
             fstep = src_step, findex = src_index;

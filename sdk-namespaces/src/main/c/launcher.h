@@ -13,8 +13,10 @@
 #ifndef CORRAL_LAUNCHER_H
 #define CORRAL_LAUNCHER_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
@@ -22,6 +24,17 @@
 #endif
 
 #define PROTOCOL_VERSION 1
+
+/* Kernel interfaces both launcher.c and container.c use, newer than some libcs' headers; the
+   numbers are the same on x86_64 and aarch64 (the unified syscall table since Linux 5.1). */
+#ifndef SYS_fsopen
+#define SYS_fsopen 430
+#endif
+#ifndef SYS_mount_setattr
+#define SYS_mount_setattr 442
+#endif
+#define K_FSOPEN_CLOEXEC 1
+#define K_AT_RECURSIVE 0x8000
 
 /* ---- steps: one list, shared with Java (steps.def) ---- */
 enum step {
@@ -149,6 +162,8 @@ int plan_decode(const unsigned char *buf, size_t len, struct plan *plan);
 /* plan.c: prints the plan as the text that PlanCodec.describe() prints */
 void plan_describe(const struct plan *plan, int fd);
 
+/* The prepared namespaces, in this order: the first three (up to POOLED_USER) for either kind
+   of set, the user namespace only for a container that has one. */
 enum pooled_kind { POOLED_NET, POOLED_IPC, POOLED_UTS, POOLED_USER, POOLED_KINDS };
 
 /* Descriptors the container's first process keeps; everything else is closed in it. */
@@ -176,7 +191,6 @@ struct child_fds {
 
 /* launcher.c, found once at its start: the signals it inherited ignored (and SIGPIPE, which
    it ignores), for the command to reset; and the highest capability the kernel knows */
-#include <signal.h>
 extern sigset_t launcher_ignored_signals;
 extern int launcher_last_cap;
 

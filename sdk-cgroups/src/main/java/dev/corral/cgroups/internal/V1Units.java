@@ -74,13 +74,8 @@ final class V1Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
-            CgroupFs.readLong(dir.resolve("memory.usage_in_bytes")).ifPresent(v -> usage.memoryCurrent = v);
-            OptionalLong peak = CgroupFs.readLong(dir.resolve("memory.max_usage_in_bytes"));
-            if (peak.isPresent()) {
-                usage.memoryPeak = peak.getAsLong();
-                usage.peakSource = CgroupUsage.PeakSource.MAX_USAGE_IN_BYTES;
-            }
-            usage.oomKills = CgroupFs.readKey(dir.resolve("memory.oom_control"), "oom_kill");
+            usage.readMemory(dir.resolve("memory.usage_in_bytes"), dir.resolve("memory.max_usage_in_bytes"),
+                    CgroupUsage.PeakSource.MAX_USAGE_IN_BYTES, dir.resolve("memory.oom_control"));
         }
     }
 

@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 
 /** The cgroup v2 controllers, one class each. */
@@ -64,13 +63,8 @@ final class V2Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
-            CgroupFs.readLong(dir.resolve("memory.current")).ifPresent(v -> usage.memoryCurrent = v);
-            OptionalLong peak = CgroupFs.readLong(dir.resolve("memory.peak"));
-            if (peak.isPresent()) {
-                usage.memoryPeak = peak.getAsLong();
-                usage.peakSource = CgroupUsage.PeakSource.MEMORY_PEAK;
-            }
-            usage.oomKills = CgroupFs.readKey(dir.resolve("memory.events"), "oom_kill");
+            usage.readMemory(dir.resolve("memory.current"), dir.resolve("memory.peak"), CgroupUsage.PeakSource.MEMORY_PEAK,
+                    dir.resolve("memory.events"));
         }
     }
 

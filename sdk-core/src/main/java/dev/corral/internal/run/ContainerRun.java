@@ -55,7 +55,6 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private static final Duration CPU_WATCH = Duration.ofMillis(10);
     private static volatile ScheduledExecutorService timers;
     private static volatile java.util.concurrent.Executor cleanup;
-    private static volatile java.util.concurrent.Executor cgroupRemovals;
 
     private final ContainerSpec spec;
     private final List<String> command;
@@ -171,8 +170,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     }
 
     /**
-     * Removes writable layers off the launcher's I/O thread and off the timer thread (whose
-     * timeouts must not wait behind a large deletion); its threads end when idle.
+     * Removes writable layers and cgroups off the launcher's I/O thread and off the timer thread
+     * (whose timeouts must not wait behind a large deletion); its threads end when idle.
      */
     private static java.util.concurrent.Executor cleanup() {
         if (cleanup == null) {
@@ -189,26 +188,6 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             }
         }
         return cleanup;
-    }
-
-    /**
-     * Removes the cgroups of ended containers, one after another on a thread of its own, so
-     * that no usage read (which completes a result) waits behind a removal.
-     */
-    private static java.util.concurrent.Executor cgroupRemovals() {
-        if (cgroupRemovals == null) {
-            synchronized (ContainerRun.class) {
-                if (cgroupRemovals == null) {
-                    cgroupRemovals = new java.util.concurrent.ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
-                            new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
-                                Thread th = new Thread(r, "corral-cgroup-removal");
-                                th.setDaemon(true);
-                                return th;
-                            });
-                }
-            }
-        }
-        return cgroupRemovals;
     }
 
     private static ScheduledExecutorService timers() {
@@ -310,12 +289,12 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 log.warn("container {}: cannot read its cgroup's usage: {}", id, e.getMessage());
             }
             /* the result first, then the removal, which the kernel makes slow (v1: one rmdir per
-               hierarchy), on a thread of its own. With its own PID namespace, as by default, the
+               hierarchy), off this thread. With its own PID namespace, as by default, the
                container's processes are gone already; any left (a shared PID namespace) are killed
                by the removal. A removal the JVM's exit interrupts is finished by Cgroups.close() or
                the next start. */
             cgroupDone(u);
-            cgroupRemovals().execute(this::removeCgroup);
+            cleanup().execute(this::removeCgroup);
         }
     }
 
