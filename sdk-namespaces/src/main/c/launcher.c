@@ -53,6 +53,10 @@ struct container {
        RCU grace period, which the init's exit would otherwise spend before the launcher learns
        of it. Closed after EXITED is sent, off the result's path. -1: none held */
     int mount_ns, own_mount_ns;
+    /* The plan's counter files, NUL-separated (malloc'd; NULL: none), read once the first
+       process is reaped and sent with EXITED: the JVM has them without reading them itself */
+    char *counter_paths;
+    uint32_t n_counters;
 };
 
 struct relay {
@@ -152,8 +156,22 @@ static void send_started(struct container *c) {
 
 static int64_t micros(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec; }
 
+/* Reads a counter file whole into out; returns its length, -1 if it does not exist, -2 if it
+   cannot be read whole (the JVM then reads it itself). */
+static int32_t read_counter_file(const char *path, unsigned char *out) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? -1 : -2;
+    ssize_t n;
+    do n = read(fd, out, COUNTER_FILE_BYTES); while (n < 0 && errno == EINTR);
+    close(fd);
+    return n < 0 || n == COUNTER_FILE_BYTES ? -2 : (int32_t)n;
+}
+
+/* EXITED: id, how, value, wall, user and system time (µs), max RSS (KiB); then the number of
+   counter files and, for each in the plan's order, an i32 length (-1 absent, -2 unread) and
+   its bytes */
 static void send_exited(struct container *c, int status, const struct rusage *ru) {
-    unsigned char m[48];
+    static unsigned char m[48 + 4 + MAX_COUNTER_FILES * (4 + COUNTER_FILE_BYTES)];
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     int32_t how = WIFSIGNALED(status) ? EXIT_HOW_SIGNALED : EXIT_HOW_EXITED;
@@ -167,7 +185,34 @@ static void send_exited(struct container *c, int status, const struct rusage *ru
     memcpy(m + 24, &ut, 8);
     memcpy(m + 32, &st, 8);
     memcpy(m + 40, &rss, 8);
-    send_message(MSG_EXITED, m, sizeof m);
+    size_t len = 48;
+    uint32_t n = c->n_counters;
+    memcpy(m + len, &n, 4);
+    len += 4;
+    const char *path = c->counter_paths;
+    for (uint32_t i = 0; i < n; i++) {
+        int32_t got = read_counter_file(path, m + len + 4);
+        memcpy(m + len, &got, 4);
+        len += 4 + (got > 0 ? (size_t)got : 0);
+        path += strlen(path) + 1;
+    }
+    send_message(MSG_EXITED, m, (uint32_t)len);
+}
+
+/* Keeps the plan's counter files for the reap; without memory, none: the JVM reads them. */
+static void keep_counter_files(struct container *c) {
+    size_t total = 0;
+    c->counter_paths = NULL;
+    c->n_counters = 0;
+    for (size_t i = 0; i < plan.n_counter_files; i++) total += strlen(plan.counter_files[i]) + 1;
+    if (total == 0 || (c->counter_paths = malloc(total)) == NULL) return;
+    char *at = c->counter_paths;
+    for (size_t i = 0; i < plan.n_counter_files; i++) {
+        size_t l = strlen(plan.counter_files[i]) + 1;
+        memcpy(at, plan.counter_files[i], l);
+        at += l;
+    }
+    c->n_counters = (uint32_t)plan.n_counter_files;
 }
 
 static void watch(int fd, uint32_t events, uint64_t key) {
@@ -952,6 +997,7 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     c->used = 1;
     c->id = id;
     c->pid = pid;
+    keep_counter_files(c);
     c->mount_ns = -1;
     c->own_mount_ns = (plan.clone_flags & CLONE_NEWNS) != 0;
     c->report_fd = report_r;
@@ -1102,6 +1148,8 @@ static void reap(void) {
             close_fd(&c->report_fd);
             close_fd(&c->status_fd);
             close_fd(&c->mount_ns); /* its mounts go now, after the result */
+            free(c->counter_paths);
+            c->counter_paths = NULL;
             c->used = 0;
             break;
         }

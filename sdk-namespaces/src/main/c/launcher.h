@@ -88,6 +88,8 @@ enum plan_tag {
     TAG_GID_MAP_TOOL = 26, /* str: newgidmap, likewise */
     TAG_EXEC_FD = 27,      /* u32: open the program O_PATH onto this fd before the rlimits, execveat it */
     TAG_CGROUP_DIR = 28,   /* str: a cgroup v2 directory to clone into (clone3 CLONE_INTO_CGROUP) */
+    TAG_COUNTER_FILE = 29, /* str, repeated: a file (a cgroup's counters) read right after the
+                              container's first process is reaped, sent with EXITED */
 };
 
 enum mount_kind {
@@ -114,6 +116,8 @@ enum stdio_kind { STDIO_INHERIT = 1, STDIO_NULL = 2, STDIO_FILE = 3, STDIO_RELAY
 #define MAX_GROUPS 64
 #define MAX_RLIMITS 16
 #define MAX_CGROUPS 16
+#define MAX_COUNTER_FILES 16
+#define COUNTER_FILE_BYTES 1024 /* read at most this much of each */
 #define MAX_SECCOMP_INSNS 4096
 
 struct mount_op {
@@ -150,6 +154,8 @@ struct plan {
     const char *cgroup_dir;
     uint32_t exec_fd;
     const char *uid_map_tool, *gid_map_tool;
+    const char *counter_files[MAX_COUNTER_FILES];
+    size_t n_counter_files;
     /* Last, and not cleared per plan (their counts bound them): ~150 KiB that the launcher
        would otherwise write for every container, a page fault per page after each clone. */
     struct mount_op mounts[MAX_MOUNTS];

@@ -114,6 +114,9 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
     case TAG_UID_MAP_TOOL: return whole_str(v, len, &pl->uid_map_tool);
     case TAG_GID_MAP_TOOL: return whole_str(v, len, &pl->gid_map_tool);
     case TAG_CGROUP_DIR: return whole_str(v, len, &pl->cgroup_dir);
+    case TAG_COUNTER_FILE:
+        if (pl->n_counter_files >= MAX_COUNTER_FILES) { errno = E2BIG; return -1; }
+        return whole_str(v, len, &pl->counter_files[pl->n_counter_files++]);
     case TAG_EXEC_FD:
         if (u32(&c, &pl->exec_fd) || pl->exec_fd < 3 || pl->exec_fd > 65535) return -1;
         pl->has_exec_fd = 1;
@@ -257,5 +260,10 @@ void plan_describe(const struct plan *pl, int fd) {
     if (pl->gid_map_tool) { put(&o, "gid_map_tool "); quoted(&o, pl->gid_map_tool); put(&o, "\n"); }
     if (pl->has_exec_fd) putf(&o, "exec_fd %llu\n", (ull)pl->exec_fd);
     if (pl->cgroup_dir) { put(&o, "cgroup_dir "); quoted(&o, pl->cgroup_dir); put(&o, "\n"); }
+    for (size_t i = 0; i < pl->n_counter_files; i++) {
+        put(&o, "counter_file ");
+        quoted(&o, pl->counter_files[i]);
+        put(&o, "\n");
+    }
     flush(&o);
 }

@@ -2,6 +2,7 @@ package dev.corral.cgroups;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -64,6 +65,31 @@ public interface Cgroup extends AutoCloseable {
 
     /** @return what the processes used so far, including those that have exited */
     CgroupUsage usage();
+
+    /**
+     * @return the files {@link #usage()} reads (on a kernel that has them all), for a caller
+     *     that reads them itself at a better moment: Corral's launcher reads them right after
+     *     a container's first process is reaped, and hands them to {@link #usage(Map)}
+     */
+    List<Path> counterFiles();
+
+    /**
+     * The usage from counter files the caller read itself.
+     *
+     * <pre>{@code
+     * Map<Path, Optional<String>> read = new HashMap<>();
+     * for (Path f : cg.counterFiles()) {
+     *     read.put(f, Files.exists(f) ? Optional.of(Files.readString(f)) : Optional.empty());
+     * }
+     * CgroupUsage used = cg.usage(read);
+     * }</pre>
+     *
+     * @param counterFiles the contents of {@link #counterFiles()} entries as read, an empty
+     *     {@code Optional} for a file that did not exist; a file not in the map is read now
+     * @return the usage they report
+     * @throws CgroupException if a file holds what the kernel never writes there
+     */
+    CgroupUsage usage(Map<Path, Optional<String>> counterFiles);
 
     /**
      * Stops every process in the cgroup and returns once they are all frozen.

@@ -3,12 +3,15 @@ package dev.corral.cgroups.internal;
 import dev.corral.cgroups.Cgroup;
 import dev.corral.cgroups.CgroupException;
 import dev.corral.cgroups.CgroupLimits;
+import dev.corral.cgroups.CgroupUsage;
 import dev.corral.cgroups.Controller;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -53,6 +56,35 @@ abstract class AbstractCgroup implements Cgroup {
         for (Path procs : procsFiles()) {
             CgroupFs.write(procs, Long.toString(pid));
         }
+    }
+
+    private volatile List<Path> counterFiles; /* computed on first use */
+
+    /** Adds every controller's counters to {@code usage}, which reads the files. */
+    abstract void readUsage(UsageBuilder usage);
+
+    @Override
+    public final CgroupUsage usage() {
+        UsageBuilder usage = UsageBuilder.live();
+        readUsage(usage);
+        return usage.build();
+    }
+
+    @Override
+    public final CgroupUsage usage(Map<Path, Optional<String>> counterFiles) {
+        UsageBuilder usage = UsageBuilder.of(counterFiles);
+        readUsage(usage);
+        return usage.build();
+    }
+
+    @Override
+    public final List<Path> counterFiles() {
+        List<Path> files = counterFiles;
+        if (files == null) {
+            files = UsageBuilder.filesRead(this::readUsage);
+            counterFiles = files;
+        }
+        return files;
     }
 
     /** @return the directories of this cgroup, one per hierarchy */

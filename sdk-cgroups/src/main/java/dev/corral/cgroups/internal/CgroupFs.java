@@ -69,8 +69,13 @@ public final class CgroupFs {
 
     /** @return the {@code key value} lines of a flat keyed file such as {@code memory.events} */
     public static Map<String, Long> readKeyed(Path file) {
+        return parseKeyed(read(file));
+    }
+
+    /** @return the {@code key value} lines of a flat keyed file's text; non-numbers left out */
+    public static Map<String, Long> parseKeyed(String text) {
         Map<String, Long> values = new HashMap<>();
-        for (String line : read(file).split("\n")) {
+        for (String line : text.split("\n")) {
             String[] kv = line.trim().split("\\s+");
             if (kv.length == 2) {
                 try {
@@ -94,7 +99,11 @@ public final class CgroupFs {
 
     /** @return a file holding one number, if it exists */
     public static OptionalLong readLong(Path file) {
-        Optional<String> text = readIfExists(file);
+        return parseLong(file, readIfExists(file));
+    }
+
+    /** @return the number in {@code file}'s text, if it exists */
+    public static OptionalLong parseLong(Path file, Optional<String> text) {
         if (text.isEmpty()) {
             return OptionalLong.empty();
         }

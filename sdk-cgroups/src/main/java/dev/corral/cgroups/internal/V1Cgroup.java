@@ -102,12 +102,10 @@ public final class V1Cgroup extends AbstractCgroup {
     }
 
     @Override
-    public CgroupUsage usage() {
-        UsageBuilder usage = new UsageBuilder();
+    void readUsage(UsageBuilder usage) {
         for (ControllerUnit unit : units) {
             unit.readUsage(dirs.get(unit.controller()), usage);
         }
-        return usage.build();
     }
 
     private Path freezerDir() {

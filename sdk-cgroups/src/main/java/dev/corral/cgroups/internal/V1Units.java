@@ -113,16 +113,15 @@ final class V1Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
-            OptionalLong user = CgroupFs.readLong(dir.resolve("cpuacct.usage_user"));
-            OptionalLong sys = CgroupFs.readLong(dir.resolve("cpuacct.usage_sys"));
+            OptionalLong user = usage.readLong(dir.resolve("cpuacct.usage_user"));
+            OptionalLong sys = usage.readLong(dir.resolve("cpuacct.usage_sys"));
             if (user.isPresent() && sys.isPresent()) {
                 usage.cpuUser = Duration.ofNanos(user.getAsLong());
                 usage.cpuSystem = Duration.ofNanos(sys.getAsLong());
                 return;
             }
-            Path stat = dir.resolve("cpuacct.stat");
-            if (Files.exists(stat)) {
-                Map<String, Long> ticks = CgroupFs.readKeyed(stat);
+            Map<String, Long> ticks = usage.readKeyed(dir.resolve("cpuacct.stat"));
+            if (ticks.containsKey("user") || ticks.containsKey("system")) {
                 usage.cpuUser = Duration.ofMillis(ticks.getOrDefault("user", 0L) * 1000 / USER_HZ);
                 usage.cpuSystem = Duration.ofMillis(ticks.getOrDefault("system", 0L) * 1000 / USER_HZ);
             }

@@ -95,13 +95,11 @@ public final class V2Cgroup extends AbstractCgroup {
     }
 
     @Override
-    public CgroupUsage usage() {
-        UsageBuilder usage = new UsageBuilder();
+    void readUsage(UsageBuilder usage) {
         V2Units.Cpu.readCpuStat(dir, usage);
         for (ControllerUnit unit : units) {
             unit.readUsage(dir, usage);
         }
-        return usage.build();
     }
 
     @Override

@@ -84,11 +84,11 @@ final class V2Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
-            readCpuStat(dir, usage);
+            /* V2Cgroup reads cpu.stat whether or not the controller is enabled */
         }
 
         static void readCpuStat(Path dir, UsageBuilder usage) {
-            Map<String, Long> stat = CgroupFs.readKeyed(dir.resolve("cpu.stat"));
+            Map<String, Long> stat = usage.readKeyed(dir.resolve("cpu.stat"));
             if (stat.containsKey("user_usec")) {
                 usage.cpuUser = Duration.ofNanos(stat.get("user_usec") * 1000);
             }
@@ -130,8 +130,8 @@ final class V2Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
-            usage.pidsCurrent = CgroupFs.readLong(dir.resolve("pids.current"));
-            usage.pidsPeak = CgroupFs.readLong(dir.resolve("pids.peak"));
+            usage.pidsCurrent = usage.readLong(dir.resolve("pids.current"));
+            usage.pidsPeak = usage.readLong(dir.resolve("pids.peak"));
         }
     }
 

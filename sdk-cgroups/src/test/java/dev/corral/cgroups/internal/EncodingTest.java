@@ -127,7 +127,7 @@ class EncodingTest {
         Files.writeString(dir.resolve("cpu.stat"), "usage_usec 2500\nuser_usec 2000\nsystem_usec 500\n");
         Files.writeString(dir.resolve("memory.current"), "8192\n");   // a kernel before 5.19: no memory.peak
         Files.writeString(dir.resolve("memory.events"), "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
-        UsageBuilder usage = new UsageBuilder();
+        UsageBuilder usage = UsageBuilder.live();
         V2Units.Cpu.readCpuStat(dir, usage);
         new V2Units.Memory(false).readUsage(dir, usage);
         CgroupUsage u = usage.build();
@@ -146,6 +146,45 @@ class EncodingTest {
                 "jvm-1-2-99999999999999999999"}) {
             assertEquals(Optional.empty(), OwnerTag.parse(foreign), foreign);
         }
+    }
+
+    @Test
+    void counterFilesAreWhatUsageReadsAndTheirContentsGiveTheSameUsage() throws IOException {
+        Path mem = Files.createDirectories(tmp.resolve("memory/c"));
+        Path acct = Files.createDirectories(tmp.resolve("cpuacct/c"));
+        Path pids = Files.createDirectories(tmp.resolve("pids/c"));
+        V1Cgroup cg = V1Cgroup.existing("c", Map.of(Controller.MEMORY, mem, Controller.CPUACCT, acct, Controller.PIDS, pids),
+                c -> { });
+        assertEquals(Set.of(mem.resolve("memory.usage_in_bytes"), mem.resolve("memory.max_usage_in_bytes"),
+                mem.resolve("memory.oom_control"), acct.resolve("cpuacct.usage_user"), acct.resolve("cpuacct.usage_sys"),
+                pids.resolve("pids.current"), pids.resolve("pids.peak")), Set.copyOf(cg.counterFiles()),
+                "what a kernel with every counter file is read for; not the cpuacct.stat fallback");
+        Files.writeString(mem.resolve("memory.usage_in_bytes"), "0\n");
+        Files.writeString(mem.resolve("memory.max_usage_in_bytes"), "1048576\n");
+        Files.writeString(mem.resolve("memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
+        Files.writeString(acct.resolve("cpuacct.usage_user"), "3000000\n");
+        Files.writeString(acct.resolve("cpuacct.usage_sys"), "1000000\n");
+        Files.writeString(pids.resolve("pids.current"), "0\n");
+        Files.writeString(pids.resolve("pids.peak"), "5\n");
+        Map<Path, Optional<String>> read = new java.util.HashMap<>();
+        for (Path f : cg.counterFiles()) {
+            read.put(f, CgroupFs.readIfExists(f));
+        }
+        CgroupUsage live = cg.usage();
+        assertEquals(live, cg.usage(read));
+        assertEquals(OptionalLong.of(2), live.oomKills());
+        assertEquals(Optional.of(Duration.ofMillis(4)), live.cpuTotal());
+
+        /* the snapshot wins over the files now; a file it says was missing stays missing; a
+           file it lacks is read now */
+        Files.writeString(pids.resolve("pids.peak"), "9\n");
+        read.put(mem.resolve("memory.max_usage_in_bytes"), Optional.of("2097152"));
+        read.put(mem.resolve("memory.oom_control"), Optional.empty());
+        read.remove(pids.resolve("pids.peak"));
+        CgroupUsage snap = cg.usage(read);
+        assertEquals(Optional.of(DataSize.ofMebibytes(2)), snap.memoryPeak());
+        assertEquals(OptionalLong.empty(), snap.oomKills());
+        assertEquals(OptionalLong.of(9), snap.pidsPeak());
     }
 
     private Path fixture(String name, String... files) throws IOException {

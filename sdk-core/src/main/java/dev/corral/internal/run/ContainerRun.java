@@ -28,8 +28,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -280,11 +283,11 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         if (cgroup == null) {
             cgroupDone(null);
         } else {
-            /* the usage here, on the I/O thread: a handful of small reads (~0.15 ms on v1), less
-               than handing them to another thread and waiting for it */
+            /* the launcher read the counter files right after the reap (any it could not read,
+               and all if it was given none, are read here, on the I/O thread) */
             CgroupUsage u = null;
             try {
-                u = cgroup.usage();
+                u = cgroup.usage(counterFiles(report));
             } catch (RuntimeException e) {
                 log.warn("container {}: cannot read its cgroup's usage: {}", id, e.getMessage());
             }
@@ -296,6 +299,22 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             cgroupDone(u);
             cleanup().execute(this::removeCgroup);
         }
+    }
+
+    /** @return the counter files the launcher read, by path; the plan named them in this order */
+    private Map<Path, Optional<String>> counterFiles(ExitReport report) {
+        List<Path> files = cgroup.counterFiles();
+        List<ExitReport.CounterFile> read = report.counterFiles();
+        if (read.size() != files.size()) { /* the plan had none: too many */
+            return Map.of();
+        }
+        Map<Path, Optional<String>> byPath = new HashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            if (read.get(i).read()) {
+                byPath.put(files.get(i), read.get(i).content());
+            }
+        }
+        return byPath;
     }
 
     private synchronized void cgroupDone(CgroupUsage usage) {

@@ -68,6 +68,11 @@ final class PlanFactory {
             v2.ifPresent(d -> b.cgroupDirectory(d.toString()));
             c.procsFiles().stream().filter(f -> v2.isEmpty() || !f.getParent().equals(v2.get()))
                     .forEach(f -> b.cgroupProcs(f.toString()));
+            /* read by the launcher right after the reap, with no JVM file reads on the result's path */
+            List<java.nio.file.Path> counters = c.counterFiles();
+            if (counters.size() <= LaunchPlan.MAX_COUNTER_FILES) {
+                counters.forEach(f -> b.counterFile(f.toString()));
+            }
         });
         return b.build();
     }

@@ -1,6 +1,8 @@
 package dev.corral.namespaces.launcher;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 /**
@@ -19,9 +21,39 @@ import java.util.OptionalInt;
  * @param userTime       user CPU time
  * @param systemTime     system CPU time
  * @param maxRssKibibytes the largest resident set of any of its processes, in KiB
+ * @param counterFiles   the plan's {@link LaunchPlan#counterFiles()}, in its order, as the launcher
+ *                       read them right after the reap: {@link CounterFile#absent()} if a file
+ *                       did not exist, {@link CounterFile#unread()} if it could not be read whole
  */
 public record ExitReport(boolean signaled, int value, Duration wallTime, Duration userTime, Duration systemTime,
-                         long maxRssKibibytes) {
+                         long maxRssKibibytes, List<CounterFile> counterFiles) {
+
+    /** Copies the list. */
+    public ExitReport {
+        counterFiles = List.copyOf(counterFiles);
+    }
+
+    /**
+     * One counter file as the launcher read it.
+     *
+     * <pre>{@code
+     * report.counterFiles().get(0).content();   // Optional["1048576"] (trailing newline stripped)
+     * }</pre>
+     *
+     * @param read    whether the launcher read it (false: the reader must read it itself)
+     * @param content its text without the trailing newline; empty if it does not exist
+     */
+    public record CounterFile(boolean read, Optional<String> content) {
+        /** @return a file the launcher found missing */
+        public static CounterFile absent() {
+            return new CounterFile(true, Optional.empty());
+        }
+
+        /** @return a file the launcher could not read */
+        public static CounterFile unread() {
+            return new CounterFile(false, Optional.empty());
+        }
+    }
 
     /** @return the exit code, if the command exited */
     public OptionalInt exitCode() {

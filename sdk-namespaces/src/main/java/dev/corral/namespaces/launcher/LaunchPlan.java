@@ -51,6 +51,10 @@ import java.util.OptionalInt;
  * @param execFd        exec the command through this descriptor ({@code execveat}, {@code AT_EMPTY_PATH}):
  *                      the launcher opens the resolved program {@code O_PATH} onto it before the
  *                      rlimits, so that a seccomp filter may allow only that one exec
+ * @param counterFiles  files (a cgroup's counters, up to 16) the launcher reads right after the
+ *                      container's first process is reaped and sends with the exit, in
+ *                      {@link ExitReport#counterFiles()}: read there, they cost the result's path
+ *                      no JVM file reads
  */
 public record LaunchPlan(
         int cloneFlags,
@@ -78,7 +82,11 @@ public record LaunchPlan(
         Optional<String> uidMapTool,
         Optional<String> gidMapTool,
         OptionalInt execFd,
-        Optional<String> cgroupDirectory) {
+        Optional<String> cgroupDirectory,
+        List<String> counterFiles) {
+
+    /** The most counter files a plan may name (the launcher's MAX_COUNTER_FILES). */
+    public static final int MAX_COUNTER_FILES = 16;
 
     /** Checks the shape the launcher relies on; values are the caller's business. */
     public LaunchPlan {
@@ -89,6 +97,11 @@ public record LaunchPlan(
         env = List.copyOf(env);
         rlimits = List.copyOf(rlimits);
         cgroupProcs = List.copyOf(cgroupProcs);
+        counterFiles = List.copyOf(counterFiles);
+        if (counterFiles.size() > MAX_COUNTER_FILES) {
+            throw new IllegalArgumentException("a plan has at most " + MAX_COUNTER_FILES + " counter files, not "
+                    + counterFiles.size());
+        }
         if (stdio.size() != 3) {
             throw new IllegalArgumentException("a plan has exactly three stdio entries, not " + stdio.size());
         }
@@ -421,6 +434,7 @@ public record LaunchPlan(
         private String gidMapTool;
         private Integer execFd;
         private String cgroupDirectory;
+        private final List<String> counterFiles = new ArrayList<>();
 
         Builder() {}
 
@@ -476,6 +490,8 @@ public record LaunchPlan(
         public Builder execFd(int fd) { this.execFd = fd; return this; }
         /** @param dir a cgroup v2 directory to clone into @return this */
         public Builder cgroupDirectory(String dir) { this.cgroupDirectory = dir; return this; }
+        /** @param file a file to read right after the exit @return this */
+        public Builder counterFile(String file) { counterFiles.add(file); return this; }
 
         /** @return the plan */
         public LaunchPlan build() {
@@ -486,7 +502,8 @@ public record LaunchPlan(
                     umask == null ? OptionalInt.empty() : OptionalInt.of(umask), cgroupProcs,
                     Optional.ofNullable(uidMap), Optional.ofNullable(gidMap), Optional.ofNullable(capabilities),
                     denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
-                    execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd), Optional.ofNullable(cgroupDirectory));
+                    execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd), Optional.ofNullable(cgroupDirectory),
+                    counterFiles);
         }
     }
 }

@@ -19,6 +19,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -517,13 +518,39 @@ public final class Launcher {
                 LaunchListener l = sessions.remove(id);
                 int how = p.getInt(), value = p.getInt();
                 long wall = p.getLong(), user = p.getLong(), sys = p.getLong(), rss = p.getLong();
+                List<ExitReport.CounterFile> counters = counterFiles(p);
                 if (l != null) {
                     notify(id, () -> l.exited(new ExitReport(how == 2, value, Duration.ofNanos(wall * 1000),
-                            Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss)));
+                            Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss, counters)));
                 }
             }
             default -> throw new IOException("unknown message type " + type + " from the launcher");
         }
+    }
+
+    /** EXITED's tail: a count, then per file an i32 length (-1 absent, -2 unread) and its bytes. */
+    private static List<ExitReport.CounterFile> counterFiles(ByteBuffer p) throws IOException {
+        int n = p.getInt();
+        if (n < 0 || n > LaunchPlan.MAX_COUNTER_FILES) {
+            throw new IOException("the launcher sent " + n + " counter files");
+        }
+        List<ExitReport.CounterFile> files = new java.util.ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            int len = p.getInt();
+            if (len == -1) {
+                files.add(ExitReport.CounterFile.absent());
+            } else if (len == -2) {
+                files.add(ExitReport.CounterFile.unread());
+            } else if (len < 0 || len > p.remaining()) {
+                throw new IOException("the launcher sent a counter file of " + len + " bytes");
+            } else {
+                byte[] b = new byte[len];
+                p.get(b);
+                files.add(new ExitReport.CounterFile(true,
+                        Optional.of(new String(b, java.nio.charset.StandardCharsets.UTF_8).strip())));
+            }
+        }
+        return files;
     }
 
     /** A listener's failure is its container's problem: it must not end the loop every container needs. */

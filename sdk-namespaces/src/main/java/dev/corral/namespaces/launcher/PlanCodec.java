@@ -36,7 +36,8 @@ public final class PlanCodec {
             TAG_ARG = 10, TAG_ENV = 11, TAG_SEARCH_PATH = 12, TAG_CWD = 13, TAG_USER = 14, TAG_GROUP = 15,
             TAG_RLIMIT = 16, TAG_NO_NEW_PRIVS = 17, TAG_SECCOMP = 18, TAG_UMASK = 19, TAG_CGROUP_PROCS = 20,
             TAG_UID_MAP = 21, TAG_GID_MAP = 22, TAG_CAPS = 23,
-            TAG_DENY_SETGROUPS = 24, TAG_UID_MAP_TOOL = 25, TAG_GID_MAP_TOOL = 26, TAG_EXEC_FD = 27, TAG_CGROUP_DIR = 28;
+            TAG_DENY_SETGROUPS = 24, TAG_UID_MAP_TOOL = 25, TAG_GID_MAP_TOOL = 26, TAG_EXEC_FD = 27, TAG_CGROUP_DIR = 28,
+            TAG_COUNTER_FILE = 29;
 
     private PlanCodec() {}
 
@@ -93,6 +94,7 @@ public final class PlanCodec {
         plan.gidMapTool().ifPresent(t -> w.strRecord(TAG_GID_MAP_TOOL, t));
         plan.execFd().ifPresent(fd -> w.u32Record(TAG_EXEC_FD, fd));
         plan.cgroupDirectory().ifPresent(d -> w.strRecord(TAG_CGROUP_DIR, d));
+        plan.counterFiles().forEach(f -> w.strRecord(TAG_COUNTER_FILE, f));
         return w.out.toByteArray();
     }
 
@@ -155,6 +157,7 @@ public final class PlanCodec {
                     case TAG_GID_MAP_TOOL -> b.gidMapTool(wholeStr(v));
                     case TAG_EXEC_FD -> b.execFd(v.getInt());
                     case TAG_CGROUP_DIR -> b.cgroupDirectory(wholeStr(v));
+                    case TAG_COUNTER_FILE -> b.counterFile(wholeStr(v));
                     default -> throw new IllegalArgumentException("unknown plan tag " + tag);
                 }
             }
@@ -228,6 +231,7 @@ public final class PlanCodec {
         plan.gidMapTool().ifPresent(t -> s.append("gid_map_tool ").append(quoted(t)).append('\n'));
         plan.execFd().ifPresent(fd -> s.append("exec_fd ").append(Integer.toUnsignedString(fd)).append('\n'));
         plan.cgroupDirectory().ifPresent(d -> s.append("cgroup_dir ").append(quoted(d)).append('\n'));
+        plan.counterFiles().forEach(f -> s.append("counter_file ").append(quoted(f)).append('\n'));
         return s.toString();
     }
 

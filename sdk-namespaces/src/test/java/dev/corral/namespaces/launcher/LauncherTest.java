@@ -87,6 +87,28 @@ class LauncherTest {
     }
 
     @Test
+    void readsTheCounterFilesAfterTheExitAndSaysWhichItCouldNot(@TempDir Path dir) throws Exception {
+        Path written = dir.resolve("written-at-the-end");
+        Files.writeString(written, "before\n");
+        Path missing = dir.resolve("missing");
+        Path large = dir.resolve("large");
+        Files.writeString(large, "x".repeat(64 * 1024));
+        Recorder r = new Recorder();
+        /* the command writes the file as it ends: only a read after the reap sees it */
+        LaunchPlan plan = hostView().mount(MountOp.bind(dir.toString(), "/out", MountOp.RECURSIVE))
+                .argv(List.of("sh", "-c", "echo after > /out/" + written.getFileName()))
+                .counterFile(written.toString()).counterFile(missing.toString()).counterFile(dir.toString())
+                .counterFile(large.toString()).build();
+        Launcher.shared().launch(plan, r);
+        Object end = r.end.get(20, TimeUnit.SECONDS);
+        assertTrue(end instanceof ExitReport, () -> "ended with " + end);
+        List<ExitReport.CounterFile> files = ((ExitReport) end).counterFiles();
+        assertEquals(List.of(new ExitReport.CounterFile(true, java.util.Optional.of("after")),
+                ExitReport.CounterFile.absent(), ExitReport.CounterFile.unread(), ExitReport.CounterFile.unread()),
+                files, "read after the exit; missing; a directory; too large to be read whole");
+    }
+
+    @Test
     void reportsTheFailedStep() throws Exception {
         Recorder r = new Recorder();
         Launcher.shared().launch(hostView().argv(List.of("no-such-command")).build(), r);
