@@ -143,18 +143,22 @@ abstract class AbstractCgroup implements Cgroup {
     }
 
     @Override
-    public final synchronized void remove() {
-        if (removed) {
-            return;
-        }
-        if (directories().stream().anyMatch(java.nio.file.Files::isDirectory) && !removeIfUnused()) {
-            kill();
-            for (Path dir : directories()) {
-                CgroupFs.removeTree(dir);
+    public final void remove() {
+        synchronized (this) {
+            if (removed) {
+                return;
             }
+            if (directories().stream().anyMatch(java.nio.file.Files::isDirectory) && !removeIfUnused()) {
+                kill();
+                for (Path dir : directories()) {
+                    CgroupFs.removeTree(dir);
+                }
+            }
+            removed = true;
         }
-        removed = true;
         LOG.debug("removed cgroup {} ({})", name, directories());
+        /* outside this handle's lock: Cgroups.close() holds its own lock while it removes each
+           handle, so taking it here, under this one, could deadlock against it */
         onRemoved.accept(this);
     }
 
