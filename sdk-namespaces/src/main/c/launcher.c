@@ -871,6 +871,16 @@ static pid_t clone_container(long flags, int *into_cgroup) {
 
 /* ---- RUN: prepare descriptors, clone, join cgroups, write ID maps, release ---- */
 
+/* The failure the container's first process reported, if it did and its report is there to
+   read now; 1 if so. */
+static int child_failure(int report_fd, struct report *r) {
+    struct pollfd p = {.fd = report_fd, .events = POLLIN};
+    if (report_fd < 0 || poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return 0;
+    ssize_t n;
+    do n = read(report_fd, r, sizeof *r); while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof *r;
+}
+
 static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     struct child_fds cf = {-1, -1, -1, {-1, -1, -1}, {-1, -1, -1, -1}, NULL, NULL, NULL, NULL, NULL, NULL, 0};
     int report_r = -1, release_w = -1, status_r = -1;
@@ -1063,8 +1073,12 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
 
 kill_child: {
         int saved = errno;
+        struct report own;
         close_mount_sources(&plan);
         close_fd(&cf.pooled_ns[POOLED_USER]);
+        /* a child that failed on its own (a broken release pipe says it is gone) reported why
+           before it exited: that is the failure, not the pipe */
+        if (child_failure(c->report_fd, &own)) fstep = own.step, saved = own.err, findex = own.index;
         kill(c->pid, SIGKILL);
         c->failed = 1; /* reaped by the SIGCHLD handler, silently */
         close_fd(&c->report_fd);

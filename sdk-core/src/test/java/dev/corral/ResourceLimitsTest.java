@@ -44,6 +44,26 @@ class ResourceLimitsTest {
         }
     }
 
+    /**
+     * The child's own failure during its mounts, not the launcher's broken pipe to it: with a
+     * cgroup, the launcher once wrote to the child again while the child set up its mounts, and
+     * the child could be gone by then ("let the container go on: EPIPE").
+     */
+    @Test
+    void aSetupFailureIsReportedAsItselfWithOrWithoutLimits() {
+        for (boolean limited : new boolean[] {false, true}) {
+            ContainerSpec.Builder b = Container.builder().mount(Mount.tmpfs("/usr/bin/env/x"));
+            if (limited) {
+                b.memory(DataSize.ofMebibytes(64)).pids(16).cpus(1);
+            }
+            ContainerStartException e = assertThrows(ContainerStartException.class, () -> b.run("/bin/true"),
+                    limited ? "with limits" : "without limits");
+            assertEquals(dev.corral.namespaces.launcher.LaunchStep.MOUNT_TARGET, e.step().orElseThrow(), e.getMessage());
+            assertEquals("ENOTDIR", e.errnoName(), e.getMessage());
+            assertTrue(e.getMessage().contains("/usr/bin/env/x"), e.getMessage());
+        }
+    }
+
     @Test
     void aMemoryBombIsOomKilledAtTheLimit() {
         ContainerResult r = Container.builder().memory(DataSize.ofMebibytes(64))
