@@ -748,6 +748,21 @@ static void exit_if_orphaned(void) {
     if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) _exit(126);
 }
 
+/* Moves this process into its cgroups through the files the launcher opened (v1's, then a v2
+   one where clone3 could not put it there), and closes them: the command must not have them. */
+static void join_cgroups(const struct plan *pl, const struct child_fds *fds, int join_v2) {
+    for (size_t i = 0; i <= pl->n_cgroups; i++) {
+        int fd = fds->cgroup_procs[i];
+        if (fd < 0) continue;
+        if (i < pl->n_cgroups || join_v2) {
+            ssize_t w;
+            do w = write(fd, "0", 1); while (w < 0 && errno == EINTR);
+            if (w != 1) fail(STEP_CGROUP_JOIN, (int)i);
+        }
+        close(fd);
+    }
+}
+
 void container_main(const struct plan *pl, const struct child_fds *fds) {
     int at, pooled = fds->pooled_ns[POOLED_NET] >= 0, pooled_user = fds->pooled_ns[POOLED_USER] >= 0;
     report_fd = fds->report;
@@ -761,6 +776,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
         if (n == 0) errno = EPIPE;
         fail(STEP_WAIT_FOR_PARENT, 0);
     }
+    close(fds->release);
     for (size_t i = 0; i < pl->n_mounts; i++) proc_tree[i] = -1;
     if (pooled_user) { /* prepared with its maps; it owns the other prepared namespaces */
         if (pl->clone_flags & CLONE_NEWNS) prepare_proc_mounts(pl);
@@ -802,14 +818,10 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
     if (pl->hostname && sethostname(pl->hostname, strlen(pl->hostname)) < 0) fail(STEP_SET_HOSTNAME, 0);
     if (pl->loopback && !pooled && loopback_up(&at) < 0) fail(STEP_LOOPBACK_UP, at); /* a prepared one has lo up */
 
-    /* in its cgroups from here on (the launcher joined them meanwhile): then the cgroup
-       namespace, rooted there, and the command */
-    do n = read(fds->release, &go, 1); while (n < 0 && errno == EINTR);
-    if (n != 1) {
-        if (n == 0) errno = EPIPE;
-        fail(STEP_WAIT_FOR_PARENT, 1);
-    }
-    close(fds->release);
+    /* Into its cgroups, now that the mounts are made (their kernel objects are the launcher's
+       business, not charged to the container's memory cgroup), before the command and every
+       process it starts; then the cgroup namespace, rooted there. */
+    join_cgroups(pl, fds, go == RELEASE_JOIN_V2);
     if ((pl->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) fail(STEP_UNSHARE_CGROUP, 0);
 
     if (pl->command_as_pid1) exec_command(pl, fds);

@@ -789,6 +789,25 @@ int open_mount_sources(const struct plan *pl, struct child_fds *cf, int *failed_
             used_trees += overlay_count[i];
         }
     }
+    /* The cgroup.procs files, opened here with the launcher's rights: the child joins its
+       cgroups itself once its mounts are set up, so that they are made outside its memory
+       cgroup and the launcher spends no time on them. */
+    *failed_step = STEP_CGROUP_JOIN;
+    for (size_t i = 0; i <= MAX_CGROUPS; i++) {
+        *failed_index = (int)i;
+        const char *procs = i < pl->n_cgroups ? pl->cgroup_procs[i] : NULL;
+        char v2procs[PATH_MAX];
+        cf->cgroup_procs[i] = -1;
+        if (i == pl->n_cgroups && pl->cgroup_dir) {
+            if (snprintf(v2procs, sizeof v2procs, "%s/cgroup.procs", pl->cgroup_dir) >= (int)sizeof v2procs) {
+                errno = ENAMETOOLONG;
+                return -1;
+            }
+            procs = v2procs;
+        }
+        if (procs == NULL) continue;
+        if (remember_fd(cf->cgroup_procs[i] = open(procs, O_WRONLY | O_CLOEXEC)) < 0) return -1;
+    }
     int fixed[] = {cf->report, cf->release, cf->status, cf->stdio[0], cf->stdio[1], cf->stdio[2],
                    cf->pooled_ns[0], cf->pooled_ns[1], cf->pooled_ns[2], cf->pooled_ns[3]};
     size_t n = 0;
@@ -882,7 +901,8 @@ static int child_failure(int report_fd, struct report *r) {
 }
 
 static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
-    struct child_fds cf = {-1, -1, -1, {-1, -1, -1}, {-1, -1, -1, -1}, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    struct child_fds cf = {.report = -1, .release = -1, .status = -1, .stdio = {-1, -1, -1}, .pooled_ns = {-1, -1, -1, -1}};
+    for (size_t i = 0; i <= MAX_CGROUPS; i++) cf.cgroup_procs[i] = -1;
     int report_r = -1, release_w = -1, status_r = -1;
     int relay_slot[3] = {-1, -1, -1};
     int slot = -1;
@@ -1032,28 +1052,8 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     }
     close_fd(&cf.pooled_ns[POOLED_USER]);
     fstep = STEP_RELEASE_CHILD;
-    if (write(release_w, "g", 1) != 1) goto kill_child;
-
-    /* The cgroup.procs files to join: v1's, then v2's where clone3 could not clone into it. A
-       migration can wait for an RCU grace period (cgroup_threadgroup_rwsem) and for cgroup_mutex,
-       so it is done while the child sets up its mounts, which need no cgroup; the child waits
-       for the second byte before its cgroup namespace and the command. */
-    char pidtext[16], v2procs[PATH_MAX];
-    snprintf(pidtext, sizeof pidtext, "%d", pid);
-    for (size_t i = 0; i <= plan.n_cgroups; i++) {
-        const char *procs = i < plan.n_cgroups ? plan.cgroup_procs[i] : NULL;
-        if (procs == NULL) {
-            if (!plan.cgroup_dir || into_cgroup) break;
-            snprintf(v2procs, sizeof v2procs, "%s/cgroup.procs", plan.cgroup_dir);
-            procs = v2procs;
-        }
-        if (write_file(procs, pidtext) < 0) {
-            fstep = STEP_CGROUP_JOIN, findex = (int32_t)i;
-            goto kill_child;
-        }
-    }
-    fstep = STEP_RELEASE_CHILD, findex = 1;
-    if (write(release_w, "j", 1) != 1) goto kill_child;
+    char go = plan.cgroup_dir && !into_cgroup ? RELEASE_JOIN_V2 : RELEASE_GO;
+    if (write(release_w, &go, 1) != 1) goto kill_child;
     close_fd(&release_w);
     close_mount_sources(&plan);
 

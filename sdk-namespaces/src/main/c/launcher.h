@@ -191,9 +191,18 @@ struct child_fds {
     const int *bind_tree;
     char *const *overlay_options;
     const int *overlay_trees, *overlay_first, *overlay_count; /* mount i's trees: [first, first+count) */
+    /* cgroup.procs files the launcher opened for the child, which moves itself in through them
+       once its mounts are set up (writing "0"; the kernel checks the opener's rights): its v1
+       hierarchies' files, then a v2 one, used only when the release byte says clone3 could not
+       put it there (RELEASE_JOIN_V2). -1: none. */
+    int cgroup_procs[MAX_CGROUPS + 1];
     const int *keep; /* every fd the child keeps, sorted ascending */
     size_t n_keep;
 };
+
+/* The byte on the release pipe: go on; or go on, and join the v2 cgroup yourself too. */
+#define RELEASE_GO 'g'
+#define RELEASE_JOIN_V2 'G'
 
 /* launcher.c, found once at its start: the signals it inherited ignored (and SIGPIPE, which
    it ignores), for the command to reset; and the highest capability the kernel knows */

@@ -64,6 +64,18 @@ class ResourceLimitsTest {
         }
     }
 
+    /**
+     * The container moves itself into its cgroups through cgroup.procs files the launcher opened
+     * with its own rights: none of them may reach the command.
+     */
+    @Test
+    void theCommandHoldsOnlyStdio() {
+        ContainerResult r = Container.builder().memory(DataSize.ofMebibytes(64)).pids(16).cpus(1)
+                .run("/bin/sh", "-c", "sleep 30 & ls /proc/$!/fd; kill $!");
+        assertEquals(Termination.EXITED, r.termination(), r::toString);
+        assertEquals("0\n1\n2\n", r.stdout());
+    }
+
     @Test
     void aMemoryBombIsOomKilledAtTheLimit() {
         ContainerResult r = Container.builder().memory(DataSize.ofMebibytes(64))

@@ -60,8 +60,9 @@ final class PlanFactory {
                 .umask(022);
         mounts.forEach(m -> b.mount(m.op()));
         applySecurity(b, spec);
-        /* the launcher writes the PID into each procs file before the container goes on: every
-           byte and CPU nanosecond of the command is accounted */
+        /* the container's first process moves itself in through procs files the launcher opens,
+           after its mounts and before the command: every byte and CPU nanosecond of the command
+           is accounted */
         cgroup.ifPresent(c -> {
             /* on v2, cloned straight into the cgroup where the kernel can (clone3) */
             java.util.Optional<java.nio.file.Path> v2 = c.unifiedDirectory();

@@ -38,7 +38,8 @@ import java.util.OptionalInt;
  * @param noNewPrivs    set {@code no_new_privs}
  * @param seccomp       a compiled seccomp program to install last
  * @param umask         the command's umask
- * @param cgroupProcs   {@code cgroup.procs} files the launcher writes the container's PID to
+ * @param cgroupProcs   {@code cgroup.procs} files the container's first process is moved into
+ *                      (through descriptors the launcher opens), after its mounts, before the command
  * @param uidMap        the user namespace's {@code uid_map}
  * @param gidMap        the user namespace's {@code gid_map}
  * @param capabilities  the capability sets, or empty to leave them as the kernel makes them
