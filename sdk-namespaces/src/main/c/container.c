@@ -753,6 +753,10 @@ static void exit_if_orphaned(void) {
 static void join_cgroups(const struct plan *pl, const struct child_fds *fds, int join_v2) {
     for (size_t i = 0; i <= pl->n_cgroups; i++) {
         int fd = fds->cgroup_procs[i];
+        if (fd < 0 && i == pl->n_cgroups && join_v2) { /* told to join, and nothing to join through */
+            errno = EBADF;
+            fail(STEP_CGROUP_JOIN, (int)i);
+        }
         if (fd < 0) continue;
         if (i < pl->n_cgroups || join_v2) {
             ssize_t w;

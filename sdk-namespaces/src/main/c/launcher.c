@@ -636,6 +636,7 @@ static char *overlay_opts[MAX_MOUNTS];
 static int overlay_trees[MAX_KEEP], overlay_first[MAX_MOUNTS], overlay_count[MAX_MOUNTS];
 static int source_fds[MAX_KEEP], n_source_fds;
 static int keep_fds[MAX_KEEP];
+static int clone_into_cgroup_works; /* clone3 put a container into its v2 cgroup once: it always does */
 
 static int int_order(const void *a, const void *b) {
     int x = *(const int *)a, y = *(const int *)b;
@@ -791,14 +792,15 @@ int open_mount_sources(const struct plan *pl, struct child_fds *cf, int *failed_
     }
     /* The cgroup.procs files, opened here with the launcher's rights: the child joins its
        cgroups itself once its mounts are set up, so that they are made outside its memory
-       cgroup and the launcher spends no time on them. */
+       cgroup and the launcher spends no time on them. The v2 one only until clone3 has put a
+       container straight into its cgroup once. */
     *failed_step = STEP_CGROUP_JOIN;
     for (size_t i = 0; i <= MAX_CGROUPS; i++) {
         *failed_index = (int)i;
         const char *procs = i < pl->n_cgroups ? pl->cgroup_procs[i] : NULL;
         char v2procs[PATH_MAX];
         cf->cgroup_procs[i] = -1;
-        if (i == pl->n_cgroups && pl->cgroup_dir) {
+        if (i == pl->n_cgroups && pl->cgroup_dir && !clone_into_cgroup_works) {
             if (snprintf(v2procs, sizeof v2procs, "%s/cgroup.procs", pl->cgroup_dir) >= (int)sizeof v2procs) {
                 errno = ENAMETOOLONG;
                 return -1;
@@ -877,6 +879,7 @@ static pid_t clone_container(long flags, int *into_cgroup) {
             close(cg);
             if (pid > 0) {
                 *into_cgroup = 1;
+                clone_into_cgroup_works = 1;
                 return pid;
             }
             if (saved != ENOSYS && saved != E2BIG && saved != EINVAL && saved != EOPNOTSUPP) {
