@@ -80,6 +80,7 @@ public final class Cgroups implements AutoCloseable {
     private final Map<Path, Set<Controller>> enabled = new HashMap<>();
     private final Set<Path> jvmDirsReady = new LinkedHashSet<>();
     private final Map<String, Cgroup> live = new LinkedHashMap<>();
+    private boolean closed; /* after close(), create() refuses: nothing may be made that no one removes */
     private boolean movedSelf;
 
     private Cgroups(Builder b) {
@@ -208,6 +209,7 @@ public final class Cgroups implements AutoCloseable {
      * @return the new cgroup, limits applied, empty of processes
      * @throws ControllerUnavailableException naming a missing controller
      * @throws CgroupException naming the file and value that failed, or why no cgroup can be made
+     *     (also after {@link #close()})
      */
     public synchronized Cgroup create(String name, CgroupLimits limits) {
         Objects.requireNonNull(limits, "limits");
@@ -217,6 +219,9 @@ public final class Cgroups implements AutoCloseable {
         }
         if (live.containsKey(name)) {
             throw new IllegalArgumentException("a cgroup named '" + name + "' exists already");
+        }
+        if (closed) {
+            throw new CgroupException("cannot create cgroup " + name + ": this Cgroups is closed");
         }
         Set<Controller> required = limits.requiredControllers();
         Set<Controller> unenforced = EnumSet.noneOf(Controller.class);
@@ -424,10 +429,12 @@ public final class Cgroups implements AutoCloseable {
 
     /**
      * Removes every cgroup this instance created that is still there, then this JVM's owner
-     * directories and the parents it created, where they are empty.
+     * directories and the parents it created, where they are empty. Afterwards
+     * {@link #create} throws: a cgroup made then would outlive its owner's cleanup.
      */
     @Override
     public synchronized void close() {
+        closed = true;
         for (Cgroup cgroup : new ArrayList<>(live.values())) {
             cgroup.remove();
         }

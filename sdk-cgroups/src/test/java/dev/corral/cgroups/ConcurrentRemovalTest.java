@@ -1,6 +1,7 @@
 package dev.corral.cgroups;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -14,7 +15,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Handles removed on one thread while their {@link Cgroups} closes on another, as a JVM's
- * shutdown hook closes the placement while a container's cgroup is still being removed.
+ * shutdown hook closes the placement while a container's cgroup is still being removed; and
+ * nothing made after the close.
  */
 @Tag("cgroup-v2")
 class ConcurrentRemovalTest {
@@ -50,6 +52,9 @@ class ConcurrentRemovalTest {
                 assertTrue(c.processes().isEmpty());
             }
             cgroups.close(); /* the parents, if close() ran before the last removal */
+            /* a spare made on another thread just after the JVM's shutdown hook closed the
+               placement would outlive it: refused */
+            assertThrows(CgroupException.class, () -> cgroups.create("late", CgroupLimits.none()));
             for (Path parent : parents) {
                 assertFalse(Files.exists(parent), parent + " was left behind");
             }
