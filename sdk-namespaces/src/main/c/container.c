@@ -751,20 +751,15 @@ static void exit_if_orphaned(void) {
 /* Moves this process into its cgroups through the files the launcher opened (v1's, then a v2
    one where clone3 could not put it there), and closes them: the command must not have them. */
 static void join_cgroups(const struct plan *pl, const struct child_fds *fds, int join_v2) {
-    for (size_t i = 0; i <= pl->n_cgroups; i++) {
-        int fd = fds->cgroup_procs[i];
-        if (fd < 0 && i == pl->n_cgroups && join_v2) { /* told to join, and nothing to join through */
-            errno = EBADF;
-            fail(STEP_CGROUP_JOIN, (int)i);
-        }
-        if (fd < 0) continue;
-        if (i < pl->n_cgroups || join_v2) {
-            ssize_t w;
-            do w = write(fd, "0", 1); while (w < 0 && errno == EINTR);
-            if (w != 1) fail(STEP_CGROUP_JOIN, (int)i);
-        }
-        close(fd);
+    size_t n_join = pl->n_cgroups + (join_v2 ? 1 : 0);
+    for (size_t i = 0; i < n_join; i++) {
+        ssize_t w;
+        errno = EBADF; /* a v2 file to join through that the launcher did not open */
+        do w = fds->cgroup_procs[i] < 0 ? -1 : write(fds->cgroup_procs[i], "0", 1); while (w < 0 && errno == EINTR);
+        if (w != 1) fail(STEP_CGROUP_JOIN, (int)i);
     }
+    for (size_t i = 0; i <= pl->n_cgroups; i++)
+        if (fds->cgroup_procs[i] >= 0) close(fds->cgroup_procs[i]);
 }
 
 void container_main(const struct plan *pl, const struct child_fds *fds) {

@@ -757,7 +757,7 @@ failed: {
     }
 }
 
-void close_mount_sources(const struct plan *pl) {
+void close_child_sources(const struct plan *pl) {
     for (int i = 0; i < n_source_fds; i++) close(source_fds[i]);
     n_source_fds = 0;
     for (size_t i = 0; i < pl->n_mounts; i++) {
@@ -767,7 +767,7 @@ void close_mount_sources(const struct plan *pl) {
     }
 }
 
-int open_mount_sources(const struct plan *pl, struct child_fds *cf, int *failed_index, int *failed_step) {
+int open_child_sources(const struct plan *pl, struct child_fds *cf, int *failed_index, int *failed_step) {
     int used_trees = 0;
     for (size_t i = 0; i < pl->n_mounts; i++) {
         overlay_count[i] = 0;
@@ -795,7 +795,7 @@ int open_mount_sources(const struct plan *pl, struct child_fds *cf, int *failed_
        cgroup and the launcher spends no time on them. The v2 one only until clone3 has put a
        container straight into its cgroup once. */
     *failed_step = STEP_CGROUP_JOIN;
-    for (size_t i = 0; i <= MAX_CGROUPS; i++) {
+    for (size_t i = 0; i <= pl->n_cgroups; i++) {
         *failed_index = (int)i;
         const char *procs = i < pl->n_cgroups ? pl->cgroup_procs[i] : NULL;
         char v2procs[PATH_MAX];
@@ -891,7 +891,7 @@ static pid_t clone_container(long flags, int *into_cgroup) {
     return (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
 }
 
-/* ---- RUN: prepare descriptors, clone, join cgroups, write ID maps, release ---- */
+/* ---- RUN: prepare descriptors, clone, write ID maps, release ---- */
 
 /* The failure the container's first process reported, if it did and its report is there to
    read now; 1 if so. */
@@ -1005,7 +1005,7 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
             flags &= ~(long)(CLONE_NEWUSER | CLONE_NEWNS);
     }
     int src_index, src_step;
-    if (open_mount_sources(&plan, &cf, &src_index, &src_step) < 0) {
+    if (open_child_sources(&plan, &cf, &src_index, &src_step) < 0) {
         fstep = src_step, findex = src_index;
         goto failed;
     }
@@ -1017,8 +1017,8 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
         for (int k = 0; k < POOLED_KINDS; k++) close_fd(&cf.pooled_ns[k]);
         pool_refused = 1;
         flags = clone_flags;
-        close_mount_sources(&plan);
-        if (open_mount_sources(&plan, &cf, &src_index, &src_step) < 0) {
+        close_child_sources(&plan);
+        if (open_child_sources(&plan, &cf, &src_index, &src_step) < 0) {
             fstep = src_step, findex = src_index;
             goto failed;
         }
@@ -1058,7 +1058,7 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     char go = plan.cgroup_dir && !into_cgroup ? RELEASE_JOIN_V2 : RELEASE_GO;
     if (write(release_w, &go, 1) != 1) goto kill_child;
     close_fd(&release_w);
-    close_mount_sources(&plan);
+    close_child_sources(&plan);
 
     set_nonblocking(c->report_fd);
     set_nonblocking(c->status_fd);
@@ -1077,7 +1077,7 @@ static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
 kill_child: {
         int saved = errno;
         struct report own;
-        close_mount_sources(&plan);
+        close_child_sources(&plan);
         close_fd(&cf.pooled_ns[POOLED_USER]);
         /* a child that failed on its own (a broken release pipe says it is gone) reported why
            before it exited: that is the failure, not the pipe */
@@ -1094,7 +1094,7 @@ kill_child: {
     }
 failed: {
         int saved = errno;
-        close_mount_sources(&plan);
+        close_child_sources(&plan);
         close_fd(&cf.report);
         close_fd(&cf.release);
         close_fd(&cf.status);

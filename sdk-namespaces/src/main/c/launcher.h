@@ -216,11 +216,12 @@ __attribute__((noreturn)) void container_main(const struct plan *plan, const str
    sub-step that failed (0 socket, 1 get flags, 2 set flags) */
 int loopback_up(int *failed_at);
 
-/* launcher.c: opens the plan's mount sources before clone into fds; 0, or -1 with errno and
-   *failed_index set to the mount that failed (reported as MOUNT_BIND or MOUNT_OVERLAY) */
-int open_mount_sources(const struct plan *plan, struct child_fds *fds, int *failed_index, int *failed_step);
-/* launcher.c: closes what open_mount_sources opened */
-void close_mount_sources(const struct plan *plan);
+/* launcher.c: opens, before clone, what the child gets from the launcher's view and rights:
+   the plan's mount sources and its cgroup.procs files; 0, or -1 with errno, *failed_step and
+   *failed_index (the mount, or the cgroup file) naming what failed */
+int open_child_sources(const struct plan *plan, struct child_fds *fds, int *failed_index, int *failed_step);
+/* launcher.c: closes what open_child_sources opened */
+void close_child_sources(const struct plan *plan);
 
 /* a failure record, as the launcher and the container's processes report it */
 struct report {
