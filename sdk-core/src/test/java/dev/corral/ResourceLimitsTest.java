@@ -87,6 +87,30 @@ class ResourceLimitsTest {
                 "peak " + r.usage().peakMemory() + " from " + r.usage().peakMemorySource());
     }
 
+    /**
+     * Containers with the same limits one after another, as a judge runs them: a heavy one (CPU,
+     * 60 MiB, or four processes at once) then a light one, whose counters must be its own. On
+     * cgroup v1 the light one often gets the heavy one's cgroup again, reset for reuse: its CPU
+     * time, its peak memory and its pids peak (which the kernel cannot reset) must not show the
+     * heavy one's.
+     */
+    @Test
+    void eachContainerCountsOnlyItsOwnUsage() {
+        ContainerSpec spec = Container.builder().memory(DataSize.ofMebibytes(256)).pids(32).cpus(2).build();
+        String[] heavy = {"exec dd if=/dev/zero of=/dev/null bs=60M count=20", "sleep 0.05 & sleep 0.05 & sleep 0.05 & wait"};
+        for (int i = 0; i < 12; i++) {
+            ContainerResult h = spec.run("/bin/sh", "-c", heavy[i % 2]);
+            assertEquals(Termination.EXITED, h.termination(), h::toString);
+            ContainerResult light = spec.run("/bin/true");
+            assertEquals(Termination.EXITED, light.termination(), light::toString);
+            ResourceUsage u = light.usage();
+            assertEquals(2, u.pidsPeak().orElseThrow(), "the init and /bin/true, after " + h.usage());
+            assertTrue(u.peakMemory().bytes() < DataSize.ofMebibytes(8).bytes(), "peak " + u + " after " + h.usage());
+            assertTrue(u.cpuTime().compareTo(i % 2 == 0 ? h.usage().cpuTime().dividedBy(2) : Duration.ofMillis(150)) < 0,
+                    "CPU " + u + " after " + h.usage());
+        }
+    }
+
     @Test
     void peakMemoryOfAHundredMebibytesIsWithinTenPercent() {
         ContainerResult r = Container.builder().memory(DataSize.ofMebibytes(512))

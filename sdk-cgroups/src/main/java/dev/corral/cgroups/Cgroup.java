@@ -108,6 +108,34 @@ public interface Cgroup extends AutoCloseable {
     void kill();
 
     /**
+     * Readies this cgroup, once no process is in it any more, for new processes: its counters
+     * as a new cgroup's, its limits as they are (a process able to write them could write every
+     * cgroup's: the files are root's). Cheaper than {@link #remove()} and a new
+     * {@link Cgroups#create}, which on cgroup v1 make and remove a directory in every hierarchy.
+     * Only where every counter {@link #usage()} reads can be set back exactly:
+     * <ul>
+     * <li>cgroup v2: never, as {@code cpu.stat} and {@code memory.peak} only grow;</li>
+     * <li>cgroup v1: when no OOM kill happened, the freezer is thawed, what is left charged to
+     *     the memory cgroup is within the kernel's per-CPU charge batches (as a new cgroup's first
+     *     charge), and {@code pids.peak}, which cannot be written, is at most {@code processFloor}.
+     *     The CPU times and the memory peak start again.</li>
+     * </ul>
+     *
+     * <pre>{@code
+     * p.waitFor();                         // its last process is gone
+     * CgroupUsage used = cg.usage();
+     * if (!cg.resetForReuse(1)) {          // the next one runs at least 1 process
+     *     cg.remove();
+     * }
+     * }</pre>
+     *
+     * @param processFloor the fewest processes the next user of this cgroup holds at once
+     * @return true if it is ready for reuse; false if it is not (processes are left, a counter
+     *     cannot be set back, it was removed): remove it then
+     */
+    boolean resetForReuse(int processFloor);
+
+    /**
      * Kills what is left, waits until the cgroup is empty and removes its directories, the
      * deepest first. Removing a removed cgroup does nothing.
      */

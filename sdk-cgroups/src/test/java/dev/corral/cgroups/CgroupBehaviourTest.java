@@ -61,6 +61,56 @@ class CgroupBehaviourTest {
                     : CgroupUsage.PeakSource.MAX_USAGE_IN_BYTES, u.memoryPeakSource());
             long peak = u.memoryPeak().orElseThrow().bytes();
             assertTrue(peak >= limit.bytes() * 0.9 && peak <= limit.bytes(), "peak " + peak + " vs limit " + limit);
+            assertFalse(cg.resetForReuse(1), "the OOM kill count cannot be set back: not reusable");
+        }
+    }
+
+    @Test
+    void aCgroupResetForReuseCountsItsNextProcessesFromZero() throws Exception {
+        DataSize limit = DataSize.ofMebibytes(64);
+        try (Cgroup cg = create("reuse", CgroupLimits.builder().memory(limit).cpus(1).pids(16).build())) {
+            Process p = Workload.start(cg, "dd if=/dev/zero of=/dev/null bs=40M count=20");
+            assertEquals(0, p.waitFor());
+            CgroupUsage first = cg.usage();
+            long firstPeak = first.memoryPeak().orElseThrow().bytes();
+            assertTrue(firstPeak >= DataSize.ofMebibytes(40).bytes(), "first peak " + firstPeak);
+            if (cg.version() == CgroupVersion.V2) {
+                assertFalse(cg.resetForReuse(1), "v2 counters only grow");
+                return;
+            }
+            Path memory = dirOf(cg, "memory");
+            assertFalse(cg.resetForReuse(0), "pids.peak 1 is above a floor of 0");
+            boolean done = cg.resetForReuse(1);
+            for (int i = 0; i < 50 && !done; i++) { /* kernel objects of a process are uncharged a grace period after it */
+                Thread.sleep(10);
+                done = cg.resetForReuse(1);
+            }
+            assertTrue(done, "one process came and went: " + cg.usage());
+            assertEquals(Long.toString(limit.bytes()), read(memory.resolve("memory.limit_in_bytes")), "the limits stay");
+            CgroupUsage reset = cg.usage();
+            assertEquals(Duration.ZERO, reset.cpuTotal().orElseThrow(), "CPU time after the reset");
+            assertTrue(reset.memoryPeak().orElseThrow().bytes() < DataSize.ofMebibytes(2).bytes(), "peak after reset " + reset);
+
+            Process q = Workload.start(cg, "true");
+            assertEquals(0, q.waitFor());
+            CgroupUsage second = cg.usage();
+            assertTrue(second.cpuTotal().orElseThrow().compareTo(first.cpuTotal().orElseThrow()) < 0,
+                    "the second user's CPU " + second + " vs the first's " + first);
+            assertTrue(second.memoryPeak().orElseThrow().bytes() < DataSize.ofMebibytes(4).bytes(), "second peak " + second);
+            assertEquals(1, second.pidsPeak().orElseThrow(), "pids peak");
+
+            Process r = Workload.start(cg, "sh -c 'sleep 0 & wait'");
+            assertEquals(0, r.waitFor());
+            assertFalse(cg.resetForReuse(1), "pids.peak 2 cannot be set back to 1");
+
+            Process s = Workload.start(cg, "sleep 1000");
+            try {
+                assertFalse(cg.resetForReuse(16), "a process is still in it");
+            } finally {
+                s.destroyForcibly().waitFor();
+            }
+            cg.remove();
+            assertFalse(cg.resetForReuse(16), "removed");
         }
     }
 

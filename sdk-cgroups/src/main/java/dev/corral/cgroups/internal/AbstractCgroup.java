@@ -143,6 +143,24 @@ abstract class AbstractCgroup implements Cgroup {
     }
 
     @Override
+    public final boolean resetForReuse(int processFloor) {
+        synchronized (this) {
+            if (removed) {
+                return false;
+            }
+            try {
+                return resetCounters(processFloor);
+            } catch (CgroupException e) {
+                LOG.debug("cgroup {} is not reused: {}", name, e.getMessage());
+                return false;
+            }
+        }
+    }
+
+    /** @see Cgroup#resetForReuse */
+    abstract boolean resetCounters(int processFloor);
+
+    @Override
     public final void remove() {
         synchronized (this) {
             if (removed) {

@@ -15,4 +15,19 @@ interface ControllerUnit {
 
     /** Adds this controller's counters from {@code dir} to {@code usage}. */
     void readUsage(Path dir, UsageBuilder usage);
+
+    /**
+     * Whether this controller's counters in {@code dir}, a cgroup no process is in any more, can
+     * be set back exactly to what a new cgroup would show its next user.
+     *
+     * @param processFloor the fewest processes the cgroup's next user holds at once
+     * @return false if a counter cannot be: the cgroup must then not be reused
+     */
+    default boolean canResetCounters(Path dir, int processFloor) {
+        return false;
+    }
+
+    /** Sets the counters back, once every controller of the cgroup said it can. */
+    default void resetCounters(Path dir) {
+    }
 }

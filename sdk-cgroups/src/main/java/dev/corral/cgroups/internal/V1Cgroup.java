@@ -108,6 +108,34 @@ public final class V1Cgroup extends AbstractCgroup {
         }
     }
 
+    /**
+     * Empty (pids.current, which counts every process below, else each hierarchy's
+     * cgroup.procs) and every controller able to set its counters back: then they are. Nothing
+     * is written to a cgroup that is not reused.
+     */
+    @Override
+    boolean resetCounters(int processFloor) {
+        if (!dirs.containsKey(Controller.PIDS)) { /* the pids controller checks pids.current itself */
+            for (Path dir : distinctDirs) {
+                if (!CgroupFs.readPids(dir.resolve("cgroup.procs")).isEmpty()) {
+                    LOG.debug("cgroup {} is not reused: processes are left in {}", name(), dir);
+                    return false;
+                }
+            }
+        }
+        for (ControllerUnit unit : units) {
+            if (!unit.canResetCounters(dirs.get(unit.controller()), processFloor)) {
+                LOG.debug("cgroup {} is not reused now: its {} counters cannot be set back exactly", name(),
+                        unit.controller());
+                return false;
+            }
+        }
+        for (ControllerUnit unit : units) {
+            unit.resetCounters(dirs.get(unit.controller()));
+        }
+        return true;
+    }
+
     private Path freezerDir() {
         Path dir = dirs.get(Controller.FREEZER);
         if (dir == null) {

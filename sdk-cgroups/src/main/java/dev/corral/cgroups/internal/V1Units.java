@@ -18,6 +18,16 @@ final class V1Units {
     /** USER_HZ: the unit of cpuacct.stat, 100 on every Linux architecture's ABI. */
     static final long USER_HZ = 100;
 
+    /**
+     * What a memory cgroup may still be charged with, once its processes are gone, and be reused
+     * as new: the kernel charges a cgroup 64 pages at a time per CPU and keeps what a process
+     * did not use for the next charge on that CPU, so a new cgroup's peak already overstates by
+     * up to that much; and it frees the kernel objects of an exited process (its stack, page
+     * tables, task) one RCU grace period later, 128 KiB at most for a small one. More than that
+     * is memory of the last user's still charged (page cache, kernel objects): not reused.
+     */
+    static final long MEMORY_LEFT_FOR_REUSE = 64L * 4096 * Runtime.getRuntime().availableProcessors() + 128 * 1024;
+
     private V1Units() {
     }
 
@@ -77,6 +87,20 @@ final class V1Units {
             usage.readMemory(dir.resolve("memory.usage_in_bytes"), dir.resolve("memory.max_usage_in_bytes"),
                     CgroupUsage.PeakSource.MAX_USAGE_IN_BYTES, dir.resolve("memory.oom_control"));
         }
+
+        /** Not after an OOM kill (its count only grows), nor with more left charged than a new cgroup's first charge. */
+        @Override
+        public boolean canResetCounters(Path dir, int processFloor) {
+            Map<String, Long> oom = CgroupFs.readKeyed(dir.resolve("memory.oom_control"));
+            return oom.getOrDefault("oom_kill", 0L) == 0 && oom.getOrDefault("under_oom", 0L) == 0
+                    && CgroupFs.readLong(dir.resolve("memory.usage_in_bytes")).orElse(Long.MAX_VALUE) <= MEMORY_LEFT_FOR_REUSE;
+        }
+
+        /** The peak becomes what is charged now. */
+        @Override
+        public void resetCounters(Path dir) {
+            CgroupFs.write(dir.resolve("memory.max_usage_in_bytes"), "0");
+        }
     }
 
     /** cpu.cfs_period_us, cpu.cfs_quota_us, cpu.shares. */
@@ -97,6 +121,12 @@ final class V1Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
+        }
+
+        /** No counters read. */
+        @Override
+        public boolean canResetCounters(Path dir, int processFloor) {
+            return true;
         }
     }
 
@@ -126,6 +156,25 @@ final class V1Units {
                 usage.cpuSystem = Duration.ofMillis(ticks.getOrDefault("system", 0L) * 1000 / USER_HZ);
             }
         }
+
+        /** Whether this kernel has cpuacct.usage_user and usage_sys (4.7 on); null until looked at. */
+        private static volatile Boolean hasUsageUserSys;
+
+        /** Only where usage_user and usage_sys exist: a write of 0 to cpuacct.usage zeroes them, not cpuacct.stat. */
+        @Override
+        public boolean canResetCounters(Path dir, int processFloor) {
+            Boolean has = hasUsageUserSys;
+            if (has == null) {
+                has = Files.exists(dir.resolve("cpuacct.usage_user")) && Files.exists(dir.resolve("cpuacct.usage_sys"));
+                hasUsageUserSys = has;
+            }
+            return has;
+        }
+
+        @Override
+        public void resetCounters(Path dir) {
+            CgroupFs.write(dir.resolve("cpuacct.usage"), "0");
+        }
     }
 
     /** cpuset.cpus, cpuset.mems: a new v1 cpuset is empty, so it inherits its parent's first. */
@@ -145,6 +194,11 @@ final class V1Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
+        }
+
+        @Override
+        public boolean canResetCounters(Path dir, int processFloor) {
+            return true;
         }
     }
 
@@ -182,6 +236,11 @@ final class V1Units {
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
         }
+
+        @Override
+        public boolean canResetCounters(Path dir, int processFloor) {
+            return true;
+        }
     }
 
     /** freezer.state: no limits, no counters; used to freeze and to kill. */
@@ -197,6 +256,12 @@ final class V1Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
+        }
+
+        /** A frozen cgroup (paused, never resumed) would freeze its next processes. */
+        @Override
+        public boolean canResetCounters(Path dir, int processFloor) {
+            return CgroupFs.read(dir.resolve("freezer.state")).equals("THAWED");
         }
     }
 }

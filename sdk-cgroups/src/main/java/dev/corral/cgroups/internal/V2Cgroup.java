@@ -102,6 +102,12 @@ public final class V2Cgroup extends AbstractCgroup {
         }
     }
 
+    /** cpu.stat's usage and memory.peak only grow (a write to memory.peak resets it for that open file only). */
+    @Override
+    boolean resetCounters(int processFloor) {
+        return false;
+    }
+
     @Override
     public void freeze() {
         Path freeze = dir.resolve("cgroup.freeze");

@@ -133,6 +133,16 @@ final class V2Units {
             usage.pidsCurrent = usage.readLong(dir.resolve("pids.current"));
             usage.pidsPeak = usage.readLong(dir.resolve("pids.peak"));
         }
+
+        /**
+         * pids.peak cannot be written, but it is exact for the next user if it is at most the
+         * fewest processes that user will hold: its own peak is then the larger.
+         */
+        @Override
+        public boolean canResetCounters(Path dir, int processFloor) {
+            return CgroupFs.readLong(dir.resolve("pids.current")).orElse(0) == 0
+                    && CgroupFs.readLong(dir.resolve("pids.peak")).orElse(0) <= processFloor;
+        }
     }
 
     /** io.weight (or io.bfq.weight), io.max. */

@@ -11,6 +11,9 @@ import dev.corral.cgroups.ControllerUnavailableException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -24,16 +27,26 @@ import org.slf4j.LoggerFactory;
  * first limited container (which also removes cgroups left by JVMs killed earlier), closed when
  * the JVM exits. A container without limits gets no cgroup.
  *
- * <p>Making a cgroup costs a directory per hierarchy and a write per limit (about 0.4 ms on
- * cgroup v1), so a couple of spares with the limits of the last limited container are made
- * ahead on a thread of their own, and taken by the next containers with the same limits. Each
- * cgroup still serves one container only: its counters start at zero. Spares not taken within
- * a second are removed, so an idle JVM holds no cgroup.
+ * <p>Making a cgroup costs a directory per hierarchy and a write per limit, and removing it an
+ * rmdir per hierarchy and the kernel's work behind it (together about 0.6 ms of CPU on cgroup
+ * v1), so a couple of spares with the limits of the last limited container are made ahead on
+ * a thread of their own, and taken by the next containers with the same limits. On cgroup v1,
+ * the cgroup of a container that had its own PID namespace (so none of its processes outlives
+ * it) goes back among the spares once it has ended, if {@link Cgroup#resetForReuse} can set
+ * its counters back exactly: the next container's counters start at zero either way. Spares
+ * not taken within a second are removed, so an idle JVM holds no cgroup.
+ *
+ * <pre>{@code
+ * Optional<Cgroup> cg = ContainerCgroups.create(spec.resources(), 2);  // an init and its command
+ * ... the container runs and ends, its usage is read ...
+ * cg.ifPresent(c -> ContainerCgroups.release(c, true));              // on a thread that may wait
+ * }</pre>
  */
 public final class ContainerCgroups {
     private static final Logger log = LoggerFactory.getLogger(ContainerCgroups.class);
     private static final int SPARES = 2;
     private static final Duration SPARE_IDLE = Duration.ofSeconds(1);
+    private static final Duration REUSE_RETRY = Duration.ofMillis(5);
     private static final AtomicLong NAMES = new AtomicLong();
     private static Cgroups placement;
     private static Spares spares;
@@ -52,11 +65,13 @@ public final class ContainerCgroups {
 
     /**
      * @param limits the container's limits
-     * @return its cgroup, limits applied, never used before; empty if it needs none, or if
+     * @param processFloor the fewest processes the container holds at once (1: its command is
+     *     PID 1; 2: under Corral's init), so that a reused cgroup's {@code pids.peak} is its own
+     * @return its cgroup, limits applied, new or reset for reuse; empty if it needs none, or if
      *     cgroups are unavailable and every limit asked for was explicitly allowed to go unenforced
      * @throws ContainerStartException naming the missing controller or why no cgroup can be made
      */
-    public static Optional<Cgroup> create(ResourceLimits limits) {
+    public static Optional<Cgroup> create(ResourceLimits limits, int processFloor) {
         if (!limits.needsCgroup()) {
             return Optional.empty();
         }
@@ -72,8 +87,14 @@ public final class ContainerCgroups {
                         "a CPU-time limit is read from the cgroup's CPU accounting, which is not available here"
                                 + p.unavailableReason().map(r -> ": " + r).orElse(""));
             }
-            Optional<Cgroup> spare = spares.take(limits.cgroup());
-            return Optional.of(spare.isPresent() ? spare.get() : p.create(nextName(), limits.cgroup()));
+            Kind kind = new Kind(limits.cgroup(), processFloor);
+            Optional<Cgroup> spare = spares.take(kind);
+            if (spare.isPresent()) {
+                return spare;
+            }
+            Cgroup c = p.create(nextName(), limits.cgroup());
+            spares.inUse(c, kind);
+            return Optional.of(c);
         } catch (ControllerUnavailableException e) {
             throw new ContainerStartException("apply the resource limits", Optional.empty(), 0, "", e.getMessage()
                     + "; or allow running without it: limits(CgroupLimits.builder()...allowUnenforced(...))", e);
@@ -82,19 +103,49 @@ public final class ContainerCgroups {
         }
     }
 
+    /**
+     * Gives back the cgroup of a container that has ended, once its usage is read: kept as a
+     * spare if it can be reset for reuse, else removed. Waits on the kernel: not for the
+     * launcher's I/O thread.
+     *
+     * @param cgroup from {@link #create}
+     * @param reusable whether none of the container's processes can be left (its own PID
+     *     namespace, its first process reaped), so that it may serve another container
+     */
+    public static void release(Cgroup cgroup, boolean reusable) {
+        Spares s;
+        synchronized (ContainerCgroups.class) {
+            s = spares;
+        }
+        if (s != null) {
+            s.giveBack(cgroup, reusable);
+        } else {
+            Spares.remove(cgroup);
+        }
+    }
+
+    /** Which containers a spare may serve: the same limits, and as few processes at least as its floor. */
+    private record Kind(CgroupLimits limits, int processFloor) {}
+
     /** "c1", "c2"...: unique in this JVM's placement. */
     private static String nextName() {
         return "c" + NAMES.incrementAndGet();
     }
 
-    /** Spare cgroups with the limits last asked for, made and dropped on one thread. */
+    /**
+     * Spare cgroups of the kind last asked for, made and dropped on one thread. Those given back
+     * by ended containers count as coming: with them, the same few cgroups serve container after
+     * container, and none is made.
+     */
     private static final class Spares {
         private final Cgroups placement;
         private final ScheduledExecutorService thread;
         private final Deque<Cgroup> ready = new ArrayDeque<>();
-        private CgroupLimits limits; /* of the spares made; null until a first take */
+        private final Map<Cgroup, Kind> inUse = new IdentityHashMap<>();
+        private final Map<Kind, Integer> inUseOfKind = new HashMap<>(); /* given back once their container ends */
+        private Kind kind; /* of the spares made; null until a first take */
         private int making;
-        private long lastTake;
+        private long lastUse;
         private boolean idleCheck;
 
         Spares(Cgroups placement) {
@@ -109,36 +160,53 @@ public final class ContainerCgroups {
             this.thread = t;
         }
 
-        /** A spare with exactly these limits, if one is ready; asks for the next ones either way. */
-        synchronized Optional<Cgroup> take(CgroupLimits wanted) {
-            lastTake = System.nanoTime();
-            if (!wanted.equals(limits)) {
+        /**
+         * A spare of exactly this kind, if one is ready; asks for the next ones either way. The
+         * caller makes its own if none is, and notes it {@link #inUse}: it is given back like
+         * the spares.
+         */
+        synchronized Optional<Cgroup> take(Kind wanted) {
+            lastUse = System.nanoTime();
+            if (!wanted.equals(kind)) {
                 dropAll();
-                limits = wanted;
+                kind = wanted;
             }
             if (!idleCheck) {
                 idleCheck = true;
                 thread.schedule(this::dropIfIdle, SPARE_IDLE.toNanos(), TimeUnit.NANOSECONDS);
             }
             Cgroup c = ready.poll();
-            while (ready.size() + making < SPARES) {
-                making++;
-                CgroupLimits l = limits;
-                thread.execute(() -> make(l));
+            if (c != null) {
+                inUse(c, wanted);
             }
+            topUp();
             return Optional.ofNullable(c);
         }
 
-        private void make(CgroupLimits l) {
+        /** Notes that {@code c}, of {@code k}, serves a container now, and will be given back. */
+        synchronized void inUse(Cgroup c, Kind k) {
+            inUse.put(c, k);
+            inUseOfKind.merge(k, 1, Integer::sum);
+        }
+
+        private void topUp() {
+            while (ready.size() + making + inUseOfKind.getOrDefault(kind, 0) < SPARES) {
+                making++;
+                Kind k = kind;
+                thread.execute(() -> make(k));
+            }
+        }
+
+        private void make(Kind k) {
             Cgroup c = null;
             try {
-                c = placement.create(nextName(), l);
+                c = placement.create(nextName(), k.limits());
             } catch (RuntimeException e) { /* the container that needs it makes its own and reports why */
                 log.debug("no spare cgroup: {}", e.getMessage());
             }
             synchronized (this) {
                 making--;
-                if (c != null && l.equals(limits)) {
+                if (c != null && k.equals(kind)) {
                     ready.add(c);
                     c = null;
                 }
@@ -148,8 +216,77 @@ public final class ContainerCgroups {
             }
         }
 
+        /**
+         * A cgroup whose container has ended: a spare again if it may be and can be reset, else
+         * removed. One that cannot be reset at once (kernel objects of its last processes are
+         * freed an RCU grace period after their exit, and charged until then) is tried once more
+         * a little later, while a new spare is made in its place.
+         */
+        void giveBack(Cgroup c, boolean reusable) {
+            Kind k = wouldKeep(c);
+            if (reusable && k != null) {
+                /* still counted as in use while it is reset: no spare is made in its place meanwhile */
+                if (c.resetForReuse(k.processFloor())) {
+                    if (!forget(c, true)) {
+                        remove(c);
+                    }
+                    return;
+                }
+                forget(c, false);
+                thread.schedule(() -> {
+                    if (!(c.resetForReuse(k.processFloor()) && keep(c, k))) {
+                        remove(c);
+                    }
+                }, REUSE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
+                return;
+            }
+            forget(c, false);
+            remove(c);
+        }
+
+        /** @return the kind of {@code c} if it is the kind asked for now and a ready spare is missing, else null */
+        private synchronized Kind wouldKeep(Cgroup c) {
+            Kind k = inUse.get(c);
+            return k != null && k.equals(kind) && ready.size() < SPARES ? k : null;
+        }
+
+        /**
+         * {@code c} no longer serves a container: kept among the ready spares if {@code reset}
+         * and one is missing, else a new spare is made in its place if one is missing.
+         *
+         * @return whether it was kept
+         */
+        private synchronized boolean forget(Cgroup c, boolean reset) {
+            Kind k = inUse.remove(c);
+            if (k == null) {
+                return false;
+            }
+            inUseOfKind.computeIfPresent(k, (x, n) -> n == 1 ? null : n - 1);
+            if (reset && keep(c, k)) {
+                return true;
+            }
+            if (k.equals(kind)) {
+                topUp();
+            }
+            return false;
+        }
+
+        /** Adds {@code c}, reset, to the ready spares if it is still of the kind asked for and one is missing. */
+        private synchronized boolean keep(Cgroup c, Kind k) {
+            if (!k.equals(kind) || ready.size() >= SPARES) {
+                return false;
+            }
+            ready.add(c);
+            lastUse = System.nanoTime(); /* kept for a second from now, as a new spare */
+            if (!idleCheck) {
+                idleCheck = true;
+                thread.schedule(this::dropIfIdle, SPARE_IDLE.toNanos(), TimeUnit.NANOSECONDS);
+            }
+            return true;
+        }
+
         private synchronized void dropIfIdle() {
-            long idle = System.nanoTime() - lastTake;
+            long idle = System.nanoTime() - lastUse;
             if (idle < SPARE_IDLE.toNanos()) {
                 thread.schedule(this::dropIfIdle, SPARE_IDLE.toNanos() - idle, TimeUnit.NANOSECONDS);
                 return;
@@ -167,7 +304,7 @@ public final class ContainerCgroups {
             }
         }
 
-        private static void remove(Cgroup c) {
+        static void remove(Cgroup c) {
             try {
                 c.remove();
             } catch (RuntimeException e) {

@@ -19,6 +19,7 @@ import dev.corral.internal.mounts.MountPlanner.PlannedMount;
 import dev.corral.internal.stdio.BytesFeeder;
 import dev.corral.internal.stdio.CaptureSink;
 import dev.corral.internal.stdio.PipeStreams;
+import dev.corral.namespaces.Namespace;
 import dev.corral.namespaces.launcher.ExitReport;
 import dev.corral.namespaces.launcher.LaunchFailure;
 import dev.corral.namespaces.launcher.LaunchListener;
@@ -80,7 +81,11 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private Cgroup cgroup; /* null: no limits, no cgroup */
     private volatile boolean cpuTimeExceeded;
     private volatile ScheduledFuture<?> cpuWatch;
-    private boolean cgroupDone; /* usage read and cgroup removed (guarded by this) */
+    private boolean cgroupDone; /* usage read (guarded by this) */
+    /* once set, the cgroup may serve another container: pause, resume, stats and the CPU-time
+       watch no longer touch it (guarded by cgroupLock) */
+    private boolean cgroupReleased;
+    private final Object cgroupLock = new Object();
     private CgroupUsage cgroupUsage;
     private PreparedRootfs prepared;
 
@@ -157,7 +162,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             throw new ContainerStartException("start the Corral launcher", Optional.empty(), 0, "", e.getMessage(), e);
         }
         try {
-            run.cgroup = ContainerCgroups.create(spec.resources()).orElse(null);
+            run.cgroup = ContainerCgroups.create(spec.resources(), spec.commandAsPid1() ? 1 : 2).orElse(null);
         } catch (RuntimeException e) {
             prepared.release();
             throw e;
@@ -250,7 +255,13 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             signalQuietly(SIGKILL);
         }, t.toNanos(), TimeUnit.NANOSECONDS));
         spec.resources().cpuTime().ifPresent(limit -> cpuWatch = timers().scheduleAtFixedRate(() -> {
-            Optional<Duration> used = cgroup.usage().cpuTotal();
+            Optional<Duration> used;
+            synchronized (cgroupLock) {
+                if (cgroupReleased) {
+                    return;
+                }
+                used = cgroup.usage().cpuTotal();
+            }
             if (used.isPresent() && used.get().compareTo(limit) >= 0 && !cpuTimeExceeded) {
                 cpuTimeExceeded = true;
                 signalQuietly(SIGKILL);
@@ -291,13 +302,14 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             } catch (RuntimeException e) {
                 log.warn("container {}: cannot read its cgroup's usage: {}", id, e.getMessage());
             }
-            /* the result first, then the removal, which the kernel makes slow (v1: one rmdir per
-               hierarchy), off this thread. With its own PID namespace, as by default, the
-               container's processes are gone already; any left (a shared PID namespace) are killed
-               by the removal. A removal the JVM's exit interrupts is finished by Cgroups.close() or
-               the next start. */
+            /* the result first, then the cgroup's reuse or removal, which wait on the kernel (v1:
+               one rmdir per hierarchy), off this thread. With its own PID namespace, as by default,
+               the container's processes are gone already, and its cgroup may serve the next
+               container; any left (a shared PID namespace) are killed by the removal. A removal
+               the JVM's exit interrupts is finished by Cgroups.close() or the next start. */
             cgroupDone(u);
-            cleanup().execute(this::removeCgroup);
+            boolean reusable = u != null && spec.security().namespaces().contains(Namespace.PID);
+            cleanup().execute(() -> releaseCgroup(reusable));
         }
     }
 
@@ -331,9 +343,17 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     }
 
     private void removeCgroup() {
+        releaseCgroup(false);
+    }
+
+    /** Hands the cgroup back for reuse (if {@code reusable} and it can be reset) or removal. */
+    private void releaseCgroup(boolean reusable) {
         if (cgroup != null) {
+            synchronized (cgroupLock) {
+                cgroupReleased = true;
+            }
             try {
-                cgroup.remove();
+                ContainerCgroups.release(cgroup, reusable);
             } catch (RuntimeException e) {
                 log.warn("container {}: cannot remove its cgroup: {}", id, e.getMessage());
             }
@@ -512,28 +532,33 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public void pause() {
-        requireCgroup("pause").freeze();
+        withCgroup("pause", Cgroup::freeze);
     }
 
     @Override
     public void resume() {
-        requireCgroup("resume").thaw();
+        withCgroup("resume", Cgroup::thaw);
     }
 
     @Override
     public CgroupUsage stats() {
-        return requireCgroup("stats").usage();
+        CgroupUsage[] usage = new CgroupUsage[1];
+        withCgroup("stats", c -> usage[0] = c.usage());
+        return usage[0];
     }
 
-    private Cgroup requireCgroup(String what) {
+    /** Runs {@code op} on the container's cgroup while it is still the container's own. */
+    private void withCgroup(String what, java.util.function.Consumer<Cgroup> op) {
         if (cgroup == null) {
             throw new IllegalStateException(what + " needs the container's cgroup, and it has none: a container gets "
                     + "one when it has a resource limit, e.g. memory(...), cpus(...), pids(...) or cpuTimeLimit(...)");
         }
-        if (result.isDone()) {
-            throw new IllegalStateException(what + ": the container has ended");
+        synchronized (cgroupLock) {
+            if (result.isDone() || cgroupReleased) {
+                throw new IllegalStateException(what + ": the container has ended");
+            }
+            op.accept(cgroup);
         }
-        return cgroup;
     }
 
     @Override
