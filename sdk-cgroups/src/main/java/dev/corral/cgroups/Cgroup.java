@@ -116,8 +116,10 @@ public interface Cgroup extends AutoCloseable {
      * <ul>
      * <li>cgroup v2: never, as {@code cpu.stat} and {@code memory.peak} only grow;</li>
      * <li>cgroup v1: when no OOM kill happened, the freezer is thawed, what is left charged to
-     *     the memory cgroup is within the kernel's per-CPU charge batches (as a new cgroup's first
-     *     charge), and {@code pids.peak}, which cannot be written, is at most {@code processFloor}.
+     *     the memory cgroup is within the kernel's per-CPU charge batches (by which a new
+     *     cgroup's first charges overstate too) plus an exited process's kernel objects awaiting
+     *     their RCU grace period, and {@code pids.peak}, which cannot be written, is at most
+     *     {@code processFloor}.
      *     The CPU times and the memory peak start again.</li>
      * </ul>
      *

@@ -18,13 +18,14 @@ interface ControllerUnit {
 
     /**
      * Whether this controller's counters in {@code dir}, a cgroup no process is in any more, can
-     * be set back exactly to what a new cgroup would show its next user.
+     * be set back exactly to what a new cgroup would show its next user. A controller that
+     * reports no counters has none to set back.
      *
      * @param processFloor the fewest processes the cgroup's next user holds at once
      * @return false if a counter cannot be: the cgroup must then not be reused
      */
     default boolean canResetCounters(Path dir, int processFloor) {
-        return false;
+        return true;
     }
 
     /** Sets the counters back, once every controller of the cgroup said it can. */

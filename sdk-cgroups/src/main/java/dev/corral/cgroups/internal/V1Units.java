@@ -122,12 +122,6 @@ final class V1Units {
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
         }
-
-        /** No counters read. */
-        @Override
-        public boolean canResetCounters(Path dir, int processFloor) {
-            return true;
-        }
     }
 
     /** cpuacct.usage_user and usage_sys (ns), else cpuacct.stat (USER_HZ ticks). */
@@ -157,18 +151,13 @@ final class V1Units {
             }
         }
 
-        /** Whether this kernel has cpuacct.usage_user and usage_sys (4.7 on); null until looked at. */
-        private static volatile Boolean hasUsageUserSys;
-
-        /** Only where usage_user and usage_sys exist: a write of 0 to cpuacct.usage zeroes them, not cpuacct.stat. */
+        /**
+         * Only where usage_user and usage_sys exist (Linux 4.7 on, both at once): a write of 0 to
+         * cpuacct.usage zeroes them, not cpuacct.stat.
+         */
         @Override
         public boolean canResetCounters(Path dir, int processFloor) {
-            Boolean has = hasUsageUserSys;
-            if (has == null) {
-                has = Files.exists(dir.resolve("cpuacct.usage_user")) && Files.exists(dir.resolve("cpuacct.usage_sys"));
-                hasUsageUserSys = has;
-            }
-            return has;
+            return Files.exists(dir.resolve("cpuacct.usage_user"));
         }
 
         @Override
@@ -194,11 +183,6 @@ final class V1Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
-        }
-
-        @Override
-        public boolean canResetCounters(Path dir, int processFloor) {
-            return true;
         }
     }
 
@@ -235,11 +219,6 @@ final class V1Units {
 
         @Override
         public void readUsage(Path dir, UsageBuilder usage) {
-        }
-
-        @Override
-        public boolean canResetCounters(Path dir, int processFloor) {
-            return true;
         }
     }
 

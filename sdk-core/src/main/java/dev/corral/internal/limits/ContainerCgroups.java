@@ -11,7 +11,6 @@ import dev.corral.cgroups.ControllerUnavailableException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -115,13 +114,9 @@ public final class ContainerCgroups {
     public static void release(Cgroup cgroup, boolean reusable) {
         Spares s;
         synchronized (ContainerCgroups.class) {
-            s = spares;
+            s = spares; /* set with the placement that made the cgroup */
         }
-        if (s != null) {
-            s.giveBack(cgroup, reusable);
-        } else {
-            Spares.remove(cgroup);
-        }
+        s.giveBack(cgroup, reusable);
     }
 
     /** Which containers a spare may serve: the same limits, and as few processes at least as its floor. */
@@ -141,8 +136,7 @@ public final class ContainerCgroups {
         private final Cgroups placement;
         private final ScheduledExecutorService thread;
         private final Deque<Cgroup> ready = new ArrayDeque<>();
-        private final Map<Cgroup, Kind> inUse = new IdentityHashMap<>();
-        private final Map<Kind, Integer> inUseOfKind = new HashMap<>(); /* given back once their container ends */
+        private final Map<Cgroup, Kind> inUse = new IdentityHashMap<>(); /* given back once their container ends */
         private Kind kind; /* of the spares made; null until a first take */
         private int making;
         private long lastUse;
@@ -166,15 +160,11 @@ public final class ContainerCgroups {
          * the spares.
          */
         synchronized Optional<Cgroup> take(Kind wanted) {
-            lastUse = System.nanoTime();
             if (!wanted.equals(kind)) {
                 dropAll();
                 kind = wanted;
             }
-            if (!idleCheck) {
-                idleCheck = true;
-                thread.schedule(this::dropIfIdle, SPARE_IDLE.toNanos(), TimeUnit.NANOSECONDS);
-            }
+            touch();
             Cgroup c = ready.poll();
             if (c != null) {
                 inUse(c, wanted);
@@ -186,11 +176,12 @@ public final class ContainerCgroups {
         /** Notes that {@code c}, of {@code k}, serves a container now, and will be given back. */
         synchronized void inUse(Cgroup c, Kind k) {
             inUse.put(c, k);
-            inUseOfKind.merge(k, 1, Integer::sum);
         }
 
+        /** Makes spares until, with those being made and those of this kind coming back, there are enough. */
         private void topUp() {
-            while (ready.size() + making + inUseOfKind.getOrDefault(kind, 0) < SPARES) {
+            long coming = inUse.values().stream().filter(kind::equals).count();
+            while (ready.size() + making + coming < SPARES) {
                 making++;
                 Kind k = kind;
                 thread.execute(() -> make(k));
@@ -261,7 +252,6 @@ public final class ContainerCgroups {
             if (k == null) {
                 return false;
             }
-            inUseOfKind.computeIfPresent(k, (x, n) -> n == 1 ? null : n - 1);
             if (reset && keep(c, k)) {
                 return true;
             }
@@ -277,12 +267,17 @@ public final class ContainerCgroups {
                 return false;
             }
             ready.add(c);
-            lastUse = System.nanoTime(); /* kept for a second from now, as a new spare */
+            touch(); /* kept for a second from now, as a new spare */
+            return true;
+        }
+
+        /** Notes a use now: ready spares are dropped a second after the last one. */
+        private void touch() {
+            lastUse = System.nanoTime();
             if (!idleCheck) {
                 idleCheck = true;
                 thread.schedule(this::dropIfIdle, SPARE_IDLE.toNanos(), TimeUnit.NANOSECONDS);
             }
-            return true;
         }
 
         private synchronized void dropIfIdle() {
@@ -308,7 +303,7 @@ public final class ContainerCgroups {
             try {
                 c.remove();
             } catch (RuntimeException e) {
-                log.warn("cannot remove spare cgroup {}: {}", c, e.getMessage());
+                log.warn("cannot remove cgroup {}: {}", c, e.getMessage());
             }
         }
     }

@@ -171,7 +171,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts, Optional.ofNullable(run.cgroup)), run);
         } catch (LauncherUnavailableException e) {
             prepared.release();
-            run.removeCgroup();
+            run.releaseCgroup(false);
             throw new ContainerStartException("start the Corral launcher", Optional.empty(), 0, "", e.getMessage(), e);
         }
         return run;
@@ -276,7 +276,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         log.debug("container {}: {}", id, e.getMessage());
         prepared.release();
         if (cgroup != null) {
-            cleanup().execute(this::removeCgroup);
+            cleanup().execute(() -> releaseCgroup(false));
         }
         started.completeExceptionally(e);
         result.completeExceptionally(e);
@@ -342,10 +342,6 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         }
     }
 
-    private void removeCgroup() {
-        releaseCgroup(false);
-    }
-
     /** Hands the cgroup back for reuse (if {@code reusable} and it can be reset) or removal. */
     private void releaseCgroup(boolean reusable) {
         if (cgroup != null) {
@@ -375,7 +371,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 } catch (RuntimeException ignored) {
                     /* removal below says what is wrong */
                 }
-                removeCgroup();
+                releaseCgroup(false);
             });
         }
         started.completeExceptionally(e);
@@ -532,23 +528,27 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public void pause() {
-        withCgroup("pause", Cgroup::freeze);
+        withCgroup("pause", c -> {
+            c.freeze();
+            return null;
+        });
     }
 
     @Override
     public void resume() {
-        withCgroup("resume", Cgroup::thaw);
+        withCgroup("resume", c -> {
+            c.thaw();
+            return null;
+        });
     }
 
     @Override
     public CgroupUsage stats() {
-        CgroupUsage[] usage = new CgroupUsage[1];
-        withCgroup("stats", c -> usage[0] = c.usage());
-        return usage[0];
+        return withCgroup("stats", Cgroup::usage);
     }
 
-    /** Runs {@code op} on the container's cgroup while it is still the container's own. */
-    private void withCgroup(String what, java.util.function.Consumer<Cgroup> op) {
+    /** @return what {@code op} returns, run on the container's cgroup while it is still the container's own */
+    private <T> T withCgroup(String what, java.util.function.Function<Cgroup, T> op) {
         if (cgroup == null) {
             throw new IllegalStateException(what + " needs the container's cgroup, and it has none: a container gets "
                     + "one when it has a resource limit, e.g. memory(...), cpus(...), pids(...) or cpuTimeLimit(...)");
@@ -557,7 +557,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             if (result.isDone() || cgroupReleased) {
                 throw new IllegalStateException(what + ": the container has ended");
             }
-            op.accept(cgroup);
+            return op.apply(cgroup);
         }
     }
 
