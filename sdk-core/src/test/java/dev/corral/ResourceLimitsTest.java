@@ -70,8 +70,10 @@ class ResourceLimitsTest {
      */
     @Test
     void theCommandHoldsOnlyStdio() {
+        /* the shell's own table: a fresh child could be caught in ld.so with a library open as
+         * fd 3, and the trailing ':' keeps the shell from exec'ing ls in its own place */
         ContainerResult r = Container.builder().memory(DataSize.ofMebibytes(64)).pids(16).cpus(1)
-                .run("/bin/sh", "-c", "sleep 30 & ls /proc/$!/fd; kill $!");
+                .run("/bin/sh", "-c", "ls /proc/$$/fd; :");
         assertEquals(Termination.EXITED, r.termination(), r::toString);
         assertEquals("0\n1\n2\n", r.stdout());
     }
