@@ -748,18 +748,21 @@ static void exit_if_orphaned(void) {
     if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) _exit(126);
 }
 
-/* Moves this process into its cgroups through the files the launcher opened (v1's, then a v2
-   one where clone3 could not put it there), and closes them: the command must not have them. */
+/* Moves this process into its cgroups through the files the launcher opened (v1 tasks files,
+   then a v2 cgroup.procs where clone3 could not put it there), and closes them: the command
+   must not have them. It is still the only thread of its process, so a v1 tasks file moves all
+   of it, without the machine-wide lock the kernel takes to move a whole process through
+   cgroup.procs (which costs several times as much). */
 static void join_cgroups(const struct plan *pl, const struct child_fds *fds, int join_v2) {
     size_t n_join = pl->n_cgroups + (join_v2 ? 1 : 0);
     for (size_t i = 0; i < n_join; i++) {
         ssize_t w;
         errno = EBADF; /* a v2 file to join through that the launcher did not open */
-        do w = fds->cgroup_procs[i] < 0 ? -1 : write(fds->cgroup_procs[i], "0", 1); while (w < 0 && errno == EINTR);
+        do w = fds->cgroup_join[i] < 0 ? -1 : write(fds->cgroup_join[i], "0", 1); while (w < 0 && errno == EINTR);
         if (w != 1) fail(STEP_CGROUP_JOIN, (int)i);
     }
     for (size_t i = 0; i <= pl->n_cgroups; i++)
-        if (fds->cgroup_procs[i] >= 0) close(fds->cgroup_procs[i]);
+        if (fds->cgroup_join[i] >= 0) close(fds->cgroup_join[i]);
 }
 
 void container_main(const struct plan *pl, const struct child_fds *fds) {

@@ -790,16 +790,16 @@ int open_child_sources(const struct plan *pl, struct child_fds *cf, int *failed_
             used_trees += overlay_count[i];
         }
     }
-    /* The cgroup.procs files, opened here with the launcher's rights: the child joins its
-       cgroups itself once its mounts are set up, so that they are made outside its memory
-       cgroup and the launcher spends no time on them. The v2 one only until clone3 has put a
-       container straight into its cgroup once. */
+    /* The files the child joins its cgroups through (v1 tasks files, a v2 cgroup.procs),
+       opened here with the launcher's rights: the child joins itself once its mounts are set
+       up, so that they are made outside its memory cgroup and the launcher spends no time on
+       them. The v2 one only until clone3 has put a container straight into its cgroup once. */
     *failed_step = STEP_CGROUP_JOIN;
     for (size_t i = 0; i <= pl->n_cgroups; i++) {
         *failed_index = (int)i;
-        const char *procs = i < pl->n_cgroups ? pl->cgroup_procs[i] : NULL;
+        const char *procs = i < pl->n_cgroups ? pl->cgroup_join[i] : NULL;
         char v2procs[PATH_MAX];
-        cf->cgroup_procs[i] = -1;
+        cf->cgroup_join[i] = -1;
         if (i == pl->n_cgroups && pl->cgroup_dir && !clone_into_cgroup_works) {
             if (snprintf(v2procs, sizeof v2procs, "%s/cgroup.procs", pl->cgroup_dir) >= (int)sizeof v2procs) {
                 errno = ENAMETOOLONG;
@@ -808,7 +808,7 @@ int open_child_sources(const struct plan *pl, struct child_fds *cf, int *failed_
             procs = v2procs;
         }
         if (procs == NULL) continue;
-        if (remember_fd(cf->cgroup_procs[i] = open(procs, O_WRONLY | O_CLOEXEC)) < 0) return -1;
+        if (remember_fd(cf->cgroup_join[i] = open(procs, O_WRONLY | O_CLOEXEC)) < 0) return -1;
     }
     int fixed[] = {cf->report, cf->release, cf->status, cf->stdio[0], cf->stdio[1], cf->stdio[2],
                    cf->pooled_ns[0], cf->pooled_ns[1], cf->pooled_ns[2], cf->pooled_ns[3]};
@@ -905,7 +905,7 @@ static int child_failure(int report_fd, struct report *r) {
 
 static void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     struct child_fds cf = {.report = -1, .release = -1, .status = -1, .stdio = {-1, -1, -1}, .pooled_ns = {-1, -1, -1, -1}};
-    for (size_t i = 0; i <= MAX_CGROUPS; i++) cf.cgroup_procs[i] = -1;
+    for (size_t i = 0; i <= MAX_CGROUPS; i++) cf.cgroup_join[i] = -1;
     int report_r = -1, release_w = -1, status_r = -1;
     int relay_slot[3] = {-1, -1, -1};
     int slot = -1;

@@ -79,7 +79,7 @@ enum plan_tag {
     TAG_NO_NEW_PRIVS = 17, /* u32 */
     TAG_SECCOMP = 18,      /* bytes: struct sock_filter[] */
     TAG_UMASK = 19,        /* u32 */
-    TAG_CGROUP_PROCS = 20, /* str, repeated: cgroup.procs files to write the PID to */
+    TAG_CGROUP_JOIN = 20,  /* str, repeated: v1 tasks files the child writes "0" to */
     TAG_UID_MAP = 21,      /* str: /proc/PID/uid_map contents */
     TAG_GID_MAP = 22,      /* str */
     TAG_CAPS = 23,         /* u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient */
@@ -145,7 +145,7 @@ struct plan {
     struct stdio_op stdio[3];
     uint32_t groups[MAX_GROUPS];
     struct rlimit_op rlimits[MAX_RLIMITS];
-    const char *cgroup_procs[MAX_CGROUPS];
+    const char *cgroup_join[MAX_CGROUPS];
     const unsigned char *seccomp;
     size_t seccomp_len;
     uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
@@ -191,11 +191,11 @@ struct child_fds {
     const int *bind_tree;
     char *const *overlay_options;
     const int *overlay_trees, *overlay_first, *overlay_count; /* mount i's trees: [first, first+count) */
-    /* cgroup.procs files the launcher opened for the child, which moves itself in through them
-       once its mounts are set up (writing "0"; the kernel checks the opener's rights): its v1
-       hierarchies' files, then a v2 one, used only when the release byte says clone3 could not
+    /* Files the launcher opened for the child, which moves itself in through them once its
+       mounts are set up (writing "0"; the kernel checks the opener's rights): its v1
+       hierarchies' tasks files, then a v2 cgroup.procs, used only when the release byte says clone3 could not
        put it there (RELEASE_JOIN_V2). -1: none. */
-    int cgroup_procs[MAX_CGROUPS + 1];
+    int cgroup_join[MAX_CGROUPS + 1];
     const int *keep; /* every fd the child keeps, sorted ascending */
     size_t n_keep;
 };
@@ -217,7 +217,7 @@ __attribute__((noreturn)) void container_main(const struct plan *plan, const str
 int loopback_up(int *failed_at);
 
 /* launcher.c: opens, before clone, what the child gets from the launcher's view and rights:
-   the plan's mount sources and its cgroup.procs files; 0, or -1 with errno, *failed_step and
+   the plan's mount sources and the files to join its cgroups through; 0, or -1 with errno, *failed_step and
    *failed_index (the mount, or the cgroup file) naming what failed */
 int open_child_sources(const struct plan *plan, struct child_fds *fds, int *failed_index, int *failed_step);
 /* launcher.c: closes what open_child_sources opened */

@@ -99,9 +99,9 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
         if (u32(&c, &pl->umask)) return -1;
         pl->has_umask = 1;
         break;
-    case TAG_CGROUP_PROCS:
+    case TAG_CGROUP_JOIN:
         if (pl->n_cgroups >= MAX_CGROUPS) { errno = E2BIG; return -1; }
-        return whole_str(v, len, &pl->cgroup_procs[pl->n_cgroups++]);
+        return whole_str(v, len, &pl->cgroup_join[pl->n_cgroups++]);
     case TAG_UID_MAP: return whole_str(v, len, &pl->uid_map);
     case TAG_GID_MAP: return whole_str(v, len, &pl->gid_map);
     case TAG_CAPS:
@@ -249,7 +249,7 @@ void plan_describe(const struct plan *pl, int fd) {
         putf(&o, "rlimit %llu soft %llu hard %llu\n", (ull)pl->rlimits[i].resource, (ull)pl->rlimits[i].soft,
              (ull)pl->rlimits[i].hard);
     if (pl->has_umask) putf(&o, "umask %llo\n", (ull)pl->umask);
-    for (size_t i = 0; i < pl->n_cgroups; i++) { put(&o, "cgroup_procs "); quoted(&o, pl->cgroup_procs[i]); put(&o, "\n"); }
+    for (size_t i = 0; i < pl->n_cgroups; i++) { put(&o, "cgroup_join "); quoted(&o, pl->cgroup_join[i]); put(&o, "\n"); }
     if (pl->seccomp) putf(&o, "seccomp %llu instructions\n", (ull)(pl->seccomp_len / 8));
     if (pl->has_caps)
         putf(&o, "caps bounding 0x%llx effective 0x%llx permitted 0x%llx inheritable 0x%llx ambient 0x%llx\n",

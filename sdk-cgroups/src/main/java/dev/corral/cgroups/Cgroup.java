@@ -39,6 +39,21 @@ public interface Cgroup extends AutoCloseable {
      */
     List<Path> procsFiles();
 
+    /**
+     * The files a process with a single thread writes {@code "0"} to, to move itself in: each v1
+     * hierarchy's {@code tasks} file, or the v2 {@code cgroup.procs}. On v1 this moves only the
+     * writing thread, and spares the kernel the machine-wide lock it takes to move a whole
+     * process through {@code cgroup.procs} (several times the cost); so it is for a process
+     * that is sure to have no other thread, such as one just cloned:
+     * <pre>{@code
+     * for (Path f : cgroup.selfJoinFiles()) fds.add(open(f, O_WRONLY)); // then, in the new child:
+     * for (int fd : fds) write(fd, "0");
+     * }</pre>
+     *
+     * @return one file per v1 hierarchy in use, or the single one on v2
+     */
+    List<Path> selfJoinFiles();
+
     /** @return the cgroup v2 directory (for {@code clone3} with {@code CLONE_INTO_CGROUP}), empty on v1 */
     Optional<Path> unifiedDirectory();
 

@@ -114,6 +114,28 @@ class CgroupBehaviourTest {
         }
     }
 
+    /** A shell (one thread) writes "0" to each self-join file and is then in every hierarchy. */
+    @Test
+    void aProcessWithOneThreadMovesItselfInThroughTheSelfJoinFiles() throws Exception {
+        try (Cgroup cg = create("self", CgroupLimits.builder().memory(DataSize.ofMebibytes(64)).pids(8).build())) {
+            List<String> command = new java.util.ArrayList<>(List.of("sh", "-c",
+                    "for f do echo 0 > \"$f\" || exit 1; done; echo joined; exec sleep 1000", "sh"));
+            cg.selfJoinFiles().forEach(f -> command.add(f.toString()));
+            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try {
+                String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
+                        StandardCharsets.US_ASCII)).readLine();
+                assertEquals("joined", line);
+                for (Path procs : cg.procsFiles()) {
+                    assertTrue(dev.corral.cgroups.internal.CgroupFs.readPids(procs).contains(p.pid()), p.pid() + " not in " + procs);
+                }
+                assertEquals(1, cg.usage().pidsCurrent().orElseThrow());
+            } finally {
+                p.destroyForcibly().waitFor();
+            }
+        }
+    }
+
     @Test
     void peakOfA100MiBToucherIsWithinTenPercent() throws Exception {
         try (Cgroup cg = create("toucher", CgroupLimits.builder().memory(DataSize.ofMebibytes(256)).build())) {
@@ -134,6 +156,7 @@ class CgroupBehaviourTest {
             if (cg.version() == CgroupVersion.V2) {
                 Path dir = cg.unifiedDirectory().orElseThrow();
                 assertEquals(List.of(dir.resolve("cgroup.procs")), cg.procsFiles());
+                assertEquals(cg.procsFiles(), cg.selfJoinFiles());
                 assertEquals("50331648", read(dir.resolve("memory.max")));
                 assertEquals("0", read(dir.resolve("memory.swap.max")));
                 assertEquals("150000 100000", read(dir.resolve("cpu.max")));
@@ -142,6 +165,7 @@ class CgroupBehaviourTest {
                 assertEquals("32", read(dir.resolve("pids.max")));
             } else {
                 assertEquals(6, cg.procsFiles().size(), "memory, cpu, cpuacct, cpuset, pids, freezer: " + cg.procsFiles());
+                assertEquals(cg.procsFiles().stream().map(f -> f.resolveSibling("tasks")).toList(), cg.selfJoinFiles());
                 Path memory = dirOf(cg, "memory");
                 assertEquals("50331648", read(memory.resolve("memory.limit_in_bytes")));
                 assertEquals("50331648", read(memory.resolve("memory.memsw.limit_in_bytes")));

@@ -92,6 +92,15 @@ public final class V1Cgroup extends AbstractCgroup {
     }
 
     @Override
+    public List<Path> selfJoinFiles() {
+        List<Path> files = new ArrayList<>();
+        for (Path dir : distinctDirs) {
+            files.add(dir.resolve("tasks"));
+        }
+        return files;
+    }
+
+    @Override
     public Optional<Path> unifiedDirectory() {
         return Optional.empty();
     }

@@ -77,6 +77,11 @@ public final class V2Cgroup extends AbstractCgroup {
     }
 
     @Override
+    public List<Path> selfJoinFiles() {
+        return procsFiles();
+    }
+
+    @Override
     public Optional<Path> unifiedDirectory() {
         return Optional.of(dir);
     }

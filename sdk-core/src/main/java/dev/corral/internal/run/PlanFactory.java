@@ -60,15 +60,15 @@ final class PlanFactory {
                 .umask(022);
         mounts.forEach(m -> b.mount(m.op()));
         applySecurity(b, spec);
-        /* the container's first process moves itself in through procs files the launcher opens,
-           after its mounts and before the command: every byte and CPU nanosecond of the command
-           is accounted */
+        /* the container's first process moves itself in through files the launcher opens, after
+           its mounts and before the command: every byte and CPU nanosecond of the command is
+           accounted */
         cgroup.ifPresent(c -> {
             /* on v2, cloned straight into the cgroup where the kernel can (clone3) */
             java.util.Optional<java.nio.file.Path> v2 = c.unifiedDirectory();
             v2.ifPresent(d -> b.cgroupDirectory(d.toString()));
-            c.procsFiles().stream().filter(f -> v2.isEmpty() || !f.getParent().equals(v2.get()))
-                    .forEach(f -> b.cgroupProcs(f.toString()));
+            c.selfJoinFiles().stream().filter(f -> v2.isEmpty() || !f.getParent().equals(v2.get()))
+                    .forEach(f -> b.cgroupJoinFile(f.toString()));
             /* read by the launcher right after the reap, with no JVM file reads on the result's path */
             List<java.nio.file.Path> counters = c.counterFiles();
             if (counters.size() <= LaunchPlan.MAX_COUNTER_FILES) {

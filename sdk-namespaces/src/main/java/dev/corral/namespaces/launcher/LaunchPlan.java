@@ -38,7 +38,7 @@ import java.util.OptionalInt;
  * @param noNewPrivs    set {@code no_new_privs}
  * @param seccomp       a compiled seccomp program to install last
  * @param umask         the command's umask
- * @param cgroupProcs   {@code cgroup.procs} files the container's first process is moved into
+ * @param cgroupJoinFiles v1 {@code tasks} files the container's first process writes itself to
  *                      (through descriptors the launcher opens), after its mounts, before the command
  * @param uidMap        the user namespace's {@code uid_map}
  * @param gidMap        the user namespace's {@code gid_map}
@@ -75,7 +75,7 @@ public record LaunchPlan(
         boolean noNewPrivs,
         Optional<SeccompBytes> seccomp,
         OptionalInt umask,
-        List<String> cgroupProcs,
+        List<String> cgroupJoinFiles,
         Optional<String> uidMap,
         Optional<String> gidMap,
         Optional<CapabilitySets> capabilities,
@@ -97,7 +97,7 @@ public record LaunchPlan(
         argv = List.copyOf(argv);
         env = List.copyOf(env);
         rlimits = List.copyOf(rlimits);
-        cgroupProcs = List.copyOf(cgroupProcs);
+        cgroupJoinFiles = List.copyOf(cgroupJoinFiles);
         counterFiles = List.copyOf(counterFiles);
         if (counterFiles.size() > MAX_COUNTER_FILES) {
             throw new IllegalArgumentException("a plan has at most " + MAX_COUNTER_FILES + " counter files, not "
@@ -426,7 +426,7 @@ public record LaunchPlan(
         private boolean noNewPrivs;
         private SeccompBytes seccomp;
         private Integer umask;
-        private final List<String> cgroupProcs = new ArrayList<>();
+        private final List<String> cgroupJoinFiles = new ArrayList<>();
         private String uidMap;
         private String gidMap;
         private CapabilitySets capabilities;
@@ -473,8 +473,8 @@ public record LaunchPlan(
         public Builder seccomp(SeccompBytes program) { this.seccomp = program; return this; }
         /** @param mask the umask @return this */
         public Builder umask(int mask) { this.umask = mask; return this; }
-        /** @param procsFile a cgroup.procs path @return this */
-        public Builder cgroupProcs(String procsFile) { cgroupProcs.add(procsFile); return this; }
+        /** @param file a v1 tasks file to join through @return this */
+        public Builder cgroupJoinFile(String file) { cgroupJoinFiles.add(file); return this; }
         /** @param map uid_map contents @return this */
         public Builder uidMap(String map) { this.uidMap = map; return this; }
         /** @param map gid_map contents @return this */
@@ -500,7 +500,7 @@ public record LaunchPlan(
                     Optional.ofNullable(hostname), loopback, Arrays.asList(stdio), argv, env,
                     Optional.ofNullable(searchPath), Optional.ofNullable(cwd), Optional.ofNullable(user),
                     rlimits, noNewPrivs, Optional.ofNullable(seccomp),
-                    umask == null ? OptionalInt.empty() : OptionalInt.of(umask), cgroupProcs,
+                    umask == null ? OptionalInt.empty() : OptionalInt.of(umask), cgroupJoinFiles,
                     Optional.ofNullable(uidMap), Optional.ofNullable(gidMap), Optional.ofNullable(capabilities),
                     denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
                     execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd), Optional.ofNullable(cgroupDirectory),

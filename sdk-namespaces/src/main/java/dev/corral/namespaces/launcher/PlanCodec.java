@@ -34,7 +34,7 @@ public final class PlanCodec {
     static final int TAG_VERSION = 1, TAG_CLONE_FLAGS = 2, TAG_COMMAND_AS_PID1 = 3, TAG_STAGING = 4,
             TAG_MOUNT = 5, TAG_ROOT_READONLY = 6, TAG_HOSTNAME = 7, TAG_LOOPBACK = 8, TAG_STDIO = 9,
             TAG_ARG = 10, TAG_ENV = 11, TAG_SEARCH_PATH = 12, TAG_CWD = 13, TAG_USER = 14, TAG_GROUP = 15,
-            TAG_RLIMIT = 16, TAG_NO_NEW_PRIVS = 17, TAG_SECCOMP = 18, TAG_UMASK = 19, TAG_CGROUP_PROCS = 20,
+            TAG_RLIMIT = 16, TAG_NO_NEW_PRIVS = 17, TAG_SECCOMP = 18, TAG_UMASK = 19, TAG_CGROUP_JOIN = 20,
             TAG_UID_MAP = 21, TAG_GID_MAP = 22, TAG_CAPS = 23,
             TAG_DENY_SETGROUPS = 24, TAG_UID_MAP_TOOL = 25, TAG_GID_MAP_TOOL = 26, TAG_EXEC_FD = 27, TAG_CGROUP_DIR = 28,
             TAG_COUNTER_FILE = 29;
@@ -84,7 +84,7 @@ public final class PlanCodec {
         w.u32Record(TAG_NO_NEW_PRIVS, plan.noNewPrivs() ? 1 : 0);
         plan.seccomp().ifPresent(s -> w.record(TAG_SECCOMP, ByteBuffer.wrap(s.program()).position(s.program().length)));
         plan.umask().ifPresent(u -> w.u32Record(TAG_UMASK, u));
-        plan.cgroupProcs().forEach(c -> w.strRecord(TAG_CGROUP_PROCS, c));
+        plan.cgroupJoinFiles().forEach(c -> w.strRecord(TAG_CGROUP_JOIN, c));
         plan.uidMap().ifPresent(m -> w.strRecord(TAG_UID_MAP, m));
         plan.gidMap().ifPresent(m -> w.strRecord(TAG_GID_MAP, m));
         plan.capabilities().ifPresent(c -> w.record(TAG_CAPS, Writer.buffer(40).putLong(c.bounding())
@@ -147,7 +147,7 @@ public final class PlanCodec {
                         b.seccomp(new SeccompBytes(p));
                     }
                     case TAG_UMASK -> b.umask(v.getInt());
-                    case TAG_CGROUP_PROCS -> b.cgroupProcs(wholeStr(v));
+                    case TAG_CGROUP_JOIN -> b.cgroupJoinFile(wholeStr(v));
                     case TAG_UID_MAP -> b.uidMap(wholeStr(v));
                     case TAG_GID_MAP -> b.gidMap(wholeStr(v));
                     case TAG_CAPS -> b.capabilities(new CapabilitySets(v.getLong(), v.getLong(), v.getLong(),
@@ -219,7 +219,7 @@ public final class PlanCodec {
                     .append('\n');
         }
         plan.umask().ifPresent(u -> s.append("umask ").append(Integer.toOctalString(u)).append('\n'));
-        plan.cgroupProcs().forEach(c -> s.append("cgroup_procs ").append(quoted(c)).append('\n'));
+        plan.cgroupJoinFiles().forEach(c -> s.append("cgroup_join ").append(quoted(c)).append('\n'));
         plan.seccomp().ifPresent(p -> s.append("seccomp ").append(p.program().length / 8).append(" instructions\n"));
         plan.capabilities().ifPresent(c -> s.append("caps bounding 0x").append(Long.toHexString(c.bounding()))
                 .append(" effective 0x").append(Long.toHexString(c.effective()))

@@ -88,7 +88,7 @@ class PlanCodecProperties {
                     return new SeccompBytes(p);
                 })).withProbability(0.5).in((b, v) -> b.seccomp(v))
                 .use(Arbitraries.integers().between(0, 0777)).withProbability(0.5).in((b, v) -> b.umask(v))
-                .use(path().list().ofMaxSize(3)).in((b, v) -> { v.forEach(b::cgroupProcs); return b; })
+                .use(path().list().ofMaxSize(3)).in((b, v) -> { v.forEach(b::cgroupJoinFile); return b; })
                 .use(text()).withProbability(0.5).in((b, v) -> b.uidMap(v))
                 .use(text()).withProbability(0.5).in((b, v) -> b.gidMap(v))
                 .use(Combinators.combine(Arbitraries.longs(), Arbitraries.longs(), Arbitraries.longs(),
