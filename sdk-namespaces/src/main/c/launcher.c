@@ -136,8 +136,68 @@ static void send_message(uint32_t type, const unsigned char *payload, uint32_t l
     write_all(control_fd, payload, len);
 }
 
+/* ---- cgroup files, kept open from one container to the next ---- */
+
+/* The JVM resets a container's cgroup and gives it to the next container, so the files a
+   child joins its cgroups through and the counters read at its reap are opened once and kept:
+   opening one walks six kernfs directories and costs about as much as a join. The JVM never
+   gives two cgroups the same path in a launcher's life (see LaunchPlan), so a kept fd names
+   the cgroup its path names, or one removed since, whose path is not asked for again; past
+   CGROUP_FILES_KEPT (more than one plan's files), the least recently used is closed. */
+#define CGROUP_FILES_KEPT 64
+static struct cgroup_file {
+    char *path; /* malloc'd; NULL: a free entry */
+    int flags, fd;
+    uint64_t used;
+} cgroup_files[CGROUP_FILES_KEPT];
+static uint64_t cgroup_files_clock;
+
+static void forget_cgroup_file(struct cgroup_file *f) {
+    if (f->path == NULL) return;
+    close(f->fd);
+    free(f->path);
+    *f = (struct cgroup_file){0};
+}
+
+/* The kept file for path opened with flags (O_CLOEXEC added, its fd never 0-2), opened now if
+   it is not kept yet; the cache owns its fd: the caller must not close it. NULL with errno if
+   it cannot be opened. */
+static struct cgroup_file *kept_cgroup_file(const char *path, int flags) {
+    struct cgroup_file *oldest = &cgroup_files[0];
+    for (int i = 0; i < CGROUP_FILES_KEPT; i++) {
+        struct cgroup_file *f = &cgroup_files[i];
+        if (f->path && f->flags == flags && strcmp(f->path, path) == 0) {
+            f->used = ++cgroup_files_clock;
+            return f;
+        }
+        if (f->used < oldest->used) oldest = f;
+    }
+    int fd = open(path, flags | O_CLOEXEC);
+    if (fd >= 0 && fd < 3) { /* the launcher's stdio was closed: keep 0-2 for the child's own */
+        int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        fd = high;
+    }
+    if (fd < 0) return NULL;
+    char *copy = strdup(path);
+    if (copy == NULL) {
+        close(fd);
+        errno = ENOMEM;
+        return NULL;
+    }
+    forget_cgroup_file(oldest);
+    *oldest = (struct cgroup_file){copy, flags, fd, ++cgroup_files_clock};
+    return oldest;
+}
+
+/* Closes every kept cgroup file: after a join failed, in case one named a removed cgroup. */
+static void forget_cgroup_files(void) {
+    for (int i = 0; i < CGROUP_FILES_KEPT; i++) forget_cgroup_file(&cgroup_files[i]);
+}
+
 static void send_failed(uint64_t id, int32_t step, int32_t err, int32_t index) {
     unsigned char m[20];
+    if (step == STEP_CGROUP_JOIN) forget_cgroup_files();
     put_u64(m, id);
     memcpy(m + 8, &step, 4);
     memcpy(m + 12, &err, 4);
@@ -156,14 +216,17 @@ static void send_started(struct container *c) {
 
 static int64_t micros(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec; }
 
-/* Reads a counter file whole into out; returns its length, -1 if it does not exist, -2 if it
-   cannot be read whole (the JVM then reads it itself). */
+/* Reads a counter file whole into out, through a kept fd (a read at offset 0 is a fresh one);
+   returns its length, -1 if it does not exist, -2 if it cannot be read whole (the JVM then
+   reads it itself). */
 static int32_t read_counter_file(const char *path, unsigned char *out) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return errno == ENOENT ? -1 : -2;
-    ssize_t n;
-    do n = read(fd, out, COUNTER_FILE_BYTES); while (n < 0 && errno == EINTR);
-    close(fd);
+    ssize_t n = -1;
+    for (int attempt = 0; attempt < 2 && n < 0; attempt++) {
+        struct cgroup_file *f = kept_cgroup_file(path, O_RDONLY);
+        if (f == NULL) return errno == ENOENT ? -1 : -2;
+        do n = pread(f->fd, out, COUNTER_FILE_BYTES, 0); while (n < 0 && errno == EINTR);
+        if (n < 0 && errno == ENODEV) forget_cgroup_file(f); /* its cgroup is gone: opened anew */
+    }
     return n < 0 || n == COUNTER_FILE_BYTES ? -2 : (int32_t)n;
 }
 
@@ -635,7 +698,8 @@ static int bind_tree[MAX_MOUNTS];
 static char *overlay_opts[MAX_MOUNTS];
 static int overlay_trees[MAX_KEEP], overlay_first[MAX_MOUNTS], overlay_count[MAX_MOUNTS];
 static int source_fds[MAX_KEEP], n_source_fds;
-static int keep_fds[MAX_KEEP];
+#define KEEP_FIXED 10 /* report, release, status, stdio, pooled namespaces */
+static int keep_fds[KEEP_FIXED + MAX_KEEP + MAX_CGROUPS + 1];
 static int clone_into_cgroup_works; /* clone3 put a container into its v2 cgroup once: it always does */
 
 static int int_order(const void *a, const void *b) {
@@ -791,9 +855,10 @@ int open_child_sources(const struct plan *pl, struct child_fds *cf, int *failed_
         }
     }
     /* The files the child joins its cgroups through (v1 tasks files, a v2 cgroup.procs),
-       opened here with the launcher's rights: the child joins itself once its mounts are set
-       up, so that they are made outside its memory cgroup and the launcher spends no time on
-       them. The v2 one only until clone3 has put a container straight into its cgroup once. */
+       opened with the launcher's rights, and kept for the next container in the same cgroups:
+       the child joins itself once its mounts are set up, so that they are made outside its
+       memory cgroup and the launcher spends no time on them. The v2 one only until clone3 has
+       put a container straight into its cgroup once. */
     *failed_step = STEP_CGROUP_JOIN;
     for (size_t i = 0; i <= pl->n_cgroups; i++) {
         *failed_index = (int)i;
@@ -808,14 +873,19 @@ int open_child_sources(const struct plan *pl, struct child_fds *cf, int *failed_
             procs = v2procs;
         }
         if (procs == NULL) continue;
-        if (remember_fd(cf->cgroup_join[i] = open(procs, O_WRONLY | O_CLOEXEC)) < 0) return -1;
+        struct cgroup_file *f = kept_cgroup_file(procs, O_WRONLY);
+        if (f == NULL) return -1;
+        cf->cgroup_join[i] = f->fd;
     }
     int fixed[] = {cf->report, cf->release, cf->status, cf->stdio[0], cf->stdio[1], cf->stdio[2],
                    cf->pooled_ns[0], cf->pooled_ns[1], cf->pooled_ns[2], cf->pooled_ns[3]};
+    _Static_assert(sizeof fixed / sizeof fixed[0] == KEEP_FIXED, "keep_fds is sized for these");
     size_t n = 0;
     for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
         if (fixed[k] >= 0) keep_fds[n++] = fixed[k];
     for (int k = 0; k < n_source_fds; k++) keep_fds[n++] = source_fds[k];
+    for (size_t i = 0; i <= pl->n_cgroups; i++)
+        if (cf->cgroup_join[i] >= 0) keep_fds[n++] = cf->cgroup_join[i];
     qsort(keep_fds, n, sizeof keep_fds[0], int_order);
     cf->keep = keep_fds;
     cf->n_keep = n;
@@ -867,8 +937,9 @@ static int idmap_store_mounts(pid_t pid, int user_ns, int *failed_index) {
    elsewhere. Where clone3 or the flag is missing, a plain clone, and *into_cgroup stays 0. */
 static pid_t clone_container(long flags, int *into_cgroup) {
     if (plan.cgroup_dir) {
-        int cg = open(plan.cgroup_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (cg >= 0) {
+        struct cgroup_file *dir = kept_cgroup_file(plan.cgroup_dir, O_PATH | O_DIRECTORY);
+        if (dir != NULL) {
+            int cg = dir->fd;
             struct {
                 uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
                     set_tid_size, cgroup;
@@ -876,7 +947,6 @@ static pid_t clone_container(long flags, int *into_cgroup) {
             pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
             int saved = errno;
             if (pid == 0) return 0; /* the child: cg is close-on-exec and closed with the rest */
-            close(cg);
             if (pid > 0) {
                 *into_cgroup = 1;
                 clone_into_cgroup_works = 1;

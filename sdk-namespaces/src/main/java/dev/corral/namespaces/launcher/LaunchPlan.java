@@ -39,7 +39,10 @@ import java.util.OptionalInt;
  * @param seccomp       a compiled seccomp program to install last
  * @param umask         the command's umask
  * @param cgroupJoinFiles v1 {@code tasks} files the container's first process writes itself to
- *                      (through descriptors the launcher opens), after its mounts, before the command
+ *                      (through descriptors the launcher opens), after its mounts, before the command.
+ *                      The launcher keeps these, the counter files and the cgroup directory open
+ *                      for the next plans that name them: a path must name the same cgroup for as
+ *                      long as the launcher lives (a removed cgroup's path is never given again)
  * @param uidMap        the user namespace's {@code uid_map}
  * @param gidMap        the user namespace's {@code gid_map}
  * @param capabilities  the capability sets, or empty to leave them as the kernel makes them
