@@ -53,10 +53,11 @@ struct container {
        RCU grace period, which the init's exit would otherwise spend before the launcher learns
        of it. Closed after EXITED is sent, off the result's path. -1: none held */
     int mount_ns, own_mount_ns;
-    /* The plan's counter files, NUL-separated (malloc'd; NULL: none), read once the first
-       process is reaped and sent with EXITED: the JVM has them without reading them itself */
+    /* The plan's counter files, then its counter reset files, NUL-separated (malloc'd; NULL:
+       none): the first read once the first process is reaped and sent with EXITED (the JVM
+       has them without reading them itself), the others written "0" right after */
     char *counter_paths;
-    uint32_t n_counters;
+    uint32_t n_counters, n_resets;
 };
 
 struct relay {
@@ -230,11 +231,29 @@ static int32_t read_counter_file(const char *path, unsigned char *out) {
     return n < 0 || n == COUNTER_FILE_BYTES ? -2 : (int32_t)n;
 }
 
+/* Writes "0" to each counter reset file, through kept fds (with write: kernfs refuses pwrite
+   on its seq files, and a cgroup file takes a write at any offset); 1 if every write took. */
+static int reset_counters(const char *path, uint32_t n) {
+    int ok = n > 0;
+    for (uint32_t i = 0; i < n; i++, path += strlen(path) + 1) {
+        struct cgroup_file *f = kept_cgroup_file(path, O_WRONLY);
+        ssize_t w = -1;
+        if (f != NULL)
+            do w = write(f->fd, "0", 1); while (w < 0 && errno == EINTR);
+        if (w != 1) {
+            if (f != NULL) forget_cgroup_file(f);
+            ok = 0;
+        }
+    }
+    return ok;
+}
+
 /* EXITED: id, how, value, wall, user and system time (µs), max RSS (KiB); then the number of
    counter files and, for each in the plan's order, an i32 length (-1 absent, -2 unread) and
-   its bytes */
+   its bytes; then a u32, 1 if the counter reset files were all written "0" after the counter
+   files were all read (which is only tried then) */
 static void send_exited(struct container *c, int status, const struct rusage *ru) {
-    static unsigned char m[48 + 4 + MAX_COUNTER_FILES * (4 + COUNTER_FILE_BYTES)];
+    static unsigned char m[48 + 4 + MAX_COUNTER_FILES * (4 + COUNTER_FILE_BYTES) + 4];
     struct timespec now;
     clock_gettime(CLOCK_MONOTONIC, &now);
     int32_t how = WIFSIGNALED(status) ? EXIT_HOW_SIGNALED : EXIT_HOW_EXITED;
@@ -253,29 +272,38 @@ static void send_exited(struct container *c, int status, const struct rusage *ru
     memcpy(m + len, &n, 4);
     len += 4;
     const char *path = c->counter_paths;
+    int all_read = 1;
     for (uint32_t i = 0; i < n; i++) {
         int32_t got = read_counter_file(path, m + len + 4);
         memcpy(m + len, &got, 4);
         len += 4 + (got > 0 ? (size_t)got : 0);
         path += strlen(path) + 1;
+        if (got == -2) all_read = 0;
     }
+    uint32_t reset = all_read && n > 0 && reset_counters(path, c->n_resets);
+    memcpy(m + len, &reset, 4);
+    len += 4;
     send_message(MSG_EXITED, m, (uint32_t)len);
 }
 
-/* Keeps the plan's counter files for the reap; without memory, none: the JVM reads them. */
+/* Keeps the plan's counter and counter reset files for the reap; without memory, none: the
+   JVM reads the counters and sets them back itself. */
 static void keep_counter_files(struct container *c) {
     size_t total = 0;
     c->counter_paths = NULL;
-    c->n_counters = 0;
+    c->n_counters = c->n_resets = 0;
     for (size_t i = 0; i < plan.n_counter_files; i++) total += strlen(plan.counter_files[i]) + 1;
+    for (size_t i = 0; i < plan.n_counter_resets; i++) total += strlen(plan.counter_resets[i]) + 1;
     if (total == 0 || (c->counter_paths = malloc(total)) == NULL) return;
     char *at = c->counter_paths;
-    for (size_t i = 0; i < plan.n_counter_files; i++) {
-        size_t l = strlen(plan.counter_files[i]) + 1;
-        memcpy(at, plan.counter_files[i], l);
+    for (size_t i = 0; i < plan.n_counter_files + plan.n_counter_resets; i++) {
+        const char *p = i < plan.n_counter_files ? plan.counter_files[i] : plan.counter_resets[i - plan.n_counter_files];
+        size_t l = strlen(p) + 1;
+        memcpy(at, p, l);
         at += l;
     }
     c->n_counters = (uint32_t)plan.n_counter_files;
+    c->n_resets = (uint32_t)plan.n_counter_resets;
 }
 
 static void watch(int fd, uint32_t events, uint64_t key) {

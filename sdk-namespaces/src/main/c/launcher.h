@@ -50,7 +50,8 @@ enum message {
     MSG_STARTED = 2, /* launcher -> JVM: u64 id, i32 pid */
     MSG_FAILED = 3,  /* launcher -> JVM: u64 id, i32 step, i32 errno, i32 index */
     MSG_EXITED = 4,  /* launcher -> JVM: u64 id, i32 how, i32 value, i64 wall_us, i64 utime_us,
-                        i64 stime_us, i64 maxrss_kib */
+                        i64 stime_us, i64 maxrss_kib, counter files, u32 counters reset
+                        (see send_exited) */
     MSG_RUN = 16,    /* JVM -> launcher: u64 id, plan */
     MSG_SIGNAL = 17, /* JVM -> launcher: u64 id, i32 signal */
 };
@@ -90,6 +91,8 @@ enum plan_tag {
     TAG_CGROUP_DIR = 28,   /* str: a cgroup v2 directory to clone into (clone3 CLONE_INTO_CGROUP) */
     TAG_COUNTER_FILE = 29, /* str, repeated: a file (a cgroup's counters) read right after the
                               container's first process is reaped, sent with EXITED */
+    TAG_COUNTER_RESET = 30, /* str, repeated: a file written "0" right after the counter files
+                               were all read (sets a reused cgroup's counters back) */
 };
 
 enum mount_kind {
@@ -156,6 +159,8 @@ struct plan {
     const char *uid_map_tool, *gid_map_tool;
     const char *counter_files[MAX_COUNTER_FILES];
     size_t n_counter_files;
+    const char *counter_resets[MAX_COUNTER_FILES];
+    size_t n_counter_resets;
     /* Last, and not cleared per plan (their counts bound them): ~150 KiB that the launcher
        would otherwise write for every container, a page fault per page after each clone. */
     struct mount_op mounts[MAX_MOUNTS];

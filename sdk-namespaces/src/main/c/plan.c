@@ -117,6 +117,9 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
     case TAG_COUNTER_FILE:
         if (pl->n_counter_files >= MAX_COUNTER_FILES) { errno = E2BIG; return -1; }
         return whole_str(v, len, &pl->counter_files[pl->n_counter_files++]);
+    case TAG_COUNTER_RESET:
+        if (pl->n_counter_resets >= MAX_COUNTER_FILES) { errno = E2BIG; return -1; }
+        return whole_str(v, len, &pl->counter_resets[pl->n_counter_resets++]);
     case TAG_EXEC_FD:
         if (u32(&c, &pl->exec_fd) || pl->exec_fd < 3 || pl->exec_fd > 65535) return -1;
         pl->has_exec_fd = 1;
@@ -263,6 +266,11 @@ void plan_describe(const struct plan *pl, int fd) {
     for (size_t i = 0; i < pl->n_counter_files; i++) {
         put(&o, "counter_file ");
         quoted(&o, pl->counter_files[i]);
+        put(&o, "\n");
+    }
+    for (size_t i = 0; i < pl->n_counter_resets; i++) {
+        put(&o, "counter_reset ");
+        quoted(&o, pl->counter_resets[i]);
         put(&o, "\n");
     }
     flush(&o);

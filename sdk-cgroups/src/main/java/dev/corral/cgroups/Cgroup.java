@@ -82,9 +82,10 @@ public interface Cgroup extends AutoCloseable {
     CgroupUsage usage();
 
     /**
-     * @return the files {@link #usage()} reads (on a kernel that has them all), for a caller
-     *     that reads them itself at a better moment: Corral's launcher reads them right after
-     *     a container's first process is reaped, and hands them to {@link #usage(Map)}
+     * @return the files {@link #usage()} reads (on a kernel that has them all), and those that
+     *     decide whether the cgroup can be reset for reuse, for a caller that reads them itself
+     *     at a better moment: Corral's launcher reads them right after a container's first
+     *     process is reaped, and hands them to {@link #usage(Map)} and {@link #isResetForReuse}
      */
     List<Path> counterFiles();
 
@@ -151,6 +152,39 @@ public interface Cgroup extends AutoCloseable {
      *     cannot be set back, it was removed): remove it then
      */
     boolean resetForReuse(int processFloor);
+
+    /**
+     * The files that set this cgroup's counters back when {@code "0"} is written to each (v1:
+     * {@code memory.max_usage_in_bytes} and {@code cpuacct.usage}; none on v2), for a caller
+     * that, once no process is left, reads the {@link #counterFiles()} and at once writes these,
+     * as Corral's launcher does at a container's end. {@link #isResetForReuse} then tells from
+     * what was read whether the cgroup is ready for reuse, without {@link #resetForReuse}'s own
+     * reads and writes.
+     *
+     * <pre>{@code
+     * Map<Path, Optional<String>> read = readEach(cg.counterFiles());  // its last process is gone
+     * cg.counterResetFiles().forEach(f -> write(f, "0"));
+     * if (!cg.isResetForReuse(read, 1)) {
+     *     cg.remove();
+     * }
+     * }</pre>
+     *
+     * @return the files, in no particular order
+     */
+    List<Path> counterResetFiles();
+
+    /**
+     * Whether this cgroup is ready for reuse, as after {@link #resetForReuse}, when every
+     * {@link #counterResetFiles()} entry was written {@code "0"} right after the
+     * {@link #counterFiles()} were read as {@code countersBeforeReset}, no process being left:
+     * the same conditions, judged from those values. Writes nothing.
+     *
+     * @param countersBeforeReset the counter files as read (empty: did not exist); a file not
+     *     in the map is read now
+     * @param processFloor the fewest processes the next user of this cgroup holds at once
+     * @return true if it is ready for reuse; false if not (remove it, or try {@link #resetForReuse})
+     */
+    boolean isResetForReuse(Map<Path, Optional<String>> countersBeforeReset, int processFloor);
 
     /**
      * Kills what is left, waits until the cgroup is empty and removes its directories, the

@@ -114,6 +114,66 @@ class CgroupBehaviourTest {
         }
     }
 
+    /**
+     * A caller that reads the counter files itself once the last process is gone, then writes
+     * "0" to the reset files (as the launcher does): the cgroup is judged ready for reuse from
+     * what was read, and its counters start again.
+     */
+    @Test
+    void countersReadThenSetBackByTheCallerAreJudgedFromWhatWasRead() throws Exception {
+        try (Cgroup cg = create("caller-reset", CgroupLimits.builder().memory(DataSize.ofMebibytes(64)).cpus(1).pids(16).build())) {
+            Process p = Workload.start(cg, "dd if=/dev/zero of=/dev/null bs=40M count=20");
+            assertEquals(0, p.waitFor());
+            if (cg.version() == CgroupVersion.V2) {
+                assertEquals(List.of(), cg.counterResetFiles());
+                assertFalse(cg.isResetForReuse(readEach(cg.counterFiles()), 1), "v2 counters only grow");
+                return;
+            }
+            Path memory = dirOf(cg, "memory");
+            Path freezer = dirOf(cg, "freezer");
+            assertEquals(Set.of(memory.resolve("memory.max_usage_in_bytes"), dirOf(cg, "cpuacct").resolve("cpuacct.usage")),
+                    Set.copyOf(cg.counterResetFiles()));
+            assertTrue(cg.counterFiles().containsAll(List.of(memory.resolve("memory.oom_control"),
+                    freezer.resolve("freezer.state"), dirOf(cg, "pids").resolve("pids.peak"))), cg.counterFiles().toString());
+            java.util.Map<Path, java.util.Optional<String>> read = readEach(cg.counterFiles());
+            boolean ready = false;
+            for (int i = 0; i < 50 && !ready; i++) { /* kernel objects are uncharged a grace period after their process */
+                read = readEach(cg.counterFiles());
+                for (Path f : cg.counterResetFiles()) {
+                    java.nio.file.Files.writeString(f, "0");
+                }
+                ready = cg.isResetForReuse(read, 1);
+                if (!ready) {
+                    Thread.sleep(10);
+                }
+            }
+            assertTrue(ready, "one process came and went: " + read);
+            assertTrue(cg.usage(read).memoryPeak().orElseThrow().bytes() >= DataSize.ofMebibytes(40).bytes(),
+                    "the usage is what was read before the reset");
+            CgroupUsage now = cg.usage();
+            assertEquals(Duration.ZERO, now.cpuTotal().orElseThrow(), "CPU time after the reset");
+            assertTrue(now.memoryPeak().orElseThrow().bytes() < DataSize.ofMebibytes(2).bytes(), "peak after the reset " + now);
+
+            assertFalse(cg.isResetForReuse(read, 0), "pids.peak 1 is above a floor of 0");
+            java.util.Map<Path, java.util.Optional<String>> oom = new java.util.HashMap<>(read);
+            oom.put(memory.resolve("memory.oom_control"), java.util.Optional.of("oom_kill_disable 0\nunder_oom 0\noom_kill 1"));
+            assertFalse(cg.isResetForReuse(oom, 1), "an OOM kill in what was read, whatever the file says now");
+            java.util.Map<Path, java.util.Optional<String>> frozen = new java.util.HashMap<>(read);
+            frozen.put(freezer.resolve("freezer.state"), java.util.Optional.of("FROZEN"));
+            assertFalse(cg.isResetForReuse(frozen, 1), "frozen when read");
+            cg.remove();
+            assertFalse(cg.isResetForReuse(read, 1), "removed");
+        }
+    }
+
+    private static java.util.Map<Path, java.util.Optional<String>> readEach(List<Path> files) throws IOException {
+        java.util.Map<Path, java.util.Optional<String>> read = new java.util.HashMap<>();
+        for (Path f : files) {
+            read.put(f, java.nio.file.Files.exists(f) ? java.util.Optional.of(read(f)) : java.util.Optional.empty());
+        }
+        return read;
+    }
+
     /** A shell (one thread) writes "0" to each self-join file and is then in every hierarchy. */
     @Test
     void aProcessWithOneThreadMovesItselfInThroughTheSelfJoinFiles() throws Exception {

@@ -77,11 +77,15 @@ abstract class AbstractCgroup implements Cgroup {
         return usage.build();
     }
 
+    /** The usage's files, then those that decide whether the cgroup can be reset for reuse. */
     @Override
     public final List<Path> counterFiles() {
         List<Path> files = counterFiles;
         if (files == null) {
-            files = UsageBuilder.filesRead(this::readUsage);
+            files = UsageBuilder.filesRead(b -> {
+                readUsage(b);
+                canResetCounters(1, b);
+            });
             counterFiles = files;
         }
         return files;
@@ -149,7 +153,13 @@ abstract class AbstractCgroup implements Cgroup {
                 return false;
             }
             try {
-                return resetCounters(processFloor);
+                if (!canResetCounters(processFloor, UsageBuilder.live())) {
+                    return false;
+                }
+                for (Path file : counterResetFiles()) {
+                    CgroupFs.write(file, "0");
+                }
+                return true;
             } catch (CgroupException e) {
                 LOG.debug("cgroup {} is not reused: {}", name, e.getMessage());
                 return false;
@@ -157,8 +167,27 @@ abstract class AbstractCgroup implements Cgroup {
         }
     }
 
-    /** @see Cgroup#resetForReuse */
-    abstract boolean resetCounters(int processFloor);
+    @Override
+    public final boolean isResetForReuse(Map<Path, Optional<String>> countersBeforeReset, int processFloor) {
+        synchronized (this) {
+            if (removed) {
+                return false;
+            }
+            try {
+                return canResetCounters(processFloor, UsageBuilder.of(countersBeforeReset));
+            } catch (CgroupException e) {
+                LOG.debug("cgroup {} is not reused: {}", name, e.getMessage());
+                return false;
+            }
+        }
+    }
+
+    /**
+     * @param counters the counter files as they are now, or as read right before a reset
+     * @return whether no process is left and every counter can be set back exactly
+     * @see Cgroup#resetForReuse
+     */
+    abstract boolean canResetCounters(int processFloor, UsageBuilder counters);
 
     @Override
     public final void remove() {

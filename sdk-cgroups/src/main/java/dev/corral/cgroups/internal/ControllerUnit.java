@@ -3,6 +3,7 @@ package dev.corral.cgroups.internal;
 import dev.corral.cgroups.CgroupLimits;
 import dev.corral.cgroups.Controller;
 import java.nio.file.Path;
+import java.util.List;
 
 /** One controller of one cgroup version: writes its limits, reads its counters. */
 interface ControllerUnit {
@@ -18,17 +19,19 @@ interface ControllerUnit {
 
     /**
      * Whether this controller's counters in {@code dir}, a cgroup no process is in any more, can
-     * be set back exactly to what a new cgroup would show its next user. A controller that
-     * reports no counters has none to set back.
+     * be set back exactly to what a new cgroup would show its next user, by writing "0" to its
+     * {@link #counterResetFiles}. A controller that reports no counters has none to set back.
      *
      * @param processFloor the fewest processes the cgroup's next user holds at once
+     * @param counters     the files to judge by, as they are now or as read before a reset
      * @return false if a counter cannot be: the cgroup must then not be reused
      */
-    default boolean canResetCounters(Path dir, int processFloor) {
+    default boolean canResetCounters(Path dir, int processFloor, UsageBuilder counters) {
         return true;
     }
 
-    /** Sets the counters back, once every controller of the cgroup said it can. */
-    default void resetCounters(Path dir) {
+    /** @return the files that set this controller's counters back when "0" is written to each */
+    default List<Path> counterResetFiles(Path dir) {
+        return List.of();
     }
 }

@@ -67,6 +67,11 @@ public final class UsageBuilder {
         return List.copyOf(files);
     }
 
+    /** @return a file's text without the trailing newline, if it exists */
+    Optional<String> read(Path file) {
+        return files.apply(file);
+    }
+
     /** @return a file holding one number, if it exists */
     OptionalLong readLong(Path file) {
         return CgroupFs.parseLong(file, files.apply(file));

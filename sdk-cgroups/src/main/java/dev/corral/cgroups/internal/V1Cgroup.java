@@ -119,30 +119,37 @@ public final class V1Cgroup extends AbstractCgroup {
 
     /**
      * Empty (pids.current, which counts every process below, else each hierarchy's
-     * cgroup.procs) and every controller able to set its counters back: then they are. Nothing
-     * is written to a cgroup that is not reused.
+     * cgroup.procs) and every controller able to set its counters back. Every controller is
+     * asked, so that a recording reader learns every file the answer needs.
      */
     @Override
-    boolean resetCounters(int processFloor) {
+    boolean canResetCounters(int processFloor, UsageBuilder counters) {
+        boolean can = true;
         if (!dirs.containsKey(Controller.PIDS)) { /* the pids controller checks pids.current itself */
             for (Path dir : distinctDirs) {
-                if (!CgroupFs.readPids(dir.resolve("cgroup.procs")).isEmpty()) {
+                if (!counters.read(dir.resolve("cgroup.procs")).orElse("").isBlank()) {
                     LOG.debug("cgroup {} is not reused: processes are left in {}", name(), dir);
-                    return false;
+                    can = false;
                 }
             }
         }
         for (ControllerUnit unit : units) {
-            if (!unit.canResetCounters(dirs.get(unit.controller()), processFloor)) {
+            if (!unit.canResetCounters(dirs.get(unit.controller()), processFloor, counters)) {
                 LOG.debug("cgroup {} is not reused now: its {} counters cannot be set back exactly", name(),
                         unit.controller());
-                return false;
+                can = false;
             }
         }
+        return can;
+    }
+
+    @Override
+    public List<Path> counterResetFiles() {
+        List<Path> files = new ArrayList<>();
         for (ControllerUnit unit : units) {
-            unit.resetCounters(dirs.get(unit.controller()));
+            files.addAll(unit.counterResetFiles(dirs.get(unit.controller())));
         }
-        return true;
+        return files;
     }
 
     private Path freezerDir() {

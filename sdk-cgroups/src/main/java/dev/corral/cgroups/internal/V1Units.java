@@ -9,6 +9,7 @@ import dev.corral.cgroups.DataSize;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -90,16 +91,17 @@ final class V1Units {
 
         /** Not after an OOM kill (its count only grows), nor with more left charged than a new cgroup's first charge. */
         @Override
-        public boolean canResetCounters(Path dir, int processFloor) {
-            Map<String, Long> oom = CgroupFs.readKeyed(dir.resolve("memory.oom_control"));
+        public boolean canResetCounters(Path dir, int processFloor, UsageBuilder counters) {
+            Map<String, Long> oom = counters.readKeyed(dir.resolve("memory.oom_control"));
+            long charged = counters.readLong(dir.resolve("memory.usage_in_bytes")).orElse(Long.MAX_VALUE);
             return oom.getOrDefault("oom_kill", 0L) == 0 && oom.getOrDefault("under_oom", 0L) == 0
-                    && CgroupFs.readLong(dir.resolve("memory.usage_in_bytes")).orElse(Long.MAX_VALUE) <= MEMORY_LEFT_FOR_REUSE;
+                    && charged <= MEMORY_LEFT_FOR_REUSE;
         }
 
         /** The peak becomes what is charged now. */
         @Override
-        public void resetCounters(Path dir) {
-            CgroupFs.write(dir.resolve("memory.max_usage_in_bytes"), "0");
+        public List<Path> counterResetFiles(Path dir) {
+            return List.of(dir.resolve("memory.max_usage_in_bytes"));
         }
     }
 
@@ -156,13 +158,13 @@ final class V1Units {
          * cpuacct.usage zeroes them, not cpuacct.stat.
          */
         @Override
-        public boolean canResetCounters(Path dir, int processFloor) {
-            return Files.exists(dir.resolve("cpuacct.usage_user"));
+        public boolean canResetCounters(Path dir, int processFloor, UsageBuilder counters) {
+            return counters.read(dir.resolve("cpuacct.usage_user")).isPresent();
         }
 
         @Override
-        public void resetCounters(Path dir) {
-            CgroupFs.write(dir.resolve("cpuacct.usage"), "0");
+        public List<Path> counterResetFiles(Path dir) {
+            return List.of(dir.resolve("cpuacct.usage"));
         }
     }
 
@@ -239,8 +241,8 @@ final class V1Units {
 
         /** A frozen cgroup (paused, never resumed) would freeze its next processes. */
         @Override
-        public boolean canResetCounters(Path dir, int processFloor) {
-            return CgroupFs.read(dir.resolve("freezer.state")).equals("THAWED");
+        public boolean canResetCounters(Path dir, int processFloor, UsageBuilder counters) {
+            return counters.read(dir.resolve("freezer.state")).orElse("").equals("THAWED");
         }
     }
 }

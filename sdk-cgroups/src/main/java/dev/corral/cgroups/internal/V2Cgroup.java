@@ -109,8 +109,13 @@ public final class V2Cgroup extends AbstractCgroup {
 
     /** cpu.stat's usage and memory.peak only grow (a write to memory.peak resets it for that open file only). */
     @Override
-    boolean resetCounters(int processFloor) {
+    boolean canResetCounters(int processFloor, UsageBuilder counters) {
         return false;
+    }
+
+    @Override
+    public List<Path> counterResetFiles() {
+        return List.of();
     }
 
     @Override

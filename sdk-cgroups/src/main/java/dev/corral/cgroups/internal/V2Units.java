@@ -139,9 +139,10 @@ final class V2Units {
          * fewest processes that user will hold: its own peak is then the larger.
          */
         @Override
-        public boolean canResetCounters(Path dir, int processFloor) {
-            return CgroupFs.readLong(dir.resolve("pids.current")).orElse(0) == 0
-                    && CgroupFs.readLong(dir.resolve("pids.peak")).orElse(0) <= processFloor;
+        public boolean canResetCounters(Path dir, int processFloor, UsageBuilder counters) {
+            long current = counters.readLong(dir.resolve("pids.current")).orElse(0);
+            long peak = counters.readLong(dir.resolve("pids.peak")).orElse(0);
+            return current == 0 && peak <= processFloor;
         }
     }
 

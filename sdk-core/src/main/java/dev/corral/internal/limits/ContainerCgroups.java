@@ -119,6 +119,24 @@ public final class ContainerCgroups {
         s.giveBack(cgroup, reusable);
     }
 
+    /**
+     * Keeps the cgroup of a container that has ended as a spare, if the launcher set its
+     * counters back right after reading them, what it read allows reuse, and a spare is missing.
+     * Reads and writes no file (unless one decisive for reuse was not read): for the launcher's
+     * I/O thread.
+     *
+     * @param cgroup from {@link #create}, of a container that had its own PID namespace
+     * @param countersBeforeReset its {@link Cgroup#counterFiles()} as the launcher read them
+     * @return true if kept; false if not, and then it needs {@link #release}
+     */
+    public static boolean keepIfReset(Cgroup cgroup, Map<java.nio.file.Path, Optional<String>> countersBeforeReset) {
+        Spares s;
+        synchronized (ContainerCgroups.class) {
+            s = spares;
+        }
+        return s.keepIfReset(cgroup, countersBeforeReset);
+    }
+
     /** Which containers a spare may serve: the same limits, and as few processes at least as its floor. */
     private record Kind(CgroupLimits limits, int processFloor) {}
 
@@ -233,6 +251,21 @@ public final class ContainerCgroups {
             }
             forget(c, false);
             remove(c);
+        }
+
+        /** @see ContainerCgroups#keepIfReset */
+        boolean keepIfReset(Cgroup c, Map<java.nio.file.Path, Optional<String>> countersBeforeReset) {
+            Kind k = wouldKeep(c);
+            if (k == null || !c.isResetForReuse(countersBeforeReset, k.processFloor())) {
+                return false;
+            }
+            synchronized (this) {
+                if (!k.equals(inUse.get(c)) || !keep(c, k)) {
+                    return false;
+                }
+                inUse.remove(c);
+                return true;
+            }
         }
 
         /** @return the kind of {@code c} if it is the kind asked for now and a ready spare is missing, else null */

@@ -296,20 +296,27 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         } else {
             /* the launcher read the counter files right after the reap (any it could not read,
                and all if it was given none, are read here, on the I/O thread) */
+            Map<Path, Optional<String>> counters = counterFiles(report);
             CgroupUsage u = null;
             try {
-                u = cgroup.usage(counterFiles(report));
+                u = cgroup.usage(counters);
             } catch (RuntimeException e) {
                 log.warn("container {}: cannot read its cgroup's usage: {}", id, e.getMessage());
             }
-            /* the result first, then the cgroup's reuse or removal, which wait on the kernel (v1:
-               one rmdir per hierarchy), off this thread. With its own PID namespace, as by default,
-               the container's processes are gone already, and its cgroup may serve the next
-               container; any left (a shared PID namespace) are killed by the removal. A removal
-               the JVM's exit interrupts is finished by Cgroups.close() or the next start. */
-            cgroupDone(u);
+            /* With its own PID namespace, as by default, the container's processes are gone
+               already, and its cgroup may serve the next container; any left (a shared PID
+               namespace) are killed by the removal. If the launcher set its counters back right
+               after reading them, and what it read allows reuse, it is a spare again before the
+               result, with no file read here. Else the result first, then the reuse or removal,
+               which read, write and wait on the kernel (v1: one rmdir per hierarchy), off this
+               thread. A removal the JVM's exit interrupts is finished by Cgroups.close() or the
+               next start. */
             boolean reusable = u != null && spec.security().namespaces().contains(Namespace.PID);
-            cleanup().execute(() -> releaseCgroup(reusable));
+            boolean kept = reusable && report.countersReset() && keepResetCgroup(counters);
+            cgroupDone(u);
+            if (!kept) {
+                cleanup().execute(() -> releaseCgroup(reusable));
+            }
         }
     }
 
@@ -339,6 +346,19 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         ScheduledFuture<?> w = cpuWatch;
         if (w != null) {
             w.cancel(false);
+        }
+    }
+
+    /** @return whether the cgroup, set back by the launcher, is a spare again (else release it) */
+    private boolean keepResetCgroup(Map<Path, Optional<String>> countersBeforeReset) {
+        synchronized (cgroupLock) {
+            cgroupReleased = true;
+        }
+        try {
+            return ContainerCgroups.keepIfReset(cgroup, countersBeforeReset);
+        } catch (RuntimeException e) {
+            log.debug("container {}: its cgroup is not kept: {}", id, e.getMessage());
+            return false;
         }
     }
 

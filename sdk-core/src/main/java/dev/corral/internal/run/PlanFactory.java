@@ -69,10 +69,15 @@ final class PlanFactory {
             v2.ifPresent(d -> b.cgroupDirectory(d.toString()));
             c.selfJoinFiles().stream().filter(f -> v2.isEmpty() || !f.getParent().equals(v2.get()))
                     .forEach(f -> b.cgroupJoinFile(f.toString()));
-            /* read by the launcher right after the reap, with no JVM file reads on the result's path */
+            /* read by the launcher right after the reap, with no JVM file reads on the result's
+               path; then, where no process can outlive the first (its own PID namespace), set
+               back at once for the next container, which may get this cgroup again */
             List<java.nio.file.Path> counters = c.counterFiles();
             if (counters.size() <= LaunchPlan.MAX_COUNTER_FILES) {
                 counters.forEach(f -> b.counterFile(f.toString()));
+                if (spec.security().namespaces().contains(Namespace.PID)) {
+                    c.counterResetFiles().forEach(f -> b.counterResetFile(f.toString()));
+                }
             }
         });
         return b.build();

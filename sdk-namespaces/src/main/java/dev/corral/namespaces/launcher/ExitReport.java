@@ -24,9 +24,12 @@ import java.util.OptionalInt;
  * @param counterFiles   the plan's {@link LaunchPlan#counterFiles()}, in its order, as the launcher
  *                       read them right after the reap: {@link CounterFile#absent()} if a file
  *                       did not exist, {@link CounterFile#unread()} if it could not be read whole
+ * @param countersReset  whether the launcher then wrote "0" to every one of the plan's
+ *                       {@link LaunchPlan#counterResetFiles()}: only tried if it read every
+ *                       counter file, and false if the plan names none
  */
 public record ExitReport(boolean signaled, int value, Duration wallTime, Duration userTime, Duration systemTime,
-                         long maxRssKibibytes, List<CounterFile> counterFiles) {
+                         long maxRssKibibytes, List<CounterFile> counterFiles, boolean countersReset) {
 
     /** Copies the list. */
     public ExitReport {

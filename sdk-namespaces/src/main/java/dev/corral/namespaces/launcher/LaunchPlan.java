@@ -59,6 +59,9 @@ import java.util.OptionalInt;
  *                      container's first process is reaped and sends with the exit, in
  *                      {@link ExitReport#counterFiles()}: read there, they cost the result's path
  *                      no JVM file reads
+ * @param counterResetFiles files (up to 16) the launcher writes "0" to right after it has read
+ *                      every counter file, before it sends the exit: they set a cgroup's counters
+ *                      back for its next container ({@link ExitReport#countersReset()})
  */
 public record LaunchPlan(
         int cloneFlags,
@@ -87,7 +90,8 @@ public record LaunchPlan(
         Optional<String> gidMapTool,
         OptionalInt execFd,
         Optional<String> cgroupDirectory,
-        List<String> counterFiles) {
+        List<String> counterFiles,
+        List<String> counterResetFiles) {
 
     /** The most counter files a plan may name (the launcher's MAX_COUNTER_FILES). */
     public static final int MAX_COUNTER_FILES = 16;
@@ -102,9 +106,10 @@ public record LaunchPlan(
         rlimits = List.copyOf(rlimits);
         cgroupJoinFiles = List.copyOf(cgroupJoinFiles);
         counterFiles = List.copyOf(counterFiles);
-        if (counterFiles.size() > MAX_COUNTER_FILES) {
-            throw new IllegalArgumentException("a plan has at most " + MAX_COUNTER_FILES + " counter files, not "
-                    + counterFiles.size());
+        counterResetFiles = List.copyOf(counterResetFiles);
+        if (counterFiles.size() > MAX_COUNTER_FILES || counterResetFiles.size() > MAX_COUNTER_FILES) {
+            throw new IllegalArgumentException("a plan has at most " + MAX_COUNTER_FILES + " counter files and as many"
+                    + " counter reset files, not " + counterFiles.size() + " and " + counterResetFiles.size());
         }
         if (stdio.size() != 3) {
             throw new IllegalArgumentException("a plan has exactly three stdio entries, not " + stdio.size());
@@ -439,6 +444,7 @@ public record LaunchPlan(
         private Integer execFd;
         private String cgroupDirectory;
         private final List<String> counterFiles = new ArrayList<>();
+        private final List<String> counterResetFiles = new ArrayList<>();
 
         Builder() {}
 
@@ -496,6 +502,8 @@ public record LaunchPlan(
         public Builder cgroupDirectory(String dir) { this.cgroupDirectory = dir; return this; }
         /** @param file a file to read right after the exit @return this */
         public Builder counterFile(String file) { counterFiles.add(file); return this; }
+        /** @param file a file to write "0" to once the counter files are read @return this */
+        public Builder counterResetFile(String file) { counterResetFiles.add(file); return this; }
 
         /** @return the plan */
         public LaunchPlan build() {
@@ -507,7 +515,7 @@ public record LaunchPlan(
                     Optional.ofNullable(uidMap), Optional.ofNullable(gidMap), Optional.ofNullable(capabilities),
                     denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
                     execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd), Optional.ofNullable(cgroupDirectory),
-                    counterFiles);
+                    counterFiles, counterResetFiles);
         }
     }
 }

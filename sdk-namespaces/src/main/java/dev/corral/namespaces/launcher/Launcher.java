@@ -519,9 +519,10 @@ public final class Launcher {
                 int how = p.getInt(), value = p.getInt();
                 long wall = p.getLong(), user = p.getLong(), sys = p.getLong(), rss = p.getLong();
                 List<ExitReport.CounterFile> counters = counterFiles(p);
+                boolean reset = p.getInt() == 1;
                 if (l != null) {
                     notify(id, () -> l.exited(new ExitReport(how == 2, value, Duration.ofNanos(wall * 1000),
-                            Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss, counters)));
+                            Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss, counters, reset)));
                 }
             }
             default -> throw new IOException("unknown message type " + type + " from the launcher");

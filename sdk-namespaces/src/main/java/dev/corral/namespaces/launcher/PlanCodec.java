@@ -37,7 +37,7 @@ public final class PlanCodec {
             TAG_RLIMIT = 16, TAG_NO_NEW_PRIVS = 17, TAG_SECCOMP = 18, TAG_UMASK = 19, TAG_CGROUP_JOIN = 20,
             TAG_UID_MAP = 21, TAG_GID_MAP = 22, TAG_CAPS = 23,
             TAG_DENY_SETGROUPS = 24, TAG_UID_MAP_TOOL = 25, TAG_GID_MAP_TOOL = 26, TAG_EXEC_FD = 27, TAG_CGROUP_DIR = 28,
-            TAG_COUNTER_FILE = 29;
+            TAG_COUNTER_FILE = 29, TAG_COUNTER_RESET = 30;
 
     private PlanCodec() {}
 
@@ -95,6 +95,7 @@ public final class PlanCodec {
         plan.execFd().ifPresent(fd -> w.u32Record(TAG_EXEC_FD, fd));
         plan.cgroupDirectory().ifPresent(d -> w.strRecord(TAG_CGROUP_DIR, d));
         plan.counterFiles().forEach(f -> w.strRecord(TAG_COUNTER_FILE, f));
+        plan.counterResetFiles().forEach(f -> w.strRecord(TAG_COUNTER_RESET, f));
         return w.out.toByteArray();
     }
 
@@ -158,6 +159,7 @@ public final class PlanCodec {
                     case TAG_EXEC_FD -> b.execFd(v.getInt());
                     case TAG_CGROUP_DIR -> b.cgroupDirectory(wholeStr(v));
                     case TAG_COUNTER_FILE -> b.counterFile(wholeStr(v));
+                    case TAG_COUNTER_RESET -> b.counterResetFile(wholeStr(v));
                     default -> throw new IllegalArgumentException("unknown plan tag " + tag);
                 }
             }
@@ -232,6 +234,7 @@ public final class PlanCodec {
         plan.execFd().ifPresent(fd -> s.append("exec_fd ").append(Integer.toUnsignedString(fd)).append('\n'));
         plan.cgroupDirectory().ifPresent(d -> s.append("cgroup_dir ").append(quoted(d)).append('\n'));
         plan.counterFiles().forEach(f -> s.append("counter_file ").append(quoted(f)).append('\n'));
+        plan.counterResetFiles().forEach(f -> s.append("counter_reset ").append(quoted(f)).append('\n'));
         return s.toString();
     }
 

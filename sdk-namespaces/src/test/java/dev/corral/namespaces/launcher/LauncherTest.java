@@ -108,6 +108,37 @@ class LauncherTest {
                 files, "read after the exit; missing; a directory; too large to be read whole");
     }
 
+    /** Reset files are written "0" after the counter files, and only if each could be read. */
+    @Test
+    void setsTheCountersBackOnlyOnceItHasReadThemAll(@TempDir Path dir) throws Exception {
+        Path counter = Files.writeString(dir.resolve("counter"), "5\n");
+        Path large = Files.writeString(dir.resolve("large"), "x".repeat(64 * 1024));
+        Path reset = Files.writeString(dir.resolve("reset"), "9\n");
+        Path kept = Files.writeString(dir.resolve("kept"), "9\n");
+
+        ExitReport read = exitOf(hostView().argv(List.of("true")).counterFile(counter.toString())
+                .counterResetFile(reset.toString()).build());
+        assertEquals(List.of(new ExitReport.CounterFile(true, java.util.Optional.of("5"))), read.counterFiles());
+        assertTrue(read.countersReset());
+        assertEquals("0\n", Files.readString(reset), "written after the read");
+
+        ExitReport unread = exitOf(hostView().argv(List.of("true")).counterFile(counter.toString())
+                .counterFile(large.toString()).counterResetFile(kept.toString()).build());
+        assertEquals(false, unread.countersReset(), "a counter file could not be read whole");
+        assertEquals("9\n", Files.readString(kept), "not written: the JVM reads that counter itself");
+
+        assertEquals(false, exitOf(hostView().argv(List.of("true")).counterFile(counter.toString()).build())
+                .countersReset(), "no reset files");
+    }
+
+    private static ExitReport exitOf(LaunchPlan plan) throws Exception {
+        Recorder r = new Recorder();
+        Launcher.shared().launch(plan, r);
+        Object end = r.end.get(20, TimeUnit.SECONDS);
+        assertTrue(end instanceof ExitReport, () -> "ended with " + end);
+        return (ExitReport) end;
+    }
+
     @Test
     void reportsTheFailedStep() throws Exception {
         Recorder r = new Recorder();

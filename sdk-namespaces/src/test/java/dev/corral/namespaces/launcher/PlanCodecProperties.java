@@ -99,6 +99,7 @@ class PlanCodecProperties {
                 .use(Arbitraries.integers().between(3, 65535)).withProbability(0.3).in((b, v) -> b.execFd(v))
                 .use(path()).withProbability(0.5).in((b, v) -> b.cgroupDirectory(v))
                 .use(path().list().ofMaxSize(LaunchPlan.MAX_COUNTER_FILES)).in((b, v) -> { v.forEach(b::counterFile); return b; })
+                .use(path().list().ofMaxSize(LaunchPlan.MAX_COUNTER_FILES)).in((b, v) -> { v.forEach(b::counterResetFile); return b; })
                 .build(LaunchPlan.Builder::build);
     }
 
