@@ -229,24 +229,21 @@ public final class ContainerCgroups {
          * A cgroup whose container has ended: a spare again if it may be and can be reset, else
          * removed. One that cannot be reset at once (kernel objects of its last processes are
          * freed an RCU grace period after their exit, and charged until then) is tried once more
-         * a little later, while a new spare is made in its place.
+         * a little later. Meanwhile it still counts as coming back: a new spare is made in its
+         * place only if that fails too, rather than made and then removed when it succeeds.
          */
         void giveBack(Cgroup c, boolean reusable) {
             Kind k = wouldKeep(c);
             if (reusable && k != null) {
-                /* still counted as in use while it is reset: no spare is made in its place meanwhile */
-                if (c.resetForReuse(k.processFloor())) {
-                    if (!forget(c, true)) {
-                        remove(c);
-                    }
-                    return;
+                if (!c.resetForReuse(k.processFloor())) {
+                    thread.schedule(() -> {
+                        if (!forget(c, c.resetForReuse(k.processFloor()))) {
+                            remove(c);
+                        }
+                    }, REUSE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
+                } else if (!forget(c, true)) {
+                    remove(c);
                 }
-                forget(c, false);
-                thread.schedule(() -> {
-                    if (!(c.resetForReuse(k.processFloor()) && keep(c, k))) {
-                        remove(c);
-                    }
-                }, REUSE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
                 return;
             }
             forget(c, false);
