@@ -30,9 +30,11 @@ import picocli.CommandLine.Spec;
                 "Each is timed from before start to its result (setup, the command, teardown), with "
                         + "stdout and stderr discarded. The last line is machine-readable:",
                 "  corral-bench median_ms=... min_ms=... max_ms=... p90_ms=... runs=N",
-                "With --memory, --cpus, --pids, --cpuset or --cpu-time each container gets a cgroup of its own, "
-                        + "created, metered and removed within the measured time; with --output-limit stdout and "
-                        + "stderr are captured (up to SIZE each) instead of discarded."},
+                "With --memory, --cpus, --pids, --cpuset or --cpu-time each container gets a cgroup of its own "
+                        + "and is metered: a spare made ahead, or on cgroup v1 an ended container's set back for "
+                        + "reuse; the making and removing go on beside the next containers, and slow them as "
+                        + "they would in an application. With --output-limit stdout and stderr are captured "
+                        + "(up to SIZE each) instead of discarded."},
         footerHeading = "%nExamples:%n",
         footer = {"  corral bench --runs 500 --rootfs /srv/rootfs/busybox -- /bin/true",
                 "  corral bench --runs 500 --rootfs /srv/rootfs/busybox --memory 256m --pids 64 --cpus 1 -- /bin/true"})

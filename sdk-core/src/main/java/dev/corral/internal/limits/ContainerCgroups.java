@@ -31,14 +31,19 @@ import org.slf4j.LoggerFactory;
  * v1), so a couple of spares with the limits of the last limited container are made ahead on
  * a thread of their own, and taken by the next containers with the same limits. On cgroup v1,
  * the cgroup of a container that had its own PID namespace (so none of its processes outlives
- * it) goes back among the spares once it has ended, if {@link Cgroup#resetForReuse} can set
- * its counters back exactly: the next container's counters start at zero either way. Spares
- * not taken within a second are removed, so an idle JVM holds no cgroup.
+ * it) goes back among the spares once it has ended, if its counters can be set back exactly:
+ * the next container's counters start at zero either way. The launcher sets them back as it
+ * reads them, and {@link #keepIfReset} keeps the cgroup on the spot if what it read allows
+ * ({@link Cgroup#isResetForReuse}); else {@link #release} tries {@link Cgroup#resetForReuse}
+ * off the result's path. Spares not taken within a second are removed, so an idle JVM holds
+ * no cgroup.
  *
  * <pre>{@code
- * Optional<Cgroup> cg = ContainerCgroups.create(spec.resources(), 2);  // an init and its command
- * ... the container runs and ends, its usage is read ...
- * cg.ifPresent(c -> ContainerCgroups.release(c, true));              // on a thread that may wait
+ * Cgroup c = ContainerCgroups.create(spec.resources(), 2).orElseThrow(); // an init and its command
+ * ... the container runs and ends, the launcher reads its counters and sets them back ...
+ * if (!ContainerCgroups.keepIfReset(c, countersRead)) {                  // no file I/O
+ *     ContainerCgroups.release(c, true);                                // on a thread that may wait
+ * }
  * }</pre>
  */
 public final class ContainerCgroups {
