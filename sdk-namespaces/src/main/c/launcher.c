@@ -139,9 +139,10 @@ static void send_message(uint32_t type, const unsigned char *payload, uint32_t l
 
 /* ---- cgroup files, kept open from one container to the next ---- */
 
-/* The JVM resets a container's cgroup and gives it to the next container, so the files a
-   child joins its cgroups through and the counters read at its reap are opened once and kept:
-   opening one walks six kernfs directories and costs about as much as a join. The JVM never
+/* A container's cgroup is set back and given to the next container, so the files a child
+   joins its cgroups through, the counters read at its reap and the files that set them back
+   are opened once and kept: opening one walks six kernfs directories and costs about as much
+   as a join. The JVM never
    gives two cgroups the same path in a launcher's life (see LaunchPlan), so a kept fd names
    the cgroup its path names, or one removed since, whose path is not asked for again; past
    CGROUP_FILES_KEPT (more than one plan's files), the least recently used is closed. */
@@ -222,11 +223,12 @@ static int64_t micros(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000 +
    reads it itself). */
 static int32_t read_counter_file(const char *path, unsigned char *out) {
     ssize_t n = -1;
-    for (int attempt = 0; attempt < 2 && n < 0; attempt++) {
+    for (int attempt = 0; attempt < 2; attempt++) {
         struct cgroup_file *f = kept_cgroup_file(path, O_RDONLY);
         if (f == NULL) return errno == ENOENT ? -1 : -2;
         do n = pread(f->fd, out, COUNTER_FILE_BYTES, 0); while (n < 0 && errno == EINTR);
-        if (n < 0 && errno == ENODEV) forget_cgroup_file(f); /* its cgroup is gone: opened anew */
+        if (n >= 0 || errno != ENODEV) break;
+        forget_cgroup_file(f); /* its cgroup was removed: open the path anew, once */
     }
     return n < 0 || n == COUNTER_FILE_BYTES ? -2 : (int32_t)n;
 }
