@@ -232,23 +232,30 @@ public final class ContainerCgroups {
 
         /**
          * A cgroup whose container has ended: a spare again if it may be and can be reset, else
-         * removed. One that cannot be reset at once (kernel objects of its last processes are
-         * freed an RCU grace period after their exit, and charged until then) is tried once more
-         * a little later. Meanwhile it still counts as coming back: a new spare is made in its
-         * place only if that fails too, rather than made and then removed when it succeeds.
+         * removed. One that cannot be reset at once is tried once more a little later, while a
+         * new spare is made in its place: most often kernel objects of its last processes were
+         * still charged (they are freed an RCU grace period after their exit), but it may never
+         * be (v2, an OOM kill, a pids peak above the floor), and the next container should not
+         * wait for that. If the retry succeeds it is kept even with the spares complete, as one
+         * more: the next such wait then needs no new spare, where it would otherwise be made
+         * and removed again and again.
          */
         void giveBack(Cgroup c, boolean reusable) {
             Kind k = wouldKeep(c);
             if (reusable && k != null) {
-                if (!c.resetForReuse(k.processFloor())) {
-                    thread.schedule(() -> {
-                        if (!forget(c, c.resetForReuse(k.processFloor()))) {
-                            remove(c);
-                        }
-                    }, REUSE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
-                } else if (!forget(c, true)) {
-                    remove(c);
+                /* still counted as in use while it is reset: no spare is made in its place meanwhile */
+                if (c.resetForReuse(k.processFloor())) {
+                    if (!forget(c, true)) {
+                        remove(c);
+                    }
+                    return;
                 }
+                forget(c, false);
+                thread.schedule(() -> {
+                    if (!(c.resetForReuse(k.processFloor()) && keep(c, k, SPARES + 1))) {
+                        remove(c);
+                    }
+                }, REUSE_RETRY.toNanos(), TimeUnit.NANOSECONDS);
                 return;
             }
             forget(c, false);
@@ -262,7 +269,7 @@ public final class ContainerCgroups {
                 return false;
             }
             synchronized (this) {
-                if (!k.equals(inUse.get(c)) || !keep(c, k)) {
+                if (!k.equals(inUse.get(c)) || !keep(c, k, SPARES)) {
                     return false;
                 }
                 inUse.remove(c);
@@ -287,7 +294,7 @@ public final class ContainerCgroups {
             if (k == null) {
                 return false;
             }
-            if (reset && keep(c, k)) {
+            if (reset && keep(c, k, SPARES)) {
                 return true;
             }
             if (k.equals(kind)) {
@@ -296,9 +303,9 @@ public final class ContainerCgroups {
             return false;
         }
 
-        /** Adds {@code c}, reset, to the ready spares if it is still of the kind asked for and one is missing. */
-        private synchronized boolean keep(Cgroup c, Kind k) {
-            if (!k.equals(kind) || ready.size() >= SPARES) {
+        /** Adds {@code c}, reset, to the ready spares if it is still of the kind asked for and fewer than {@code most} are ready. */
+        private synchronized boolean keep(Cgroup c, Kind k, int most) {
+            if (!k.equals(kind) || ready.size() >= most) {
                 return false;
             }
             ready.add(c);
