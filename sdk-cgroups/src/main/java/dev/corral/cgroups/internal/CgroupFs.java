@@ -72,17 +72,27 @@ public final class CgroupFs {
         return parseKeyed(read(file));
     }
 
-    /** @return the {@code key value} lines of a flat keyed file's text; non-numbers left out */
+    /**
+     * @return the {@code key value} lines of a flat keyed file's text; non-numbers left out.
+     *     Parsed by hand, not with a regular expression: this runs on every limited
+     *     container's result path.
+     */
     public static Map<String, Long> parseKeyed(String text) {
         Map<String, Long> values = new HashMap<>();
         for (String line : text.split("\n")) {
-            String[] kv = line.trim().split("\\s+");
-            if (kv.length == 2) {
-                try {
-                    values.put(kv[0], Long.parseLong(kv[1]));
-                } catch (NumberFormatException e) {
-                    // not a number (e.g. "max"): not a counter
-                }
+            String kv = line.strip();
+            int space = 0;
+            while (space < kv.length() && !Character.isWhitespace(kv.charAt(space))) {
+                space++;
+            }
+            String value = kv.substring(space).strip();
+            if (space == 0 || value.isEmpty() || value.chars().anyMatch(Character::isWhitespace)) {
+                continue; /* not "key value" */
+            }
+            try {
+                values.put(kv.substring(0, space), Long.parseLong(value));
+            } catch (NumberFormatException e) {
+                // not a number (e.g. "max"): not a counter
             }
         }
         return values;
