@@ -142,10 +142,10 @@ static void send_message(uint32_t type, const unsigned char *payload, uint32_t l
 /* A container's cgroup is set back and given to the next container, so the files a child
    joins its cgroups through, the counters read at its reap and the files that set them back
    are opened once and kept: opening one walks six kernfs directories and costs about as much
-   as a join. The JVM never
-   gives two cgroups the same path in a launcher's life (see LaunchPlan), so a kept fd names
-   the cgroup its path names, or one removed since, whose path is not asked for again; past
-   CGROUP_FILES_KEPT (more than one plan's files), the least recently used is closed. */
+   as a join. The JVM never gives two cgroups the same path in a launcher's life (see
+   LaunchPlan), so a kept fd names the cgroup its path names, or one removed since, whose path
+   is not asked for again; past CGROUP_FILES_KEPT (more than one plan's files), the least
+   recently used is closed. */
 #define CGROUP_FILES_KEPT 64
 static struct cgroup_file {
     char *path; /* malloc'd; NULL: a free entry */

@@ -37,6 +37,15 @@ static int whole_str(const unsigned char *v, uint32_t len, const char **s) {
     return 0;
 }
 
+/* One more record of a repeated string into list[*n], which holds at most max. */
+static int next_str(const unsigned char *v, uint32_t len, const char **list, size_t *n, size_t max) {
+    if (*n >= max) {
+        errno = E2BIG;
+        return -1;
+    }
+    return whole_str(v, len, &list[(*n)++]);
+}
+
 static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, struct plan *pl) {
     struct cursor c = {v, v + len};
     switch (tag) {
@@ -67,12 +76,8 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
         s->present = 1;
         break;
     }
-    case TAG_ARG:
-        if (pl->n_args >= MAX_ARGS) { errno = E2BIG; return -1; }
-        return whole_str(v, len, &pl->args[pl->n_args++]);
-    case TAG_ENV:
-        if (pl->n_env >= MAX_ENV) { errno = E2BIG; return -1; }
-        return whole_str(v, len, &pl->env[pl->n_env++]);
+    case TAG_ARG: return next_str(v, len, pl->args, &pl->n_args, MAX_ARGS);
+    case TAG_ENV: return next_str(v, len, pl->env, &pl->n_env, MAX_ENV);
     case TAG_SEARCH_PATH: return whole_str(v, len, &pl->search_path);
     case TAG_CWD: return whole_str(v, len, &pl->cwd);
     case TAG_USER:
@@ -99,9 +104,7 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
         if (u32(&c, &pl->umask)) return -1;
         pl->has_umask = 1;
         break;
-    case TAG_CGROUP_JOIN:
-        if (pl->n_cgroups >= MAX_CGROUPS) { errno = E2BIG; return -1; }
-        return whole_str(v, len, &pl->cgroup_join[pl->n_cgroups++]);
+    case TAG_CGROUP_JOIN: return next_str(v, len, pl->cgroup_join, &pl->n_cgroups, MAX_CGROUPS);
     case TAG_UID_MAP: return whole_str(v, len, &pl->uid_map);
     case TAG_GID_MAP: return whole_str(v, len, &pl->gid_map);
     case TAG_CAPS:
@@ -114,12 +117,8 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
     case TAG_UID_MAP_TOOL: return whole_str(v, len, &pl->uid_map_tool);
     case TAG_GID_MAP_TOOL: return whole_str(v, len, &pl->gid_map_tool);
     case TAG_CGROUP_DIR: return whole_str(v, len, &pl->cgroup_dir);
-    case TAG_COUNTER_FILE:
-        if (pl->n_counter_files >= MAX_COUNTER_FILES) { errno = E2BIG; return -1; }
-        return whole_str(v, len, &pl->counter_files[pl->n_counter_files++]);
-    case TAG_COUNTER_RESET:
-        if (pl->n_counter_resets >= MAX_COUNTER_FILES) { errno = E2BIG; return -1; }
-        return whole_str(v, len, &pl->counter_resets[pl->n_counter_resets++]);
+    case TAG_COUNTER_FILE: return next_str(v, len, pl->counter_files, &pl->n_counter_files, MAX_COUNTER_FILES);
+    case TAG_COUNTER_RESET: return next_str(v, len, pl->counter_resets, &pl->n_counter_resets, MAX_COUNTER_FILES);
     case TAG_EXEC_FD:
         if (u32(&c, &pl->exec_fd) || pl->exec_fd < 3 || pl->exec_fd > 65535) return -1;
         pl->has_exec_fd = 1;
@@ -210,6 +209,16 @@ static void quoted(struct out *o, const char *s) {
     put(o, "\"");
 }
 
+/* One "key quoted-string" line per entry of list. */
+static void quoted_lines(struct out *o, const char *key, const char *const *list, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        put(o, key);
+        put(o, " ");
+        quoted(o, list[i]);
+        put(o, "\n");
+    }
+}
+
 typedef unsigned long long ull;
 
 void plan_describe(const struct plan *pl, int fd) {
@@ -244,15 +253,15 @@ void plan_describe(const struct plan *pl, int fd) {
         quoted(&o, s->path);
         put(&o, "\n");
     }
-    for (size_t i = 0; i < pl->n_args; i++) { put(&o, "arg "); quoted(&o, pl->args[i]); put(&o, "\n"); }
-    for (size_t i = 0; i < pl->n_env; i++) { put(&o, "env "); quoted(&o, pl->env[i]); put(&o, "\n"); }
+    quoted_lines(&o, "arg", pl->args, pl->n_args);
+    quoted_lines(&o, "env", pl->env, pl->n_env);
     if (pl->has_user) putf(&o, "user %llu %llu\n", (ull)pl->uid, (ull)pl->gid);
     for (size_t i = 0; i < pl->n_groups; i++) putf(&o, "group %llu\n", (ull)pl->groups[i]);
     for (size_t i = 0; i < pl->n_rlimits; i++)
         putf(&o, "rlimit %llu soft %llu hard %llu\n", (ull)pl->rlimits[i].resource, (ull)pl->rlimits[i].soft,
              (ull)pl->rlimits[i].hard);
     if (pl->has_umask) putf(&o, "umask %llo\n", (ull)pl->umask);
-    for (size_t i = 0; i < pl->n_cgroups; i++) { put(&o, "cgroup_join "); quoted(&o, pl->cgroup_join[i]); put(&o, "\n"); }
+    quoted_lines(&o, "cgroup_join", pl->cgroup_join, pl->n_cgroups);
     if (pl->seccomp) putf(&o, "seccomp %llu instructions\n", (ull)(pl->seccomp_len / 8));
     if (pl->has_caps)
         putf(&o, "caps bounding 0x%llx effective 0x%llx permitted 0x%llx inheritable 0x%llx ambient 0x%llx\n",
@@ -263,15 +272,7 @@ void plan_describe(const struct plan *pl, int fd) {
     if (pl->gid_map_tool) { put(&o, "gid_map_tool "); quoted(&o, pl->gid_map_tool); put(&o, "\n"); }
     if (pl->has_exec_fd) putf(&o, "exec_fd %llu\n", (ull)pl->exec_fd);
     if (pl->cgroup_dir) { put(&o, "cgroup_dir "); quoted(&o, pl->cgroup_dir); put(&o, "\n"); }
-    for (size_t i = 0; i < pl->n_counter_files; i++) {
-        put(&o, "counter_file ");
-        quoted(&o, pl->counter_files[i]);
-        put(&o, "\n");
-    }
-    for (size_t i = 0; i < pl->n_counter_resets; i++) {
-        put(&o, "counter_reset ");
-        quoted(&o, pl->counter_resets[i]);
-        put(&o, "\n");
-    }
+    quoted_lines(&o, "counter_file", pl->counter_files, pl->n_counter_files);
+    quoted_lines(&o, "counter_reset", pl->counter_resets, pl->n_counter_resets);
     flush(&o);
 }

@@ -148,37 +148,32 @@ abstract class AbstractCgroup implements Cgroup {
 
     @Override
     public final boolean resetForReuse(int processFloor) {
-        synchronized (this) {
-            if (removed) {
-                return false;
-            }
-            try {
-                if (!canResetCounters(processFloor, UsageBuilder.live())) {
-                    return false;
-                }
-                for (Path file : counterResetFiles()) {
-                    CgroupFs.write(file, "0");
-                }
-                return true;
-            } catch (CgroupException e) {
-                LOG.debug("cgroup {} is not reused: {}", name, e.getMessage());
-                return false;
-            }
-        }
+        return readyForReuse(processFloor, UsageBuilder.live(), true);
     }
 
     @Override
     public final boolean isResetForReuse(Map<Path, Optional<String>> countersBeforeReset, int processFloor) {
-        synchronized (this) {
-            if (removed) {
+        return readyForReuse(processFloor, UsageBuilder.of(countersBeforeReset), false);
+    }
+
+    /** Whether the cgroup, not removed, can be reset by what {@code counters} show; if so, and {@code setBack}, it is. */
+    private synchronized boolean readyForReuse(int processFloor, UsageBuilder counters, boolean setBack) {
+        if (removed) {
+            return false;
+        }
+        try {
+            if (!canResetCounters(processFloor, counters)) {
                 return false;
             }
-            try {
-                return canResetCounters(processFloor, UsageBuilder.of(countersBeforeReset));
-            } catch (CgroupException e) {
-                LOG.debug("cgroup {} is not reused: {}", name, e.getMessage());
-                return false;
+            if (setBack) {
+                for (Path file : counterResetFiles()) {
+                    CgroupFs.write(file, "0");
+                }
             }
+            return true;
+        } catch (CgroupException e) {
+            LOG.debug("cgroup {} is not reused: {}", name, e.getMessage());
+            return false;
         }
     }
 

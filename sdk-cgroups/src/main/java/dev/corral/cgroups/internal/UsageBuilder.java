@@ -74,12 +74,12 @@ public final class UsageBuilder {
 
     /** @return a file holding one number, if it exists */
     OptionalLong readLong(Path file) {
-        return CgroupFs.parseLong(file, files.apply(file));
+        return CgroupFs.parseLong(file, read(file));
     }
 
     /** @return a flat keyed file's numbers; none if it does not exist */
     Map<String, Long> readKeyed(Path file) {
-        return files.apply(file).map(CgroupFs::parseKeyed).orElse(Map.of());
+        return read(file).map(CgroupFs::parseKeyed).orElse(Map.of());
     }
 
     /**

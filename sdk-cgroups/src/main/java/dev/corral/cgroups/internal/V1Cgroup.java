@@ -3,7 +3,6 @@ package dev.corral.cgroups.internal;
 import dev.corral.cgroups.Cgroup;
 import dev.corral.cgroups.CgroupException;
 import dev.corral.cgroups.CgroupLimits;
-import dev.corral.cgroups.CgroupUsage;
 import dev.corral.cgroups.CgroupVersion;
 import dev.corral.cgroups.Controller;
 import dev.corral.cgroups.ControllerUnavailableException;
@@ -25,6 +24,7 @@ public final class V1Cgroup extends AbstractCgroup {
     private final Map<Controller, Path> dirs;
     private final List<Path> distinctDirs;
     private final List<ControllerUnit> units;
+    private final List<Path> counterResetFiles;
 
     private V1Cgroup(String name, Map<Controller, Path> dirs, CgroupLimits limits, List<ControllerUnit> units,
             Set<Controller> unenforced, Consumer<Cgroup> onRemoved) {
@@ -32,6 +32,11 @@ public final class V1Cgroup extends AbstractCgroup {
         this.dirs = Collections.unmodifiableMap(new EnumMap<>(dirs));
         this.distinctDirs = List.copyOf(new LinkedHashSet<>(this.dirs.values()));
         this.units = units;
+        List<Path> resets = new ArrayList<>();
+        for (ControllerUnit unit : units) {
+            resets.addAll(unit.counterResetFiles(this.dirs.get(unit.controller())));
+        }
+        this.counterResetFiles = List.copyOf(resets);
     }
 
     /**
@@ -84,20 +89,17 @@ public final class V1Cgroup extends AbstractCgroup {
 
     @Override
     public List<Path> procsFiles() {
-        List<Path> files = new ArrayList<>();
-        for (Path dir : distinctDirs) {
-            files.add(dir.resolve("cgroup.procs"));
-        }
-        return files;
+        return inEachHierarchy("cgroup.procs");
     }
 
     @Override
     public List<Path> selfJoinFiles() {
-        List<Path> files = new ArrayList<>();
-        for (Path dir : distinctDirs) {
-            files.add(dir.resolve("tasks"));
-        }
-        return files;
+        return inEachHierarchy("tasks");
+    }
+
+    /** @return {@code file} in this cgroup's directory of each hierarchy */
+    private List<Path> inEachHierarchy(String file) {
+        return distinctDirs.stream().map(dir -> dir.resolve(file)).toList();
     }
 
     @Override
@@ -145,11 +147,7 @@ public final class V1Cgroup extends AbstractCgroup {
 
     @Override
     public List<Path> counterResetFiles() {
-        List<Path> files = new ArrayList<>();
-        for (ControllerUnit unit : units) {
-            files.addAll(unit.counterResetFiles(dirs.get(unit.controller())));
-        }
-        return files;
+        return counterResetFiles;
     }
 
     private Path freezerDir() {

@@ -3,7 +3,6 @@ package dev.corral.cgroups.internal;
 import dev.corral.cgroups.Cgroup;
 import dev.corral.cgroups.CgroupException;
 import dev.corral.cgroups.CgroupLimits;
-import dev.corral.cgroups.CgroupUsage;
 import dev.corral.cgroups.CgroupVersion;
 import dev.corral.cgroups.Controller;
 import dev.corral.cgroups.ControllerUnavailableException;

@@ -351,9 +351,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     /** @return whether the cgroup, set back by the launcher, is a spare again (else release it) */
     private boolean keepResetCgroup(Map<Path, Optional<String>> countersBeforeReset) {
-        synchronized (cgroupLock) {
-            cgroupReleased = true;
-        }
+        markCgroupReleased();
         try {
             return ContainerCgroups.keepIfReset(cgroup, countersBeforeReset);
         } catch (RuntimeException e) {
@@ -362,12 +360,17 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         }
     }
 
+    /** From now on the cgroup may serve another container: this one's pause, stats and CPU watch leave it alone. */
+    private void markCgroupReleased() {
+        synchronized (cgroupLock) {
+            cgroupReleased = true;
+        }
+    }
+
     /** Hands the cgroup back for reuse (if {@code reusable} and it can be reset) or removal. */
     private void releaseCgroup(boolean reusable) {
         if (cgroup != null) {
-            synchronized (cgroupLock) {
-                cgroupReleased = true;
-            }
+            markCgroupReleased();
             try {
                 ContainerCgroups.release(cgroup, reusable);
             } catch (RuntimeException e) {
