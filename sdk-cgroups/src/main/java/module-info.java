@@ -8,4 +8,5 @@ module dev.corral.cgroups {
     requires org.slf4j;
 
     exports dev.corral.cgroups;
+    exports dev.corral.unit;
 }

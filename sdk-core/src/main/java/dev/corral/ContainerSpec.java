@@ -1,7 +1,7 @@
 package dev.corral;
 
 import dev.corral.cgroups.CgroupLimits;
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 
 import dev.corral.internal.run.ContainerRun;
 import dev.corral.namespaces.CapabilitySet;

@@ -1,6 +1,6 @@
 package dev.corral;
 
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import java.nio.file.Path;
 import java.util.Objects;
 

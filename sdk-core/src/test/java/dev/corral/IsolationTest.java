@@ -135,7 +135,7 @@ class IsolationTest {
 
     @Test
     void tmpfsMountsHaveTheirSize() {
-        ContainerResult r = sh(Container.builder().mount(Mount.tmpfs("/scratch", dev.corral.cgroups.DataSize.ofMebibytes(4))),
+        ContainerResult r = sh(Container.builder().mount(Mount.tmpfs("/scratch", dev.corral.unit.DataSize.ofMebibytes(4))),
                 "df -k /scratch | tail -n 1 | tr -s ' ' | cut -d' ' -f2");
         assertEquals("4096\n", r.stdout());
     }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.corral.cgroups.CgroupLimits;
 import dev.corral.cgroups.Controller;
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;

@@ -1,5 +1,6 @@
 package dev.corral.cgroups;
 
+import dev.corral.unit.DataSize;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,5 +1,6 @@
 package dev.corral.cgroups;
 
+import dev.corral.unit.DataSize;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

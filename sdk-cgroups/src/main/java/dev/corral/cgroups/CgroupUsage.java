@@ -1,5 +1,6 @@
 package dev.corral.cgroups;
 
+import dev.corral.unit.DataSize;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;

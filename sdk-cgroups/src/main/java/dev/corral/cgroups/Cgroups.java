@@ -1,5 +1,6 @@
 package dev.corral.cgroups;
 
+import dev.corral.unit.DataSize;
 import dev.corral.cgroups.internal.CgroupFs;
 import dev.corral.cgroups.internal.OwnerTag;
 import dev.corral.cgroups.internal.ProcInfo;

@@ -1,5 +1,7 @@
 package dev.corral.cgroups;
 
+import dev.corral.unit.DataSize;
+
 /**
  * A limit was asked for whose controller is not available here: not mounted, not enabled in the
  * parent, or not delegated to this user. Thrown before any cgroup is created, unless the caller

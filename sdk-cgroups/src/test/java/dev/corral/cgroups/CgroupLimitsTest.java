@@ -1,5 +1,6 @@
 package dev.corral.cgroups;
 
+import dev.corral.unit.DataSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -7,7 +7,7 @@ import dev.corral.InvalidSpecException;
 import dev.corral.Rootfs;
 import dev.corral.cgroups.CgroupLimits;
 import dev.corral.cgroups.Controller;
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import dev.corral.namespaces.Capability;
 import dev.corral.namespaces.CapabilitySet;
 import dev.corral.namespaces.IdMapping;

@@ -2,7 +2,7 @@ package dev.corral.samples.cli;
 
 import dev.corral.Mount;
 import dev.corral.cgroups.Controller;
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.corral.Mount;
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;

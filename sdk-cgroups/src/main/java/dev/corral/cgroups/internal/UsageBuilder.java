@@ -1,7 +1,7 @@
 package dev.corral.cgroups.internal;
 
 import dev.corral.cgroups.CgroupUsage;
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;

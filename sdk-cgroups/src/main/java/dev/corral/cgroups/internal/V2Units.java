@@ -5,7 +5,7 @@ import dev.corral.cgroups.CgroupLimits;
 import dev.corral.cgroups.CgroupUsage;
 import dev.corral.cgroups.Controller;
 import dev.corral.cgroups.ControllerUnavailableException;
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;

@@ -8,7 +8,7 @@ import dev.corral.cgroups.CgroupException;
 import dev.corral.cgroups.CgroupLimits;
 import dev.corral.cgroups.CgroupUsage;
 import dev.corral.cgroups.Controller;
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -11,7 +11,7 @@ import dev.corral.ResourceUsage;
 import dev.corral.Termination;
 import dev.corral.cgroups.Cgroup;
 import dev.corral.cgroups.CgroupUsage;
-import dev.corral.cgroups.DataSize;
+import dev.corral.unit.DataSize;
 import dev.corral.internal.limits.ContainerCgroups;
 import dev.corral.internal.image.PreparedRootfs;
 import dev.corral.internal.mounts.MountPlanner;

@@ -1,4 +1,4 @@
-package dev.corral.cgroups;
+package dev.corral.unit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.corral.cgroups;
+package dev.corral.unit;
 
 import java.util.Locale;
 import java.util.Objects;
