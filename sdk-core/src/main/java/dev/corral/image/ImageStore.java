@@ -160,12 +160,12 @@ public final class ImageStore {
      * @return its directory
      */
     public Path volume(String name) {
-        return store.volume(name);
+        return store.volumes().get(name);
     }
 
     /** @return the names of the volumes */
     public List<String> volumes() {
-        return store.volumes();
+        return store.volumes().list();
     }
 
     /**
@@ -176,7 +176,7 @@ public final class ImageStore {
      * @return whether it was there
      */
     public boolean removeVolume(String name) {
-        return store.removeVolume(name);
+        return store.volumes().remove(name);
     }
 
     /**

@@ -8,18 +8,15 @@ import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -37,8 +34,8 @@ final class LayerCommit {
     private LayerCommit() {}
 
     static String commit(Store store, Path upper, String baseDigest, String baseName) throws IOException {
-        Path tmp = store.root().resolve("tmp").resolve("commit-" + UUID.randomUUID() + ".tar");
-        MessageDigest md = Store.sha256();
+        Path tmp = store.files().tmpPath("commit");
+        MessageDigest md = Digests.sha256();
         try {
             try (OutputStream file = Files.newOutputStream(tmp);
                  DigestOutputStream digesting = new DigestOutputStream(new BufferedOutputStream(file, 65536), md);
@@ -48,12 +45,12 @@ final class LayerCommit {
                 write(upper, tar);
                 tar.finish();
             }
-            String layerDigest = Store.SHA256 + HexFormat.of().formatHex(md.digest());
+            String layerDigest = Digests.of(md);
             long layerSize = Files.size(tmp);
-            Files.move(tmp, store.blobPath(layerDigest), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            store.blobs().adopt(tmp, layerDigest);
 
-            Store.Manifest base = store.manifest(baseDigest);
-            Map<String, Object> config = Json.object(store.blob(base.config().digest()), "config");
+            Manifest base = store.manifests().read(baseDigest);
+            Map<String, Object> config = store.manifests().configJson(base);
             Map<String, Object> rootfs = new LinkedHashMap<>(Json.obj(config, "rootfs"));
             List<Object> diffIds = new ArrayList<>(Json.list(rootfs, "diff_ids"));
             diffIds.add(layerDigest); /* uncompressed: the layer digest is its diff_id */
@@ -67,26 +64,9 @@ final class LayerCommit {
             history.add(h);
             config.put("history", history);
             config.put("created", Instant.now().toString());
-            byte[] configBytes = Json.write(config);
-            String configDigest = store.putBlob(configBytes);
-
-            Map<String, Object> manifest = new LinkedHashMap<>(base.json());
-            manifest.put("schemaVersion", 2L);
-            manifest.put("mediaType", Store.MANIFEST_TYPE);
-            Map<String, Object> cd = new LinkedHashMap<>();
-            cd.put("mediaType", Store.CONFIG_TYPE);
-            cd.put("digest", configDigest);
-            cd.put("size", (long) configBytes.length);
-            manifest.put("config", cd);
-            List<Object> layers = new ArrayList<>(Json.list(base.json(), "layers"));
-            Map<String, Object> ld = new LinkedHashMap<>();
-            ld.put("mediaType", Store.LAYER_TAR);
-            ld.put("digest", layerDigest);
-            ld.put("size", layerSize);
-            layers.add(ld);
-            manifest.put("layers", layers);
-            manifest.remove("annotations");
-            return store.putBlob(Json.write(manifest));
+            Descriptor configDescriptor = store.manifests().putConfig(config);
+            return store.manifests().putDerived(base, configDescriptor,
+                    new Descriptor(MediaTypes.LAYER_TAR, layerDigest, layerSize));
         } finally {
             Files.deleteIfExists(tmp);
         }

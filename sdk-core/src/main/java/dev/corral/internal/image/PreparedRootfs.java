@@ -35,10 +35,10 @@ public final class PreparedRootfs {
     private final ContainerSpec spec;
     private final List<String> command;
     private final Optional<MountOp> root;
-    private final Store.RunLayer run;
+    private final RunLayer run;
     private final AtomicBoolean released = new AtomicBoolean();
 
-    private PreparedRootfs(ContainerSpec spec, List<String> command, Optional<MountOp> root, Store.RunLayer run) {
+    private PreparedRootfs(ContainerSpec spec, List<String> command, Optional<MountOp> root, RunLayer run) {
         this.spec = spec;
         this.command = command;
         this.root = root;
@@ -79,7 +79,7 @@ public final class PreparedRootfs {
 
     private static PreparedRootfs withOverlay(ContainerSpec spec, List<String> command, Store store, List<Path> lowers,
                                               String image, boolean keep) {
-        Store.RunLayer run = store.newRun(lowers, image, keep);
+        RunLayer run = store.newRun(lowers, image, keep);
         MountOp op = MountOp.overlay(lowers.stream().map(Path::toString).toList(), run.upper().toString(),
                 run.work().toString(), "/", 0);
         String extra = spec.security().namespaces().contains(dev.corral.namespaces.Namespace.USER)

@@ -1,0 +1,215 @@
+package dev.corral.internal.image;
+
+import dev.corral.image.ImageStoreException;
+import dev.corral.image.UnpackListener;
+import dev.corral.internal.archive.Compression;
+import dev.corral.internal.archive.ExtractOptions;
+import dev.corral.internal.archive.TarExtractor;
+import dev.corral.internal.archive.WhiteoutMode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.DigestInputStream;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The unpacked trees a container's root is made of:
+ * <pre>
+ * layers/sha256/HEX   a layer blob unpacked in overlayfs form (whiteouts as 0/0 devices)
+ * flat/sha256/HEX     an image flattened into one tree, where overlay cannot stack its layers
+ * rootfs/sha256/HEX   a root file system archive (Rootfs.tarball) unpacked as it is
+ * </pre>
+ * Each is unpacked under {@code tmp/} with the store lock held and renamed into place, so it
+ * exists only complete; each layer is checked against its config's {@code diff_id} on the way.
+ *
+ * <pre>{@code
+ * List<Path> lowers = trees.unpackImage(manifestDigest, UnpackListener.NONE); // top first
+ * }</pre>
+ */
+public final class LayerTrees {
+    private static final Logger LOG = LoggerFactory.getLogger(LayerTrees.class);
+    /** The kernel reads one page of mount options; keep a margin for the launcher's /oldroot prefixes. */
+    static final int MAX_OVERLAY_OPTIONS = 3800;
+
+    private final Path root;
+    private final StoreLock lock;
+    private final StoreFiles files;
+    private final Blobs blobs;
+    private final Manifests manifests;
+
+    LayerTrees(Path root, StoreLock lock, StoreFiles files, Blobs blobs, Manifests manifests) {
+        this.root = root;
+        this.lock = lock;
+        this.files = files;
+        this.blobs = blobs;
+        this.manifests = manifests;
+    }
+
+    /** @param layerDigest a layer blob @return where it is (or would be) unpacked @throws IOException if malformed */
+    public Path layerDir(String layerDigest) throws IOException {
+        return root.resolve("layers/sha256").resolve(Digests.hex(layerDigest));
+    }
+
+    /** @param manifestDigest an image @return where it is (or would be) flattened @throws IOException if malformed */
+    public Path flatDir(String manifestDigest) throws IOException {
+        return root.resolve("flat/sha256").resolve(Digests.hex(manifestDigest));
+    }
+
+    private static ExtractOptions layerOptions(WhiteoutMode mode) {
+        /* image layers carry setuid programs (su, passwd, ping) that must keep working in the
+           container; the store directory is 0700, so no other host user can reach them */
+        return ExtractOptions.builder().whiteouts(mode).allowSetuid(true).build();
+    }
+
+    /**
+     * Unpacks one layer blob, checking the digest of its uncompressed tar against the config's
+     * {@code diff_id}, into a fresh directory under tmp/.
+     */
+    private Path unpackBlob(Descriptor layer, Optional<String> diffId, WhiteoutMode mode, Path into,
+                            UnpackListener listener) throws IOException {
+        Path blob = blobs.path(layer.digest());
+        long size = Files.size(blob);
+        MessageDigest md = Digests.sha256();
+        try (InputStream raw = new ProgressInputStream(Files.newInputStream(blob), listener, layer.digest(), size);
+             InputStream tar = new DigestInputStream(Compression.decompress(raw, 256L << 20), md)) {
+            TarExtractor.extract(tar, into, layerOptions(mode));
+            tar.transferTo(OutputStream.nullOutputStream()); /* the end-of-archive padding counts too */
+        }
+        listener.progress(layer.digest(), size, size);
+        String actual = Digests.of(md);
+        if (diffId.isPresent() && !diffId.get().equals(actual)) {
+            throw new IOException("layer " + layer.digest() + " unpacks to a tar whose digest is " + actual
+                    + ", but the image config says " + diffId.get() + ": the image is inconsistent");
+        }
+        return into;
+    }
+
+    private static Optional<String> diffId(List<String> diffIds, int i) {
+        return i < diffIds.size() ? Optional.of(diffIds.get(i)) : Optional.empty();
+    }
+
+    /**
+     * Makes sure every layer of an image is unpacked, each once, and returns the overlay lower
+     * directories, top first; or a single flattened tree when the layers would not fit in one
+     * overlay mount's options.
+     *
+     * @param manifestDigest the image
+     * @param listener       progress
+     * @return the lower directories, top first
+     */
+    public List<Path> unpackImage(String manifestDigest, UnpackListener listener) {
+        try {
+            Manifest m = manifests.read(manifestDigest);
+            List<Path> lowers = new ArrayList<>();
+            for (Descriptor l : m.layers()) {
+                lowers.add(0, layerDir(l.digest()));
+            }
+            if (lowers.isEmpty()) {
+                throw new IOException("image " + manifestDigest + " has no layers");
+            }
+            if (optionsLength(lowers) > MAX_OVERLAY_OPTIONS) {
+                return List.of(flatten(manifestDigest, m, listener));
+            }
+            if (lowers.stream().allMatch(Files::isDirectory)) {
+                return lowers;
+            }
+            List<String> diffIds = manifests.diffIds(m);
+            return lock.locked(() -> {
+                for (int i = 0; i < m.layers().size(); i++) {
+                    Descriptor l = m.layers().get(i);
+                    Path dest = layerDir(l.digest());
+                    if (Files.isDirectory(dest)) {
+                        continue;
+                    }
+                    Path tmp = files.newTmpDir("layer");
+                    try {
+                        unpackBlob(l, diffId(diffIds, i), WhiteoutMode.OVERLAYFS, tmp, listener);
+                        StoreFiles.publish(tmp, dest);
+                        LOG.debug("unpacked layer {}", l.digest());
+                    } finally {
+                        StoreFiles.deleteTree(tmp);
+                    }
+                }
+                return lowers;
+            });
+        } catch (IOException e) {
+            throw new ImageStoreException("cannot unpack image " + manifestDigest + " in " + root + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static int optionsLength(List<Path> lowers) {
+        int n = "lowerdir=".length() + ",upperdir=,workdir=,redirect_dir=off,metacopy=off".length() + 2 * 80;
+        for (Path p : lowers) {
+            n += p.toString().length() + "/oldroot:".length();
+        }
+        return n;
+    }
+
+    private Path flatten(String manifestDigest, Manifest m, UnpackListener listener) throws IOException {
+        Path dest = flatDir(manifestDigest);
+        if (Files.isDirectory(dest)) {
+            return dest;
+        }
+        List<String> diffIds = manifests.diffIds(m);
+        return lock.locked(() -> {
+            if (Files.isDirectory(dest)) {
+                return dest;
+            }
+            Path tmp = files.newTmpDir("flat");
+            try {
+                for (int i = 0; i < m.layers().size(); i++) {
+                    unpackBlob(m.layers().get(i), diffId(diffIds, i), WhiteoutMode.APPLY, tmp, listener);
+                }
+                StoreFiles.publish(tmp, dest);
+                return dest;
+            } finally {
+                StoreFiles.deleteTree(tmp);
+            }
+        });
+    }
+
+    /**
+     * Unpacks a root file system archive once, keyed by the archive's SHA-256.
+     *
+     * @param archive  a tar, tar.gz, tar.xz or tar.zst
+     * @param listener progress
+     * @return the unpacked tree and the archive's digest
+     */
+    public Map.Entry<Path, String> unpackArchive(Path archive, UnpackListener listener) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(archive, BasicFileAttributes.class);
+            String digest = ArchiveDigests.digest(archive, a);
+            Path dest = root.resolve("rootfs/sha256").resolve(Digests.hex(digest));
+            if (!Files.isDirectory(dest)) {
+                lock.locked(() -> {
+                    if (Files.isDirectory(dest)) {
+                        return null;
+                    }
+                    Path tmp = files.newTmpDir("rootfs");
+                    try (InputStream in = new ProgressInputStream(Files.newInputStream(archive), listener, digest,
+                            a.size())) {
+                        TarExtractor.extract(in, tmp, layerOptions(WhiteoutMode.NONE));
+                        StoreFiles.publish(tmp, dest);
+                    } finally {
+                        StoreFiles.deleteTree(tmp);
+                    }
+                    return null;
+                });
+            }
+            return Map.entry(dest, digest);
+        } catch (ImageStoreException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new ImageStoreException("cannot unpack the root file system archive " + archive + ": " + e.getMessage(), e);
+        }
+    }
+}
