@@ -1,0 +1,5 @@
+/* Computes forever instead of guessing. */
+int main(void) {
+    volatile unsigned long n = 0;
+    for (;;) n++;
+}
