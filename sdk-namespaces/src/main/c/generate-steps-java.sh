@@ -7,12 +7,19 @@ mkdir -p "$(dirname "$out")"
 tmp=$out.tmp
 {
   cat <<'HEAD'
-package dev.corral.namespaces.launcher;
+package dev.corral.namespaces;
 
 /**
  * A step of the native launcher, in the order it takes them. Generated from
  * {@code src/main/c/steps.def}, the list the launcher itself is compiled from: a failure report
- * carries the step's ordinal.
+ * carries the step's ordinal. Public, so that module code can name the step a
+ * {@code ContainerStartException} reports.
+ *
+ * <pre>{@code
+ * catch (ContainerStartException e) {
+ *     if (e.step().orElse(null) == LaunchStep.EXEC) { ... }   // e.step().get().action(): "execute the command"
+ * }
+ * }</pre>
  */
 public enum LaunchStep {
 HEAD

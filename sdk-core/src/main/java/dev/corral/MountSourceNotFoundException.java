@@ -1,6 +1,6 @@
 package dev.corral;
 
-import dev.corral.namespaces.launcher.LaunchStep;
+import dev.corral.namespaces.LaunchStep;
 import java.util.Optional;
 
 /**

@@ -58,7 +58,7 @@ class ResourceLimitsTest {
             }
             ContainerStartException e = assertThrows(ContainerStartException.class, () -> b.run("/bin/true"),
                     limited ? "with limits" : "without limits");
-            assertEquals(dev.corral.namespaces.launcher.LaunchStep.MOUNT_TARGET, e.step().orElseThrow(), e.getMessage());
+            assertEquals(dev.corral.namespaces.LaunchStep.MOUNT_TARGET, e.step().orElseThrow(), e.getMessage());
             assertEquals("ENOTDIR", e.errnoName(), e.getMessage());
             assertTrue(e.getMessage().contains("/usr/bin/env/x"), e.getMessage());
         }

@@ -12,7 +12,7 @@ import dev.corral.RootfsUnavailableException;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
 import dev.corral.internal.mounts.MountPlanner.Role;
 import dev.corral.namespaces.launcher.LaunchFailure;
-import dev.corral.namespaces.launcher.LaunchStep;
+import dev.corral.namespaces.LaunchStep;
 import java.util.List;
 import java.util.Optional;
 

@@ -1,5 +1,6 @@
 package dev.corral.namespaces.launcher;
 
+import dev.corral.namespaces.LaunchStep;
 import java.util.Optional;
 
 /**

@@ -1,5 +1,6 @@
 package dev.corral.namespaces.launcher;
 
+import dev.corral.namespaces.LaunchStep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;

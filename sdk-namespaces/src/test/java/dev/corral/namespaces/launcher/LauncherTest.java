@@ -1,5 +1,6 @@
 package dev.corral.namespaces.launcher;
 
+import dev.corral.namespaces.LaunchStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
