@@ -14,16 +14,13 @@ import dev.corral.namespaces.Namespace;
 import dev.corral.namespaces.Rlimit;
 import dev.corral.namespaces.launcher.LaunchPlan.CapabilitySets;
 import dev.corral.namespaces.launcher.LaunchPlan.SeccompBytes;
-import dev.corral.namespaces.seccomp.ArgCondition;
-import dev.corral.namespaces.seccomp.SeccompAction;
 import dev.corral.namespaces.seccomp.SeccompArchitecture;
 import dev.corral.namespaces.seccomp.SeccompCompileException;
 import dev.corral.namespaces.seccomp.SeccompProfile;
-import dev.corral.namespaces.seccomp.SeccompProfiles;
-import dev.corral.namespaces.seccomp.SyscallRule;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.WeakHashMap;
 import dev.corral.namespaces.launcher.LaunchPlan;
 import dev.corral.namespaces.launcher.LaunchPlan.StdioOp;
@@ -85,8 +82,6 @@ final class PlanFactory {
 
     /* ---- security: user namespace, IDs, capabilities, no_new_privs, seccomp, rlimits ---- */
 
-    /** The JUDGE_EXEC_FD condition the strict judge profile allows execveat under. */
-    private static final ArgCondition EXEC_FD_CONDITION = ArgCondition.eq(0, SeccompProfiles.JUDGE_EXEC_FD);
     private static final Map<SeccompProfile, SeccompBytes> COMPILED = Collections.synchronizedMap(new WeakHashMap<>());
 
     static boolean usesUserNamespace(ContainerSpec spec) {
@@ -124,31 +119,30 @@ final class PlanFactory {
         b.capabilities(new CapabilitySets(caps, caps, caps, caps, caps));
         b.noNewPrivs(sec.noNewPrivileges());
 
-        boolean execFd = false;
         if (!sec.seccomp().isUnconfined()) {
-            CompiledProfile c = compile(sec.seccomp());
-            b.seccomp(c.bytes());
-            execFd = c.execFd();
+            b.seccomp(compile(sec.seccomp()).bytes());
         }
+        /* the profile states it: exec through this descriptor, and never hold one with its number again */
+        OptionalInt execFd = sec.seccomp().execDescriptor();
         for (Rlimit r : sec.rlimits()) {
             long hard = r.hard(), soft = r.soft();
-            if (execFd && r.resource() == Rlimit.Resource.NOFILE) { /* no second fd 1023, ever */
-                hard = hard == Rlimit.INFINITY ? SeccompProfiles.JUDGE_EXEC_FD : Math.min(hard, SeccompProfiles.JUDGE_EXEC_FD);
+            if (execFd.isPresent() && r.resource() == Rlimit.Resource.NOFILE) {
+                long cap = execFd.getAsInt();
+                hard = hard == Rlimit.INFINITY ? cap : Math.min(hard, cap);
                 soft = soft == Rlimit.INFINITY ? hard : Math.min(soft, hard);
             }
             b.rlimit(new LaunchPlan.RlimitOp(r.resource().number(), soft, hard));
         }
-        if (execFd) {
+        if (execFd.isPresent()) {
             if (sec.rlimit(Rlimit.Resource.NOFILE).isEmpty()) {
-                b.rlimit(new LaunchPlan.RlimitOp(Rlimit.Resource.NOFILE.number(), SeccompProfiles.JUDGE_EXEC_FD,
-                        SeccompProfiles.JUDGE_EXEC_FD));
+                b.rlimit(new LaunchPlan.RlimitOp(Rlimit.Resource.NOFILE.number(), execFd.getAsInt(), execFd.getAsInt()));
             }
-            b.execFd(SeccompProfiles.JUDGE_EXEC_FD);
+            b.execFd(execFd.getAsInt());
         }
     }
 
-    /** A compiled profile and whether it needs the exec descriptor. */
-    private record CompiledProfile(SeccompProfile profile, SeccompBytes bytes, boolean execFd) {}
+    /** A compiled profile, kept with the profile it came from. */
+    private record CompiledProfile(SeccompProfile profile, SeccompBytes bytes) {}
 
     /**
      * The profile compiled last, by identity: a spec hands the same profile object to every run,
@@ -161,7 +155,7 @@ final class PlanFactory {
         if (last != null && last.profile() == profile) {
             return last;
         }
-        last = new CompiledProfile(profile, compileBytes(profile), needsExecFd(profile));
+        last = new CompiledProfile(profile, compileBytes(profile));
         lastCompiled = last;
         return last;
     }
@@ -177,25 +171,6 @@ final class PlanFactory {
                 throw new InvalidSpecException("seccomp", e.getMessage());
             }
         });
-    }
-
-    /**
-     * A profile that allows execveat only on {@link SeccompProfiles#JUDGE_EXEC_FD} and never a
-     * plain execve needs the launcher to exec through that descriptor.
-     */
-    static boolean needsExecFd(SeccompProfile profile) {
-        boolean execveAllowed = profile.defaultAction().kind() == SeccompAction.Kind.ALLOW;
-        boolean fdRule = false;
-        for (SyscallRule r : profile.rules()) {
-            boolean allows = r.action().kind() == SeccompAction.Kind.ALLOW;
-            if (r.syscall().equals("execve") && allows) {
-                execveAllowed = true;
-            }
-            if (r.syscall().equals("execveat") && allows && r.conditions().contains(EXEC_FD_CONDITION)) {
-                fdRule = true;
-            }
-        }
-        return fdRule && !execveAllowed;
     }
 
     static String searchPath(ContainerSpec spec) {

@@ -5,6 +5,7 @@ import java.util.Arrays;
 import java.util.Collection;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 
 /**
@@ -21,23 +22,34 @@ import java.util.Set;
  *         .build();
  * SeccompProgram program = profile.compile(SeccompArchitecture.X86_64);
  * }</pre>
+ *
+ * <p>A profile that forbids every exec but one says so with
+ * {@link Builder#execThroughDescriptor(int)}: the container's command is then executed through
+ * that descriptor (see {@link #execDescriptor()}).
  */
 public final class SeccompProfile {
 
     private static final SeccompProfile UNCONFINED =
-            new SeccompProfile(SeccompAction.allow(), List.of(), EnumSet.allOf(SeccompArchitecture.class), true);
+            new SeccompProfile(SeccompAction.allow(), List.of(), EnumSet.allOf(SeccompArchitecture.class), true,
+                    OptionalInt.empty());
+    /** The lowest descriptor {@link Builder#execThroughDescriptor} accepts: 0 to 2 are stdio. */
+    private static final int MIN_EXEC_FD = 3;
+    /** The highest: {@code RLIMIT_NOFILE} is capped at it, so it must leave room for a program's files. */
+    private static final int MAX_EXEC_FD = 65535;
 
     private final SeccompAction defaultAction;
     private final List<SyscallRule> rules;
     private final Set<SeccompArchitecture> architectures;
     private final boolean unconfined;
+    private final OptionalInt execDescriptor;
 
     private SeccompProfile(SeccompAction defaultAction, List<SyscallRule> rules,
-                           Set<SeccompArchitecture> architectures, boolean unconfined) {
+                           Set<SeccompArchitecture> architectures, boolean unconfined, OptionalInt execDescriptor) {
         this.defaultAction = defaultAction;
         this.rules = List.copyOf(rules);
         this.architectures = Set.copyOf(architectures);
         this.unconfined = unconfined;
+        this.execDescriptor = execDescriptor;
     }
 
     /**
@@ -77,13 +89,34 @@ public final class SeccompProfile {
         return unconfined;
     }
 
-    /** @return a builder holding this profile's default action, rules and architectures */
+    /**
+     * The descriptor the container's command must be executed through, if this profile allows
+     * only that one exec. The launcher then opens the program as this descriptor
+     * ({@code O_PATH | O_CLOEXEC}), installs the filter, and calls
+     * {@code execveat(fd, "", argv, envp, AT_EMPTY_PATH)}; and the container's
+     * {@code RLIMIT_NOFILE} (soft and hard) is capped at this number, so that once the exec has
+     * closed the descriptor the command can never hold one with this number again, and no second
+     * exec passes the filter. Empty for profiles that exec as usual ({@code execve}).
+     *
+     * <pre>{@code
+     * SeccompProfiles.strictJudge().execDescriptor();   // OptionalInt[1023]
+     * SeccompProfiles.defaultProfile().execDescriptor(); // OptionalInt.empty
+     * }</pre>
+     *
+     * @return the descriptor number, if the command is executed through one
+     */
+    public OptionalInt execDescriptor() {
+        return execDescriptor;
+    }
+
+    /** @return a builder holding this profile's default action, rules, architectures and exec descriptor */
     public Builder toBuilder() {
         if (unconfined) {
             throw new IllegalStateException("the unconfined profile has no rules to build on");
         }
         Builder b = new Builder(defaultAction).rules(rules);
         b.architectures = EnumSet.copyOf(architectures);
+        b.execDescriptor = execDescriptor;
         return b;
     }
 
@@ -108,7 +141,8 @@ public final class SeccompProfile {
     @Override
     public String toString() {
         return unconfined ? "SeccompProfile[unconfined]"
-                : "SeccompProfile[default " + defaultAction + ", " + rules.size() + " rules, " + architectures + "]";
+                : "SeccompProfile[default " + defaultAction + ", " + rules.size() + " rules, " + architectures
+                        + (execDescriptor.isPresent() ? ", exec through fd " + execDescriptor.getAsInt() : "") + "]";
     }
 
     /**
@@ -127,6 +161,7 @@ public final class SeccompProfile {
         private SeccompAction defaultAction;
         private final List<SyscallRule> rules = new ArrayList<>();
         private EnumSet<SeccompArchitecture> architectures = EnumSet.allOf(SeccompArchitecture.class);
+        private OptionalInt execDescriptor = OptionalInt.empty();
 
         private Builder(SeccompAction defaultAction) {
             defaultAction(defaultAction);
@@ -154,6 +189,26 @@ public final class SeccompProfile {
          */
         public Builder architectures(SeccompArchitecture first, SeccompArchitecture... others) {
             this.architectures = EnumSet.of(first, others);
+            return this;
+        }
+
+        /**
+         * States that the container's command must be executed through a descriptor, as
+         * {@code execveat(fd, "", argv, envp, AT_EMPTY_PATH)}: for a profile that allows no
+         * {@code execve} and only that {@code execveat}, so that the one exec the launcher makes
+         * passes and no later one can. The container's {@code RLIMIT_NOFILE} is then capped at
+         * {@code fd} (see {@link SeccompProfile#execDescriptor()}). The profile must have a rule
+         * that allows {@code execveat}.
+         *
+         * @param fd the descriptor number, 3 to 65535; {@link SeccompProfiles#JUDGE_EXEC_FD} is the usual one
+         * @return this builder
+         */
+        public Builder execThroughDescriptor(int fd) {
+            if (fd < MIN_EXEC_FD || fd > MAX_EXEC_FD) {
+                throw new IllegalArgumentException("exec descriptor " + fd + " must be " + MIN_EXEC_FD + " to "
+                        + MAX_EXEC_FD + ": 0 to 2 are stdio, and the file limit is capped at it");
+            }
+            this.execDescriptor = OptionalInt.of(fd);
             return this;
         }
 
@@ -243,9 +298,17 @@ public final class SeccompProfile {
          *
          * @return the profile
          * @throws IllegalArgumentException when a rule that is not optional names a system call
-         *                                  that one of the profile's architectures lacks
+         *                                  that one of the profile's architectures lacks, or the
+         *                                  profile executes through a descriptor but no rule
+         *                                  allows {@code execveat}
          */
         public SeccompProfile build() {
+            if (execDescriptor.isPresent() && rules.stream().noneMatch(r -> r.syscall().equals("execveat")
+                    && r.action().kind() == SeccompAction.Kind.ALLOW)) {
+                throw new IllegalArgumentException("the profile executes through descriptor "
+                        + execDescriptor.getAsInt() + " but no rule allows execveat: add "
+                        + "rule(\"execveat\", SeccompAction.allow(), ArgCondition.eq(0, fd), ...)");
+            }
             for (SyscallRule r : rules) {
                 if (r.optional()) {
                     continue;
@@ -258,7 +321,7 @@ public final class SeccompProfile {
                     }
                 }
             }
-            return new SeccompProfile(defaultAction, rules, architectures, false);
+            return new SeccompProfile(defaultAction, rules, architectures, false, execDescriptor);
         }
     }
 }

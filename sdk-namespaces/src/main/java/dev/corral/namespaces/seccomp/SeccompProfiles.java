@@ -149,6 +149,7 @@ public final class SeccompProfiles {
             b.rule(SyscallRule.of(s, allow).onlyOn(SeccompArchitecture.X86_64));
         }
         b.rule("execveat", allow, eq(0, JUDGE_EXEC_FD), maskedEquals(4, AT_EMPTY_PATH, AT_EMPTY_PATH));
+        b.execThroughDescriptor(JUDGE_EXEC_FD);
         b.rule("clone", allow, maskedEquals(0, CLONE_THREAD, CLONE_THREAD),
                 maskedEquals(0, CLONE_NAMESPACE_FLAGS, 0));
         b.rule("clone3", SeccompAction.errno(ENOSYS));

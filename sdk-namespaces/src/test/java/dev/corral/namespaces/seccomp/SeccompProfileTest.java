@@ -2,10 +2,12 @@ package dev.corral.namespaces.seccomp;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 
 class SeccompProfileTest {
@@ -143,5 +145,34 @@ class SeccompProfileTest {
         assertEquals("openat", arm.syscallName(56).orElseThrow());
         assertEquals(SeccompArchitecture.AARCH64, SeccompArchitecture.fromName("SCMP_ARCH_AARCH64").orElseThrow());
         assertEquals(SeccompArchitecture.X86_64, SeccompArchitecture.fromName("amd64").orElseThrow());
+    }
+
+    @Test
+    void theExecDescriptorIsStatedByTheProfileNotGuessedFromItsRules() {
+        assertEquals(OptionalInt.of(SeccompProfiles.JUDGE_EXEC_FD), SeccompProfiles.strictJudge().execDescriptor());
+        assertEquals(OptionalInt.empty(), SeccompProfiles.defaultProfile().execDescriptor());
+        assertEquals(OptionalInt.empty(), SeccompProfile.unconfined().execDescriptor());
+        assertTrue(SeccompProfiles.strictJudge().toString().contains("exec through fd 1023"));
+
+        /* the judge's rules without the statement: an ordinary exec, however the rules read */
+        SeccompProfile.Builder rulesOnly = SeccompProfile.builder(SeccompAction.killProcess())
+                .rules(SeccompProfiles.strictJudge().rules());
+        assertEquals(OptionalInt.empty(), rulesOnly.build().execDescriptor());
+        assertEquals(OptionalInt.of(7), rulesOnly.execThroughDescriptor(7).build().execDescriptor());
+        assertEquals(OptionalInt.of(SeccompProfiles.JUDGE_EXEC_FD),
+                SeccompProfiles.strictJudge().toBuilder().build().execDescriptor(), "toBuilder keeps it");
+    }
+
+    @Test
+    void anExecDescriptorNeedsAnExecveatRuleAndANumberPastStdio() {
+        var noRule = assertThrows(IllegalArgumentException.class, () -> SeccompProfile.builder(SeccompAction.errno(1))
+                .allow("execve").execThroughDescriptor(1023).build());
+        assertTrue(noRule.getMessage().contains("execveat"), noRule.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> SeccompProfile.builder(SeccompAction.errno(1)).execThroughDescriptor(2));
+        assertThrows(IllegalArgumentException.class,
+                () -> SeccompProfile.builder(SeccompAction.errno(1)).execThroughDescriptor(65536));
+        assertFalse(SeccompProfile.builder(SeccompAction.errno(1)).rule("execveat", SeccompAction.allow())
+                .execThroughDescriptor(3).build().execDescriptor().isEmpty());
     }
 }
