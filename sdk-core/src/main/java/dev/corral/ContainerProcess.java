@@ -76,10 +76,14 @@ public interface ContainerProcess extends AutoCloseable {
     void resume();
 
     /**
-     * @return the container's usage so far, from its cgroup's counters
+     * The container's usage so far, from its cgroup's counters, in the type of the result's
+     * {@link ContainerResult#usage()}: the wall time since it started, the CPU time of all its
+     * processes, its peak and current memory, OOM kills and peak process count.
+     *
+     * @return the container's usage so far
      * @throws IllegalStateException if the container has no cgroup or has ended
      */
-    dev.corral.cgroups.CgroupUsage stats();
+    ResourceUsage stats();
 
     /** @return whether the container is still running */
     boolean isAlive();

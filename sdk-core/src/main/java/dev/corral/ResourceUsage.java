@@ -3,9 +3,12 @@ package dev.corral;
 import dev.corral.unit.DataSize;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
- * What a container's run used.
+ * What a container used: in a finished run's {@link ContainerResult#usage()}, and so far in a
+ * running container's {@link ContainerProcess#stats()}.
  *
  * <pre>{@code
  * ResourceUsage u = result.usage();
@@ -13,18 +16,25 @@ import java.util.Objects;
  * u.userCpuTime();     // CPU time in user mode, all processes of the container
  * u.peakMemory();      // 1.2 MiB
  * u.peakMemorySource(); // CGROUP_MEMORY_PEAK with a cgroup, RUSAGE_MAX_RSS without
+ *
+ * try (ContainerProcess p = Container.builder().memory(DataSize.ofMebibytes(64)).start("/bin/sh", "-c", "sleep 5")) {
+ *     p.stats().currentMemory();  // Optional[300 KiB]: what it holds now
+ * }
  * }</pre>
  *
- * @param wallTime         from the container's creation to its end
+ * @param wallTime         from the container's creation to its end (to now, for a running one)
  * @param userCpuTime      user-mode CPU time of every process of the container
  * @param systemCpuTime    kernel-mode CPU time of every process of the container
  * @param peakMemory       the most memory in use at once
  * @param peakMemorySource how {@code peakMemory} was measured
  * @param oomKills         processes the OOM killer ended (0 without a memory cgroup)
  * @param pidsPeak         the most processes and threads at once, where the kernel counts it
+ * @param currentMemory    the memory in use when it was read: in a running container's
+ *                         {@link ContainerProcess#stats()}; empty in a finished run's result
  */
 public record ResourceUsage(Duration wallTime, Duration userCpuTime, Duration systemCpuTime, DataSize peakMemory,
-                            PeakMemorySource peakMemorySource, long oomKills, java.util.OptionalLong pidsPeak) {
+                            PeakMemorySource peakMemorySource, long oomKills, OptionalLong pidsPeak,
+                            Optional<DataSize> currentMemory) {
 
     /** How the peak memory was measured, best first. */
     public enum PeakMemorySource {
@@ -33,7 +43,12 @@ public record ResourceUsage(Duration wallTime, Duration userCpuTime, Duration sy
         /** The container's cgroup: v1 {@code memory.max_usage_in_bytes}. */
         CGROUP_MAX_USAGE,
         /** The largest resident set of any single process ({@code getrusage} {@code ru_maxrss}). */
-        RUSAGE_MAX_RSS
+        RUSAGE_MAX_RSS,
+        /**
+         * A running container's {@link ContainerProcess#stats()} where the kernel keeps no peak
+         * (cgroup v2 before Linux 5.19): the memory in use when read, a lower bound of the peak.
+         */
+        CGROUP_MEMORY_CURRENT
     }
 
     /** Checks every field is present. */
@@ -44,6 +59,7 @@ public record ResourceUsage(Duration wallTime, Duration userCpuTime, Duration sy
         Objects.requireNonNull(peakMemory, "peakMemory");
         Objects.requireNonNull(peakMemorySource, "peakMemorySource");
         Objects.requireNonNull(pidsPeak, "pidsPeak");
+        Objects.requireNonNull(currentMemory, "currentMemory");
     }
 
     /** @return user plus system CPU time */

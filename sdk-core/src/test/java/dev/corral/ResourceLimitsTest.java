@@ -1,6 +1,7 @@
 package dev.corral;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -168,12 +169,28 @@ class ResourceLimitsTest {
         try (ContainerProcess p = Container.builder().pids(16).start("/bin/sh", "-c", "while :; do :; done")) {
             Thread.sleep(200);
             p.pause();
-            Duration frozen = p.stats().cpuTotal().orElseThrow();
+            Duration frozen = p.stats().cpuTime();
             Thread.sleep(300);
-            assertEquals(frozen, p.stats().cpuTotal().orElseThrow(), "no CPU while frozen");
+            assertEquals(frozen, p.stats().cpuTime(), "no CPU while frozen");
             p.resume();
             Thread.sleep(300);
-            assertTrue(p.stats().cpuTotal().orElseThrow().compareTo(frozen) > 0, "CPU again after resume");
+            assertTrue(p.stats().cpuTime().compareTo(frozen) > 0, "CPU again after resume");
+        }
+    }
+
+    @Test
+    void statsOfARunningContainerHaveTheResultsUsageType() throws Exception {
+        try (ContainerProcess p = Container.builder().memory(DataSize.ofMebibytes(64)).start("/bin/sleep", "5")) {
+            ResourceUsage first = p.stats();
+            Thread.sleep(50);
+            ResourceUsage u = p.stats();
+            assertTrue(u.wallTime().compareTo(first.wallTime()) > 0, "wall time since start grows: " + first + ", " + u);
+            assertTrue(u.currentMemory().isPresent(), "a running container's memory now: " + u);
+            assertTrue(u.peakMemory().compareTo(u.currentMemory().get()) >= 0, u::toString);
+            assertNotEquals(ResourceUsage.PeakMemorySource.RUSAGE_MAX_RSS, u.peakMemorySource());
+            p.kill();
+            ContainerResult r = p.waitFor();
+            assertEquals(java.util.Optional.empty(), r.usage().currentMemory(), "a result has no memory now");
         }
     }
 

@@ -82,6 +82,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private volatile boolean cpuTimeExceeded;
     private volatile ScheduledFuture<?> cpuWatch;
     private boolean cgroupDone; /* usage read (guarded by this) */
+    private volatile long startNanos; /* when the launcher reported the container running, for stats() */
     /* once set, the cgroup may serve another container: pause, resume, stats and the CPU-time
        watch no longer touch it (guarded by cgroupLock) */
     private boolean cgroupReleased;
@@ -250,6 +251,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public void started(long pid) {
+        startNanos = System.nanoTime();
         spec.timeout().ifPresent(t -> timeoutTask = timers().schedule(() -> {
             timedOut = true;
             signalQuietly(SIGKILL);
@@ -455,7 +457,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         DataSize peak = DataSize.ofKibibytes(r.maxRssKibibytes());
         ResourceUsage.PeakMemorySource source = ResourceUsage.PeakMemorySource.RUSAGE_MAX_RSS;
         if (cg == null) {
-            return new ResourceUsage(r.wallTime(), user, system, peak, source, 0, java.util.OptionalLong.empty());
+            return new ResourceUsage(r.wallTime(), user, system, peak, source, 0, java.util.OptionalLong.empty(),
+                    Optional.empty());
         }
         user = cg.cpuUser().orElse(user);
         system = cg.cpuSystem().orElse(system);
@@ -464,7 +467,28 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             source = cg.memoryPeakSource() == CgroupUsage.PeakSource.MEMORY_PEAK
                     ? ResourceUsage.PeakMemorySource.CGROUP_MEMORY_PEAK : ResourceUsage.PeakMemorySource.CGROUP_MAX_USAGE;
         }
-        return new ResourceUsage(r.wallTime(), user, system, peak, source, cg.oomKills().orElse(0), cg.pidsPeak());
+        return new ResourceUsage(r.wallTime(), user, system, peak, source, cg.oomKills().orElse(0), cg.pidsPeak(),
+                Optional.empty());
+    }
+
+    /**
+     * A running container's usage: the cgroup's counters as they are now. CPU times the cgroup
+     * does not count (v1 without cpuacct) are zero; without a peak counter the peak is the
+     * current usage, said so by its source.
+     */
+    static ResourceUsage liveUsage(Duration wall, CgroupUsage cg) {
+        DataSize peak;
+        ResourceUsage.PeakMemorySource source;
+        if (cg.memoryPeak().isPresent() && cg.memoryPeakSource() != CgroupUsage.PeakSource.UNKNOWN) {
+            peak = cg.memoryPeak().get();
+            source = cg.memoryPeakSource() == CgroupUsage.PeakSource.MEMORY_PEAK
+                    ? ResourceUsage.PeakMemorySource.CGROUP_MEMORY_PEAK : ResourceUsage.PeakMemorySource.CGROUP_MAX_USAGE;
+        } else {
+            peak = cg.memoryCurrent().orElse(DataSize.ofBytes(0));
+            source = ResourceUsage.PeakMemorySource.CGROUP_MEMORY_CURRENT;
+        }
+        return new ResourceUsage(wall, cg.cpuUser().orElse(Duration.ZERO), cg.cpuSystem().orElse(Duration.ZERO), peak,
+                source, cg.oomKills().orElse(0), cg.pidsPeak(), cg.memoryCurrent());
     }
 
     private void failPipes(Exception e) {
@@ -566,8 +590,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     }
 
     @Override
-    public CgroupUsage stats() {
-        return withCgroup("stats", Cgroup::usage);
+    public ResourceUsage stats() {
+        return withCgroup("stats", c -> liveUsage(Duration.ofNanos(System.nanoTime() - startNanos), c.usage()));
     }
 
     /** @return what {@code op} returns, run on the container's cgroup while it is still the container's own */
