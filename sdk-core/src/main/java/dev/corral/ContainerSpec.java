@@ -3,7 +3,6 @@ package dev.corral;
 import dev.corral.cgroups.CgroupLimits;
 import dev.corral.unit.DataSize;
 
-import dev.corral.internal.run.ContainerRun;
 import dev.corral.namespaces.CapabilitySet;
 import dev.corral.namespaces.Namespace;
 import dev.corral.namespaces.NamespaceSet;
@@ -213,7 +212,7 @@ public record ContainerSpec(
     public ContainerResult run(List<String> command) {
         List<String> cmd = List.copyOf(command);
         checkCommand(cmd, rootfs instanceof Rootfs.Image); /* an image may supply the command */
-        return ContainerRun.run(this, cmd);
+        return ContainerEngine.run(this, cmd);
     }
 
     /**
@@ -245,7 +244,7 @@ public record ContainerSpec(
     public ContainerProcess start(List<String> command) {
         List<String> cmd = List.copyOf(command);
         checkCommand(cmd, rootfs instanceof Rootfs.Image); /* an image may supply the command */
-        return ContainerRun.start(this, cmd);
+        return ContainerEngine.start(this, cmd);
     }
 
     /** @return a builder holding this spec's values */

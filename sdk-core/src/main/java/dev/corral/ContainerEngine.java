@@ -1,0 +1,23 @@
+package dev.corral;
+
+import dev.corral.internal.run.ContainerRun;
+import java.util.List;
+
+/**
+ * The one door from the public API to the internal engine that runs a spec. {@link ContainerSpec}
+ * is a value and imports no internal package; its {@code run} and {@code start} come here, and
+ * only here does {@code dev.corral} name the engine.
+ */
+final class ContainerEngine {
+    private ContainerEngine() {}
+
+    /** Runs a checked command and waits for the result. */
+    static ContainerResult run(ContainerSpec spec, List<String> command) {
+        return ContainerRun.run(spec, command);
+    }
+
+    /** Starts a checked command and returns once it runs. */
+    static ContainerProcess start(ContainerSpec spec, List<String> command) {
+        return ContainerRun.start(spec, command);
+    }
+}
