@@ -20,7 +20,7 @@ classes=(EscapeTest SecurityPolicyTest IsolationTest StdioAndStatusTest StartErr
 
 ci=$mod/target/rootless-ci
 rm -rf "$ci" && mkdir -p "$ci/lib"
-mvn -q -B -f "$top/pom.xml" -pl sdk-core dependency:build-classpath \
+mvn -q -B -f "$top/pom.xml" -pl sdk-core -am compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$ci/classpath.txt"
 mvn -q -B -f "$top/pom.xml" dependency:copy \
   -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit" -DoutputDirectory="$ci"
