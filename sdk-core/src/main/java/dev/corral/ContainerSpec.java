@@ -43,7 +43,11 @@ import java.util.regex.Pattern;
  * @param readOnlyRoot     whether the root file system itself is read-only (mounts on it keep their own mode)
  * @param mounts           extra mounts, applied parents first
  * @param hostname         the container's hostname
- * @param environment      the command's whole environment: nothing of the JVM's leaks in
+ * @param environment      the command's environment: nothing of the JVM's leaks in; unless set here
+ *                         or by an image, the command also gets Docker's defaults: {@code PATH}
+ *                         ({@code /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin}),
+ *                         {@code HOSTNAME} (the hostname) and {@code HOME} (the user's home in the
+ *                         container's {@code /etc/passwd}, else {@code /})
  * @param workingDirectory the command's working directory inside the container
  * @param user             the user and group to run the command as; empty keeps the launcher's
  * @param stdin            the command's standard input

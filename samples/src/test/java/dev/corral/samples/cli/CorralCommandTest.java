@@ -149,7 +149,9 @@ class CorralCommandTest {
         assertEquals(0, o.exitCode(), o.err());
         assertEquals("judge-7\n", read("hostname"));
         List<String> env = read("env").lines().filter(l -> !l.startsWith("PWD=")).sorted().collect(Collectors.toList());
-        assertEquals(List.of("EMPTY=", "FOO=bar baz"), env); // PWD is the shell's own
+        /* PWD is the shell's own; PATH, HOME and HOSTNAME are Docker's defaults */
+        assertEquals(List.of("EMPTY=", "FOO=bar baz", "HOME=/root", "HOSTNAME=judge-7",
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"), env);
     }
 
     @Test

@@ -36,10 +36,13 @@ public final class PreparedRootfs {
     private final List<String> command;
     private final Optional<MountOp> root;
     private final RunLayer run;
+    private final List<Path> layers;
     private final AtomicBoolean released = new AtomicBoolean();
 
-    private PreparedRootfs(ContainerSpec spec, List<String> command, Optional<MountOp> root, RunLayer run) {
+    private PreparedRootfs(ContainerSpec spec, List<String> command, Optional<MountOp> root, RunLayer run,
+                           List<Path> layers) {
         this.spec = spec;
+        this.layers = layers;
         this.command = command;
         this.root = root;
         this.run = run;
@@ -74,7 +77,7 @@ public final class PreparedRootfs {
             Map.Entry<Path, String> unpacked = store.unpackArchive(t.archive(), UnpackListener.NONE);
             return withOverlay(spec, command, store, List.of(unpacked.getKey()), unpacked.getValue(), t.keepWritableLayer());
         }
-        return new PreparedRootfs(spec, command, Optional.empty(), null);
+        return new PreparedRootfs(spec, command, Optional.empty(), null, List.of());
     }
 
     private static PreparedRootfs withOverlay(ContainerSpec spec, List<String> command, Store store, List<Path> lowers,
@@ -85,7 +88,7 @@ public final class PreparedRootfs {
         String extra = spec.security().namespaces().contains(dev.corral.namespaces.Namespace.USER)
                 ? OVERLAY_EXTRA_USERNS : OVERLAY_EXTRA;
         op = new MountOp(op.kind(), op.flags(), 0, 0, 0, op.source(), op.target(), op.data() + extra);
-        return new PreparedRootfs(spec, command, Optional.of(op), run);
+        return new PreparedRootfs(spec, command, Optional.of(op), run, List.copyOf(lowers));
     }
 
     /** @return the spec with the image's defaults merged in */
@@ -101,6 +104,20 @@ public final class PreparedRootfs {
     /** @return the root mount to use instead of the spec's, if any */
     public Optional<MountOp> rootMount() {
         return root;
+    }
+
+    /**
+     * @return the host directories that make up what the container sees at {@code /}, topmost
+     *         first, for reading its {@code /etc/passwd} (the host's {@code /} for its read-only view)
+     */
+    public List<Path> passwdRoots() {
+        if (!layers.isEmpty()) {
+            return layers;
+        }
+        if (spec.rootfs() instanceof Rootfs.Directory d) {
+            return List.of(d.path());
+        }
+        return spec.rootfs() instanceof Rootfs.HostReadOnly ? List.of(Path.of("/")) : List.of();
     }
 
     /** @return whether there is a writable layer to release */

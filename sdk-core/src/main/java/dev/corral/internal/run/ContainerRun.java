@@ -169,7 +169,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             throw e;
         }
         try {
-            run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts, Optional.ofNullable(run.cgroup)), run);
+            run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts, Optional.ofNullable(run.cgroup),
+                    prepared.passwdRoots()), run);
         } catch (LauncherUnavailableException e) {
             prepared.release();
             run.releaseCgroup(false);

@@ -31,15 +31,19 @@ import java.util.List;
 
 /** Turns a validated spec into the launcher's fully resolved plan. */
 final class PlanFactory {
-    /** The search path when the container's environment has no PATH. */
-    static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** The search path when the container's environment has no PATH: Docker's default. */
+    static final String DEFAULT_PATH = DefaultEnvironment.PATH;
 
     private static final String STAGING = pickStaging();
 
     private PlanFactory() {}
 
+    /**
+     * @param roots the directories whose {@code etc/passwd} the container sees, topmost first
+     *              (for the default {@code HOME})
+     */
     static LaunchPlan plan(ContainerSpec spec, List<String> command, List<PlannedMount> mounts,
-                           java.util.Optional<dev.corral.cgroups.Cgroup> cgroup) {
+                           java.util.Optional<dev.corral.cgroups.Cgroup> cgroup, List<Path> roots) {
         LaunchPlan.Builder b = LaunchPlan.builder()
                 .cloneFlags(spec.security().namespaces().cloneFlags())
                 .commandAsPid1(spec.commandAsPid1())
@@ -51,7 +55,8 @@ final class PlanFactory {
                 .stdio(1, output(spec.stdout()))
                 .stdio(2, output(spec.stderr()))
                 .argv(command)
-                .env(spec.environment().entrySet().stream().map(e -> e.getKey() + "=" + e.getValue()).toList())
+                .env(DefaultEnvironment.of(spec.environment(), spec.hostname(),
+                        spec.user().map(ContainerSpec.User::uid).orElse(0), roots))
                 .searchPath(searchPath(spec))
                 .cwd(spec.workingDirectory())
                 .umask(022);
