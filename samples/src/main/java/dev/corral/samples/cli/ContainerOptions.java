@@ -212,6 +212,7 @@ final class ContainerOptions {
 
     private void applySecurity(ContainerSpec.Builder b) {
         try {
+            CapabilitySet granted = CapabilitySet.none();
             if (!capAdd.isEmpty() || !capDrop.isEmpty()) {
                 CapabilitySet.Builder caps = CapabilitySet.builder();
                 for (String c : capAdd) {
@@ -222,14 +223,18 @@ final class ContainerOptions {
                     }
                 }
                 capDrop.forEach(c -> caps.remove(capability(c)));
-                b.capabilities(caps.build());
+                granted = caps.build();
+                b.capabilities(granted);
             }
             if (seccomp != null) {
                 b.seccomp(switch (seccomp) {
                     case "default" -> SeccompProfiles.defaultProfile();
                     case "strict" -> SeccompProfiles.strictJudge();
                     case "unconfined" -> SeccompProfiles.unconfined();
-                    default -> OciSeccompProfiles.reader().read(Path.of(seccomp)).build();
+                    /* the profile's caps-gated rules (chroot with CAP_SYS_CHROOT, mount and unshare
+                       with CAP_SYS_ADMIN...) apply to the capabilities given, as in Docker and podman */
+                    default -> OciSeccompProfiles.reader().capabilities(Set.copyOf(granted.names()))
+                            .read(Path.of(seccomp)).build();
                 });
             }
             ulimits.forEach(u -> b.rlimit(Rlimit.parse(u)));

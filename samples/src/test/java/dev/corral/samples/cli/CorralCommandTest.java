@@ -274,6 +274,19 @@ class CorralCommandTest {
     }
 
     @Test
+    void aJsonSeccompProfileAppliesItsRulesForTheCapabilitiesGiven() {
+        String profile = Path.of("..", "sdk-namespaces", "src", "test", "resources", "dev", "corral", "namespaces",
+                "seccomp", "podman-seccomp.json").toAbsolutePath().normalize().toString();
+        /* chroot, unshare and mount are allowed by the profile only with CAP_SYS_CHROOT / CAP_SYS_ADMIN */
+        String script = "chroot / true || exit 11; unshare -m true || exit 12; mount -t tmpfs t /tmp || exit 13";
+        Outcome granted = corral("run", "--seccomp", profile, "--cap-add", "SYS_CHROOT,SYS_ADMIN", "--",
+                "sh", "-c", script);
+        assertEquals(0, granted.exitCode(), granted.err());
+        /* without the capabilities the same profile refuses them */
+        assertEquals(11, corral("run", "--seccomp", profile, "--", "sh", "-c", script).exitCode());
+    }
+
+    @Test
     void doctorSaysWhatThisMachineAllows() {
         Outcome o = corral("doctor");
         assertEquals(0, o.exitCode(), o.out() + o.err());
