@@ -66,11 +66,14 @@ class IsolationTest {
     }
 
     @Test
-    void theEnvironmentIsExactlyWhatWasGiven() {
+    void theEnvironmentIsExactlyWhatWasGivenPlusDockersDefaults() {
+        List<String> defaults = List.of("HOME=/root", "HOSTNAME=corral",
+                "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
         ContainerResult empty = Container.builder().run("/usr/bin/env");
-        assertEquals("", empty.stdout());
-        ContainerResult given = Container.builder().env("B", "2").env("A", "x y").run("/usr/bin/env");
-        assertEquals(List.of("A=x y", "B=2"), Arrays.stream(given.stdout().split("\n")).sorted().toList());
+        assertEquals(defaults, Arrays.stream(empty.stdout().split("\n")).sorted().toList());
+        ContainerResult given = Container.builder().env("B", "2").env("A", "x y").env("HOME", "/h").run("/usr/bin/env");
+        assertEquals(List.of("A=x y", "B=2", "HOME=/h", defaults.get(1), defaults.get(2)),
+                Arrays.stream(given.stdout().split("\n")).sorted().toList());
     }
 
     @Test
