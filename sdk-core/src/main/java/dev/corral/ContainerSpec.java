@@ -142,10 +142,23 @@ public record ContainerSpec(
         check("resources", resources != null, "must be given (ResourceLimits.none())");
         check("timeout", timeout != null, "must be given (Optional.empty() for none)");
         timeout.ifPresent(t -> check("timeout", !t.isNegative() && !t.isZero(), "must be positive, not " + t));
-        check("command", command != null, "must be given");
-        command = List.copyOf(command);
+        command = commandOf(command);
         checkCommand(command, true);
         check("security", security != null, "must be given (SecurityPolicy.defaults())");
+    }
+
+    /** A copy of the command, or an error naming the null argument (List.copyOf's has no message). */
+    private static List<String> commandOf(List<String> command) {
+        check("command", command != null, "must be given");
+        for (int i = 0; i < command.size(); i++) {
+            check("command", command.get(i) != null, "argument " + i + " is null");
+        }
+        return List.copyOf(command);
+    }
+
+    private static List<String> commandOf(String[] command) {
+        check("command", command != null, "must be given");
+        return commandOf(Arrays.asList(command));
     }
 
     private static void checkCommand(List<String> command, boolean mayBeEmpty) {
@@ -205,7 +218,7 @@ public record ContainerSpec(
      * @throws ContainerStartException if the container could not be started
      */
     public ContainerResult run(String... command) {
-        return run(Arrays.asList(command));
+        return run(commandOf(command));
     }
 
     /**
@@ -214,7 +227,7 @@ public record ContainerSpec(
      * @throws ContainerStartException if the container could not be started
      */
     public ContainerResult run(List<String> command) {
-        List<String> cmd = List.copyOf(command);
+        List<String> cmd = commandOf(command);
         checkCommand(cmd, rootfs instanceof Rootfs.Image); /* an image may supply the command */
         return ContainerEngine.run(this, cmd);
     }
@@ -237,7 +250,7 @@ public record ContainerSpec(
      * @throws ContainerStartException if the container could not be started
      */
     public ContainerProcess start(String... command) {
-        return start(Arrays.asList(command));
+        return start(commandOf(command));
     }
 
     /**
@@ -246,7 +259,7 @@ public record ContainerSpec(
      * @throws ContainerStartException if the container could not be started
      */
     public ContainerProcess start(List<String> command) {
-        List<String> cmd = List.copyOf(command);
+        List<String> cmd = commandOf(command);
         checkCommand(cmd, rootfs instanceof Rootfs.Image); /* an image may supply the command */
         return ContainerEngine.start(this, cmd);
     }
@@ -415,7 +428,7 @@ public record ContainerSpec(
 
         /** @param command the program and arguments for {@link ContainerSpec#run()} @return this */
         public Builder command(String... command) {
-            this.command = List.of(command);
+            this.command = commandOf(command);
             return this;
         }
 

@@ -90,6 +90,24 @@ class StartErrorsTest {
         assertField("command", () -> Container.builder().run("a\0b"));
     }
 
+    @Test
+    void nullArgumentsAreRejectedWithAMessage() {
+        InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> Container.builder().run("echo", null));
+        assertEquals("command: argument 1 is null", e.getMessage());
+        assertField("command", () -> Container.builder().run((String[]) null));
+        assertField("command", () -> Container.builder().build().start(java.util.Arrays.asList(null, "x")));
+        assertField("command", () -> Container.builder().command("a", null));
+    }
+
+    @Test
+    void aMissingInputFileIsNamed() {
+        Path missing = Path.of("/nonexistent-corral-dir/input.txt");
+        ContainerStartException e = assertThrows(ContainerStartException.class,
+                () -> Container.builder().stdin(Input.file(missing)).run("/bin/true"));
+        assertEquals(LaunchStep.STDIO_OPEN, e.step().orElseThrow());
+        assertTrue(e.getMessage().contains(missing.toString()) && e.getMessage().contains("ENOENT"), e.getMessage());
+    }
+
     private static void assertField(String field, Runnable r) {
         InvalidSpecException e = assertThrows(InvalidSpecException.class, r::run);
         assertEquals(field, e.field());

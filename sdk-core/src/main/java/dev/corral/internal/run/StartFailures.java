@@ -101,8 +101,10 @@ final class StartFailures {
                                 + "overlayfs itself, NFS or FUSE), and the kernel needs overlayfs (modprobe overlay)"),
                         null);
             case STDIO_OPEN:
-                return new ContainerStartException("open the file for " + streamName(f.index()), s, e, name,
-                        "check the host path exists and this process may open it", null);
+                return new ContainerStartException("open " + stdioPath(spec, f.index()).map(p -> p + " ").orElse("")
+                        + "for " + streamName(f.index()), s, e, name,
+                        e == ENOENT ? "the host path (or a directory on it) does not exist"
+                                : "check the host path exists and this process may open it", null);
             default:
                 break;
         }
@@ -189,6 +191,16 @@ final class StartFailures {
         return spec.rootfs() instanceof Rootfs.Directory d
                 ? "install it in the root file system " + d.path()
                 : "install it on the host (the host's /usr, /bin, /lib and /etc are visible read-only)";
+    }
+
+    /** The host file the spec names for one of fds 0-2, if it names one. */
+    private static Optional<java.nio.file.Path> stdioPath(ContainerSpec spec, int fd) {
+        if (fd == 0) {
+            return spec.stdin() instanceof dev.corral.Input.FromFile in ? Optional.of(in.path().toAbsolutePath())
+                    : Optional.empty();
+        }
+        return (fd == 1 ? spec.stdout() : spec.stderr()) instanceof dev.corral.Output.ToFile out
+                ? Optional.of(out.path().toAbsolutePath()) : Optional.empty();
     }
 
     private static String streamName(int fd) {
