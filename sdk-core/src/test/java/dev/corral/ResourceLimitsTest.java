@@ -267,6 +267,14 @@ class ResourceLimitsTest {
     }
 
     @Test
+    void aCpusetBeyondTheHostsCpusIsNamedWithTheOnesAvailable() {
+        ContainerStartException e = assertThrows(ContainerStartException.class,
+                () -> Container.builder().cpuset("0,99").run("/bin/true"));
+        assertTrue(e.getMessage().contains("'0,99' names 99") && e.getMessage().contains("the available ones are"),
+                e.getMessage());
+    }
+
+    @Test
     void limitsAreValidatedInBuild() {
         InvalidSpecException e = assertThrows(InvalidSpecException.class,
                 () -> Container.builder().memory(DataSize.ofKibibytes(4)).build());

@@ -177,6 +177,8 @@ final class V1Units {
 
         @Override
         public void apply(Path dir, CgroupLimits limits) {
+            limits.cpusetCpus().ifPresent(c -> CpuList.checkWithin("cpuset", c, dir.getParent().resolve("cpuset.cpus")));
+            limits.cpusetMems().ifPresent(m -> CpuList.checkWithin("cpuset mems", m, dir.getParent().resolve("cpuset.mems")));
             CgroupFs.write(dir.resolve("cpuset.mems"),
                     limits.cpusetMems().orElseGet(() -> CgroupFs.read(dir.getParent().resolve("cpuset.mems"))));
             CgroupFs.write(dir.resolve("cpuset.cpus"),

@@ -107,6 +107,10 @@ final class V2Units {
 
         @Override
         public void apply(Path dir, CgroupLimits limits) {
+            limits.cpusetCpus().ifPresent(c -> CpuList.checkWithin("cpuset", c,
+                    dir.getParent().resolve("cpuset.cpus.effective")));
+            limits.cpusetMems().ifPresent(m -> CpuList.checkWithin("cpuset mems", m,
+                    dir.getParent().resolve("cpuset.mems.effective")));
             limits.cpusetMems().ifPresent(m -> CgroupFs.write(dir.resolve("cpuset.mems"), m));
             limits.cpusetCpus().ifPresent(c -> CgroupFs.write(dir.resolve("cpuset.cpus"), c));
         }
