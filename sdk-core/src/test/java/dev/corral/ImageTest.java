@@ -269,6 +269,33 @@ class ImageTest {
     }
 
     @Test
+    void whatIsNotARootfsArchiveIsRefusedNamingTheFile() throws Exception {
+        ImageStore store = ImageStore.open(storeDir);
+        Path text = Files.writeString(fixtures.resolve("notes.txt"), "not an archive\n");
+        byte[] noise = new byte[8192];
+        new java.util.Random(17).nextBytes(noise);
+        Path random = Files.write(fixtures.resolve("noise.bin"), noise);
+        /* a real tar whose first header's checksum is wrong */
+        Path tar = fixtures.resolve("corrupt.tar");
+        OciFixtures.run(fixtures, "tar", "-c", "-f", tar.toString(), "-C", fixtures.resolve("expected/rootfs").toString(), ".");
+        byte[] bytes = Files.readAllBytes(tar);
+        java.util.Arrays.fill(bytes, 148, 154, (byte) '7');
+        Files.write(tar, bytes);
+        for (Path p : List.of(text, random, tar)) {
+            ImageStoreException e = assertThrows(ImageStoreException.class,
+                    () -> Container.builder().rootfs(Rootfs.tarball(store, p)).run("true"));
+            assertTrue(e.getMessage().contains(p.toString()), e.getMessage());
+        }
+        ImageStoreException e = assertThrows(ImageStoreException.class,
+                () -> Container.builder().rootfs(Rootfs.tarball(store, text)).run("true"));
+        assertTrue(e.getMessage().contains("is not a root file system archive"), e.getMessage());
+        Path missing = fixtures.resolve("missing.tar");
+        e = assertThrows(ImageStoreException.class, () -> Container.builder().rootfs(Rootfs.tarball(store, missing)).run("true"));
+        assertEquals("the root file system archive " + missing + " does not exist", e.getMessage());
+        assertEquals(List.of(), children(storeDir.resolve("rootfs/sha256")));
+    }
+
+    @Test
     void errorsNameWhatIsMissing() throws Exception {
         ImageStore store = ImageStore.open(storeDir);
         ImageStoreException e = assertThrows(ImageStoreException.class,

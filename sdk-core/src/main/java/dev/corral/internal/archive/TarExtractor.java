@@ -132,7 +132,11 @@ public final class TarExtractor {
 
     private static TarArchiveEntry nextEntry(BoundedTarInputStream in) throws IOException {
         try {
-            return in.getNextEntry();
+            TarArchiveEntry e = in.getNextEntry();
+            if (e != null && !e.isCheckSumOK()) { /* commons-compress reads on past a bad checksum */
+                throw new ArchiveException(Reason.MALFORMED, e.getName(), "header checksum mismatch: the archive is corrupt");
+            }
+            return e;
         } catch (ArchiveException e) {
             throw e;
         } catch (org.tukaani.xz.MemoryLimitException e) {

@@ -83,6 +83,8 @@ public final class LayerTrees {
              InputStream tar = new DigestInputStream(Compression.decompress(raw, 256L << 20), md)) {
             TarExtractor.extract(tar, into, layerOptions(mode));
             tar.transferTo(OutputStream.nullOutputStream()); /* the end-of-archive padding counts too */
+        } catch (IOException e) {
+            throw new IOException("layer " + layer.digest() + " (" + blob + "): " + e.getMessage(), e);
         }
         listener.progress(layer.digest(), size, size);
         String actual = Digests.of(md);
@@ -187,7 +189,7 @@ public final class LayerTrees {
     public Map.Entry<Path, String> unpackArchive(Path archive, UnpackListener listener) {
         try {
             BasicFileAttributes a = Files.readAttributes(archive, BasicFileAttributes.class);
-            String digest = ArchiveDigests.digest(archive, a);
+            String digest = ArchiveDigests.digest(root, archive);
             Path dest = root.resolve("rootfs/sha256").resolve(Digests.hex(digest));
             if (!Files.isDirectory(dest)) {
                 lock.locked(() -> {
@@ -197,8 +199,15 @@ public final class LayerTrees {
                     Path tmp = files.newTmpDir("rootfs");
                     try (InputStream in = new ProgressInputStream(Files.newInputStream(archive), listener, digest,
                             a.size())) {
-                        TarExtractor.extract(in, tmp, layerOptions(WhiteoutMode.NONE));
+                        if (TarExtractor.extract(in, tmp, layerOptions(WhiteoutMode.NONE)).entries() == 0) {
+                            /* commons-compress reads a short file or one of zero blocks as an empty tar */
+                            throw new ImageStoreException(archive + " is not a root file system archive: it holds no "
+                                    + "tar entries (expected a tar, tar.gz, tar.xz or tar.zst)", null);
+                        }
                         StoreFiles.publish(tmp, dest);
+                    } catch (IOException e) { /* named here: the store lock would name only the store */
+                        throw new ImageStoreException("cannot unpack the root file system archive " + archive + ": "
+                                + e.getMessage(), e);
                     } finally {
                         StoreFiles.deleteTree(tmp);
                     }
@@ -208,6 +217,8 @@ public final class LayerTrees {
             return Map.entry(dest, digest);
         } catch (ImageStoreException e) {
             throw e;
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw new ImageStoreException("the root file system archive " + archive + " does not exist", e);
         } catch (IOException e) {
             throw new ImageStoreException("cannot unpack the root file system archive " + archive + ": " + e.getMessage(), e);
         }
