@@ -278,13 +278,22 @@ final class ContainerOptions {
             String name = image;
             int colon = name.lastIndexOf(':');
             boolean isPath = Files.exists(Path.of(name)) || (colon > 0 && Files.exists(Path.of(name.substring(0, colon))));
+            if (!isPath && looksLikePath(name) && s.image(name).isEmpty()) {
+                /* an image name never starts like a path: say the path is missing, not "no image /x:latest" */
+                throw new dev.corral.image.ImageStoreException("--image " + name + ": no such file or directory "
+                        + "(an OCI layout directory or a docker save archive was expected there)", null);
+            }
             if (s.image(name).isEmpty() && isPath) {
                 s.importImage(Path.of(name), name);   /* a layout or archive path: imported under it */
             }
-            try (Progress p = new Progress(err, "unpacking")) {
+            try (Progress p = new Progress(err, "unpacking", CorralCommand.progressOnTerminal())) {
                 s.unpack(name, p);
             }
         }
+    }
+
+    private static boolean looksLikePath(String name) {
+        return name.startsWith("/") || name.startsWith("./") || name.startsWith("../") || name.startsWith("~");
     }
 
     /** @return a builder holding these options; stdio is left to the caller */

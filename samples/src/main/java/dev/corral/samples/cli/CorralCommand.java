@@ -47,8 +47,16 @@ public final class CorralCommand implements Runnable {
 
     private static final String LOG_LEVEL = "org.slf4j.simpleLogger.defaultLogLevel";
 
+    /** Whether corral's messages go to a terminal: progress is then drawn in place. */
+    private static volatile boolean stderrTerminal;
+
     @Spec
     CommandSpec spec;
+
+    /** @return whether progress may rewrite its line in place (corral's stderr is a terminal) */
+    static boolean progressOnTerminal() {
+        return stderrTerminal;
+    }
 
     @Override
     public void run() {
@@ -80,7 +88,7 @@ public final class CorralCommand implements Runnable {
     public static int execute(String... args) {
         Charset cs = Charset.defaultCharset();
         return execute(new PrintWriter(new java.io.OutputStreamWriter(System.out, cs), true),
-                new PrintWriter(new java.io.OutputStreamWriter(System.err, cs), true), args);
+                new PrintWriter(new java.io.OutputStreamWriter(System.err, cs), true), Progress.stderrIsTerminal(), args);
     }
 
     /**
@@ -93,6 +101,11 @@ public final class CorralCommand implements Runnable {
      * @return the exit code
      */
     public static int execute(PrintWriter out, PrintWriter err, String... args) {
+        return execute(out, err, false, args);
+    }
+
+    private static int execute(PrintWriter out, PrintWriter err, boolean terminal, String... args) {
+        stderrTerminal = terminal;
         CommandLine cl = commandLine();
         cl.setOut(out);
         cl.setErr(err);

@@ -80,7 +80,7 @@ final class ImageCommands {
         int run(PrintWriter out, PrintWriter err) {
             ImageStore s = store();
             ImageInfo i = s.importImage(source, name);
-            try (Progress p = new Progress(err, "unpacking")) {
+            try (Progress p = new Progress(err, "unpacking", CorralCommand.progressOnTerminal())) {
                 s.unpack(name, p);
             }
             out.printf(Locale.ROOT, "%s %s (%d layers, %s)%n", i.name(), i.digest(), i.layers().size(), mib(i.size()));

@@ -321,6 +321,20 @@ class CorralCommandTest {
         assertTrue(missing.err().contains("no image 'no-such:image'"), missing.err());
     }
 
+    @Test
+    void aMissingImagePathAndANonArchiveRootfsAreNamedAsSuch() throws IOException {
+        String store = dir.resolve("store").toString();
+        Path nowhere = dir.resolve("missing/path");
+        Outcome image = corral("run", "--store", store, "--image", nowhere.toString(), "--", "true");
+        assertEquals(125, image.exitCode());
+        assertTrue(image.err().contains(nowhere + ": no such file or directory") && !image.err().contains("latest"),
+                image.err());
+        Path text = Files.writeString(dir.resolve("notes.txt"), "hello\n");
+        Outcome rootfs = corral("run", "--store", store, "--rootfs", text.toString(), "--", "true");
+        assertEquals(125, rootfs.exitCode());
+        assertTrue(rootfs.err().contains(text + " is not a root file system archive"), rootfs.err());
+    }
+
     /* ---- resource limits: a cgroup per container (v1 on this hybrid host) ---- */
 
     private static final String BUSY_LOOP = "while :; do :; done";
