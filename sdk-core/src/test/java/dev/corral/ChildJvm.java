@@ -12,6 +12,8 @@ public final class ChildJvm {
 
     /**
      * {@code hold}: start a container that sleeps, print "launcher PID container PID", wait forever.
+     * {@code hold-tarball STORE ARCHIVE}: start a sleeping container on the archive, print "holding PID", wait.
+     * {@code run-and-wait}: run /bin/true without limits, print "ran EXITED", wait forever.
      * {@code try}: run /bin/true and print the outcome's class name and message.
      *
      * @param args the mode
@@ -21,6 +23,18 @@ public final class ChildJvm {
         if (args[0].equals("hold-limited")) {
             ContainerProcess p = Container.builder().pids(16).start("/bin/sh", "-c", "sleep 1000");
             System.out.println(Launcher.shared().pid() + " " + p.pid() + " " + ProcessHandle.current().pid());
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
+        } else if (args[0].equals("hold-tarball")) {
+            ContainerProcess p = Container.builder()
+                    .rootfs(Rootfs.tarball(dev.corral.image.ImageStore.open(Path.of(args[1])), Path.of(args[2])))
+                    .start("/bin/sleep", "1000");
+            System.out.println("holding " + p.pid());
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
+        } else if (args[0].equals("run-and-wait")) {
+            ContainerResult r = Container.builder().run("/bin/true"); /* no limits: no cgroup of its own */
+            System.out.println("ran " + r.termination());
             System.out.flush();
             Thread.sleep(Long.MAX_VALUE);
         } else if (args[0].equals("hold")) {
@@ -61,13 +75,14 @@ public final class ChildJvm {
      * @return the started JVM, stdout piped, stderr inherited
      * @throws IOException if it cannot start
      */
-    static Process start(List<String> prefix, String mode) throws IOException {
+    static Process start(List<String> prefix, String mode, String... args) throws IOException {
         List<String> cmd = new ArrayList<>(prefix);
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.add("-cp");
         cmd.add(classPath());
         cmd.add(ChildJvm.class.getName());
         cmd.add(mode);
+        cmd.addAll(List.of(args));
         return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 }

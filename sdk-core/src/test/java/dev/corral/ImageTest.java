@@ -296,6 +296,27 @@ class ImageTest {
     }
 
     @Test
+    void theRunOfAKilledJvmIsRemovedWhenTheStoreIsNextOpened() throws Exception {
+        Path archive = fixtures.resolve("held.tar");
+        OciFixtures.run(fixtures, "tar", "-c", "-f", archive.toString(), "-C", fixtures.resolve("expected/rootfs").toString(), ".");
+        Process held = ChildJvm.start(List.of(), "hold-tarball", storeDir.toString(), archive.toString());
+        try {
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(held.getInputStream())).readLine();
+            assertTrue(line != null && line.startsWith("holding "), "the child JVM said " + line);
+        } finally {
+            held.destroyForcibly(); /* SIGKILL: its writable layer stays */
+            held.waitFor();
+        }
+        assertEquals(1, children(storeDir.resolve("runs")).size(), "the killed JVM left its run");
+        ImageStore.open(storeDir); /* the first use of this store in this JVM */
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!children(storeDir.resolve("runs")).isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertEquals(List.of(), children(storeDir.resolve("runs")));
+    }
+
+    @Test
     void errorsNameWhatIsMissing() throws Exception {
         ImageStore store = ImageStore.open(storeDir);
         ImageStoreException e = assertThrows(ImageStoreException.class,

@@ -252,8 +252,19 @@ class ResourceLimitsTest {
             }
         };
         assertTrue(!ownedByIt.get().isEmpty(), "the killed JVM left its cgroup");
-        try (dev.corral.cgroups.Cgroups next = dev.corral.cgroups.Cgroups.open()) { /* what the next start does */
+        /* the next JVM to start a container, even one without limits, removes it */
+        Process next = ChildJvm.start(List.of(), "run-and-wait");
+        try {
+            String line = new java.io.BufferedReader(new java.io.InputStreamReader(next.getInputStream())).readLine();
+            assertEquals("ran EXITED", line);
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+            while (!ownedByIt.get().isEmpty() && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
             assertEquals(List.of(), ownedByIt.get(), "the next start removed the dead JVM's cgroup");
+        } finally {
+            next.destroyForcibly();
+            next.waitFor();
         }
     }
 

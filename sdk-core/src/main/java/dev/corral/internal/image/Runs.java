@@ -167,6 +167,15 @@ public final class Runs {
         return new Pruned(removed, freed);
     }
 
+    /**
+     * Removes, under the store lock, the runs of JVMs that were killed: neither kept nor locked.
+     *
+     * @return how many were removed
+     */
+    int removeStale() {
+        return lock.locked(() -> prune(new java.util.HashSet<>()).removed());
+    }
+
     /** What a prune of the runs removed. */
     record Pruned(int removed, long freed) {}
 

@@ -95,10 +95,36 @@ public final class Store {
                     "volumes", "tmp")) {
                 Files.createDirectories(real.resolve(sub));
             }
-            return new Store(real);
+            Store store = new Store(real);
+            if (SWEPT.add(real)) {
+                sweepSoon(store);
+            }
+            return store;
         } catch (IOException e) {
             throw new ImageStoreException("cannot open the image store at " + dir + ": " + e, e);
         }
+    }
+
+    /** Stores whose stale runs this JVM has looked for. */
+    private static final java.util.Set<Path> SWEPT = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * The first time this JVM opens a store, removes off the caller's thread the writable layers
+     * of runs whose JVM was killed (not only at {@link #prune}): they hold what the container wrote.
+     */
+    private static void sweepSoon(Store store) {
+        Thread t = new Thread(() -> {
+            try {
+                int n = store.runs().removeStale();
+                if (n > 0) {
+                    LOG.debug("removed {} writable layers of dead runs from {}", n, store.root());
+                }
+            } catch (RuntimeException e) {
+                LOG.debug("could not look for stale runs in {}: {}", store.root(), e.toString());
+            }
+        }, "corral-store-sweep");
+        t.setDaemon(true);
+        t.start();
     }
 
     /** @return the store's root, with symlinks resolved */

@@ -57,6 +57,29 @@ public final class ContainerCgroups {
 
     private ContainerCgroups() {}
 
+    /**
+     * Removes, off the caller's thread, the cgroups left by Corral JVMs that were killed, the
+     * first time this JVM starts any container, limited or not: a JVM that never sets a limit
+     * would otherwise never look. Opening the placement does it ({@link Cgroups#open()}); a JVM
+     * that exits first leaves the rest to the next.
+     *
+     * @param executor where to do it
+     */
+    public static void sweepStaleSoon(java.util.concurrent.Executor executor) {
+        if (SWEEP_STARTED.compareAndSet(false, true)) {
+            executor.execute(() -> {
+                try {
+                    placement();
+                } catch (RuntimeException e) {
+                    log.debug("could not look for stale cgroups: {}", e.toString());
+                }
+            });
+        }
+    }
+
+    private static final java.util.concurrent.atomic.AtomicBoolean SWEEP_STARTED =
+            new java.util.concurrent.atomic.AtomicBoolean();
+
     private static synchronized Cgroups placement() {
         if (placement == null) {
             placement = Cgroups.open();

@@ -143,6 +143,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     /** Prepares the rootfs, mounts and cgroup, and hands the plan to the launcher. */
     private static ContainerRun launch(ContainerSpec spec, List<String> command) {
+        ContainerCgroups.sweepStaleSoon(cleanup()); /* once per JVM: what killed JVMs left behind */
         PreparedRootfs prepared = PreparedRootfs.prepare(spec, command); /* an image: layers, writable layer, defaults */
         spec = prepared.spec();
         command = prepared.command();
