@@ -7,7 +7,8 @@
  * policy (defaults, validation, mount lists, ID maps, seccomp programs) is Java's.
  *
  * Files: launcher.c (main loop, protocol, relays), plan.c (the plan reader), container.c (the
- * code that runs in the container between clone and execve). The wire format is described in
+ * code that runs in the container between clone and execve). Every wire constant is defined
+ * in wire.def, the Java side's source too; the plan format is described in
  * dev.corral.namespaces.launcher.PlanCodec, its only writer.
  */
 #ifndef CORRAL_LAUNCHER_H
@@ -23,7 +24,6 @@
 #error "the launcher protocol is little-endian; big-endian hosts are not supported"
 #endif
 
-#define PROTOCOL_VERSION 1
 
 /* Kernel interfaces both launcher.c and container.c use, newer than some libcs' headers; the
    numbers are the same on x86_64 and aarch64 (the unified syscall table since Linux 5.1). */
@@ -36,82 +36,57 @@
 #define K_FSOPEN_CLOEXEC 1
 #define K_AT_RECURSIVE 0x8000
 
-/* ---- steps: one list, shared with Java (steps.def) ---- */
+/* ---- the wire, from wire.def (also the source of the Java side's constants) ---- */
+#define WIRE_VERSION(value) enum { PROTOCOL_VERSION = value };
+#include "wire.def"
+
+/* steps, numbered by their place in the list */
 enum step {
 #define STEP(name, text) STEP_##name,
-#include "steps.def"
-#undef STEP
+#include "wire.def"
     STEP_COUNT
 };
 
-/* ---- messages on the control socket: u32 length (of type + payload), u32 type, payload ---- */
+/* messages on the control socket: u32 length (of type + payload), u32 type, payload */
 enum message {
-    MSG_HELLO = 1,   /* launcher -> JVM: u32 version, i32 launcher pid */
-    MSG_STARTED = 2, /* launcher -> JVM: u64 id, i32 pid */
-    MSG_FAILED = 3,  /* launcher -> JVM: u64 id, i32 step, i32 errno, i32 index */
-    MSG_EXITED = 4,  /* launcher -> JVM: u64 id, i32 how, i32 value, i64 wall_us, i64 utime_us,
-                        i64 stime_us, i64 maxrss_kib, counter files, u32 counters reset
-                        (see send_exited) */
-    MSG_RUN = 16,    /* JVM -> launcher: u64 id, plan */
-    MSG_SIGNAL = 17, /* JVM -> launcher: u64 id, i32 signal */
+#define MSG(name, value, text) MSG_##name = value,
+#include "wire.def"
 };
-#define EXIT_HOW_EXITED 1
-#define EXIT_HOW_SIGNALED 2
 
-/* ---- the plan: a version tag, then (u16 tag, u32 length, value) records ---- */
+/* how MSG_EXITED says the command ended */
+enum exit_how {
+#define EXIT_HOW(name, value, text) EXIT_HOW_##name = value,
+#include "wire.def"
+};
+
+/* the plan: a version tag, then (u16 tag, u32 length, value) records */
 enum plan_tag {
-    TAG_VERSION = 1,       /* u32 */
-    TAG_CLONE_FLAGS = 2,   /* u32: CLONE_NEW* */
-    TAG_COMMAND_AS_PID1 = 3, /* u32: 1 = no init, the command is PID 1 */
-    TAG_STAGING = 4,       /* str: an existing host directory to mount the staging tmpfs on */
-    TAG_MOUNT = 5,         /* u32 kind, u32 flags, u32 mode, u32 major, u32 minor, str source,
-                              str target, str data */
-    TAG_ROOT_READONLY = 6, /* u32 */
-    TAG_HOSTNAME = 7,      /* str */
-    TAG_LOOPBACK = 8,      /* u32: bring lo up */
-    TAG_STDIO = 9,         /* u32 fd, u32 kind, u32 open flags, u32 mode, str path */
-    TAG_ARG = 10,          /* str, repeated */
-    TAG_ENV = 11,          /* str "K=V", repeated */
-    TAG_SEARCH_PATH = 12,  /* str: the PATH to look up a command without '/' in */
-    TAG_CWD = 13,          /* str */
-    TAG_USER = 14,         /* u32 uid, u32 gid */
-    TAG_GROUP = 15,        /* u32, repeated: supplementary groups */
-    TAG_RLIMIT = 16,       /* u32 resource, u64 soft, u64 hard */
-    TAG_NO_NEW_PRIVS = 17, /* u32 */
-    TAG_SECCOMP = 18,      /* bytes: struct sock_filter[] */
-    TAG_UMASK = 19,        /* u32 */
-    TAG_CGROUP_JOIN = 20,  /* str, repeated: v1 tasks files the child writes "0" to */
-    TAG_UID_MAP = 21,      /* str: /proc/PID/uid_map contents */
-    TAG_GID_MAP = 22,      /* str */
-    TAG_CAPS = 23,         /* u64 bounding, u64 effective, u64 permitted, u64 inheritable, u64 ambient */
-    TAG_DENY_SETGROUPS = 24, /* u32: 1 = write deny to /proc/PID/setgroups, never call setgroups() */
-    TAG_UID_MAP_TOOL = 25, /* str: newuidmap, run as "TOOL PID <uid_map words>" instead of writing uid_map */
-    TAG_GID_MAP_TOOL = 26, /* str: newgidmap, likewise */
-    TAG_EXEC_FD = 27,      /* u32: open the program O_PATH onto this fd before the rlimits, execveat it */
-    TAG_CGROUP_DIR = 28,   /* str: a cgroup v2 directory to clone into (clone3 CLONE_INTO_CGROUP) */
-    TAG_COUNTER_FILE = 29, /* str, repeated: a file (a cgroup's counters) read right after the
-                              container's first process is reaped, sent with EXITED */
-    TAG_COUNTER_RESET = 30, /* str, repeated: a file written "0" right after the counter files
-                               were all read (sets a reused cgroup's counters back) */
+#define TAG(name, value, text) TAG_##name = value,
+#include "wire.def"
 };
 
+/* an overlay's source holds host lower dirs joined by ':', top first, and its data options
+   where upperdir= and workdir= hold host paths; the launcher prefixes every host path with
+   /oldroot */
 enum mount_kind {
-    MOUNT_BIND = 1, MOUNT_TMPFS = 2, MOUNT_PROC = 3, MOUNT_DEVPTS = 4, MOUNT_MQUEUE = 5,
-    MOUNT_MKDIR = 6, MOUNT_SYMLINK = 7, MOUNT_MKNOD = 8,
-    MOUNT_MASK = 9,     /* if the target exists: /dev/null over a file, an empty ro tmpfs over a directory */
-    MOUNT_READONLY = 10, /* if the target exists: bind it onto itself, recursively read-only */
-    /* source: host lower dirs joined by ':', top first; data: options, where upperdir= and
-       workdir= hold host paths; the launcher prefixes every host path with /oldroot */
-    MOUNT_OVERLAY = 11,
+#define MOUNT_KIND(name, value, text) MOUNT_##name = value,
+#include "wire.def"
 };
-#define MF_RDONLY 1u
-#define MF_NOSUID 2u
-#define MF_NODEV 4u
-#define MF_NOEXEC 8u
-#define MF_RECURSIVE 16u
-#define MF_IDMAP 32u /* a bind, idmapped for the container's user namespace */
 
-enum stdio_kind { STDIO_INHERIT = 1, STDIO_NULL = 2, STDIO_FILE = 3, STDIO_RELAY = 4 };
+enum mount_flag {
+#define MOUNT_FLAG(name, value, text) MF_##name = value,
+#include "wire.def"
+};
+
+enum stdio_kind {
+#define STDIO_KIND(name, value, text) STDIO_##name = value,
+#include "wire.def"
+};
+
+enum wire_limit {
+#define LIMIT(name, value, text) name = value,
+#include "wire.def"
+};
 
 #define MAX_MOUNTS 512
 #define MAX_ARGS 8192
@@ -119,7 +94,6 @@ enum stdio_kind { STDIO_INHERIT = 1, STDIO_NULL = 2, STDIO_FILE = 3, STDIO_RELAY
 #define MAX_GROUPS 64
 #define MAX_RLIMITS 16
 #define MAX_CGROUPS 16
-#define MAX_COUNTER_FILES 16
 #define COUNTER_FILE_BYTES 1024 /* read at most this much of each */
 #define MAX_SECCOMP_INSNS 4096
 

@@ -94,7 +94,7 @@ public record LaunchPlan(
         List<String> counterResetFiles) {
 
     /** The most counter files a plan may name (the launcher's MAX_COUNTER_FILES). */
-    public static final int MAX_COUNTER_FILES = 16;
+    public static final int MAX_COUNTER_FILES = Wire.MAX_COUNTER_FILES;
 
     /** Checks the shape the launcher relies on; values are the caller's business. */
     public LaunchPlan {
@@ -139,54 +139,54 @@ public record LaunchPlan(
      */
     public record MountOp(Kind kind, int flags, int mode, int major, int minor, String source, String target, String data) {
         /** Read-only. */
-        public static final int RDONLY = 1;
+        public static final int RDONLY = Wire.MF_RDONLY;
         /** Ignore setuid bits. */
-        public static final int NOSUID = 2;
+        public static final int NOSUID = Wire.MF_NOSUID;
         /** No device files. */
-        public static final int NODEV = 4;
+        public static final int NODEV = Wire.MF_NODEV;
         /** No execution. */
-        public static final int NOEXEC = 8;
+        public static final int NOEXEC = Wire.MF_NOEXEC;
         /** Bind the whole subtree (with its submounts) and apply the flags to all of it. */
-        public static final int RECURSIVE = 16;
+        public static final int RECURSIVE = Wire.MF_RECURSIVE;
         /**
          * For a bind in a user namespace: an idmapped mount for it, so that host root's files are
          * the container root's (used for store-managed data such as volumes); ignored without
          * a user namespace or where the launcher may not clone mounts.
          */
-        public static final int IDMAP = 32;
+        public static final int IDMAP = Wire.MF_IDMAP;
 
         /** The kinds of operation the launcher knows; the numbers cross the wire. */
         public enum Kind {
             /** Bind a host path. */
-            BIND(1),
+            BIND(Wire.MOUNT_BIND),
             /** Mount a tmpfs. */
-            TMPFS(2),
+            TMPFS(Wire.MOUNT_TMPFS),
             /** Mount a procfs of the container's PID namespace. */
-            PROC(3),
+            PROC(Wire.MOUNT_PROC),
             /** Mount a new devpts instance. */
-            DEVPTS(4),
+            DEVPTS(Wire.MOUNT_DEVPTS),
             /** Mount an mqueue file system. */
-            MQUEUE(5),
+            MQUEUE(Wire.MOUNT_MQUEUE),
             /** Create a directory. */
-            MKDIR(6),
+            MKDIR(Wire.MOUNT_MKDIR),
             /** Create a symbolic link. */
-            SYMLINK(7),
+            SYMLINK(Wire.MOUNT_SYMLINK),
             /** Create a character device node. */
-            MKNOD(8),
+            MKNOD(Wire.MOUNT_MKNOD),
             /**
              * Hide a path if it exists: bind the host's {@code /dev/null} read-only over a file, or
              * mount an empty read-only tmpfs over a directory (OCI masked paths).
              */
-            MASK(9),
+            MASK(Wire.MOUNT_MASK),
             /** Bind a path of the new root onto itself read-only, recursively, if it exists (OCI read-only paths). */
-            READONLY(10),
+            READONLY(Wire.MOUNT_READONLY),
             /**
              * Mount an overlay: {@code source} holds the host lower directories joined by
              * {@code ':'}, top first; {@code data} holds options, where {@code upperdir=} and
              * {@code workdir=} values are host paths. The launcher resolves every host path below
              * the host's root, as for {@link #BIND}.
              */
-            OVERLAY(11);
+            OVERLAY(Wire.MOUNT_OVERLAY);
 
             final int wire;
 
@@ -288,13 +288,13 @@ public record LaunchPlan(
         /** The kinds of stdio; the numbers cross the wire. */
         public enum Kind {
             /** The JVM's own descriptor. */
-            INHERIT(1),
+            INHERIT(Wire.STDIO_INHERIT),
             /** {@code /dev/null}. */
-            NULL(2),
+            NULL(Wire.STDIO_NULL),
             /** A host file, opened by the launcher. */
-            FILE(3),
+            FILE(Wire.STDIO_FILE),
             /** A pipe in the container, relayed by the launcher to a socket the JVM accepts. */
-            RELAY(4);
+            RELAY(Wire.STDIO_RELAY);
 
             final int wire;
 

@@ -1,5 +1,12 @@
 package dev.corral.namespaces.launcher;
 
+import static dev.corral.namespaces.launcher.Wire.MSG_EXITED;
+import static dev.corral.namespaces.launcher.Wire.MSG_FAILED;
+import static dev.corral.namespaces.launcher.Wire.MSG_HELLO;
+import static dev.corral.namespaces.launcher.Wire.MSG_RUN;
+import static dev.corral.namespaces.launcher.Wire.MSG_SIGNAL;
+import static dev.corral.namespaces.launcher.Wire.MSG_STARTED;
+
 import dev.corral.namespaces.LaunchStep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -57,7 +64,6 @@ import org.slf4j.LoggerFactory;
 public final class Launcher {
     private static final Logger log = LoggerFactory.getLogger(Launcher.class);
 
-    static final int MSG_HELLO = 1, MSG_STARTED = 2, MSG_FAILED = 3, MSG_EXITED = 4, MSG_RUN = 16, MSG_SIGNAL = 17;
     private static final int TOKEN_BYTES = 32;
     private static final int CONTROL_STREAM = 0xffffffff;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
@@ -522,7 +528,7 @@ public final class Launcher {
                 List<ExitReport.CounterFile> counters = counterFiles(p);
                 boolean reset = p.getInt() == 1;
                 if (l != null) {
-                    notify(id, () -> l.exited(new ExitReport(how == 2, value, Duration.ofNanos(wall * 1000),
+                    notify(id, () -> l.exited(new ExitReport(how == Wire.EXIT_HOW_SIGNALED, value, Duration.ofNanos(wall * 1000),
                             Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss, counters, reset)));
                 }
             }

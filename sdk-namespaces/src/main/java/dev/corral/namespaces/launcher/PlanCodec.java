@@ -1,5 +1,7 @@
 package dev.corral.namespaces.launcher;
 
+import static dev.corral.namespaces.launcher.Wire.*;
+
 import dev.corral.namespaces.launcher.LaunchPlan.CapabilitySets;
 import dev.corral.namespaces.launcher.LaunchPlan.MountOp;
 import dev.corral.namespaces.launcher.LaunchPlan.RlimitOp;
@@ -18,7 +20,7 @@ import java.util.List;
  * {@code plan.c} is the only reader. A plan is a sequence of records, each a little-endian
  * {@code u16} tag, a {@code u32} length and the value; a string is a {@code u32} length
  * (counting a final NUL) and UTF-8 bytes ending in NUL; a standalone string record's value is
- * just the bytes and the NUL. The tags are listed in {@code launcher.h}. {@link #describe}
+ * just the bytes and the NUL. The tags are defined in {@code wire.def}, with every other wire constant. {@link #describe}
  * prints the same text as {@code corral-launcher --describe-plan}, so tests can check both
  * sides agree.
  *
@@ -29,15 +31,7 @@ import java.util.List;
  */
 public final class PlanCodec {
     /** The plan format version; the launcher refuses any other. */
-    public static final int VERSION = 1;
-
-    static final int TAG_VERSION = 1, TAG_CLONE_FLAGS = 2, TAG_COMMAND_AS_PID1 = 3, TAG_STAGING = 4,
-            TAG_MOUNT = 5, TAG_ROOT_READONLY = 6, TAG_HOSTNAME = 7, TAG_LOOPBACK = 8, TAG_STDIO = 9,
-            TAG_ARG = 10, TAG_ENV = 11, TAG_SEARCH_PATH = 12, TAG_CWD = 13, TAG_USER = 14, TAG_GROUP = 15,
-            TAG_RLIMIT = 16, TAG_NO_NEW_PRIVS = 17, TAG_SECCOMP = 18, TAG_UMASK = 19, TAG_CGROUP_JOIN = 20,
-            TAG_UID_MAP = 21, TAG_GID_MAP = 22, TAG_CAPS = 23,
-            TAG_DENY_SETGROUPS = 24, TAG_UID_MAP_TOOL = 25, TAG_GID_MAP_TOOL = 26, TAG_EXEC_FD = 27, TAG_CGROUP_DIR = 28,
-            TAG_COUNTER_FILE = 29, TAG_COUNTER_RESET = 30;
+    public static final int VERSION = Wire.VERSION;
 
     private PlanCodec() {}
 
