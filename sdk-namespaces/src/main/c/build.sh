@@ -20,7 +20,7 @@ arch_of() {
 build() { # build ARCH COMPILER
   mkdir -p "$out/linux-$1"
   # shellcheck disable=SC2086
-  "$2" $flags -o "$out/linux-$1/corral-launcher.tmp" "$src/launcher.c" "$src/plan.c" "$src/container.c"
+  "$2" $flags -o "$out/linux-$1/corral-launcher.tmp" "$src"/*.c
   mv "$out/linux-$1/corral-launcher.tmp" "$out/linux-$1/corral-launcher"
   echo "corral-launcher: built linux-$1 with $2"
 }

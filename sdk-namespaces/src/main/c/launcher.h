@@ -6,8 +6,18 @@
  * failed, relays its stdio, and reports its exit status and rusage. It decides nothing: all
  * policy (defaults, validation, mount lists, ID maps, seccomp programs) is Java's.
  *
- * Files: launcher.c (main loop, protocol, relays), plan.c (the plan reader), container.c (the
- * code that runs in the container between clone and execve). Every wire constant is defined
+ * Files, one concern each, with its state in one struct of its own:
+ *   launcher.c  the control connection to the JVM and the event loop
+ *   run.c       starting containers (RUN) and following them to their end (EXITED)
+ *   relay.c     stdio: files, /dev/null, and streams relayed to the JVM
+ *   pool.c      the namespace pool
+ *   sources.c   mount sources and cgroup files, opened before clone
+ *   cgfiles.c   cgroup files kept open, and the counters read at a reap
+ *   idmaps.c    user namespace ID maps
+ *   plan.c      the plan reader
+ *   container.c the container's first process and its init, up to execve
+ *   mounts.c    the container's mount table and pivot_root
+ * Every wire constant is defined
  * in wire.def, the Java side's source too; the plan format is described in
  * dev.corral.namespaces.launcher.PlanCodec, its only writer.
  */
@@ -183,24 +193,103 @@ struct child_fds {
 #define RELEASE_GO 'g'
 #define RELEASE_JOIN_V2 'G'
 
-/* launcher.c, found once at its start: the signals it inherited ignored (and SIGPIPE, which
-   it ignores), for the command to reset; and the highest capability the kernel knows */
-extern sigset_t launcher_ignored_signals;
-extern int launcher_last_cap;
+/* ---- the launcher process (launcher.c) ---- */
 
-/* container.c: runs in the cloned child; never returns */
+#define MAX_CONTAINERS 4096
+#define MAX_RELAYS (3 * MAX_CONTAINERS)
+#define TOKEN_BYTES 32
+/* bytes counters_append may append */
+#define COUNTERS_BYTES (4 + MAX_COUNTER_FILES * (4 + COUNTER_FILE_BYTES) + 4)
+
+/* epoll keys: kind in the high 32 bits, slot in the low */
+enum key_kind { K_CONTROL = 1, K_SIGNALS, K_REPORT, K_STATUS, K_RELAY_PIPE, K_RELAY_SOCK, K_POOL };
+#define KEY(kind, slot) (((uint64_t)(kind) << 32) | (uint32_t)(slot))
+
+/* What the launcher finds out about its host once, at its start (and the pool at its own). */
+struct launcher_host {
+    sigset_t ignored_signals; /* inherited ignored, and SIGPIPE: for the command to reset */
+    int last_cap;             /* the highest capability the kernel knows */
+    int can_mount_detached;   /* fsopen works: a prepared user namespace's child can mount /proc */
+};
+extern struct launcher_host host;
+
+__attribute__((noreturn)) void die(const char *what);
+void put_u32(unsigned char *p, uint32_t v);
+void put_u64(unsigned char *p, uint64_t v);
+void send_message(uint32_t type, const unsigned char *payload, uint32_t len);
+void watch(int fd, uint32_t events, uint64_t key);
+void rewatch(int fd, uint32_t events, uint64_t key);
+void close_fd(int *fd);
+void set_nonblocking(int fd);
+/* a new connection to the JVM, for a container's stdio stream (or the control stream); -1 with errno */
+int connect_to_jvm(uint64_t id, uint32_t stream);
+
+/* ---- containers (run.c) ---- */
+void run_container(uint64_t id, const unsigned char *buf, size_t len);
+void signal_container(uint64_t id, int sig);
+void container_event(uint32_t kind, uint32_t slot);
+void reap(void);
+void kill_containers(void);
+
+/* ---- stdio (relay.c) ---- */
+int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int slot[3], int32_t *step, int32_t *index);
+void relay_start(int slot);
+void relay_close(int slot);
+void relay_pump(int slot);
+void relay_event(uint32_t slot);
+
+/* ---- the namespace pool (pool.c) ---- */
+void pool_start(void);
+void pool_stop(void);
+void pool_event(void);
+int pool_take(const struct plan *pl, int fds[POOLED_KINDS]);
+void pool_refuse(void);
+
+/* ---- ID maps (idmaps.c): uid_map, then "deny" to setgroups where asked, then gid_map; 0, or
+   -1 with errno and *step, *index naming the write that failed (index 1: by the tool) ---- */
+int write_id_maps(pid_t pid, const char *uid_map, const char *uid_tool, const char *gid_map,
+                  const char *gid_tool, int deny_setgroups, int32_t *step, int32_t *index);
+
+/* ---- cgroup files and counters (cgfiles.c) ---- */
+struct cgroup_file {
+    char *path; /* malloc'd; NULL: a free entry */
+    int flags, fd;
+    uint64_t used;
+};
+/* the kept file for path opened with flags (the cache owns its fd), or NULL with errno */
+struct cgroup_file *kept_cgroup_file(const char *path, int flags);
+void cgroup_files_forget(void);
+/* a container's counter files, then its counter reset files, NUL-separated (malloc'd; NULL: none) */
+struct counters {
+    char *paths;
+    uint32_t n_counters, n_resets;
+};
+void counters_keep(struct counters *c, const struct plan *plan);
+size_t counters_append(const struct counters *c, unsigned char *out);
+void counters_free(struct counters *c);
+
+/* ---- what runs in the container (container.c, mounts.c) ---- */
+/* runs in the cloned child; never returns */
 __attribute__((noreturn)) void container_main(const struct plan *plan, const struct child_fds *fds);
-
-/* container.c: brings up lo in the current network namespace; 0, or -1 with errno and the
-   sub-step that failed (0 socket, 1 get flags, 2 set flags) */
+/* reports (step, errno, index) on the report pipe and exits */
+__attribute__((noreturn)) void child_fail(enum step step, int index);
+/* with a prepared user namespace: the plan's /proc mounts, made before joining it */
+void mounts_prepare_proc(const struct plan *pl);
+/* the staging tmpfs, the plan's mounts in the new root, pivot_root into it */
+void mounts_set_up(const struct plan *pl, const struct child_fds *fds);
+/* brings up lo in the current network namespace; 0, or -1 with errno and the sub-step that
+   failed (0 socket, 1 get flags, 2 set flags) */
 int loopback_up(int *failed_at);
 
-/* launcher.c: opens, before clone, what the child gets from the launcher's view and rights:
-   the plan's mount sources and the files to join its cgroups through; 0, or -1 with errno, *failed_step and
-   *failed_index (the mount, or the cgroup file) naming what failed */
-int open_child_sources(const struct plan *plan, struct child_fds *fds, int *failed_index, int *failed_step);
-/* launcher.c: closes what open_child_sources opened */
-void close_child_sources(const struct plan *plan);
+/* ---- mount sources (sources.c) ---- */
+/* opens, before clone, what the child gets from the launcher's view and rights: the plan's
+   mount sources and the files to join its cgroups through (the v2 cgroup.procs only with
+   join_v2); 0, or -1 with errno, *failed_step and *failed_index (the mount, or the cgroup
+   file) naming what failed */
+int open_child_sources(const struct plan *pl, struct child_fds *fds, int join_v2, int *failed_index, int *failed_step);
+void close_child_sources(const struct plan *pl);
+/* the store's layers idmapped for the container's user namespace; 0, or -1 with the mount */
+int idmap_store_mounts(const struct plan *pl, pid_t pid, int user_ns, int *failed_index);
 
 /* a failure record, as the launcher and the container's processes report it */
 struct report {

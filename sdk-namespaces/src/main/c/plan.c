@@ -46,6 +46,29 @@ static int next_str(const unsigned char *v, uint32_t len, const char **list, siz
     return whole_str(v, len, &list[(*n)++]);
 }
 
+static int decode_mount(struct cursor *c, struct plan *pl) {
+    if (pl->n_mounts >= MAX_MOUNTS) {
+        errno = E2BIG;
+        return -1;
+    }
+    struct mount_op *m = &pl->mounts[pl->n_mounts++];
+    if (u32(c, &m->kind) || u32(c, &m->flags) || u32(c, &m->mode) || u32(c, &m->major) || u32(c, &m->minor)
+        || str(c, &m->source) || str(c, &m->target) || str(c, &m->data))
+        return -1;
+    if (m->kind < MOUNT_BIND || m->kind > MOUNT_OVERLAY || m->target[0] != '/') return -1;
+    return c->p == c->end ? 0 : -1;
+}
+
+static int decode_stdio(struct cursor *c, struct plan *pl) {
+    uint32_t fd;
+    if (u32(c, &fd) || fd > 2 || pl->stdio[fd].present) return -1;
+    struct stdio_op *s = &pl->stdio[fd];
+    if (u32(c, &s->kind) || u32(c, &s->open_flags) || u32(c, &s->mode) || str(c, &s->path)) return -1;
+    if (s->kind < STDIO_INHERIT || s->kind > STDIO_RELAY) return -1;
+    s->present = 1;
+    return c->p == c->end ? 0 : -1;
+}
+
 static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, struct plan *pl) {
     struct cursor c = {v, v + len};
     switch (tag) {
@@ -53,29 +76,11 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
     case TAG_CLONE_FLAGS: if (u32(&c, &pl->clone_flags)) return -1; break;
     case TAG_COMMAND_AS_PID1: if (u32(&c, &pl->command_as_pid1)) return -1; break;
     case TAG_STAGING: return whole_str(v, len, &pl->staging);
-    case TAG_MOUNT: {
-        struct mount_op *m;
-        if (pl->n_mounts >= MAX_MOUNTS) { errno = E2BIG; return -1; }
-        m = &pl->mounts[pl->n_mounts++];
-        if (u32(&c, &m->kind) || u32(&c, &m->flags) || u32(&c, &m->mode) || u32(&c, &m->major)
-            || u32(&c, &m->minor) || str(&c, &m->source) || str(&c, &m->target) || str(&c, &m->data))
-            return -1;
-        if (m->kind < MOUNT_BIND || m->kind > MOUNT_OVERLAY || m->target[0] != '/') return -1;
-        break;
-    }
+    case TAG_MOUNT: return decode_mount(&c, pl);
     case TAG_ROOT_READONLY: if (u32(&c, &pl->root_readonly)) return -1; break;
     case TAG_HOSTNAME: return whole_str(v, len, &pl->hostname);
     case TAG_LOOPBACK: if (u32(&c, &pl->loopback)) return -1; break;
-    case TAG_STDIO: {
-        uint32_t fd;
-        if (u32(&c, &fd) || fd > 2 || pl->stdio[fd].present) return -1;
-        struct stdio_op *s = &pl->stdio[fd];
-        if (u32(&c, &s->kind) || u32(&c, &s->open_flags) || u32(&c, &s->mode) || str(&c, &s->path))
-            return -1;
-        if (s->kind < STDIO_INHERIT || s->kind > STDIO_RELAY) return -1;
-        s->present = 1;
-        break;
-    }
+    case TAG_STDIO: return decode_stdio(&c, pl);
     case TAG_ARG: return next_str(v, len, pl->args, &pl->n_args, MAX_ARGS);
     case TAG_ENV: return next_str(v, len, pl->env, &pl->n_env, MAX_ENV);
     case TAG_SEARCH_PATH: return whole_str(v, len, &pl->search_path);

@@ -162,8 +162,9 @@ final class StartFailures {
 
     private static boolean isMountStep(LaunchStep step) {
         return switch (step) {
-            case MOUNT_TARGET, MOUNT_BIND, MOUNT_BIND_FLAGS, MOUNT_TMPFS, MOUNT_PROC, MOUNT_DEVPTS, MOUNT_MQUEUE,
-                    MAKE_DIR, MAKE_SYMLINK, MAKE_FILE, MOUNT_MASK, MOUNT_READONLY -> true;
+            case MOUNT_TARGET, MOUNT_KIND, MOUNT_BIND, MOUNT_BIND_SOURCE_STAT, MOUNT_BIND_FLAGS_OPEN, MOUNT_BIND_FLAGS,
+                    MOUNT_TMPFS, MOUNT_PROC, MOUNT_DEVPTS, MOUNT_MQUEUE, MAKE_DIR, MAKE_SYMLINK, MAKE_FILE, MOUNT_MASK,
+                    MOUNT_READONLY_OPEN, MOUNT_READONLY, OVERLAY_LAYER_DIR, OVERLAY_LAYER_ATTACH -> true;
             default -> false;
         };
     }

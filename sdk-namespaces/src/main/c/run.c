@@ -1,0 +1,398 @@
+/*
+ * Starting containers (RUN: prepare descriptors, clone, write ID maps, release) and following
+ * them to their end (their report and status pipes, SIGCHLD, EXITED).
+ */
+#include "launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define K_CLONE_INTO_CGROUP 0x200000000ULL
+#ifndef SYS_clone3
+#define SYS_clone3 435
+#endif
+
+struct container {
+    int used;
+    uint64_t id;
+    pid_t pid;
+    int report_fd, status_fd;
+    int started_sent, failed;
+    int have_command_status;
+    int32_t command_status;
+    struct timespec t0;
+    /* The container's mount namespace, held from its exec on: unmounting its tree waits for an
+       RCU grace period, which the init's exit would otherwise spend before the launcher learns
+       of it. Closed after EXITED is sent, off the result's path. -1: none held */
+    int mount_ns, own_mount_ns;
+    /* read once the first process is reaped and sent with EXITED, then set back */
+    struct counters counters;
+};
+
+static struct {
+    struct container containers[MAX_CONTAINERS];
+    struct plan plan; /* large: static, reused for every RUN */
+    int clone_into_cgroup_works; /* clone3 put a container into its v2 cgroup once: it always does */
+} run;
+
+static void send_failed(uint64_t id, int32_t step, int32_t err, int32_t index) {
+    unsigned char m[20];
+    if (step == STEP_CGROUP_JOIN) cgroup_files_forget(); /* in case one named a removed cgroup */
+    put_u64(m, id);
+    memcpy(m + 8, &step, 4);
+    memcpy(m + 12, &err, 4);
+    memcpy(m + 16, &index, 4);
+    send_message(MSG_FAILED, m, sizeof m);
+}
+
+static void send_started(struct container *c) {
+    unsigned char m[12];
+    int32_t pid = c->pid;
+    put_u64(m, c->id);
+    memcpy(m + 8, &pid, 4);
+    send_message(MSG_STARTED, m, sizeof m);
+    c->started_sent = 1;
+}
+
+static int64_t micros(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec; }
+
+/* EXITED: id, how, value, wall, user and system time (µs), max RSS (KiB); then the counters
+   (see counters_append) */
+static void send_exited(struct container *c, int status, const struct rusage *ru) {
+    static unsigned char m[48 + COUNTERS_BYTES];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    int32_t how = WIFSIGNALED(status) ? EXIT_HOW_SIGNALED : EXIT_HOW_EXITED;
+    int32_t value = WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status);
+    int64_t wall = (int64_t)(now.tv_sec - c->t0.tv_sec) * 1000000 + (now.tv_nsec - c->t0.tv_nsec) / 1000;
+    int64_t ut = micros(ru->ru_utime), st = micros(ru->ru_stime), rss = ru->ru_maxrss;
+    put_u64(m, c->id);
+    memcpy(m + 8, &how, 4);
+    memcpy(m + 12, &value, 4);
+    memcpy(m + 16, &wall, 8);
+    memcpy(m + 24, &ut, 8);
+    memcpy(m + 32, &st, 8);
+    memcpy(m + 40, &rss, 8);
+    size_t len = 48 + counters_append(&c->counters, m + 48);
+    send_message(MSG_EXITED, m, (uint32_t)len);
+}
+
+/* Clones the container; with a cgroup v2 directory in the plan, straight into that cgroup
+   (clone3 CLONE_INTO_CGROUP, 5.7), so that not even its first page fault is accounted
+   elsewhere. Where clone3 or the flag is missing, a plain clone, and *into_cgroup stays 0. */
+static pid_t clone_container(long flags, int *into_cgroup) {
+    if (run.plan.cgroup_dir) {
+        struct cgroup_file *dir = kept_cgroup_file(run.plan.cgroup_dir, O_PATH | O_DIRECTORY);
+        if (dir != NULL) {
+            int cg = dir->fd;
+            struct {
+                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
+                    set_tid_size, cgroup;
+            } args = {(uint64_t)(flags & ~0xffL) | K_CLONE_INTO_CGROUP, 0, 0, 0, SIGCHLD, 0, 0, 0, 0, 0, (uint64_t)cg};
+            pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+            int saved = errno;
+            if (pid == 0) return 0; /* the child: cg is close-on-exec and closed with the rest */
+            if (pid > 0) {
+                *into_cgroup = 1;
+                run.clone_into_cgroup_works = 1;
+                return pid;
+            }
+            if (saved != ENOSYS && saved != E2BIG && saved != EINVAL && saved != EOPNOTSUPP) {
+                errno = saved;
+                return -1;
+            }
+        }
+    }
+    return (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
+}
+
+/* The failure the container's first process reported, if it did and its report is there to
+   read now; 1 if so. */
+static int child_failure(int report_fd, struct report *r) {
+    struct pollfd p = {.fd = report_fd, .events = POLLIN};
+    if (report_fd < 0 || poll(&p, 1, 0) != 1 || !(p.revents & POLLIN)) return 0;
+    ssize_t n;
+    do n = read(report_fd, r, sizeof *r); while (n < 0 && errno == EINTR);
+    return n == (ssize_t)sizeof *r;
+}
+
+/* ---- RUN: prepare descriptors, clone, write ID maps, release ---- */
+
+/* The descriptors of a container being started, and what failed, until it is released or
+   given up. */
+struct start {
+    struct child_fds cf;
+    int report_r, release_w, status_r;
+    int relay_slot[3];
+    int32_t step, index;
+};
+
+/* The report (index 0), release (1) and status (2) pipes. */
+static int make_pipes(struct start *s) {
+    int p[2];
+    s->step = STEP_REPORT_PIPE;
+    s->index = 0;
+    if (pipe2(p, O_CLOEXEC) < 0) return -1;
+    s->report_r = p[0], s->cf.report = p[1];
+    s->index = 1;
+    if (pipe2(p, O_CLOEXEC) < 0) return -1;
+    s->cf.release = p[0], s->release_w = p[1];
+    s->index = 2;
+    if (pipe2(p, O_CLOEXEC) < 0) return -1;
+    s->status_r = p[0], s->cf.status = p[1];
+    return 0;
+}
+
+/* Opens the child's sources and clones it, into prepared namespaces where the pool has a set
+   for the plan; its PID (0 in the child), or -1 with errno, s->step and s->index. */
+static pid_t start_clone(struct start *s, int *into_cgroup) {
+    const struct plan *pl = &run.plan;
+    /* A cgroup namespace is entered by the child after it has been moved into its cgroup, and
+       a time namespace by unshare in the child: CLONE_NEWTIME (0x80) is an exit signal bit here */
+    const long clone_flags = (long)(pl->clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
+    long flags = clone_flags;
+    int join_v2 = !run.clone_into_cgroup_works, src_index, src_step;
+    if (pool_take(pl, s->cf.pooled_ns)) {
+        flags &= ~(long)(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
+        if (s->cf.pooled_ns[POOLED_USER] >= 0) /* the child makes its mount namespace in this one */
+            flags &= ~(long)(CLONE_NEWUSER | CLONE_NEWNS);
+    }
+    if (open_child_sources(pl, &s->cf, join_v2, &src_index, &src_step) < 0) {
+        s->step = src_step, s->index = src_index;
+        return -1;
+    }
+    s->step = STEP_CLONE, s->index = 0;
+    pid_t pid = clone_container(flags, into_cgroup);
+    if (pid < 0 && errno == EPERM && s->cf.pooled_ns[POOLED_USER] >= 0) {
+        /* a PID namespace outside a new user namespace needs a privileged launcher: never mind
+           the prepared ones (closed by the failure path, or now) */
+        for (int k = 0; k < POOLED_KINDS; k++) close_fd(&s->cf.pooled_ns[k]);
+        pool_refuse();
+        close_child_sources(pl);
+        if (open_child_sources(pl, &s->cf, join_v2, &src_index, &src_step) < 0) {
+            s->step = src_step, s->index = src_index;
+            return -1;
+        }
+        s->step = STEP_CLONE, s->index = 0;
+        pid = clone_container(clone_flags, into_cgroup);
+    }
+    return pid;
+}
+
+/* The cloned container is the slot's: it keeps the read ends; the child's ends are closed. */
+static void adopt(struct container *c, struct start *s, uint64_t id, pid_t pid) {
+    c->used = 1;
+    c->id = id;
+    c->pid = pid;
+    counters_keep(&c->counters, &run.plan);
+    c->mount_ns = -1;
+    c->own_mount_ns = (run.plan.clone_flags & CLONE_NEWNS) != 0;
+    c->report_fd = s->report_r;
+    c->status_fd = s->status_r;
+    s->report_r = s->status_r = -1;
+    close_fd(&s->cf.report);
+    close_fd(&s->cf.release);
+    close_fd(&s->cf.status);
+    for (int i = 0; i < 3; i++) close_fd(&s->cf.stdio[i]);
+    for (int k = 0; k < POOLED_KINDS; k++)
+        if (k != POOLED_USER) close_fd(&s->cf.pooled_ns[k]);
+}
+
+/* Writes the ID maps (a prepared user namespace has them), idmaps the store's layers, and lets
+   the child go on. 0, or -1 with errno, s->step and s->index. */
+static int release_child(struct start *s, pid_t pid, int into_cgroup) {
+    const struct plan *pl = &run.plan;
+    if (s->cf.pooled_ns[POOLED_USER] < 0
+        && write_id_maps(pid, pl->uid_map, pl->uid_map_tool, pl->gid_map, pl->gid_map_tool, (int)pl->deny_setgroups,
+                         &s->step, &s->index) < 0)
+        return -1;
+    int index = 0;
+    if (idmap_store_mounts(pl, pid, s->cf.pooled_ns[POOLED_USER], &index) < 0) {
+        s->index = index;
+        s->step = pl->mounts[index].kind == MOUNT_BIND ? STEP_MOUNT_BIND : STEP_MOUNT_OVERLAY;
+        return -1;
+    }
+    close_fd(&s->cf.pooled_ns[POOLED_USER]);
+    s->step = STEP_RELEASE_CHILD, s->index = 0;
+    char go = pl->cgroup_dir && !into_cgroup ? RELEASE_JOIN_V2 : RELEASE_GO;
+    if (write(s->release_w, &go, 1) != 1) return -1;
+    close_fd(&s->release_w);
+    close_child_sources(pl);
+    return 0;
+}
+
+/* Watches the released container's pipes and relays. */
+static void follow(struct container *c, int slot, const struct start *s) {
+    set_nonblocking(c->report_fd);
+    set_nonblocking(c->status_fd);
+    watch(c->report_fd, EPOLLIN, KEY(K_REPORT, slot));
+    watch(c->status_fd, EPOLLIN, KEY(K_STATUS, slot));
+    for (int i = 0; i < 3; i++)
+        if (s->relay_slot[i] >= 0) relay_start(s->relay_slot[i]);
+}
+
+/* A cloned container that could not be released: killed, reaped silently, reported failed. */
+static void abandon(struct container *c, struct start *s) {
+    int saved = errno;
+    int32_t step = s->step, index = s->index;
+    struct report own;
+    close_child_sources(&run.plan);
+    close_fd(&s->cf.pooled_ns[POOLED_USER]);
+    /* a child that failed on its own (a broken release pipe says it is gone) reported why
+       before it exited: that is the failure, not the pipe */
+    if (child_failure(c->report_fd, &own)) step = own.step, saved = own.err, index = own.index;
+    kill(c->pid, SIGKILL);
+    c->failed = 1; /* reaped by the SIGCHLD handler, silently */
+    close_fd(&c->report_fd);
+    close_fd(&c->status_fd);
+    close_fd(&s->release_w);
+    for (int i = 0; i < 3; i++)
+        if (s->relay_slot[i] >= 0) relay_close(s->relay_slot[i]);
+    send_failed(c->id, step, saved, index);
+}
+
+/* A container that was never cloned: everything opened for it closed, reported failed. */
+static void give_up(struct start *s, uint64_t id) {
+    int saved = errno;
+    close_child_sources(&run.plan);
+    close_fd(&s->cf.report);
+    close_fd(&s->cf.release);
+    close_fd(&s->cf.status);
+    for (int k = 0; k < POOLED_KINDS; k++) close_fd(&s->cf.pooled_ns[k]);
+    close_fd(&s->report_r);
+    close_fd(&s->release_w);
+    close_fd(&s->status_r);
+    for (int i = 0; i < 3; i++) {
+        close_fd(&s->cf.stdio[i]);
+        if (s->relay_slot[i] >= 0) relay_close(s->relay_slot[i]);
+    }
+    send_failed(id, s->step, saved, s->index);
+}
+
+void run_container(uint64_t id, const unsigned char *buf, size_t len) {
+    struct start s = {.cf = {.report = -1, .release = -1, .status = -1, .stdio = {-1, -1, -1}, .pooled_ns = {-1, -1, -1, -1}},
+                      .report_r = -1, .release_w = -1, .status_r = -1, .relay_slot = {-1, -1, -1},
+                      .step = STEP_PLAN_DECODE};
+    for (size_t i = 0; i <= MAX_CGROUPS; i++) s.cf.cgroup_join[i] = -1;
+    int slot = -1, into_cgroup = 0;
+    if (plan_decode(buf, len, &run.plan) < 0) goto failed;
+    for (int i = 0; i < MAX_CONTAINERS && slot < 0; i++)
+        if (!run.containers[i].used) slot = i;
+    s.step = STEP_CONTAINER_SLOT;
+    if (slot < 0) {
+        errno = EAGAIN;
+        goto failed;
+    }
+    if (relay_open_stdio(id, &run.plan, s.cf.stdio, s.relay_slot, &s.step, &s.index) < 0) goto failed;
+    if (make_pipes(&s) < 0) goto failed;
+    struct container *c = &run.containers[slot];
+    memset(c, 0, sizeof *c);
+    clock_gettime(CLOCK_MONOTONIC, &c->t0);
+    pid_t pid = start_clone(&s, &into_cgroup);
+    if (pid == 0) container_main(&run.plan, &s.cf);
+    if (pid < 0) goto failed;
+    adopt(c, &s, id, pid);
+    if (release_child(&s, pid, into_cgroup) < 0) {
+        abandon(c, &s);
+        return;
+    }
+    follow(c, slot, &s);
+    return;
+failed:
+    give_up(&s, id);
+}
+
+/* ---- container events ---- */
+
+static void read_report(struct container *c) {
+    struct report r;
+    ssize_t n;
+    do n = read(c->report_fd, &r, sizeof r); while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) return;
+    close_fd(&c->report_fd);
+    if (n == 0) { /* closed on exec: the command runs */
+        if (!c->failed) send_started(c);
+        if (c->own_mount_ns && c->mount_ns < 0) {
+            char path[64];
+            snprintf(path, sizeof path, "/proc/%d/ns/mnt", c->pid);
+            c->mount_ns = open(path, O_RDONLY | O_CLOEXEC); /* -1 (already gone): nothing to spare */
+        }
+        return;
+    }
+    if (n != (ssize_t)sizeof r) r = (struct report){STEP_EXEC, EPROTO, -1};
+    if (!c->failed) {
+        c->failed = 1;
+        send_failed(c->id, r.step, r.err, r.index);
+    }
+    kill(c->pid, SIGKILL);
+}
+
+static void read_status(struct container *c) {
+    int32_t st;
+    ssize_t n;
+    do n = read(c->status_fd, &st, sizeof st); while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) return;
+    if (n == (ssize_t)sizeof st) {
+        c->have_command_status = 1;
+        c->command_status = st;
+    }
+    close_fd(&c->status_fd);
+}
+
+void reap(void) {
+    int status;
+    struct rusage ru;
+    pid_t pid;
+    while ((pid = wait4(-1, &status, WNOHANG, &ru)) > 0) {
+        for (int i = 0; i < MAX_CONTAINERS; i++) {
+            struct container *c = &run.containers[i];
+            if (!c->used || c->pid != pid) continue;
+            /* every writer is dead now (a PID namespace dies with its init): drain */
+            if (c->report_fd >= 0) read_report(c);
+            if (c->status_fd >= 0) read_status(c);
+            if (!c->failed) {
+                if (!c->started_sent) send_started(c);
+                send_exited(c, c->have_command_status ? c->command_status : status, &ru);
+            }
+            close_fd(&c->report_fd);
+            close_fd(&c->status_fd);
+            close_fd(&c->mount_ns); /* its mounts go now, after the result */
+            counters_free(&c->counters);
+            c->used = 0;
+            break;
+        }
+    }
+}
+
+void signal_container(uint64_t id, int sig) {
+    for (int i = 0; i < MAX_CONTAINERS; i++)
+        if (run.containers[i].used && run.containers[i].id == id) {
+            kill(run.containers[i].pid, sig);
+            return;
+        }
+}
+
+
+/* The container in slot has something to say on its report or status pipe. */
+void container_event(uint32_t kind, uint32_t slot) {
+    if (slot >= MAX_CONTAINERS || !run.containers[slot].used) return;
+    struct container *c = &run.containers[slot];
+    if (kind == K_REPORT && c->report_fd >= 0) read_report(c);
+    if (kind == K_STATUS && c->status_fd >= 0) read_status(c);
+}
+
+/* Kills every container (the JVM or the launcher is going) and reaps them. */
+void kill_containers(void) {
+    for (int i = 0; i < MAX_CONTAINERS; i++)
+        if (run.containers[i].used) kill(run.containers[i].pid, SIGKILL);
+    while (wait(NULL) > 0 || errno == EINTR) {}
+}
