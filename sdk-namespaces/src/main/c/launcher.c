@@ -128,12 +128,16 @@ static void handle_message(uint32_t type, const unsigned char *p, uint32_t len) 
     uint64_t id;
     if (len < 8) die("short message from the JVM");
     memcpy(&id, p, 8);
-    if (type == MSG_RUN) {
-        run_container(id, p + 8, len - 8);
+    if (type == MSG_RUN || type == MSG_RUN_POOLED) {
+        run_container(id, p + 8, len - 8, type == MSG_RUN_POOLED);
     } else if (type == MSG_SIGNAL && len == 12) {
         int32_t sig;
         memcpy(&sig, p + 8, 4);
         signal_container(id, sig);
+    } else if (type == MSG_POOL && len >= 12) {
+        uint32_t target;
+        memcpy(&target, p + 8, 4);
+        pool_configure(target, p + 12, len - 12);
     } else {
         errno = EPROTO;
         die("unknown message from the JVM");
@@ -309,6 +313,5 @@ int main(int argc, char **argv) {
     watch(ctl.control_fd, EPOLLIN, KEY(K_CONTROL, 0));
     watch(sfd, EPOLLIN, KEY(K_SIGNALS, 0));
     say_hello();
-    pool_start();
     return serve(sfd);
 }

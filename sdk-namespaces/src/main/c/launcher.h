@@ -205,11 +205,10 @@ struct child_fds {
 enum key_kind { K_CONTROL = 1, K_SIGNALS, K_REPORT, K_STATUS, K_RELAY_PIPE, K_RELAY_SOCK, K_POOL };
 #define KEY(kind, slot) (((uint64_t)(kind) << 32) | (uint32_t)(slot))
 
-/* What the launcher finds out about its host once, at its start (and the pool at its own). */
+/* What the launcher finds out about its host once, at its start. */
 struct launcher_host {
     sigset_t ignored_signals; /* inherited ignored, and SIGPIPE: for the command to reset */
     int last_cap;             /* the highest capability the kernel knows */
-    int can_mount_detached;   /* fsopen works: a prepared user namespace's child can mount /proc */
 };
 extern struct launcher_host host;
 
@@ -225,7 +224,8 @@ void set_nonblocking(int fd);
 int connect_to_jvm(uint64_t id, uint32_t stream);
 
 /* ---- containers (run.c) ---- */
-void run_container(uint64_t id, const unsigned char *buf, size_t len);
+/* pooled: join a namespace set of the pool's profile, if there is one */
+void run_container(uint64_t id, const unsigned char *buf, size_t len, int pooled);
 void signal_container(uint64_t id, int sig);
 void container_event(uint32_t kind, uint32_t slot);
 void reap(void);
@@ -239,11 +239,11 @@ void relay_pump(int slot);
 void relay_event(uint32_t slot);
 
 /* ---- the namespace pool (pool.c) ---- */
-void pool_start(void);
+void pool_configure(uint32_t target, const unsigned char *profile, size_t len);
 void pool_stop(void);
 void pool_event(void);
-int pool_take(const struct plan *pl, int fds[POOLED_KINDS]);
-void pool_refuse(void);
+int pool_take(int fds[POOLED_KINDS]);
+void pool_refuse(int err);
 
 /* ---- ID maps (idmaps.c): uid_map, then "deny" to setgroups where asked, then gid_map; 0, or
    -1 with errno and *step, *index naming the write that failed (index 1: by the tool) ---- */

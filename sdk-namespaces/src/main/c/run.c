@@ -152,16 +152,16 @@ static int make_pipes(struct start *s) {
     return 0;
 }
 
-/* Opens the child's sources and clones it, into prepared namespaces where the pool has a set
-   for the plan; its PID (0 in the child), or -1 with errno, s->step and s->index. */
-static pid_t start_clone(struct start *s, int *into_cgroup) {
+/* Opens the child's sources and clones it, into prepared namespaces where asked to (pooled)
+   and the pool has a set; its PID (0 in the child), or -1 with errno, s->step and s->index. */
+static pid_t start_clone(struct start *s, int pooled, int *into_cgroup) {
     const struct plan *pl = &run.plan;
     /* A cgroup namespace is entered by the child after it has been moved into its cgroup, and
        a time namespace by unshare in the child: CLONE_NEWTIME (0x80) is an exit signal bit here */
     const long clone_flags = (long)(pl->clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
     long flags = clone_flags;
     int join_v2 = !run.clone_into_cgroup_works, src_index, src_step;
-    if (pool_take(pl, s->cf.pooled_ns)) {
+    if (pooled && pool_take(s->cf.pooled_ns)) {
         flags &= ~(long)(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
         if (s->cf.pooled_ns[POOLED_USER] >= 0) /* the child makes its mount namespace in this one */
             flags &= ~(long)(CLONE_NEWUSER | CLONE_NEWNS);
@@ -176,7 +176,7 @@ static pid_t start_clone(struct start *s, int *into_cgroup) {
         /* a PID namespace outside a new user namespace needs a privileged launcher: never mind
            the prepared ones (closed by the failure path, or now) */
         for (int k = 0; k < POOLED_KINDS; k++) close_fd(&s->cf.pooled_ns[k]);
-        pool_refuse();
+        pool_refuse(EPERM);
         close_child_sources(pl);
         if (open_child_sources(pl, &s->cf, join_v2, &src_index, &src_step) < 0) {
             s->step = src_step, s->index = src_index;
@@ -278,7 +278,7 @@ static void give_up(struct start *s, uint64_t id) {
     send_failed(id, s->step, saved, s->index);
 }
 
-void run_container(uint64_t id, const unsigned char *buf, size_t len) {
+void run_container(uint64_t id, const unsigned char *buf, size_t len, int pooled) {
     struct start s = {.cf = {.report = -1, .release = -1, .status = -1, .stdio = {-1, -1, -1}, .pooled_ns = {-1, -1, -1, -1}},
                       .report_r = -1, .release_w = -1, .status_r = -1, .relay_slot = {-1, -1, -1},
                       .step = STEP_PLAN_DECODE};
@@ -297,7 +297,7 @@ void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     struct container *c = &run.containers[slot];
     memset(c, 0, sizeof *c);
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
-    pid_t pid = start_clone(&s, &into_cgroup);
+    pid_t pid = start_clone(&s, pooled, &into_cgroup);
     if (pid == 0) container_main(&run.plan, &s.cf);
     if (pid < 0) goto failed;
     adopt(c, &s, id, pid);

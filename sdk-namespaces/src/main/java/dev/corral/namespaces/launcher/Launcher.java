@@ -3,10 +3,14 @@ package dev.corral.namespaces.launcher;
 import static dev.corral.namespaces.launcher.Wire.MSG_EXITED;
 import static dev.corral.namespaces.launcher.Wire.MSG_FAILED;
 import static dev.corral.namespaces.launcher.Wire.MSG_HELLO;
+import static dev.corral.namespaces.launcher.Wire.MSG_POOL;
+import static dev.corral.namespaces.launcher.Wire.MSG_POOL_FAILED;
 import static dev.corral.namespaces.launcher.Wire.MSG_RUN;
+import static dev.corral.namespaces.launcher.Wire.MSG_RUN_POOLED;
 import static dev.corral.namespaces.launcher.Wire.MSG_SIGNAL;
 import static dev.corral.namespaces.launcher.Wire.MSG_STARTED;
 
+import dev.corral.namespaces.HostSecurity;
 import dev.corral.namespaces.LaunchStep;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -67,6 +71,8 @@ public final class Launcher {
     private static final int TOKEN_BYTES = 32;
     private static final int CONTROL_STREAM = 0xffffffff;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
+    /** Namespace sets the launcher keeps ready (system property {@code corral.namespacePool=false}: none). */
+    private static final int POOL_READY = 2;
 
     private static LauncherBinary binary;
     private static Launcher shared;
@@ -85,6 +91,9 @@ public final class Launcher {
     private ByteBuffer inbox = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private volatile IOException lost;
     private volatile boolean shuttingDown;
+    private final NamespacePool pool = new NamespacePool(HostSecurity.probe().uid() == 0,
+            Boolean.parseBoolean(System.getProperty("corral.namespacePool", "true")) ? POOL_READY : 0);
+    private final List<LaunchFailure> poolFailures = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
      * @return the JVM's launcher, started now if there is none or the last one died
@@ -164,9 +173,6 @@ public final class Launcher {
         ProcessBuilder pb = new ProcessBuilder(executable, socket.toString());
         pb.environment().clear(); /* nothing of the JVM's environment reaches the launcher */
         pb.environment().put("CORRAL_LAUNCHER_TOKEN", hexToken);
-        if (!Boolean.parseBoolean(System.getProperty("corral.namespacePool", "true"))) {
-            pb.environment().put("CORRAL_NAMESPACE_POOL", "0");
-        }
         pb.redirectInput(ProcessBuilder.Redirect.INHERIT);
         pb.redirectOutput(ProcessBuilder.Redirect.INHERIT);
         pb.redirectError(ProcessBuilder.Redirect.INHERIT);
@@ -308,15 +314,39 @@ public final class Launcher {
     public void launch(long id, LaunchPlan plan, LaunchListener listener) {
         Objects.requireNonNull(listener, "listener");
         byte[] wire = PlanCodec.encode(plan);
+        Optional<byte[]> profile = pool.profileOf(plan);
         sessions.put(id, listener);
-        ByteBuffer m = ByteBuffer.allocate(16 + wire.length).order(ByteOrder.LITTLE_ENDIAN);
-        m.putInt(12 + wire.length).putInt(MSG_RUN).putLong(id).put(wire).flip();
         try {
-            send(m);
+            if (profile.isEmpty()) {
+                send(runMessage(MSG_RUN, id, wire));
+                return;
+            }
+            synchronized (pool) { /* a new profile's POOL, then the plan: no other plan between */
+                pool.switchTo(profile.get()).ifPresent(p -> send(poolMessage(pool.ready(), p)));
+                send(runMessage(pool.usable(profile.get()) ? MSG_RUN_POOLED : MSG_RUN, id, wire));
+            }
         } catch (LauncherUnavailableException e) {
             sessions.remove(id);
             throw e;
         }
+    }
+
+    private static ByteBuffer runMessage(int type, long id, byte[] wire) {
+        ByteBuffer m = ByteBuffer.allocate(16 + wire.length).order(ByteOrder.LITTLE_ENDIAN);
+        return m.putInt(12 + wire.length).putInt(type).putLong(id).put(wire).flip();
+    }
+
+    private static ByteBuffer poolMessage(int ready, byte[] profile) {
+        ByteBuffer m = ByteBuffer.allocate(20 + profile.length).order(ByteOrder.LITTLE_ENDIAN);
+        return m.putInt(16 + profile.length).putInt(MSG_POOL).putLong(0).putInt(ready).put(profile).flip();
+    }
+
+    /**
+     * @return what the launcher reported it could not do for its namespace pool, oldest first:
+     *         each failure made the JVM stop asking for sets of that profile
+     */
+    public List<LaunchFailure> namespacePoolFailures() {
+        return List.copyOf(poolFailures);
     }
 
     /**
@@ -531,6 +561,12 @@ public final class Launcher {
                     notify(id, () -> l.exited(new ExitReport(how == Wire.EXIT_HOW_SIGNALED, value, Duration.ofNanos(wall * 1000),
                             Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss, counters, reset)));
                 }
+            }
+            case MSG_POOL_FAILED -> {
+                LaunchFailure f = new LaunchFailure(LaunchStep.fromOrdinal(p.getInt()), p.getInt(), p.getInt());
+                pool.refused();
+                poolFailures.add(f);
+                log.info("the launcher cannot prepare namespaces ahead ({}); containers create their own", f);
             }
             default -> throw new IOException("unknown message type " + type + " from the launcher");
         }

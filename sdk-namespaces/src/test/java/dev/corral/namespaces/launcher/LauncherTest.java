@@ -3,7 +3,9 @@ package dev.corral.namespaces.launcher;
 import dev.corral.namespaces.LaunchStep;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.corral.namespaces.HostSecurity;
 import dev.corral.namespaces.Namespace;
 import dev.corral.namespaces.launcher.LaunchPlan.MountOp;
 import dev.corral.namespaces.launcher.LaunchPlan.StdioOp;
@@ -179,5 +181,36 @@ class LauncherTest {
         Object failed = bad.end.get(20, TimeUnit.SECONDS);
         assertTrue(failed instanceof LaunchFailure, () -> "ended with " + failed);
         assertEquals(LaunchStep.MOUNT_OVERLAY, ((LaunchFailure) failed).step().orElseThrow());
+    }
+
+    /**
+     * A namespace set the launcher's pool cannot make is reported to the JVM, once, with the
+     * step and errno that failed, and not asked for again; the container runs without one (and
+     * here fails on the same map by itself).
+     */
+    @Test
+    void aNamespaceSetThePoolCannotMakeIsReportedOnceAndNotAskedForAgain() throws Exception {
+        assumeTrue(HostSecurity.probe().uid() == 0, "the pool serves a launcher that is root");
+        Launcher launcher = Launcher.shared();
+        int before = launcher.namespacePoolFailures().size();
+        LaunchPlan plan = LaunchPlan.builder()
+                .cloneFlags(Namespace.USER.cloneFlag() | Namespace.PID.cloneFlag() | Namespace.NETWORK.cloneFlag()
+                        | Namespace.IPC.cloneFlag() | Namespace.UTS.cloneFlag())
+                .stagingDir("/tmp")
+                .uidMap("0 1999000000 1\n0 1999000000 1\n") /* one range twice: the kernel refuses it */
+                .gidMap("0 1999000000 1\n")
+                .argv(List.of("/bin/true"))
+                .build();
+        for (int i = 0; i < 3; i++) {
+            Recorder r = new Recorder();
+            launcher.launch(plan, r);
+            Object end = r.end.get(20, TimeUnit.SECONDS);
+            assertTrue(end instanceof LaunchFailure f && f.step().orElseThrow() == LaunchStep.UID_MAP, String.valueOf(end));
+        }
+        List<LaunchFailure> failures = launcher.namespacePoolFailures();
+        assertEquals(before + 1, failures.size(), failures.toString());
+        LaunchFailure f = failures.get(before);
+        assertEquals(LaunchStep.UID_MAP, f.step().orElseThrow(), f.toString());
+        assertEquals(22, f.errno(), f.toString()); // EINVAL
     }
 }
