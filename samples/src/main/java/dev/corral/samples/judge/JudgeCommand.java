@@ -172,8 +172,8 @@ public final class JudgeCommand implements Callable<Integer> {
             slowest = j.slowest().compareTo(slowest) > 0 ? j.slowest() : slowest;
         }
         Duration limit = problem.deriveTimeLimit(slowest);
-        out.printf(Locale.ROOT, "time limit: %s derived: slowest accepted CPU time %s x %s, in steps of %ss%n",
-                seconds(limit), seconds(slowest), problem.acToTimeLimit(), problem.timeResolution());
+        out.printf(Locale.ROOT, "time limit derived from %d accepted submissions: slowest CPU time %s x %s, "
+                + "in steps of %ss%n", subs.size(), seconds(slowest), problem.acToTimeLimit(), problem.timeResolution());
         return limit;
     }
 
