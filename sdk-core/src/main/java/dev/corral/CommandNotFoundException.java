@@ -2,6 +2,7 @@ package dev.corral;
 
 import dev.corral.namespaces.LaunchStep;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The command does not exist in the container (exit code 127 in a shell).
@@ -20,11 +21,12 @@ public class CommandNotFoundException extends ContainerStartException {
     /**
      * @param what      what failed
      * @param step      the launcher step
-     * @param errno     the errno value
-     * @param errnoName its name
+     * @param errno     the errno value, if a system call failed
+     * @param errnoName its name, present with {@code errno}
      * @param hint      what to do about it
      */
-    public CommandNotFoundException(String what, Optional<LaunchStep> step, int errno, String errnoName, String hint) {
+    public CommandNotFoundException(String what, Optional<LaunchStep> step, OptionalInt errno,
+            Optional<String> errnoName, String hint) {
         super(what, step, errno, errnoName, hint, null);
     }
 }

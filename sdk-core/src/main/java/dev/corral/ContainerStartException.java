@@ -2,6 +2,7 @@ package dev.corral;
 
 import dev.corral.namespaces.LaunchStep;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * A container could not be started: the launcher reported the step that failed with the
@@ -13,7 +14,7 @@ import java.util.Optional;
  *     spec.run("gcc", "main.c");
  * } catch (CommandNotFoundException e) {
  *     e.step();        // Optional[EXEC]
- *     e.errnoName();   // "ENOENT"
+ *     e.errnoName();   // Optional[ENOENT]
  *     e.hint();        // "install it in the root file system, or give its full path"
  * }
  * }</pre>
@@ -21,21 +22,24 @@ import java.util.Optional;
 public class ContainerStartException extends ContainerException {
     private static final long serialVersionUID = 1L;
     private final transient Optional<LaunchStep> step;
-    private final int errno;
-    private final String errnoName;
+    private final transient OptionalInt errno;
+    private final transient Optional<String> errnoName;
     private final String hint;
 
     /**
      * @param what      what failed, in the user's terms, e.g. "mount /proc"
-     * @param step      the launcher step
-     * @param errno     the errno value (0 if none)
-     * @param errnoName its name, e.g. "EPERM"
+     * @param step      the launcher step, if the failure came from the launcher
+     * @param errno     the errno value, if a system call failed
+     * @param errnoName its name, e.g. "EPERM": present exactly when {@code errno} is
      * @param hint      what to do about it
      * @param cause     the underlying exception, or null
      */
-    public ContainerStartException(String what, Optional<LaunchStep> step, int errno, String errnoName, String hint,
-                                   Throwable cause) {
-        super(what + (errno != 0 ? ": " + errnoName : "") + (hint.isEmpty() ? "" : " — " + hint), cause);
+    public ContainerStartException(String what, Optional<LaunchStep> step, OptionalInt errno, Optional<String> errnoName,
+                                   String hint, Throwable cause) {
+        super(what + errnoName.map(n -> ": " + n).orElse("") + (hint.isEmpty() ? "" : " — " + hint), cause);
+        if (errno.isPresent() != errnoName.isPresent()) {
+            throw new IllegalArgumentException("errno " + errno + " and its name " + errnoName + " go together");
+        }
         this.step = step;
         this.errno = errno;
         this.errnoName = errnoName;
@@ -47,13 +51,13 @@ public class ContainerStartException extends ContainerException {
         return step;
     }
 
-    /** @return the errno of the failed system call, 0 if there was none */
-    public int errno() {
+    /** @return the errno of the failed system call, if a system call failed */
+    public OptionalInt errno() {
         return errno;
     }
 
-    /** @return the errno's symbolic name, e.g. {@code EPERM} */
-    public String errnoName() {
+    /** @return the errno's symbolic name, e.g. {@code EPERM}, if a system call failed */
+    public Optional<String> errnoName() {
         return errnoName;
     }
 

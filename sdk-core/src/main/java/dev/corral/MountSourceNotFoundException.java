@@ -2,6 +2,7 @@ package dev.corral;
 
 import dev.corral.namespaces.LaunchStep;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The host path of a bind mount does not exist.
@@ -10,7 +11,7 @@ import java.util.Optional;
  * try {
  *     Container.builder().mount(Mount.bind(Path.of("/nope"), "/data")).run("true");
  * } catch (MountSourceNotFoundException e) {
- *     e.errnoName();  // "ENOENT"
+ *     e.errnoName();  // Optional[ENOENT]
  * }
  * }</pre>
  */
@@ -20,11 +21,12 @@ public class MountSourceNotFoundException extends ContainerStartException {
     /**
      * @param what      what failed
      * @param step      the launcher step
-     * @param errno     the errno value
-     * @param errnoName its name
+     * @param errno     the errno value, if a system call failed
+     * @param errnoName its name, present with {@code errno}
      * @param hint      what to do about it
      */
-    public MountSourceNotFoundException(String what, Optional<LaunchStep> step, int errno, String errnoName, String hint) {
+    public MountSourceNotFoundException(String what, Optional<LaunchStep> step, OptionalInt errno,
+            Optional<String> errnoName, String hint) {
         super(what, step, errno, errnoName, hint, null);
     }
 }

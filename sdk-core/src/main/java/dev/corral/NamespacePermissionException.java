@@ -2,6 +2,7 @@ package dev.corral;
 
 import dev.corral.namespaces.LaunchStep;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * This process may not create the namespaces or mounts a container needs (no privilege, user namespaces disabled, or a restrictive seccomp filter around the JVM).
@@ -20,11 +21,12 @@ public class NamespacePermissionException extends ContainerStartException {
     /**
      * @param what      what failed
      * @param step      the launcher step
-     * @param errno     the errno value
-     * @param errnoName its name
+     * @param errno     the errno value, if a system call failed
+     * @param errnoName its name, present with {@code errno}
      * @param hint      what to do about it
      */
-    public NamespacePermissionException(String what, Optional<LaunchStep> step, int errno, String errnoName, String hint) {
+    public NamespacePermissionException(String what, Optional<LaunchStep> step, OptionalInt errno,
+            Optional<String> errnoName, String hint) {
         super(what, step, errno, errnoName, hint, null);
     }
 }

@@ -60,7 +60,7 @@ class ResourceLimitsTest {
             ContainerStartException e = assertThrows(ContainerStartException.class, () -> b.run("/bin/true"),
                     limited ? "with limits" : "without limits");
             assertEquals(dev.corral.namespaces.LaunchStep.MOUNT_TARGET, e.step().orElseThrow(), e.getMessage());
-            assertEquals("ENOTDIR", e.errnoName(), e.getMessage());
+            assertEquals(java.util.Optional.of("ENOTDIR"), e.errnoName(), e.getMessage());
             assertTrue(e.getMessage().contains("/usr/bin/env/x"), e.getMessage());
         }
     }

@@ -81,7 +81,7 @@ class SecurityPolicyTest {
         }
         ContainerResult missing = null;
         CommandNotFoundException e = assertThrows(CommandNotFoundException.class, () -> judge().run("/judge/absent"));
-        assertEquals("ENOENT", e.errnoName());
+        assertEquals(java.util.Optional.of("ENOENT"), e.errnoName());
         assertTrue(missing == null);
     }
 

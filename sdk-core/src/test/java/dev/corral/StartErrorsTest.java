@@ -21,7 +21,7 @@ class StartErrorsTest {
         RootfsUnavailableException e = assertThrows(RootfsUnavailableException.class,
                 () -> Container.builder().rootfs(Rootfs.directory(missing)).run("/bin/true"));
         assertEquals(LaunchStep.MOUNT_BIND, e.step().orElseThrow());
-        assertEquals("ENOENT", e.errnoName());
+        assertEquals(java.util.Optional.of("ENOENT"), e.errnoName());
         assertTrue(e.getMessage().contains(missing.toString()) && e.getMessage().contains("does not exist"), e.getMessage());
     }
 
@@ -30,7 +30,7 @@ class StartErrorsTest {
         Path file = Files.writeString(dir.resolve("file"), "x");
         RootfsUnavailableException e = assertThrows(RootfsUnavailableException.class,
                 () -> Container.builder().rootfs(Rootfs.directory(file)).run("/bin/true"));
-        assertEquals("ENOTDIR", e.errnoName());
+        assertEquals(java.util.Optional.of("ENOTDIR"), e.errnoName());
         assertTrue(e.getMessage().contains("is not a directory"), e.getMessage());
     }
 
@@ -39,7 +39,7 @@ class StartErrorsTest {
         CommandNotFoundException e = assertThrows(CommandNotFoundException.class,
                 () -> Container.builder().run("no-such-program", "arg"));
         assertEquals(LaunchStep.EXEC, e.step().orElseThrow());
-        assertEquals("ENOENT", e.errnoName());
+        assertEquals(java.util.Optional.of("ENOENT"), e.errnoName());
         assertTrue(e.getMessage().contains("'no-such-program'") && e.getMessage().contains("/usr/bin"), e.getMessage());
         CommandNotFoundException abs = assertThrows(CommandNotFoundException.class,
                 () -> Container.builder().run("/usr/bin/no-such-program"));
@@ -53,7 +53,7 @@ class StartErrorsTest {
         TestRootfs.openUp(dir, "rwxr-xr-x");
         CommandNotExecutableException e = assertThrows(CommandNotExecutableException.class,
                 () -> Container.builder().mount(Mount.bind(dir, "/box")).run("/box/script"));
-        assertEquals("EACCES", e.errnoName());
+        assertEquals(java.util.Optional.of("EACCES"), e.errnoName());
         assertTrue(e.getMessage().contains("chmod +x"), e.getMessage());
     }
 

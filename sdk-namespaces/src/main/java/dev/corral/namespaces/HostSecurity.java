@@ -120,8 +120,8 @@ public record HostSecurity(long uid, long gid, String userName, boolean privileg
         return Optional.empty();
     }
 
-    /** @return a hint on what may forbid namespaces here, for error messages */
-    public String namespaceHint() {
+    /** @return what may forbid namespaces here, for error messages; empty if nothing is known to */
+    public Optional<String> namespaceHint() {
         List<String> why = new ArrayList<>();
         userNamespaceBlocker().ifPresent(why::add);
         if (uid == 0 && !privileged && nested()) {
@@ -137,7 +137,7 @@ public record HostSecurity(long uid, long gid, String userName, boolean privileg
         if (uid != 0 && newuidmap.isEmpty()) {
             why.add("newuidmap/newgidmap are not installed (package uidmap): only the caller's own ID can be mapped");
         }
-        return why.isEmpty() ? "" : String.join("; ", why);
+        return why.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", why));
     }
 
     /**

@@ -127,7 +127,7 @@ final class DoctorCommand implements Callable<Integer> {
         }
         features.forEach(f -> out.println("  yes: " + f));
         if (!works) {
-            out.println("  no containers here" + (host.namespaceHint().isEmpty() ? "" : ": " + host.namespaceHint()));
+            out.println("  no containers here" + host.namespaceHint().map(h -> ": " + h).orElse(""));
         }
         if (host.nested()) {
             out.println("  nested: privilegedRoot() and host IDs outside this container's map are unavailable");

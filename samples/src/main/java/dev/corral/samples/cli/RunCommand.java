@@ -233,9 +233,9 @@ final class RunCommand implements Callable<Integer> {
         if (e instanceof ContainerStartException s) {
             // The step is the launcher's step name; printed, not typed, to stay on the public API.
             s.step().ifPresentOrElse(step -> error.put("step", String.valueOf(step)), () -> error.putNull("step"));
-            if (s.errno() != 0) {
-                error.put("errno", s.errnoName().split(" ", 2)[0]);
-                error.put("errno_number", s.errno());
+            if (s.errno().isPresent()) {
+                error.put("errno", s.errnoName().orElseThrow().split(" ", 2)[0]);
+                error.put("errno_number", s.errno().getAsInt());
             } else {
                 error.putNull("errno");
                 error.putNull("errno_number");

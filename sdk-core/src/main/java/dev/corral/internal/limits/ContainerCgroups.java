@@ -14,6 +14,7 @@ import java.util.Deque;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -123,10 +124,10 @@ public final class ContainerCgroups {
             spares.inUse(c, kind);
             return Optional.of(c);
         } catch (ControllerUnavailableException e) {
-            throw new ContainerStartException("apply the resource limits", Optional.empty(), 0, "", e.getMessage()
+            throw new ContainerStartException("apply the resource limits", Optional.empty(), OptionalInt.empty(), Optional.empty(), e.getMessage()
                     + "; or allow running without it: limits(CgroupLimits.builder()...allowUnenforced(...))", e);
         } catch (CgroupException e) {
-            throw new ContainerStartException("create the container's cgroup", Optional.empty(), 0, "", e.getMessage(), e);
+            throw new ContainerStartException("create the container's cgroup", Optional.empty(), OptionalInt.empty(), Optional.empty(), e.getMessage(), e);
         }
     }
 

@@ -35,6 +35,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -161,7 +162,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             run.id = run.launcher.reserveId();
         } catch (LauncherUnavailableException e) {
             prepared.release();
-            throw new ContainerStartException("start the Corral launcher", Optional.empty(), 0, "", e.getMessage(), e);
+            throw new ContainerStartException("start the Corral launcher", Optional.empty(), OptionalInt.empty(), Optional.empty(), e.getMessage(), e);
         }
         try {
             run.cgroup = ContainerCgroups.create(spec.resources(), spec.commandAsPid1() ? 1 : 2).orElse(null);
@@ -175,7 +176,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         } catch (LauncherUnavailableException e) {
             prepared.release();
             run.releaseCgroup(false);
-            throw new ContainerStartException("start the Corral launcher", Optional.empty(), 0, "", e.getMessage(), e);
+            throw new ContainerStartException("start the Corral launcher", Optional.empty(), OptionalInt.empty(), Optional.empty(), e.getMessage(), e);
         }
         return run;
     }
@@ -387,7 +388,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     public void launcherLost(IOException cause) {
         ContainerException e = started.isDone()
                 ? new ContainerException("the Corral launcher died; the container was killed with it", cause)
-                : new ContainerStartException("start the container", Optional.empty(), 0, "",
+                : new ContainerStartException("start the container", Optional.empty(), OptionalInt.empty(), Optional.empty(),
                         "the Corral launcher died: " + cause.getMessage(), cause);
         prepared.release();
         stopCpuWatch();

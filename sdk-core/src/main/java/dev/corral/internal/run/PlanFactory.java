@@ -101,7 +101,7 @@ final class PlanFactory {
             try {
                 maps = host.resolve(sec.userNamespace());
             } catch (IllegalStateException e) {
-                throw new NamespacePermissionException("map user IDs for " + sec.userNamespace(), Optional.empty(), 0, "",
+                throw new NamespacePermissionException("map user IDs for " + sec.userNamespace(), Optional.empty(), OptionalInt.empty(), Optional.empty(),
                         e.getMessage());
             }
             /* by default the namespace's root, or (when 0 is not mapped) the first mapped ID: the caller itself */

@@ -15,6 +15,7 @@ import dev.corral.namespaces.launcher.LaunchFailure;
 import dev.corral.namespaces.LaunchStep;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /** Turns the launcher's (step, errno, index) into a typed exception that says what to do. */
 final class StartFailures {
@@ -30,15 +31,15 @@ final class StartFailures {
         String name = f.errnoName();
         Optional<LaunchStep> s = f.step();
         if (step == null) {
-            return new ContainerStartException("unknown launcher step " + f, s, e, name,
+            return new ContainerStartException("unknown launcher step " + f, s, OptionalInt.of(e), Optional.of(name),
                     "the launcher and this library disagree: rebuild them together", null);
         }
         switch (step) {
             case CLONE:
                 if (e == EPERM || e == EINVAL || e == ENOSPC || e == EUSERS) {
-                    String probed = dev.corral.namespaces.HostSecurity.probe().namespaceHint();
-                    return new NamespacePermissionException("create the container's namespaces", s, e, name,
-                            !probed.isEmpty() ? probed
+                    Optional<String> probed = dev.corral.namespaces.HostSecurity.probe().namespaceHint();
+                    return new NamespacePermissionException("create the container's namespaces", s, OptionalInt.of(e), Optional.of(name),
+                            probed.isPresent() ? probed.get()
                                     : e == ENOSPC || e == EUSERS
                                     ? "a namespace limit is reached: raise user.max_*_namespaces (sysctl) or end other containers"
                                     : "this process may not create the container's namespaces: run as root "
@@ -50,27 +51,27 @@ final class StartFailures {
             case UID_MAP:
             case GID_MAP:
             case SETGROUPS_DENY:
-                return new NamespacePermissionException(step.action() + " for " + spec.security().userNamespace(), s, e,
-                        name, f.index() == 1 ? "newuidmap/newgidmap refused the map: check /etc/subuid and /etc/subgid "
+                return new NamespacePermissionException(step.action() + " for " + spec.security().userNamespace(), s, OptionalInt.of(e),
+                        Optional.of(name), f.index() == 1 ? "newuidmap/newgidmap refused the map: check /etc/subuid and /etc/subgid "
                         + "hold ranges for this user (its message is on the launcher's stderr)"
-                        : !dev.corral.namespaces.HostSecurity.probe().namespaceHint().isEmpty()
-                        ? dev.corral.namespaces.HostSecurity.probe().namespaceHint()
+                        : dev.corral.namespaces.HostSecurity.probe().namespaceHint().isPresent()
+                        ? dev.corral.namespaces.HostSecurity.probe().namespaceHint().get()
                         : "this process may map only IDs it holds: use UserNamespace.auto() or callerAsRoot(), "
                         + "or run as root");
             case RLIMIT:
                 return new ContainerStartException("set resource limit " + spec.security().rlimits().stream()
                         .filter(r -> r.resource().number() == rlimitResource(spec, f.index())).findFirst()
-                        .map(Object::toString).orElse("#" + f.index()), s, e, name,
+                        .map(Object::toString).orElse("#" + f.index()), s, OptionalInt.of(e), Optional.of(name),
                         "a hard limit can only be raised above the JVM's own with CAP_SYS_RESOURCE on the host (a user "
                         + "namespace does not give it); nofile also stops at fs.nr_open", null);
             case SECCOMP:
-                return new ContainerStartException("install the seccomp filter", s, e, name,
+                return new ContainerStartException("install the seccomp filter", s, OptionalInt.of(e), Optional.of(name),
                         "the kernel refused the compiled profile (EINVAL: too long or invalid; EACCES: no_new_privs "
                         + "is off and the process lacks CAP_SYS_ADMIN)", null);
             case CAP_BOUNDING:
             case CAPSET:
             case CAP_AMBIENT:
-                return new ContainerStartException(step.action() + " (capability " + f.index() + ")", s, e, name,
+                return new ContainerStartException(step.action() + " (capability " + f.index() + ")", s, OptionalInt.of(e), Optional.of(name),
                         "the capability is not in this process's own bounding set (nested in a container that dropped it?)",
                         null);
             case EXEC: {
@@ -78,21 +79,21 @@ final class StartFailures {
                 String where = cmd.contains("/") ? "" : " (searched " + PlanFactory.searchPath(spec) + ")";
                 if (e == ENOENT || e == ENOTDIR) {
                     return new CommandNotFoundException("command '" + cmd + "' not found in the container" + where,
-                            s, e, name, rootfsHint(spec) + "; or give its full path");
+                            s, OptionalInt.of(e), Optional.of(name), rootfsHint(spec) + "; or give its full path");
                 }
                 if (e == EACCES || e == ENOEXEC || e == EPERM) {
                     return new CommandNotExecutableException("command '" + cmd + "' cannot be executed in the container"
-                            + where, s, e, name, e == ENOEXEC
+                            + where, s, OptionalInt.of(e), Optional.of(name), e == ENOEXEC
                             ? "it is not a program this kernel runs (wrong architecture, or a script without '#!')"
                             : "it needs execute permission (chmod +x) on a file system mounted without noexec");
                 }
                 break;
             }
             case CHDIR:
-                return new ContainerStartException("change to the working directory " + spec.workingDirectory(), s, e,
-                        name, "create it in the root file system, or mount something there", null);
+                return new ContainerStartException("change to the working directory " + spec.workingDirectory(), s, OptionalInt.of(e),
+                        Optional.of(name), "create it in the root file system, or mount something there", null);
             case MOUNT_OVERLAY:
-                return new ContainerStartException("mount the image's layers as an overlay on /", s, e, name,
+                return new ContainerStartException("mount the image's layers as an overlay on /", s, OptionalInt.of(e), Optional.of(name),
                         (e == EPERM || e == EACCES ? "overlayfs needs root (rootless overlay is issue 5)"
                                 : e == ENAMETOOLONG ? "the layer paths do not fit in one page of mount options: "
                                 + "use an image store with a shorter path"
@@ -102,7 +103,7 @@ final class StartFailures {
                         null);
             case STDIO_OPEN:
                 return new ContainerStartException("open " + stdioPath(spec, f.index()).map(p -> p + " ").orElse("")
-                        + "for " + streamName(f.index()), s, e, name,
+                        + "for " + streamName(f.index()), s, OptionalInt.of(e), Optional.of(name),
                         e == ENOENT ? "the host path (or a directory on it) does not exist"
                                 : "check the host path exists and this process may open it", null);
             default:
@@ -122,7 +123,7 @@ final class StartFailures {
                     e = ENOTDIR;
                     name = "ENOTDIR";
                 } else {
-                    return new NamespacePermissionException(what, s, e, name, "the container's root is an unprivileged "
+                    return new NamespacePermissionException(what, s, OptionalInt.of(e), Optional.of(name), "the container's root is an unprivileged "
                             + "host ID (user namespace): let others search " + src + " and its parents (chmod o+x), or "
                             + "map IDs that own it (userNamespace(...)), or opt in to privilegedRoot()");
                 }
@@ -130,28 +131,28 @@ final class StartFailures {
             if (m.role() == Role.ROOT && (e == ENOENT || e == ENOTDIR) && spec.rootfs() instanceof Rootfs.Directory) {
                 Rootfs.Directory d = (Rootfs.Directory) spec.rootfs();
                 return new RootfsUnavailableException("root file system " + d.path()
-                        + (e == ENOENT ? " does not exist" : " is not a directory"), s, e, name,
+                        + (e == ENOENT ? " does not exist" : " is not a directory"), s, OptionalInt.of(e), Optional.of(name),
                         "point Rootfs.directory(...) at an unpacked root file system (a directory with bin/, lib/, ...)");
             }
             if (m.role() == Role.USER && step == LaunchStep.MOUNT_BIND && e == ENOENT
                     && m.userMount().orElseThrow() instanceof Mount.Bind b) {
                 return new MountSourceNotFoundException("bind mount source " + b.source() + " (for " + b.target()
-                        + ") does not exist", s, e, name, "create it on the host first, or fix the path");
+                        + ") does not exist", s, OptionalInt.of(e), Optional.of(name), "create it on the host first, or fix the path");
             }
             if ((e == EPERM || e == EACCES) && PlanFactory.usesUserNamespace(spec)
                     && (step == LaunchStep.MOUNT_TARGET || step == LaunchStep.MOUNT_PROC || step == LaunchStep.MOUNT_TMPFS)) {
-                return new NamespacePermissionException(what, s, e, name, "the container's root is an unprivileged host "
+                return new NamespacePermissionException(what, s, OptionalInt.of(e), Optional.of(name), "the container's root is an unprivileged host "
                         + "ID (user namespace) and may not create " + m.op().target() + " in a root file system it "
                         + "does not own: create the directory in the root file system first");
             }
             if (e == EPERM || e == EACCES) {
-                return new NamespacePermissionException(what, s, e, name,
+                return new NamespacePermissionException(what, s, OptionalInt.of(e), Optional.of(name),
                         "the launcher may not mount here: run as root, or check for a security module (AppArmor, "
                         + "SELinux) or a seccomp filter that forbids mount");
             }
-            return new ContainerStartException(what, s, e, name, "", null);
+            return new ContainerStartException(what, s, OptionalInt.of(e), Optional.of(name), "", null);
         }
-        return new ContainerStartException(step.action(), s, e, name, "", null);
+        return new ContainerStartException(step.action(), s, OptionalInt.of(e), Optional.of(name), "", null);
     }
 
     /** The plan's rlimits are the spec's, in order, then possibly the judge's nofile: index -> resource. */
