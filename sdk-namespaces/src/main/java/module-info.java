@@ -13,4 +13,6 @@ module dev.corral.namespaces {
     exports dev.corral.namespaces;
     exports dev.corral.namespaces.seccomp;
     exports dev.corral.namespaces.launcher to dev.corral, org.jnrproject.ffi;
+    // the JSON tree reader the image store shares with the seccomp reader
+    exports dev.corral.namespaces.json to dev.corral;
 }

@@ -1,38 +1,21 @@
 package dev.corral.internal.image;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import java.io.ByteArrayOutputStream;
+import dev.corral.namespaces.json.JsonTree;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * OCI JSON documents (index, manifest, config, docker-save manifest) as plain maps and lists,
- * read and written with jackson-core's streaming API: the documents are small, and the few
- * fields used are read by name where they are needed.
+ * read and written by the shared {@link JsonTree}; the few fields used are read by name where
+ * they are needed, leniently (a missing or mistyped field reads as empty).
  */
 final class Json {
-    private static final JsonFactory FACTORY = JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxDocumentLength(16L << 20).maxNestingDepth(64).build())
-            .build();
-
     private Json() {}
 
     static Object parse(byte[] bytes) throws IOException {
-        try (JsonParser p = FACTORY.createParser(bytes)) {
-            p.nextToken();
-            Object v = value(p);
-            if (p.nextToken() != null) {
-                throw new IOException("trailing data after the JSON document");
-            }
-            return v;
-        }
+        return JsonTree.parse(bytes);
     }
 
     static Map<String, Object> object(byte[] bytes, String what) throws IOException {
@@ -50,80 +33,8 @@ final class Json {
         return m;
     }
 
-    private static Object value(JsonParser p) throws IOException {
-        JsonToken t = p.currentToken();
-        if (t == null) {
-            throw new IOException("empty JSON document");
-        }
-        switch (t) {
-            case START_OBJECT: {
-                Map<String, Object> m = new LinkedHashMap<>();
-                while (p.nextToken() == JsonToken.FIELD_NAME) {
-                    String name = p.currentName();
-                    p.nextToken();
-                    m.put(name, value(p));
-                }
-                return m;
-            }
-            case START_ARRAY: {
-                List<Object> l = new ArrayList<>();
-                while (p.nextToken() != JsonToken.END_ARRAY) {
-                    l.add(value(p));
-                }
-                return l;
-            }
-            case VALUE_STRING:
-                return p.getText();
-            case VALUE_NUMBER_INT:
-                return p.getLongValue();
-            case VALUE_NUMBER_FLOAT:
-                return p.getDoubleValue();
-            case VALUE_TRUE:
-                return Boolean.TRUE;
-            case VALUE_FALSE:
-                return Boolean.FALSE;
-            case VALUE_NULL:
-                return null;
-            default:
-                throw new IOException("unexpected JSON token " + t);
-        }
-    }
-
     static byte[] write(Object value) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JsonGenerator g = FACTORY.createGenerator(out)) {
-            write(g, value);
-        }
-        return out.toByteArray();
-    }
-
-    private static void write(JsonGenerator g, Object v) throws IOException {
-        if (v == null) {
-            g.writeNull();
-        } else if (v instanceof Map<?, ?> m) {
-            g.writeStartObject();
-            for (Map.Entry<?, ?> e : m.entrySet()) {
-                g.writeFieldName(String.valueOf(e.getKey()));
-                write(g, e.getValue());
-            }
-            g.writeEndObject();
-        } else if (v instanceof List<?> l) {
-            g.writeStartArray();
-            for (Object o : l) {
-                write(g, o);
-            }
-            g.writeEndArray();
-        } else if (v instanceof String s) {
-            g.writeString(s);
-        } else if (v instanceof Long || v instanceof Integer) {
-            g.writeNumber(((Number) v).longValue());
-        } else if (v instanceof Number n) {
-            g.writeNumber(n.doubleValue());
-        } else if (v instanceof Boolean b) {
-            g.writeBoolean(b);
-        } else {
-            throw new IllegalArgumentException("not a JSON value: " + v.getClass());
-        }
+        return JsonTree.write(value);
     }
 
     /* ---- typed access to fields ---- */

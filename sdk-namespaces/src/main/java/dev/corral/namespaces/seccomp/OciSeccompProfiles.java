@@ -1,18 +1,14 @@
 package dev.corral.namespaces.seccomp;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
+import dev.corral.namespaces.json.JsonTree;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,7 +41,6 @@ import java.util.regex.Pattern;
  */
 public final class OciSeccompProfiles {
 
-    private static final JsonFactory JSON = JsonFactory.builder().build();
     private static final int EPERM = 1;
 
     private OciSeccompProfiles() {
@@ -112,8 +107,10 @@ public final class OciSeccompProfiles {
          * @throws IllegalArgumentException when the profile is malformed, naming the field
          */
         public SeccompProfile.Builder read(InputStream in) throws IOException {
-            try (JsonParser p = JSON.createParser(in)) {
-                return convert(p);
+            try {
+                return convert(JsonTree.parse(in));
+            } catch (JsonTree.MalformedJsonException e) {
+                throw notJson(e);
             }
         }
 
@@ -123,25 +120,18 @@ public final class OciSeccompProfiles {
          * @throws IllegalArgumentException when the profile is malformed, naming the field
          */
         public SeccompProfile.Builder parse(String json) {
-            try (JsonParser p = JSON.createParser(json)) {
-                return convert(p);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            try {
+                return convert(JsonTree.parse(json));
+            } catch (JsonTree.MalformedJsonException e) {
+                throw notJson(e);
             }
         }
 
-        private SeccompProfile.Builder convert(JsonParser p) throws IOException {
-            Object root;
-            try {
-                p.nextToken();
-                root = value(p);
-                if (p.nextToken() != null) {
-                    throw new IllegalArgumentException("seccomp profile: trailing content after the JSON object");
-                }
-            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                throw new IllegalArgumentException("seccomp profile is not valid JSON: " + e.getOriginalMessage()
-                        + " at line " + e.getLocation().getLineNr(), e);
-            }
+        private static IllegalArgumentException notJson(JsonTree.MalformedJsonException e) {
+            return new IllegalArgumentException("seccomp profile is not valid JSON: " + e.getMessage(), e);
+        }
+
+        private SeccompProfile.Builder convert(Object root) {
             Map<String, Object> profile = object(root, "profile");
             int defaultErrno = profile.get("defaultErrnoRet") == null ? EPERM
                     : intValue(profile.get("defaultErrnoRet"), "defaultErrnoRet");
@@ -346,44 +336,7 @@ public final class OciSeccompProfiles {
         return 0;
     }
 
-    // ---- a small JSON tree over jackson's streaming parser ----
-
-    private static Object value(JsonParser p) throws IOException {
-        JsonToken t = p.currentToken();
-        if (t == null) {
-            throw new IllegalArgumentException("seccomp profile is empty");
-        }
-        switch (t) {
-            case START_OBJECT:
-                Map<String, Object> map = new LinkedHashMap<>();
-                while (p.nextToken() != JsonToken.END_OBJECT) {
-                    String key = p.currentName();
-                    p.nextToken();
-                    map.put(key, value(p));
-                }
-                return map;
-            case START_ARRAY:
-                List<Object> list = new ArrayList<>();
-                while (p.nextToken() != JsonToken.END_ARRAY) {
-                    list.add(value(p));
-                }
-                return list;
-            case VALUE_STRING:
-                return p.getText();
-            case VALUE_NUMBER_INT:
-                return p.getBigIntegerValue();
-            case VALUE_NUMBER_FLOAT:
-                return p.getDecimalValue();
-            case VALUE_TRUE:
-                return Boolean.TRUE;
-            case VALUE_FALSE:
-                return Boolean.FALSE;
-            case VALUE_NULL:
-                return null;
-            default:
-                throw new IllegalArgumentException("seccomp profile: unexpected JSON token " + t);
-        }
-    }
+    // ---- typed access to the tree, strict: a mistyped field names itself ----
 
     @SuppressWarnings("unchecked")
     private static Map<String, Object> object(Object o, String where) {
