@@ -7,6 +7,10 @@
 module dev.corral.namespaces {
     requires org.slf4j;
     requires org.jnrproject.ffi;
+    // jnr-ffi is an automatic module, so it declares no requirements of its own: without this
+    // line the module path never resolves ASM, and jnr-ffi fails at run time with
+    // NoClassDefFoundError: org/objectweb/asm/ClassVisitor unless the user adds --add-modules.
+    requires org.objectweb.asm;
     requires org.jnrproject.constants;
     requires com.fasterxml.jackson.core;
 
