@@ -15,8 +15,8 @@ module dev.corral {
     requires org.jnrproject.ffi;
     requires org.apache.commons.compress;
     requires org.tukaani.xz;
-    // aircompressor has no module descriptor; its automatic name comes from the jar's file name.
-    requires aircompressor;
+    // the zstd decoder (internal/zstd, from aircompressor) reads memory through sun.misc.Unsafe
+    requires jdk.unsupported;
     // OCI index, manifest and config documents (already here through dev.corral.namespaces).
     requires com.fasterxml.jackson.core;
 

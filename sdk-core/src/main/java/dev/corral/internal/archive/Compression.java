@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.zip.GZIPInputStream;
 
-import io.airlift.compress.zstd.ZstdInputStream;
+import dev.corral.internal.zstd.ZstdInputStream;
 import org.tukaani.xz.XZInputStream;
 
 /** The compressions a tar archive may come in, told apart by their magic bytes, never by a file name. */
