@@ -10,9 +10,13 @@ import dev.corral.namespaces.launcher.LaunchPlan.StdioOp;
 import dev.corral.namespaces.launcher.LaunchPlan.UserIds;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import net.jqwik.api.Arbitraries;
+import net.jqwik.api.lifecycle.AddLifecycleHook;
+import net.jqwik.api.lifecycle.LifecycleContext;
+import net.jqwik.api.lifecycle.SkipExecutionHook;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Builders;
 import net.jqwik.api.Combinators;
@@ -23,8 +27,15 @@ import net.jqwik.api.Provide;
 /** The plan's one writer (Java) and one reader (the launcher's plan.c) agree, for any plan. */
 class PlanCodecProperties {
 
-    static final Path LAUNCHER = Path.of("target/classes/dev/corral/namespaces/launcher/linux-"
-            + LauncherBinary.architecture() + "/corral-launcher");
+    static final Path LAUNCHER = launcherFor(LauncherBinary.architecture());
+
+    /** The launcher cross-built for the other architecture (aarch64 on x86_64 and back). */
+    static final String OTHER_ARCHITECTURE = LauncherBinary.architecture().equals("x86_64") ? "aarch64" : "x86_64";
+    static final Path OTHER_LAUNCHER = launcherFor(OTHER_ARCHITECTURE);
+
+    static Path launcherFor(String architecture) {
+        return Path.of("target/classes/dev/corral/namespaces/launcher/linux-" + architecture + "/corral-launcher");
+    }
 
     @Property(tries = 300)
     void javaReadsBackWhatItWrites(@ForAll("plans") LaunchPlan plan) {
@@ -33,12 +44,69 @@ class PlanCodecProperties {
 
     @Property(tries = 150)
     void theLauncherReadsWhatJavaWrites(@ForAll("plans") LaunchPlan plan) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(LAUNCHER.toString(), "--describe-plan").start();
-        p.getOutputStream().write(PlanCodec.encode(plan));
+        assertEquals(PlanCodec.describe(plan), describe(List.of(LAUNCHER.toString()), PlanCodec.encode(plan)));
+    }
+
+    /**
+     * The cross-built launcher (the other architecture's) decodes the same plans, run under
+     * qemu-user: byte order, alignment and type sizes are the target's own there. A build
+     * without the cross compiler says so and packs no such launcher; CI checks that its jar has both.
+     */
+    @Property(tries = 100)
+    @AddLifecycleHook(OtherLauncherBuilt.class)
+    void theOtherArchitecturesLauncherReadsWhatJavaWrites(@ForAll("plans") LaunchPlan plan)
+            throws IOException, InterruptedException {
+        List<String> command = underEmulation();
+        assertEquals(PlanCodec.describe(plan), describe(command, PlanCodec.encode(plan)));
+    }
+
+    @Property(tries = 30)
+    @AddLifecycleHook(OtherLauncherBuilt.class)
+    void theOtherArchitecturesLauncherRefusesTruncatedPlans(@ForAll("plans") LaunchPlan plan) throws Exception {
+        byte[] wire = PlanCodec.encode(plan);
+        Process p = new ProcessBuilder(underEmulation()).start();
+        p.getOutputStream().write(java.util.Arrays.copyOf(wire, wire.length - 1));
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(1, p.waitFor(), out);
+        assertEquals(List.of("error Protocol error"), List.of(out.trim()));
+    }
+
+    /** Skips (and says why) where this build made no launcher for the other architecture. */
+    public static final class OtherLauncherBuilt implements SkipExecutionHook {
+        @Override
+        public SkipResult shouldBeSkipped(LifecycleContext context) {
+            return Files.isRegularFile(OTHER_LAUNCHER) ? SkipResult.doNotSkip()
+                    : SkipResult.skip("this build has no " + OTHER_ARCHITECTURE
+                            + " launcher (no cross compiler; the build said so in one line)");
+        }
+    }
+
+    /** qemu-ARCH-static (Debian's qemu-user-static) or qemu-ARCH, running the other launcher. */
+    static List<String> underEmulation() {
+        for (String name : List.of("qemu-" + OTHER_ARCHITECTURE + "-static", "qemu-" + OTHER_ARCHITECTURE)) {
+            for (String dir : System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(":")) {
+                Path qemu = Path.of(dir.isEmpty() ? "." : dir, name);
+                if (Files.isExecutable(qemu)) {
+                    return List.of(qemu.toString(), OTHER_LAUNCHER.toString(), "--describe-plan");
+                }
+            }
+        }
+        throw new AssertionError("the " + OTHER_ARCHITECTURE + " launcher was built but cannot be tested:"
+                + " no qemu-" + OTHER_ARCHITECTURE + "-static on the PATH (Debian: qemu-user-static)");
+    }
+
+    static String describe(List<String> launcher, byte[] wire) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(launcher);
+        if (!command.contains("--describe-plan")) {
+            command.add("--describe-plan");
+        }
+        Process p = new ProcessBuilder(command).start();
+        p.getOutputStream().write(wire);
         p.getOutputStream().close();
         String described = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         p.waitFor();
-        assertEquals(PlanCodec.describe(plan), described);
+        return described;
     }
 
     static Arbitrary<String> text() {
