@@ -84,6 +84,11 @@ public record ContainerSpec(
     /**
      * User and group IDs, as the container sees them.
      *
+     * <pre>{@code
+     * ContainerSpec spec = Container.builder().user(1000, 1000).build();
+     * spec.user();   // Optional[User[uid=1000, gid=1000]]
+     * }</pre>
+     *
      * @param uid a user ID, 0 or more
      * @param gid a group ID, 0 or more
      */

@@ -46,19 +46,38 @@ public sealed interface Input {
         return Pipe.INSTANCE;
     }
 
-    /** {@code /dev/null}. */
+    /**
+     * {@code /dev/null}.
+     *
+     * <pre>{@code
+     * Container.builder().stdin(Input.empty());   // reads end of file at once
+     * }</pre>
+     */
     enum Empty implements Input {
         /** The only instance. */
         INSTANCE
     }
 
-    /** The JVM's standard input. */
+    /**
+     * The JVM's standard input.
+     *
+     * <pre>{@code
+     * Container.builder().stdin(Input.inherit());   // the JVM's own standard input
+     * }</pre>
+     */
     enum Inherit implements Input {
         /** The only instance. */
         INSTANCE
     }
 
-    /** A stream written through {@link ContainerProcess#stdin()}. */
+    /**
+     * A stream written through {@link ContainerProcess#stdin()}.
+     *
+     * <pre>{@code
+     * ContainerProcess p = Container.builder().stdin(Input.pipe()).start("cat");
+     * p.stdin().write("hi\n".getBytes());
+     * }</pre>
+     */
     enum Pipe implements Input {
         /** The only instance. */
         INSTANCE
@@ -66,6 +85,10 @@ public sealed interface Input {
 
     /**
      * A host file.
+     *
+     * <pre>{@code
+     * Container.builder().stdin(Input.file(Path.of("tests/01.in")));
+     * }</pre>
      *
      * @param path the file
      */
@@ -78,6 +101,11 @@ public sealed interface Input {
 
     /**
      * Bytes fed to the command.
+     *
+     * <pre>{@code
+     * Container.builder().stdin(Input.bytes(new byte[] {1, 2, 3}));
+     * Container.builder().stdin(Input.string("1 2\n"));   // the same, UTF-8
+     * }</pre>
      *
      * @param bytes the bytes
      */

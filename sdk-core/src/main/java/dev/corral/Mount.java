@@ -95,6 +95,10 @@ public sealed interface Mount {
     /**
      * A named volume, bound nosuid and nodev.
      *
+     * <pre>{@code
+     * Container.builder().mount(Mount.volume(store, "cache", "/cache"));   // persists across runs
+     * }</pre>
+     *
      * @param store    the store
      * @param name     the volume's name
      * @param target   the path inside the container
@@ -112,6 +116,11 @@ public sealed interface Mount {
     /**
      * A bind mount of a host path.
      *
+     * <pre>{@code
+     * Container.builder().mount(Mount.bind(Path.of("/srv/tests"), "/tests"))      // read-only
+     *         .mount(Mount.bindReadWrite(Path.of("/srv/out"), "/out"));
+     * }</pre>
+     *
      * @param source   the host path
      * @param target   the path inside the container
      * @param readOnly whether the container sees it read-only
@@ -126,6 +135,10 @@ public sealed interface Mount {
 
     /**
      * A tmpfs.
+     *
+     * <pre>{@code
+     * Container.builder().mount(Mount.tmpfs("/scratch", DataSize.ofMebibytes(64)));
+     * }</pre>
      *
      * @param target the path inside the container
      * @param size   its size limit, if any

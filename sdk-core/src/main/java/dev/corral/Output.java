@@ -62,6 +62,11 @@ public sealed interface Output {
     /**
      * Captured into the result.
      *
+     * <pre>{@code
+     * ContainerResult r = Container.builder().stdout(Output.capture(DataSize.ofKibibytes(64))).run("ls");
+     * r.stdout();   // at most 64 KiB; more ends the run as OUTPUT_LIMITED
+     * }</pre>
+     *
      * @param limit the most bytes kept
      */
     record Capture(DataSize limit) implements Output {
@@ -74,6 +79,11 @@ public sealed interface Output {
     /**
      * A host file.
      *
+     * <pre>{@code
+     * Container.builder().stdout(Output.file(Path.of("out.txt")))
+     *         .stderr(Output.appendToFile(Path.of("log.txt")));
+     * }</pre>
+     *
      * @param path   the file
      * @param append append rather than truncate
      */
@@ -84,19 +94,38 @@ public sealed interface Output {
         }
     }
 
-    /** {@code /dev/null}. */
+    /**
+     * {@code /dev/null}.
+     *
+     * <pre>{@code
+     * Container.builder().stderr(Output.discard());
+     * }</pre>
+     */
     enum Discard implements Output {
         /** The only instance. */
         INSTANCE
     }
 
-    /** The JVM's stream. */
+    /**
+     * The JVM's stream.
+     *
+     * <pre>{@code
+     * Container.builder().stdout(Output.inherit());   // straight to the JVM's own standard output
+     * }</pre>
+     */
     enum Inherit implements Output {
         /** The only instance. */
         INSTANCE
     }
 
-    /** A stream read through {@link ContainerProcess}. */
+    /**
+     * A stream read through {@link ContainerProcess}.
+     *
+     * <pre>{@code
+     * ContainerProcess p = Container.builder().stdout(Output.pipe()).start("yes");
+     * p.stdout().read();
+     * }</pre>
+     */
     enum Pipe implements Output {
         /** The only instance. */
         INSTANCE

@@ -36,7 +36,14 @@ public record ResourceUsage(Duration wallTime, Duration userCpuTime, Duration sy
                             PeakMemorySource peakMemorySource, long oomKills, OptionalLong pidsPeak,
                             Optional<DataSize> currentMemory) {
 
-    /** How the peak memory was measured, best first. */
+    /**
+     * How the peak memory was measured, best first.
+     *
+     * <pre>{@code
+     * ResourceUsage u = Container.builder().memory(DataSize.ofMebibytes(64)).run("true").usage();
+     * u.peakMemorySource();   // CGROUP_MEMORY_PEAK on cgroup v2, CGROUP_MAX_USAGE on v1
+     * }</pre>
+     */
     public enum PeakMemorySource {
         /** The container's cgroup: v2 {@code memory.peak}, everything it charged at once. */
         CGROUP_MEMORY_PEAK,

@@ -95,6 +95,10 @@ public sealed interface Rootfs {
     /**
      * A root file system archive, unpacked into a store.
      *
+     * <pre>{@code
+     * Container.builder().rootfs(Rootfs.tarball(Path.of("alpine-minirootfs.tar.gz")));
+     * }</pre>
+     *
      * @param store             the store
      * @param archive           the archive's absolute path
      * @param keepWritableLayer keep each run's writable layer after it ends
@@ -109,6 +113,10 @@ public sealed interface Rootfs {
 
     /**
      * An image in a store.
+     *
+     * <pre>{@code
+     * Container.builder().rootfs(Rootfs.image(ImageStore.open(Path.of("/var/cache/judge")), "busybox:1.36"));
+     * }</pre>
      *
      * @param store             the store
      * @param reference         the image's name, or a path to import it from
@@ -125,6 +133,10 @@ public sealed interface Rootfs {
     /**
      * A directory on the host used as the container's root.
      *
+     * <pre>{@code
+     * Container.builder().rootfs(Rootfs.directory(Path.of("/srv/rootfs/alpine")));
+     * }</pre>
+     *
      * @param path the directory
      */
     record Directory(Path path) implements Rootfs {
@@ -134,7 +146,13 @@ public sealed interface Rootfs {
         }
     }
 
-    /** The host's programs and libraries, read-only. */
+    /**
+     * The host's programs and libraries, read-only.
+     *
+     * <pre>{@code
+     * Container.builder().rootfs(Rootfs.hostReadOnly());   // the host's /usr, /bin, /lib*, /etc
+     * }</pre>
+     */
     enum HostReadOnly implements Rootfs {
         /** The only instance. */
         INSTANCE

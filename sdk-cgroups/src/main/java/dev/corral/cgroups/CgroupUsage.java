@@ -38,7 +38,14 @@ public record CgroupUsage(
         OptionalLong pidsCurrent,
         OptionalLong pidsPeak) {
 
-    /** Where the peak memory figure comes from. */
+    /**
+     * Where the peak memory figure comes from.
+     *
+     * <pre>{@code
+     * CgroupUsage u = cgroup.usage();
+     * u.memoryPeakSource();   // MEMORY_PEAK on cgroup v2 (5.19+), MAX_USAGE_IN_BYTES on v1
+     * }</pre>
+     */
     public enum PeakSource {
         /** cgroup v2 {@code memory.peak} (Linux 5.19 and later). */
         MEMORY_PEAK,

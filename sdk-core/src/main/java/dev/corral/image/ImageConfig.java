@@ -7,6 +7,11 @@ import java.util.Objects;
  * What an image's configuration says a container of it should run, and how. These are
  * defaults: see {@link dev.corral.Rootfs#image} for how a spec's own values combine with them.
  *
+ * <pre>{@code
+ * ImageConfig c = store.config("busybox:1.36");
+ * c.cmd();   // [sh]
+ * }</pre>
+ *
  * @param entrypoint the program and its first arguments ({@code Entrypoint}), may be empty
  * @param cmd        the arguments after the entrypoint, or the command without one ({@code Cmd})
  * @param env        {@code K=V} variables ({@code Env})

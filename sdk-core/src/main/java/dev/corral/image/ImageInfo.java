@@ -6,6 +6,12 @@ import java.util.Objects;
 /**
  * An image in a store.
  *
+ * <pre>{@code
+ * ImageInfo i = store.importImage(Path.of("busybox-oci"), "busybox:1.36");
+ * i.digest();   // sha256:...
+ * i.layers();
+ * }</pre>
+ *
  * @param name   its name in the store, e.g. {@code busybox:latest}
  * @param digest the digest of its manifest, e.g. {@code sha256:4b1f...}
  * @param layers the digests of its layer blobs, bottom first

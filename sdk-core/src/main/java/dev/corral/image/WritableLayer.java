@@ -8,6 +8,12 @@ import java.util.Objects;
  * ({@link dev.corral.ContainerSpec.Builder#keepWritableLayer(boolean)}). Commit it as a new
  * image with {@link ImageStore#commit}, or throw it away with {@link ImageStore#discard}.
  *
+ * <pre>{@code
+ * ContainerResult r = Container.builder().rootfs(Rootfs.image(store, "busybox:1.36"))
+ *         .keepWritableLayer(true).run("sh", "-c", "echo x > /x");
+ * store.commit(r.writableLayer().orElseThrow(), "mine:1");
+ * }</pre>
+ *
  * @param id        its name in the store
  * @param directory the overlay upper directory: what the container added, changed and deleted
  *                  (deletions as overlay whiteouts: character devices 0/0)

@@ -143,7 +143,13 @@ public final class CapabilitySet {
         return "CapabilitySet" + names();
     }
 
-    /** Builds a {@link CapabilitySet}. */
+    /**
+     * Builds a {@link CapabilitySet}.
+     *
+     * <pre>{@code
+     * CapabilitySet caps = CapabilitySet.builder().add(Capability.CHOWN).add(Capability.NET_BIND_SERVICE).build();
+     * }</pre>
+     */
     public static final class Builder {
         private long bits;
 

@@ -143,6 +143,11 @@ public record HostSecurity(long uid, long gid, String userName, boolean privileg
     /**
      * The maps the launcher writes for a user namespace, and how.
      *
+     * <pre>{@code
+     * HostSecurity.IdMaps maps = HostSecurity.probe().resolve(UserNamespace.auto());
+     * maps.uids();   // the uid_map lines the launcher writes
+     * }</pre>
+     *
      * @param uids           the uid map
      * @param gids           the gid map
      * @param uidTool        {@code newuidmap}, when the maps must go through it

@@ -22,7 +22,14 @@ public record Rlimit(Resource resource, long soft, long hard) {
     /** {@code RLIM_INFINITY}. */
     public static final long INFINITY = -1L;
 
-    /** Every {@code RLIMIT_*} of Linux, numbered as on x86_64 and aarch64. */
+    /**
+     * Every {@code RLIMIT_*} of Linux, numbered as on x86_64 and aarch64.
+     *
+     * <pre>{@code
+     * Rlimit nofile = Rlimit.of(Rlimit.Resource.NOFILE, 1024, 4096);
+     * Rlimit.Resource.fromName("nofile");   // Optional[NOFILE]
+     * }</pre>
+     */
     public enum Resource {
         /** CPU time, seconds. */ CPU,
         /** Largest file created, bytes. */ FSIZE,

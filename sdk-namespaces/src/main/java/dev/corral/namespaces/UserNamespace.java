@@ -35,7 +35,13 @@ public final class UserNamespace {
     /** How many IDs the default range holds. */
     public static final long DEFAULT_COUNT = 65536;
 
-    /** The ways of mapping. */
+    /**
+     * The ways of mapping.
+     *
+     * <pre>{@code
+     * UserNamespace.auto().kind();   // AUTO
+     * }</pre>
+     */
     public enum Kind {
         /** See {@link UserNamespace#auto()}. */ AUTO,
         /** See {@link UserNamespace#callerAsRoot()}. */ CALLER_AS_ROOT,
