@@ -7,6 +7,7 @@ import dev.corral.ContainerSpec;
 import dev.corral.ContainerStartException;
 import dev.corral.Rootfs;
 import dev.corral.Termination;
+import dev.corral.namespaces.LaunchStep;
 import dev.corral.unit.DataSize;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -53,14 +54,15 @@ public final class Main {
                 .run("/bin/sleep", "30");
         check(slow.termination() == Termination.TIMED_OUT, "termination " + slow.termination());
 
-        // A failed start says why, in types module code can use.
+        // A failed start names its step, in a type module code can name.
         try {
             spec.run("/no/such/command");
             check(false, "a missing command started");
         } catch (ContainerStartException e) {
             check(e instanceof CommandNotFoundException, "exception " + e);
             check(e.errnoName().equals("ENOENT"), "errno " + e.errnoName());
-            System.out.println("consumer " + how + ": a missing command fails: " + e.getMessage());
+            LaunchStep step = e.step().orElseThrow();
+            System.out.println("consumer " + how + ": a missing command fails at step " + step + ": " + e.getMessage());
         }
         System.out.println("consumer " + how + ": ok (" + r.usage() + ")");
     }
