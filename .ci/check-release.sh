@@ -58,7 +58,7 @@ for m in corral-parent corral-bom sdk-cgroups sdk-namespaces sdk-core; do
 done
 for pom in "$base/corral-parent/$version/corral-parent-$version.pom" "$base/corral-bom/$version/corral-bom-$version.pom"; do
   for tag in url licenses developers scm connection developerConnection issueManagement; do
-    grep -q "<$tag>" "$pom" || fail "$(basename "$pom") has no <$tag>"
+    grep -q "<$tag[ >]" "$pom" || fail "$(basename "$pom") has no <$tag>"
   done
 done
 for m in samples javadoc consumer-test; do
