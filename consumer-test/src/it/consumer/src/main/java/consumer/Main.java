@@ -60,7 +60,7 @@ public final class Main {
             check(false, "a missing command started");
         } catch (ContainerStartException e) {
             check(e instanceof CommandNotFoundException, "exception " + e);
-            check(e.errnoName().equals("ENOENT"), "errno " + e.errnoName());
+            check(e.errnoName().equals(java.util.Optional.of("ENOENT")), "errno " + e.errnoName());
             LaunchStep step = e.step().orElseThrow();
             System.out.println("consumer " + how + ": a missing command fails at step " + step + ": " + e.getMessage());
         }
