@@ -18,7 +18,7 @@ junit=1.13.4
 
 ci=$mod/target/cgroup-v2-ci
 rm -rf "$ci" && mkdir -p "$ci/lib"
-mvn -q -B -f "$top/pom.xml" -pl sdk-cgroups dependency:build-classpath \
+mvn -q -B -f "$top/pom.xml" -pl sdk-cgroups test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$ci/classpath.txt"
 mvn -q -B -f "$top/pom.xml" dependency:copy \
   -Dartifact="org.junit.platform:junit-platform-console-standalone:$junit" -DoutputDirectory="$ci"
@@ -35,7 +35,7 @@ chmod -R a+rX "$ci" "$mod/target/classes" "$mod/target/test-classes"
 core=$top/sdk-core
 [ -d "$core/target/test-classes/dev/corral" ] \
   || { echo "cgroup-v2-tests: compile sdk-core's tests first: mvn -B -pl sdk-core -am test-compile" >&2; exit 2; }
-mvn -q -B -f "$top/pom.xml" -pl sdk-core dependency:build-classpath \
+mvn -q -B -f "$top/pom.xml" -pl sdk-core -am test-compile dependency:build-classpath \
   -Dmdep.includeScope=test -Dmdep.outputFile="$ci/core-classpath.txt"
 corecp=$core/target/test-classes:$core/target/classes
 for jar in $(tr ':' '\n' < "$ci/core-classpath.txt"); do
