@@ -72,7 +72,7 @@ final class LayerCommit {
         }
     }
 
-    private static void write(Path upper, TarArchiveOutputStream tar) throws IOException {
+    static void write(Path upper, TarArchiveOutputStream tar) throws IOException {
         List<Path> paths;
         try (Stream<Path> s = Files.walk(upper)) {
             paths = s.filter(p -> !p.equals(upper)).sorted().toList();

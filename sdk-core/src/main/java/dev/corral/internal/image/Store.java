@@ -291,6 +291,10 @@ public final class Store {
         if (d.isPresent()) {
             return d.get();
         }
+        if (reference.matches("sha256:[0-9a-f]{64}") && Files.isRegularFile(root.resolve("blobs/sha256")
+                .resolve(reference.substring("sha256:".length())))) {
+            return reference; /* an image by its manifest digest, as a build's steps run */
+        }
         String s = reference;
         int colon = s.lastIndexOf(':');
         boolean isPath = Files.exists(Path.of(s)) || (colon > 0 && Files.exists(Path.of(s.substring(0, colon))));

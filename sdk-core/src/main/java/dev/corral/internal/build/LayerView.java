@@ -1,0 +1,129 @@
+package dev.corral.internal.build;
+
+import dev.corral.internal.archive.Xattrs;
+import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
+
+/**
+ * An image's file tree read straight from its unpacked layers (overlay form, top first), as
+ * overlayfs would show it: a 0/0 character device hides what lies below, a non-directory hides
+ * everything under its path, an opaque directory hides the lower copies of its contents.
+ */
+final class LayerView {
+    private static final int S_IFMT = 0170000, S_IFCHR = 0020000;
+
+    private final List<Path> lowers;
+
+    LayerView(List<Path> lowers) {
+        this.lowers = List.copyOf(lowers);
+    }
+
+    /**
+     * @param rel a path relative to the image's root, '/'-separated, "" for the root
+     * @return the topmost entry for it on the host, if the image has it
+     */
+    Optional<Path> find(String rel) throws IOException {
+        String[] parts = rel.isEmpty() ? new String[0] : rel.split("/");
+        for (Path layer : lowers) {
+            boolean stop = false;
+            Path p = layer;
+            for (int i = 0; i < parts.length; i++) {
+                p = p.resolve(parts[i]);
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    break;
+                }
+                if (isWhiteout(p)) {
+                    return Optional.empty();
+                }
+                if (i == parts.length - 1) {
+                    return Optional.of(p);
+                }
+                if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    return Optional.empty(); /* a file or symlink where a directory would be */
+                }
+                if (isOpaque(p)) {
+                    stop = true;
+                }
+            }
+            if (parts.length == 0 && Files.isDirectory(layer)) {
+                return Optional.of(layer);
+            }
+            if (stop) {
+                return Optional.empty();
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * @param rel a directory's path relative to the root
+     * @return the names in it, sorted
+     */
+    List<String> list(String rel) throws IOException {
+        TreeSet<String> names = new TreeSet<>();
+        TreeSet<String> hidden = new TreeSet<>();
+        String[] parts = rel.isEmpty() ? new String[0] : rel.split("/");
+        for (Path layer : lowers) {
+            Path p = layer;
+            boolean present = true;
+            boolean stop = false;
+            for (String part : parts) {
+                p = p.resolve(part);
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    present = false;
+                    break;
+                }
+                if (isWhiteout(p) || !Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    return List.copyOf(names);
+                }
+                if (isOpaque(p)) {
+                    stop = true;
+                }
+            }
+            if (present) {
+                try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+                    for (Path c : ds) {
+                        String n = c.getFileName().toString();
+                        if (hidden.contains(n)) {
+                            continue;
+                        }
+                        if (isWhiteout(c)) {
+                            hidden.add(n);
+                        } else {
+                            names.add(n);
+                            if (!Files.isDirectory(c, LinkOption.NOFOLLOW_LINKS)) {
+                                hidden.add(n);
+                            }
+                        }
+                    }
+                }
+            }
+            if (stop) {
+                break;
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    static boolean isWhiteout(Path p) throws IOException {
+        Map<String, Object> a = Files.readAttributes(p, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
+        return (((Integer) a.get("mode")) & S_IFMT) == S_IFCHR && ((Long) a.get("rdev")) == 0;
+    }
+
+    static boolean isOpaque(Path p) throws IOException {
+        for (String x : List.of("trusted.overlay.opaque", "user.overlay.opaque")) {
+            Optional<byte[]> v = Xattrs.get(p, x);
+            if (v.isPresent() && new String(v.get(), java.nio.charset.StandardCharsets.UTF_8).equals("y")) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
