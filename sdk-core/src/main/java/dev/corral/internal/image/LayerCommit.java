@@ -124,7 +124,7 @@ final class LayerCommit {
             e.setIds(uid, gid);
             e.setModTime(mtime);
             tar.putArchiveEntry(e);
-            if (e.isFile() && !e.isLink()) {
+            if (e.getLinkFlag() == TarConstants.LF_NORMAL && e.getSize() > 0) { /* a symlink entry "isFile" too */
                 try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
                     in.transferTo(tar);
                 }
