@@ -72,8 +72,14 @@ class BuildahComparisonTest {
                 "-t", "t:1", ctx.toString());
         buildah(storage, "push", "--quiet", "t:1", "oci:" + theirs + ":1");
 
-        OciFixtures.run(work, "umoci", "unpack", "--image", ours + ":1", "ours-unpacked");
-        OciFixtures.run(work, "umoci", "unpack", "--image", theirs + ":1", "theirs-unpacked");
+        assertSameImage(work, ours, "1", theirs, "1");
+        buildah(storage, "rmi", "--all", "--force");
+    }
+
+    /** Unpacks both layouts with umoci and compares their trees and configs. */
+    static void assertSameImage(Path work, Path ours, String ourTag, Path theirs, String theirTag) throws Exception {
+        OciFixtures.run(work, "umoci", "unpack", "--image", ours + ":" + ourTag, "ours-unpacked");
+        OciFixtures.run(work, "umoci", "unpack", "--image", theirs + ":" + theirTag, "theirs-unpacked");
         Map<String, String> a = tree(work.resolve("ours-unpacked/rootfs"));
         Map<String, String> b = tree(work.resolve("theirs-unpacked/rootfs"));
         /* what buildah's RUN leaves behind and docker build does not: the empty files it mounts
@@ -86,11 +92,10 @@ class BuildahComparisonTest {
         List<String> onlyTheirs = b.values().stream().filter(x -> !a.containsValue(x)).toList();
         assertEquals(List.of(), onlyOurs, "corral's tree has these, buildah's has instead " + onlyTheirs);
         assertEquals(List.of(), onlyTheirs, "buildah's tree has these, corral's lacks them");
-        assertEquals(config(theirs), config(ours));
-        buildah(storage, "rmi", "--all", "--force");
+        assertEquals(config(theirs, theirTag), config(ours, ourTag));
     }
 
-    private static void buildah(String[] storage, String... args) throws Exception {
+    static void buildah(String[] storage, String... args) throws Exception {
         List<String> cmd = new java.util.ArrayList<>(List.of(BUILDAH.toString()));
         cmd.addAll(List.of(storage));
         cmd.addAll(List.of(args));
@@ -132,8 +137,8 @@ class BuildahComparisonTest {
     }
 
     /** The config fields a container runs by, read from a layout with skopeo. */
-    static Map<String, Object> config(Path layout) throws Exception {
-        String json = OciFixtures.run(layout.getParent(), "skopeo", "inspect", "--config", "oci:" + layout + ":1");
+    static Map<String, Object> config(Path layout, String tag) throws Exception {
+        String json = OciFixtures.run(layout.getParent(), "skopeo", "inspect", "--config", "oci:" + layout + ":" + tag);
         Map<String, Object> doc = dev.corral.internal.image.BuildStorage.parseJson(
                 json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
         @SuppressWarnings("unchecked")

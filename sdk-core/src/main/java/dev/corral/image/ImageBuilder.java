@@ -153,7 +153,7 @@ public final class ImageBuilder {
         }
         BuildEngine.Outcome out = BuildEngine.build(new BuildEngine.Options(store, context, text,
                 dockerfile.getFileName().toString(), Map.copyOf(buildArgs), target, hostNetwork, noCache, runOutput,
-                listener));
+                listener, image -> Optional.empty()));
         for (String t : tags) {
             ImageExport.tag(store, t, out.digest());
         }

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = CorralCommand.Version.class,
         description = "Run commands in isolated Linux containers, without a daemon.",
-        subcommands = {RunCommand.class, BenchCommand.class, DoctorCommand.class, ImageCommands.Images.class,
+        subcommands = {RunCommand.class, BuildCommand.class, BenchCommand.class, DoctorCommand.class, ImageCommands.Images.class,
                 ImageCommands.Import.class, ImageCommands.Commit.class, ImageCommands.Volume.class,
                 ImageCommands.Prune.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
@@ -60,7 +60,7 @@ public final class CorralCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run, bench, images, import, commit, volume or prune");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run, build, bench, images, import, commit, volume or prune");
     }
 
     /**

@@ -335,6 +335,44 @@ class CorralCommandTest {
         assertTrue(rootfs.err().contains(text + " is not a root file system archive"), rootfs.err());
     }
 
+    @Test
+    void buildMakesAnImageFromADockerfileAndARebuildRunsNothing() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("ctx/root/bin"));
+        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
+        for (String a : List.of("sh", "cat", "echo")) {
+            Files.createSymbolicLink(root.resolve(a), Path.of("busybox"));
+        }
+        Path ctx = dir.resolve("ctx");
+        Process tar = new ProcessBuilder("tar", "-cf", ctx.resolve("root.tar").toString(), "-C", ctx.resolve("root").toString(), ".")
+                .inheritIO().start();
+        assertEquals(0, tar.waitFor());
+        Files.writeString(ctx.resolve(".dockerignore"), "root\n");
+        Files.writeString(ctx.resolve("Dockerfile"), """
+                FROM scratch
+                ADD root.tar /
+                ENV PATH=/bin
+                ARG WHO=nobody
+                RUN echo "built for $WHO" > /made
+                CMD ["cat", "/made"]
+                """);
+        String store = dir.resolve("store").toString();
+        Outcome first = corral("build", "--store", store, "-t", "made:1", "--build-arg", "WHO=corral", ctx.toString());
+        assertEquals(0, first.exitCode(), first.err());
+        assertTrue(first.out().contains("line 5: RUN echo") && first.out().contains("5 of 6 steps ran"), first.out());
+        Outcome again = corral("build", "--store", store, "-t", "made:1", "--build-arg", "WHO=corral", ctx.toString());
+        assertTrue(again.out().contains("0 of 6 steps ran"), again.out());
+        assertEquals(0, corral("run", "--store", store, "--image", "made:1", "--bind", outBind(), "--",
+                "sh", "-c", "cat /made > /out/f").exitCode());
+        assertEquals("built for corral\n", read("f"));
+        assertTrue(corral("images", "--store", store).out().contains("made:1"));
+
+        Files.writeString(ctx.resolve("Dockerfile"), "FROM scratch\nVOLUME /data\n");
+        Outcome bad = corral("build", "--store", store, ctx.toString());
+        assertEquals(125, bad.exitCode());
+        assertTrue(bad.err().contains("line 2: VOLUME is not supported"), bad.err());
+        assertEquals(2, corral("build", "--store", store, "--network", "bridge", ctx.toString()).exitCode());
+    }
+
     /* ---- resource limits: a cgroup per container (v1 on this hybrid host) ---- */
 
     private static final String BUSY_LOOP = "while :; do :; done";

@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * Builds an image from a parsed Dockerfile, stage by stage. Every step's result is an image in
@@ -73,10 +74,12 @@ public final class BuildEngine {
      * @param noCache     run every step, reading no cache (results are still cached)
      * @param runOutput   where RUN steps' output goes; captured (and shown on failure) if empty
      * @param listener    told of each step as it is done
+     * @param fetchBase   fetches a FROM image the store lacks (a registry pull), giving its manifest digest
      */
     public record Options(ImageStore store, Path context, String dockerfile, String fileName,
                           Map<String, String> buildArgs, Optional<String> target, boolean hostNetwork, boolean noCache,
-                          Optional<Output> runOutput, Consumer<BuildStep> listener) {}
+                          Optional<Output> runOutput, Consumer<BuildStep> listener,
+                          Function<String, Optional<String>> fetchBase) {}
 
     /**
      * What was built.
@@ -283,8 +286,15 @@ public final class BuildEngine {
                 try {
                     return storage.resolve(image);
                 } catch (RuntimeException e) {
-                    throw err(i, "no image '" + image + "' in the store " + storage.root() + " (import or pull it "
-                            + "first): " + e.getMessage());
+                    Optional<String> fetched;
+                    try {
+                        fetched = o.fetchBase().apply(image);
+                    } catch (RuntimeException f) {
+                        throw new ImageBuildException(where(i) + ": " + image + " is not in the store " + storage.root()
+                                + ", and fetching it failed: " + f.getMessage(), Optional.of(i.line()), f);
+                    }
+                    return fetched.orElseThrow(() -> err(i, "no image '" + image + "' in the store " + storage.root()
+                            + " (import or pull it first): " + e.getMessage()));
                 }
             });
         }
