@@ -1,8 +1,6 @@
 package dev.corral.image;
 
 import dev.corral.Output;
-import dev.corral.internal.build.BuildEngine;
-import dev.corral.internal.build.ImageExport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -151,23 +149,22 @@ public final class ImageBuilder {
         if (!Files.isDirectory(context)) {
             throw new ImageBuildException("the build context " + context + " is not a directory", Optional.empty(), null);
         }
-        BuildEngine.Outcome out = BuildEngine.build(new BuildEngine.Options(store, context, text,
-                dockerfile.getFileName().toString(), Map.copyOf(buildArgs), target, hostNetwork, noCache, runOutput,
-                listener, image -> Optional.empty()));
+        BuildDoor.Made out = BuildDoor.build(store, context, text, dockerfile.getFileName().toString(),
+                Map.copyOf(buildArgs), target, hostNetwork, noCache, runOutput, listener);
         for (String t : tags) {
-            ImageExport.tag(store, t, out.digest());
+            BuildDoor.tag(store, t, out.digest());
         }
         String name = tags.isEmpty() ? null : tags.get(0);
         try {
             for (Path p : ociLayouts) {
-                ImageExport.ociLayout(store, out.digest(), Optional.ofNullable(name), p);
+                BuildDoor.ociLayout(store, out.digest(), Optional.ofNullable(name), p);
             }
             for (Path p : dockerArchives) {
-                ImageExport.dockerArchive(store, out.digest(), Optional.ofNullable(name), p);
+                BuildDoor.dockerArchive(store, out.digest(), Optional.ofNullable(name), p);
             }
         } catch (IOException e) {
             throw new ImageBuildException("cannot write the built image: " + e.getMessage(), Optional.empty(), e);
         }
-        return new BuildResult(out.digest(), Optional.ofNullable(name).map(ImageExport::normalize), out.steps());
+        return new BuildResult(out.digest(), Optional.ofNullable(name).map(BuildDoor::normalize), out.steps());
     }
 }
