@@ -16,7 +16,8 @@ while [ $# -gt 0 ]; do
 done
 top=$(cd "$(dirname "$0")/.." && pwd)
 corral="$top/bin/corral"
-work=$(mktemp -d /var/tmp/corral-buildbench.XXXXXX)
+work=/var/tmp/corral-buildbench-$$   # lower case: buildah names a pulled layout after its path
+rm -rf "$work"; mkdir -p "$work"
 storage=(--storage-driver vfs --root "$work/b-root" --runroot "$work/b-runroot")
 cleanup() {
   buildah "${storage[@]}" rmi --all --force >/dev/null 2>&1 || true
