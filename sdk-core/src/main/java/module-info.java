@@ -15,8 +15,8 @@ module dev.corral {
     requires org.jnrproject.ffi;
     requires org.apache.commons.compress;
     requires org.tukaani.xz;
-    // the zstd decoder (internal/zstd, from aircompressor) reads memory through sun.misc.Unsafe
-    requires jdk.unsupported;
+    // zstd-compressed layers (zstd-jni: the reference C decoder, a named module)
+    requires com.github.luben.zstd_jni;
     // OCI index, manifest and config documents (already here through dev.corral.namespaces).
     requires com.fasterxml.jackson.core;
 

@@ -5,7 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.zip.GZIPInputStream;
 
-import dev.corral.internal.zstd.ZstdInputStream;
+import com.github.luben.zstd.ZstdInputStream;
 import org.tukaani.xz.XZInputStream;
 
 /** The compressions a tar archive may come in, told apart by their magic bytes, never by a file name. */
@@ -91,9 +91,16 @@ public enum Compression {
             // XZInputStream checks each block's declared dictionary size against the limit
             // before it allocates the dictionary.
             case XZ -> new XZInputStream(buffered, (int) Math.min(Integer.MAX_VALUE, Math.max(1, maxDecoderMemory >> 10)));
-            // The decoder grows its window up to what each frame header declares; the guard
-            // checks those headers first.
-            case ZSTD -> new ZstdInputStream(new ZstdFrameGuard(buffered, maxDecoderMemory));
+            // zstd's decoder grows its window up to what each frame header declares: the guard
+            // checks those headers first, and the decoder is told the same bound.
+            case ZSTD -> zstd(new ZstdFrameGuard(buffered, maxDecoderMemory), maxDecoderMemory);
         };
+    }
+
+    private static InputStream zstd(InputStream in, long maxWindow) throws IOException {
+        ZstdInputStream z = new ZstdInputStream(in);
+        // windowLogMax, so that the native decoder refuses a larger window on its own too.
+        z.setLongMax(Math.max(10, Math.min(31, 64 - Long.numberOfLeadingZeros(Math.max(1, maxWindow - 1)))));
+        return z;
     }
 }
