@@ -12,7 +12,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code corral} command line: {@code corral run}, {@code corral bench}, and the image store's
- * {@code images}, {@code import}, {@code commit}, {@code volume} and {@code prune}.
+ * {@code images}, {@code import}, {@code commit}, {@code rmi}, {@code volume ls|rm} and {@code prune}.
  *
  * <p>Exit codes follow {@code docker run}: the command's own code, 128+N when signal N ended it
  * (137 when a wall-time, CPU-time, memory or output limit killed the container), 125 when Corral could not start the container, 126 when the command cannot be executed, 127
@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
         versionProvider = CorralCommand.Version.class,
         description = "Run commands in isolated Linux containers, without a daemon.",
         subcommands = {RunCommand.class, BuildCommand.class, BenchCommand.class, DoctorCommand.class, ImageCommands.Images.class,
-                ImageCommands.Import.class, ImageCommands.Commit.class, ImageCommands.Volume.class,
+                ImageCommands.Import.class, ImageCommands.Commit.class, ImageCommands.Rmi.class, ImageCommands.Volume.class,
                 ImageCommands.Prune.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
@@ -60,7 +60,7 @@ public final class CorralCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run, build, bench, images, import, commit, volume or prune");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run, build, bench, doctor, images, import, commit, rmi, volume or prune");
     }
 
     /**

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** The image store's commands: {@code images}, {@code import}, {@code commit}, {@code volume ls|rm}, {@code prune}. */
+/** The image store's commands: {@code images}, {@code import}, {@code commit}, {@code volume ls}, {@code volume rm}, {@code rmi}, {@code prune}. */
 final class ImageCommands {
     private ImageCommands() {}
 
@@ -50,7 +50,7 @@ final class ImageCommands {
         return String.format(Locale.ROOT, "%.1f MiB", bytes / 1048576.0);
     }
 
-    @Command(name = "images", mixinStandardHelpOptions = true, description = "List the images in the store.")
+    @Command(name = "images", mixinStandardHelpOptions = true, description = "List the images in the store, and the writable layers kept by 'corral run --keep-layer'.")
     static final class Images extends StoreCommand {
         @Override
         int run(PrintWriter out, PrintWriter err) {
@@ -59,8 +59,13 @@ final class ImageCommands {
                 out.printf(Locale.ROOT, "%-40s %-19s %7d %12s%n", i.name(), i.digest().substring(0, 19),
                         i.layers().size(), mib(i.size()));
             }
-            for (WritableLayer l : store().keptLayers()) {
-                out.printf(Locale.ROOT, "kept layer %s of %s at %s%n", l.id(), l.image(), l.directory());
+            java.util.List<WritableLayer> kept = store().keptLayers();
+            if (!kept.isEmpty()) {
+                // What 'corral run --keep-layer' left: 'corral commit LAYER NAME' makes one an image.
+                out.printf(Locale.ROOT, "%nKEPT LAYERS (corral commit LAYER NAME)%n%-24s %-40s %s%n", "LAYER", "IMAGE", "DIRECTORY");
+                for (WritableLayer l : kept) {
+                    out.printf(Locale.ROOT, "%-24s %-40s %s%n", l.id(), l.image(), l.directory());
+                }
             }
             return 0;
         }
@@ -91,7 +96,7 @@ final class ImageCommands {
     @Command(name = "commit", mixinStandardHelpOptions = true,
             description = "Make a writable layer kept by 'corral run --keep-layer' a new image, then discard the kept layer.")
     static final class Commit extends StoreCommand {
-        @Parameters(index = "0", paramLabel = "LAYER", description = "The kept layer's id (see corral images).")
+        @Parameters(index = "0", paramLabel = "LAYER", description = "The kept layer's id, as 'corral images' lists it under KEPT LAYERS.")
         String layer;
 
         @Parameters(index = "1", paramLabel = "NAME", description = "The new image's name.")
@@ -105,7 +110,7 @@ final class ImageCommands {
             ImageStore s = store();
             Optional<WritableLayer> l = s.keptLayers().stream().filter(k -> k.id().equals(layer)).findFirst();
             if (l.isEmpty()) {
-                err.println("corral commit: no kept layer " + layer + " in " + s.directory() + " (see corral images)");
+                err.println("corral commit: no kept layer " + layer + " in " + s.directory() + " ('corral images' lists the kept layers)");
                 return CorralCommand.EXIT_USAGE;
             }
             ImageInfo i = s.commit(l.get(), name);
@@ -117,35 +122,74 @@ final class ImageCommands {
         }
     }
 
-    @Command(name = "volume", mixinStandardHelpOptions = true, description = "List (ls) or remove (rm) named volumes.")
-    static final class Volume extends StoreCommand {
-        @Parameters(index = "0", paramLabel = "ls|rm", description = "What to do.")
-        String action;
-
-        @Parameters(index = "1..*", paramLabel = "NAME", description = "Volumes to remove.")
+    @Command(name = "rmi", mixinStandardHelpOptions = true,
+            description = "Remove images from the store by name; their layers stay until 'corral prune'.")
+    static final class Rmi extends StoreCommand {
+        @Parameters(index = "0..*", arity = "1..*", paramLabel = "NAME", description = "Images to remove.")
         java.util.List<String> names = new java.util.ArrayList<>();
 
         @Override
         int run(PrintWriter out, PrintWriter err) {
             ImageStore s = store();
-            switch (action) {
-                case "ls" -> s.volumes().forEach(v -> out.println(v + "\t" + s.volume(v)));
-                case "rm" -> {
-                    int rc = 0;
-                    for (String n : names) {
-                        if (!s.removeVolume(n)) {
-                            err.println("corral volume rm: no volume " + n);
-                            rc = 1;
-                        }
-                    }
-                    return rc;
-                }
-                default -> {
-                    err.println("corral volume: '" + action + "' is not ls or rm");
-                    return CorralCommand.EXIT_USAGE;
+            int rc = 0;
+            for (String n : names) {
+                if (s.remove(n)) {
+                    out.println(n);
+                } else {
+                    err.println("corral rmi: no image " + n + " in " + s.directory() + " (see corral images)");
+                    rc = 1;
                 }
             }
-            return 0;
+            return rc;
+        }
+    }
+
+    @Command(name = "volume", mixinStandardHelpOptions = true, description = "List or remove named volumes.",
+            subcommands = {Volume.Ls.class, Volume.Rm.class})
+    static final class Volume extends StoreCommand {
+        @Override
+        int run(PrintWriter out, PrintWriter err) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing a command: ls or rm");
+        }
+
+        /** A volume subcommand: {@code --store} before or after the subcommand's name. */
+        abstract static class Sub extends StoreCommand {
+            @picocli.CommandLine.ParentCommand
+            Volume parent;
+
+            @Override
+            ImageStore store() {
+                return store == null && parent.store != null ? ImageStore.open(parent.store) : super.store();
+            }
+        }
+
+        @Command(name = "ls", mixinStandardHelpOptions = true, description = "List the named volumes and their directories.")
+        static final class Ls extends Sub {
+            @Override
+            int run(PrintWriter out, PrintWriter err) {
+                ImageStore s = store();
+                s.volumes().forEach(v -> out.println(v + "\t" + s.volume(v)));
+                return 0;
+            }
+        }
+
+        @Command(name = "rm", mixinStandardHelpOptions = true, description = "Remove named volumes and everything in them.")
+        static final class Rm extends Sub {
+            @Parameters(index = "0..*", arity = "1..*", paramLabel = "NAME", description = "Volumes to remove.")
+            java.util.List<String> names = new java.util.ArrayList<>();
+
+            @Override
+            int run(PrintWriter out, PrintWriter err) {
+                ImageStore s = store();
+                int rc = 0;
+                for (String n : names) {
+                    if (!s.removeVolume(n)) {
+                        err.println("corral volume rm: no volume " + n);
+                        rc = 1;
+                    }
+                }
+                return rc;
+            }
         }
     }
 

@@ -311,14 +311,68 @@ class CorralCommandTest {
         assertEquals(0, corral("run", "--store", store, "--rootfs", archive.toString(), "--volume", "v:/v:ro",
                 "-e", "PATH=/bin", "--bind", outBind(), "--", "sh", "-c", "cat /v/f > /out/f").exitCode());
         assertEquals("kept\n", read("f"));
-        Outcome ls = corral("volume", "--store", store, "ls");
+        Outcome ls = corral("volume", "ls", "--store", store);
         assertTrue(ls.out().startsWith("v\t"), ls.out());
-        assertEquals(0, corral("volume", "--store", store, "rm", "v").exitCode());
+        assertEquals(ls.out(), corral("volume", "--store", store, "ls").out(), "--store before the subcommand too");
+        assertEquals(0, corral("volume", "rm", "--store", store, "v").exitCode());
+        Outcome gone = corral("volume", "rm", "--store", store, "v");
+        assertEquals(1, gone.exitCode());
+        assertTrue(gone.err().contains("no volume v"), gone.err());
+        assertEquals("", corral("volume", "ls", "--store", store).out());
+        assertEquals(2, corral("volume", "--store", store).exitCode());
+        assertEquals(2, corral("volume", "list", "--store", store).exitCode());
         Outcome prune = corral("prune", "--store", store);
         assertTrue(prune.out().startsWith("removed 1 layers"), prune.out());
         Outcome missing = corral("run", "--store", store, "--image", "no-such:image", "--", "true");
         assertEquals(125, missing.exitCode());
         assertTrue(missing.err().contains("no image 'no-such:image'"), missing.err());
+    }
+
+    @Test
+    void imagesListsKeptLayersThatCommitMakesAnImageAndRmiRemoves() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("ctx/root/bin"));
+        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
+        for (String a : List.of("sh", "cat", "echo")) {
+            Files.createSymbolicLink(root.resolve(a), Path.of("busybox"));
+        }
+        Path ctx = dir.resolve("ctx");
+        Process tar = new ProcessBuilder("tar", "-cf", ctx.resolve("root.tar").toString(), "-C", ctx.resolve("root").toString(), ".")
+                .inheritIO().start();
+        assertEquals(0, tar.waitFor());
+        Files.writeString(ctx.resolve(".dockerignore"), "root\n");
+        Files.writeString(ctx.resolve("Dockerfile"), "FROM scratch\nADD root.tar /\nENV PATH=/bin\n");
+        String store = dir.resolve("store").toString();
+        assertEquals(0, corral("build", "--store", store, "-t", "base:1", ctx.toString()).exitCode());
+        Outcome run = corral("run", "--store", store, "--image", "base:1", "--keep-layer",
+                "--", "sh", "-c", "echo made > /made");
+        assertEquals(0, run.exitCode(), run.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("kept the writable layer (\\S+)").matcher(run.err());
+        assertTrue(m.find(), run.err());
+        String layer = m.group(1);
+
+        Outcome images = corral("images", "--store", store);
+        assertTrue(images.out().contains("KEPT LAYERS") && images.out().lines().anyMatch(l -> l.startsWith(layer + " ")),
+                images.out());
+        Outcome wrong = corral("commit", "--store", store, "no-such-layer", "mine:1");
+        assertEquals(2, wrong.exitCode());
+        assertTrue(wrong.err().contains("'corral images' lists the kept layers"), wrong.err());
+        Outcome commit = corral("commit", "--store", store, layer, "mine:1");
+        assertEquals(0, commit.exitCode(), commit.err());
+        images = corral("images", "--store", store);
+        assertTrue(images.out().lines().anyMatch(l -> l.startsWith("mine:1 ")) && !images.out().contains("KEPT LAYERS"),
+                images.out());
+        assertEquals(0, corral("run", "--store", store, "--image", "mine:1", "-e", "PATH=/bin", "--bind", outBind(),
+                "--", "sh", "-c", "cat /made > /out/f").exitCode());
+        assertEquals("made\n", read("f"));
+
+        Outcome rmi = corral("rmi", "--store", store, "mine:1");
+        assertEquals(0, rmi.exitCode(), rmi.err());
+        assertEquals("mine:1\n", rmi.out());
+        assertFalse(corral("images", "--store", store).out().contains("mine:1"));
+        Outcome again = corral("rmi", "--store", store, "mine:1");
+        assertEquals(1, again.exitCode());
+        assertTrue(again.err().contains("no image mine:1"), again.err());
+        assertEquals(2, corral("rmi", "--store", store).exitCode());
     }
 
     @Test
