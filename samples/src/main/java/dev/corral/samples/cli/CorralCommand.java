@@ -4,7 +4,10 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Properties;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,9 +25,6 @@ import picocli.CommandLine.Spec;
         mixinStandardHelpOptions = true,
         versionProvider = CorralCommand.Version.class,
         description = "Run commands in isolated Linux containers, without a daemon.",
-        subcommands = {RunCommand.class, BuildCommand.class, BenchCommand.class, DoctorCommand.class, ImageCommands.Images.class,
-                ImageCommands.Import.class, ImageCommands.Commit.class, ImageCommands.Rmi.class, ImageCommands.Volume.class,
-                ImageCommands.Prune.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {
                 "N:the command's own exit code N",
@@ -106,7 +106,7 @@ public final class CorralCommand implements Runnable {
 
     private static int execute(PrintWriter out, PrintWriter err, boolean terminal, String... args) {
         stderrTerminal = terminal;
-        CommandLine cl = commandLine();
+        CommandLine cl = commandLine(args);
         cl.setOut(out);
         cl.setErr(err);
         try {
@@ -117,8 +117,37 @@ public final class CorralCommand implements Runnable {
         }
     }
 
-    static CommandLine commandLine() {
+    /**
+     * The subcommands, in help order. picocli builds a command's model by reflection when it is
+     * added, so only the one a command line names is added (all of them for help or a usage
+     * error): a short-lived CLI pays for one command's model, not ten.
+     */
+    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+
+    private static Map<String, Supplier<Object>> subcommands() {
+        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
+        m.put("run", RunCommand::new);
+        m.put("build", BuildCommand::new);
+        m.put("bench", BenchCommand::new);
+        m.put("doctor", DoctorCommand::new);
+        m.put("images", ImageCommands.Images::new);
+        m.put("import", ImageCommands.Import::new);
+        m.put("commit", ImageCommands.Commit::new);
+        m.put("rmi", ImageCommands.Rmi::new);
+        m.put("volume", ImageCommands.Volume::new);
+        m.put("prune", ImageCommands.Prune::new);
+        m.put("help", CommandLine.HelpCommand::new);
+        return m;
+    }
+
+    static CommandLine commandLine(String... args) {
         CommandLine cl = new CommandLine(new CorralCommand());
+        Supplier<Object> named = args.length > 0 && !args[0].equals("help") ? SUBCOMMANDS.get(args[0]) : null;
+        if (named != null) {
+            cl.addSubcommand(args[0], named.get());
+        } else {
+            SUBCOMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
+        }
         // `corral run sh -c 'exit 7'` works without `--`: options end at the command.
         cl.setStopAtPositional(true);
         cl.setParameterExceptionHandler(CorralCommand::usageError);

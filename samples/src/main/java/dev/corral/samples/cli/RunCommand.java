@@ -62,7 +62,10 @@ final class RunCommand implements Callable<Integer> {
 
     private static final int SIGKILL = 9;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** Jackson only when --json asks for it: building an ObjectMapper costs a short run much of its time. */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
 
     @Spec
     CommandSpec spec;
@@ -172,7 +175,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private static ObjectNode success(ContainerResult r, boolean captured) {
-        ObjectNode o = JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("status", r.termination().name());
         if (r.exitCode().isPresent()) {
             o.put("exit_code", r.exitCode().getAsInt());
@@ -224,7 +227,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     private static ObjectNode error(ContainerException e) {
-        ObjectNode o = JSON.createObjectNode();
+        ObjectNode o = Json.MAPPER.createObjectNode();
         o.put("status", "START_FAILED");
         o.put("exit_code", e instanceof InvalidSpecException ? CorralCommand.EXIT_USAGE : exitCodeOf(e));
         ObjectNode error = o.putObject("error");
@@ -253,7 +256,7 @@ final class RunCommand implements Callable<Integer> {
             return true;
         }
         try {
-            JSON.writeValue(json.toFile(), node);
+            Json.MAPPER.writeValue(json.toFile(), node);
             return true;
         } catch (IOException e) {
             err.println("corral run: cannot write --json " + json + ": " + e.getMessage());

@@ -70,6 +70,22 @@ class CorralCommandTest {
     }
 
     @Test
+    void helpListsEveryCommandThoughARunBuildsOnlyItsOwn() {
+        Outcome help = corral("--help");
+        assertEquals(0, help.exitCode());
+        for (String c : List.of("run", "build", "bench", "doctor", "images", "import", "commit", "rmi", "volume", "prune", "help")) {
+            assertTrue(help.out().lines().anyMatch(l -> l.trim().startsWith(c + " ")), c + " in\n" + help.out());
+        }
+        assertEquals(1, CorralCommand.commandLine("run", "--", "true").getSubcommands().size());
+        assertEquals(11, CorralCommand.commandLine("help", "run").getSubcommands().size());
+        Outcome helpRun = corral("help", "run");
+        assertTrue(helpRun.out().contains("--output-limit"), helpRun.out());
+        Outcome typo = corral("rnu", "true");
+        assertEquals(2, typo.exitCode());
+        assertTrue(typo.err().contains("'rnu'"), typo.err());
+    }
+
+    @Test
     void exits127WhenTheCommandDoesNotExist() {
         Outcome o = corral("run", "--", "no-such-command-anywhere");
         assertEquals(127, o.exitCode());

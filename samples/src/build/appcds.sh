@@ -1,0 +1,21 @@
+#!/bin/sh
+# Package step: record the classes a short `corral run` loads into an AppCDS archive that
+# bin/corral maps at start (a CLI spends most of its life loading and verifying classes).
+# A training run that cannot start a container (no user namespaces where the build runs) still
+# records the CLI's and the SDK's classes up to the start; when no archive results, bin/corral
+# runs without one. The archive belongs to this JDK build: bin/corral falls back if the JDK changes.
+#   usage: appcds.sh CHECKOUT ARCHIVE
+set -u
+checkout=$1; archive=$2
+log=$archive.log
+rm -f "$archive" "$archive.tmp"
+CORRAL_CDS_ARCHIVE=none CORRAL_JAVA_OPTS="-XX:ArchiveClassesAtExit=$archive.tmp -Xlog:cds=off -Xlog:cds+dynamic=off" \
+    "$checkout/bin/corral" run -- /bin/true >"$log" 2>&1
+echo "training run exit code $?" >>"$log"
+if [ -s "$archive.tmp" ]; then
+    mv "$archive.tmp" "$archive"
+    echo "corral: AppCDS archive $archive"
+else
+    echo "corral: no AppCDS archive (see $log); bin/corral starts without one"
+fi
+exit 0
