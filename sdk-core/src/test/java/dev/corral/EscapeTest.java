@@ -297,6 +297,51 @@ class EscapeTest {
         assertEquals("0\n", sh("ulimit -c").stdout());
     }
 
+    /* ---- the cgroup view ---- */
+
+    @Test
+    void widenOrLeaveItsLimitsThroughTheCgroupView() { // mount: /sys/fs/cgroup is read-only binds of its own cgroup only; no CAP_SYS_ADMIN, seccomp: no remount
+        /* memory and pids may go unenforced where no cgroup can be made (rootless on cgroup v1):
+           then there is no view, and nothing to attack through it either */
+        ContainerSpec spec = box().limits(dev.corral.cgroups.CgroupLimits.builder()
+                .memory(dev.corral.unit.DataSize.ofMebibytes(256)).pids(64)
+                .allowUnenforced(dev.corral.cgroups.Controller.MEMORY, dev.corral.cgroups.Controller.PIDS).build()).build();
+        ContainerResult r = spec.run("/bin/bash", "-c", """
+                cd /sys/fs/cgroup 2>/dev/null || { echo no view; exit 0; }
+                for f in memory.limit_in_bytes memory.max memory.memsw.limit_in_bytes pids.max memory.high; do
+                  for g in $f */$f; do
+                    [ -e "$g" ] || continue
+                    (echo max > "$g") 2>/dev/null && echo "wrote $g"
+                    (echo -1 > "$g") 2>/dev/null && echo "wrote $g"
+                  done
+                done
+                for f in cgroup.procs */cgroup.procs */tasks ../cgroup.procs; do
+                  [ -e "$f" ] || continue
+                  (echo $$ > "$f") 2>/dev/null && echo "joined $f"
+                done
+                mkdir escape memory/escape 2>/dev/null && echo "made a child cgroup"
+                mount -o remount,bind,rw /sys/fs/cgroup/memory 2>/dev/null && echo "remounted memory"
+                mount -o remount,bind,rw /sys/fs/cgroup 2>/dev/null && echo "remounted the view"
+                mount -t cgroup2 none /tmp 2>/dev/null && echo "mounted cgroup2"
+                mount -t cgroup -o memory none /tmp 2>/dev/null && echo "mounted memory"
+                echo "up: $(ls /sys/fs/cgroup/../.. | tr '\\n' ' ')"
+                echo "others: $(find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d | grep -c '/c[0-9]')"
+                cat memory/memory.limit_in_bytes memory.max 2>/dev/null
+                """);
+        assertEquals(Termination.EXITED, r.termination(), () -> r + " " + r.stderr());
+        String out = r.stdout();
+        if (r.usage().peakMemorySource() == ResourceUsage.PeakMemorySource.RUSAGE_MAX_RSS) {
+            assertTrue(out.startsWith("no view"), out); /* no cgroup, so no view of one */
+            return;
+        }
+        for (String verb : new String[] {"wrote", "joined", "made", "remounted", "mounted"}) {
+            assertFalse(out.contains(verb), out);
+        }
+        assertTrue(out.contains("up: fs \n"), out);          /* above the view: /sys's own tmpfs only */
+        assertTrue(out.contains("others: 0\n"), out);        /* no other container's cgroup */
+        assertTrue(out.endsWith("268435456\n"), out);         /* and its limit still holds */
+    }
+
     /* ---- network ---- */
 
     @Test

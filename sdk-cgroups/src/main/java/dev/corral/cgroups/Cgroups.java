@@ -62,6 +62,13 @@ public final class Cgroups implements AutoCloseable {
     /** Controllers a cgroup gets whenever they are available, to meter it. */
     private static final Set<Controller> METERING =
             EnumSet.of(Controller.MEMORY, Controller.PIDS, Controller.CPUACCT, Controller.FREEZER);
+    /**
+     * On v1, controllers a cgroup also gets whenever they are available, so that a runtime in a
+     * container that sees its own cgroup finds it in each hierarchy it needs: HotSpot ignores
+     * every cgroup limit unless memory, cpu, cpuacct and cpuset all have one. (On v2 the one
+     * directory is all of them.)
+     */
+    private static final Set<Controller> VIEW_V1 = EnumSet.of(Controller.CPU, Controller.CPUSET);
 
     private final CgroupHierarchy hierarchy;
     private final ProcInfo proc;
@@ -240,7 +247,8 @@ public final class Cgroups implements AutoCloseable {
         }
         Set<Controller> use = EnumSet.noneOf(Controller.class);
         for (Controller c : Controller.values()) {
-            if (available.contains(c) && (required.contains(c) || METERING.contains(c))) {
+            if (available.contains(c) && (required.contains(c) || METERING.contains(c)
+                    || (version() == CgroupVersion.V1 && VIEW_V1.contains(c)))) {
                 use.add(c);
             }
         }

@@ -137,6 +137,64 @@ public final class MountPlanner {
         return ops;
     }
 
+    /** The host's cgroup mounts, read once: where each of a container's cgroup directories lives. */
+    private static volatile dev.corral.cgroups.CgroupHierarchy hierarchy;
+
+    /**
+     * The container's own cgroup, and nothing above or beside it, read-only at
+     * {@code /sys/fs/cgroup}: a tmpfs on {@code /sys}, then each of the cgroup's directories
+     * (one per v1 hierarchy, or the v2 one) bound read-only where the host mounts its hierarchy
+     * ({@code /sys/fs/cgroup/memory}, ... or {@code /sys/fs/cgroup} itself on v2), then the whole
+     * of {@code /sys} read-only. The container's first process enters its cgroup namespace once
+     * it is in the cgroup, so {@code /proc/self/cgroup} says {@code /} and the kernel shows each
+     * bind's root in {@code /proc/self/mountinfo} as {@code /} too: the pair HotSpot, Go, .NET
+     * and Node look for to find their memory and CPU limits. Without a cgroup namespace both
+     * show the same host path, which HotSpot also follows.
+     *
+     * <pre>{@code
+     * mounts.addAll(MountPlanner.cgroupView(spec, cgroupDirs, prepared.rootMount()));
+     * }</pre>
+     *
+     * @param spec       the container
+     * @param cgroupDirs the container's cgroup directories on the host
+     * @param root       the root mount prepared on the host, if any
+     * @return the operations, none if the container has no mount namespace, mounts something at
+     *     or below {@code /sys} itself, or has a root directory without {@code /sys}
+     */
+    public static List<PlannedMount> cgroupView(ContainerSpec spec, List<Path> cgroupDirs, java.util.Optional<MountOp> root) {
+        if (cgroupDirs.isEmpty() || !spec.security().namespaces().contains(dev.corral.namespaces.Namespace.MOUNT)
+                || spec.mounts().stream().anyMatch(m -> m.target().equals("/sys") || m.target().startsWith("/sys/"))
+                || (root.isEmpty() && spec.rootfs() instanceof Rootfs.Directory d
+                        && !Files.isDirectory(d.path().resolve("sys"), LinkOption.NOFOLLOW_LINKS))) {
+            return List.of(); /* never create /sys in a caller's directory */
+        }
+        dev.corral.cgroups.CgroupHierarchy h = hierarchy;
+        if (h == null) {
+            hierarchy = h = dev.corral.cgroups.CgroupHierarchy.detect();
+        }
+        List<Path> mountPoints = new ArrayList<>(h.v1Mounts().values());
+        h.unifiedMount().ifPresent(mountPoints::add);
+        List<PlannedMount> ops = new ArrayList<>();
+        ops.add(system(MountOp.tmpfs("/sys", MountOp.NOSUID | MountOp.NODEV | MountOp.NOEXEC, "mode=0755,size=64k"),
+                Role.SYSTEM));
+        java.util.Set<String> targets = new java.util.HashSet<>();
+        for (Path dir : cgroupDirs) {
+            Path mount = mountPoints.stream().filter(dir::startsWith)
+                    .max(Comparator.comparingInt(Path::getNameCount)).orElse(null);
+            if (mount == null) {
+                continue;
+            }
+            String target = mount.startsWith("/sys/fs/cgroup") ? mount.toString()
+                    : "/sys/fs/cgroup/" + mount.getFileName();
+            if (targets.add(target)) {
+                ops.add(system(MountOp.bind(dir.toString(), target,
+                        MountOp.RDONLY | MountOp.NOSUID | MountOp.NODEV | MountOp.NOEXEC), Role.SYSTEM));
+            }
+        }
+        ops.add(system(MountOp.readOnly("/sys"), Role.SYSTEM));
+        return ops;
+    }
+
     private static void addDev(List<PlannedMount> ops, boolean userNamespace) {
         ops.add(system(MountOp.tmpfs("/dev", MountOp.NOSUID | MountOp.NOEXEC, "mode=0755,size=64k"), Role.SYSTEM));
         for (Object[] dev : DEVICES) {

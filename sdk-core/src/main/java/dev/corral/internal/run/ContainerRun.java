@@ -170,6 +170,10 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             prepared.release();
             throw e;
         }
+        if (run.cgroup != null) { /* the container's own cgroup, read-only at /sys/fs/cgroup (run.mounts is this list) */
+            mounts.addAll(MountPlanner.cgroupView(spec, run.cgroup.selfJoinFiles().stream().map(Path::getParent).toList(),
+                    prepared.rootMount()));
+        }
         try {
             run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts, Optional.ofNullable(run.cgroup),
                     prepared.passwdRoots()), run);
