@@ -276,8 +276,7 @@ final class ContainerOptions {
         if (image != null) {
             ImageStore s = imageStore();
             String name = image;
-            int colon = name.lastIndexOf(':');
-            boolean isPath = Files.exists(Path.of(name)) || (colon > 0 && Files.exists(Path.of(name.substring(0, colon))));
+            boolean isPath = isPathSelector(name);
             if (!isPath && looksLikePath(name) && s.image(name).isEmpty()) {
                 /* an image name never starts like a path: say the path is missing, not "no image /x:latest" */
                 throw new dev.corral.image.ImageStoreException("--image " + name + ": no such file or directory "
@@ -290,6 +289,19 @@ final class ContainerOptions {
                 s.unpack(name, p);
             }
         }
+    }
+
+    /** @return whether NAME is a path, or PATH:TAG with an existing PATH (the tag may hold ':' too) */
+    static boolean isPathSelector(String name) {
+        if (Files.exists(Path.of(name))) {
+            return true;
+        }
+        for (int colon = name.indexOf(':'); colon > 0; colon = name.indexOf(':', colon + 1)) {
+            if (Files.exists(Path.of(name.substring(0, colon)))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static boolean looksLikePath(String name) {

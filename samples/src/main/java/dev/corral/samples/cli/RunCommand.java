@@ -80,12 +80,17 @@ final class RunCommand implements Callable<Integer> {
                     + "or status START_FAILED and the error.")
     Path json;
 
-    @Parameters(index = "0..*", arity = "1..*", paramLabel = "CMD", description = "The command and its arguments.")
-    List<String> command;
+    @Parameters(index = "0..*", arity = "0..*", paramLabel = "CMD",
+            description = "The command and its arguments; with --image, the image's entrypoint and cmd when none is given.")
+    List<String> command = new java.util.ArrayList<>();
 
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
+        if (command.isEmpty() && options.image == null) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "Missing required parameter: 'CMD' (only with --image may it be left out: the image's entrypoint and cmd run then)");
+        }
         ContainerResult result;
         try {
             options.prepare(err);

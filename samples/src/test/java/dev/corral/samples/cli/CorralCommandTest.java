@@ -443,6 +443,40 @@ class CorralCommandTest {
         assertEquals(2, corral("build", "--store", store, "--network", "bridge", ctx.toString()).exitCode());
     }
 
+    private static void sh(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String output = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), String.join(" ", cmd) + ": " + output);
+    }
+
+    /**
+     * A docker-save archive whose RepoTags say {@code busybox:1.35} (made by umoci and skopeo),
+     * picked by {@code PATH:TAG} with the tag's own ':'; without a command the image's
+     * entrypoint and cmd run.
+     */
+    @Test
+    void runPicksAnArchiveTagContainingAColonAndRunsTheImagesOwnCommand() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("rootfs/bin"));
+        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
+        Files.createSymbolicLink(root.resolve("sh"), Path.of("busybox"));
+        String layout = dir.resolve("layout").toString();
+        sh("umoci", "init", "--layout", layout);
+        sh("umoci", "new", "--image", layout + ":1.35");
+        sh("umoci", "insert", "--image", layout + ":1.35", dir.resolve("rootfs").toString(), "/");
+        sh("umoci", "config", "--image", layout + ":1.35", "--config.entrypoint", "/bin/sh",
+                "--config.cmd", "-c", "--config.cmd", "echo from-the-image > /out/default");
+        Path tar = dir.resolve("busybox.tar");
+        sh("skopeo", "copy", "--quiet", "oci:" + layout + ":1.35", "docker-archive:" + tar + ":busybox:1.35");
+
+        String store = dir.resolve("store").toString();
+        Outcome o = corral("run", "--store", store, "--image", tar + ":busybox:1.35", "--bind", outBind());
+        assertEquals(0, o.exitCode(), o.err());
+        assertEquals("from-the-image\n", read("default"));
+        Outcome wrong = corral("run", "--store", store, "--image", tar + ":busybox:9.9", "--", "/bin/sh", "-c", "true");
+        assertEquals(125, wrong.exitCode(), wrong.err());
+        assertTrue(wrong.err().contains("busybox:1.35"), "names the tags it has: " + wrong.err());
+    }
+
     /* ---- resource limits: a cgroup per container (v1 on this hybrid host) ---- */
 
     private static final String BUSY_LOOP = "while :; do :; done";

@@ -1,5 +1,6 @@
 package dev.corral.internal.image;
 
+import dev.corral.image.ImageRef;
 import dev.corral.internal.archive.Compression;
 import dev.corral.internal.archive.ExtractOptions;
 import dev.corral.internal.archive.TarExtractor;
@@ -37,6 +38,20 @@ final class OciImport {
         return out;
     }
 
+    /**
+     * @param name   a tag as the source names it ({@code 1.35}, {@code busybox:1.35},
+     *               {@code docker.io/library/busybox:1.35})
+     * @param wanted what the caller asked for, in any of those forms
+     * @return whether they name the same image
+     */
+    static boolean tagMatches(String name, String wanted) {
+        if (name.equals(wanted) || name.endsWith(":" + wanted)) {
+            return true;
+        }
+        Optional<ImageRef> a = ImageRef.tryParse(name);
+        return a.isPresent() && a.equals(ImageRef.tryParse(wanted));
+    }
+
     static String fromLayout(Store store, Path dir, Optional<String> tag) throws IOException {
         Path layout = dir.resolve("oci-layout");
         if (!Files.isRegularFile(layout) || !Files.isRegularFile(dir.resolve("index.json"))) {
@@ -53,7 +68,7 @@ final class OciImport {
         for (Map<String, Object> d : manifests) {
             String name = Json.str(Json.obj(d, "annotations"), REF_NAME);
             tags.add(name);
-            if (tag.isPresent() && (name.equals(tag.get()) || name.endsWith(":" + tag.get()))) {
+            if (tag.isPresent() && tagMatches(name, tag.get())) {
                 chosen = d;
             }
         }
@@ -135,7 +150,7 @@ final class OciImport {
             for (Map<String, Object> e : entries) {
                 for (String t : Json.strings(e, "RepoTags")) {
                     tags.add(t);
-                    if (tag.isPresent() && (t.equals(tag.get()) || t.endsWith(":" + tag.get()))) {
+                    if (tag.isPresent() && tagMatches(t, tag.get())) {
                         chosen = e;
                     }
                 }

@@ -257,18 +257,10 @@ public final class Store {
      * @return the image
      */
     public ImageInfo importImage(Path source, String name) {
-        Optional<String> tag = Optional.empty();
-        Path src = source;
-        if (!Files.exists(src)) {
-            String s = source.toString();
-            int colon = s.lastIndexOf(':');
-            if (colon > 0 && Files.exists(Path.of(s.substring(0, colon)))) {
-                src = Path.of(s.substring(0, colon));
-                tag = Optional.of(s.substring(colon + 1));
-            } else {
-                throw new ImageStoreException("cannot import " + source + ": no such file or directory", null);
-            }
-        }
+        Map.Entry<Path, Optional<String>> sel = selector(source.toString())
+                .orElseThrow(() -> new ImageStoreException("cannot import " + source + ": no such file or directory", null));
+        Path src = sel.getKey();
+        Optional<String> tag = sel.getValue();
         Path from = src;
         Optional<String> wanted = tag;
         String digest = locked(() -> Files.isDirectory(from)
@@ -277,6 +269,27 @@ public final class Store {
         names.tag(name, digest);
         LOG.debug("imported {} as {} ({})", source, normalize(name), digest);
         return info(name).orElseThrow();
+    }
+
+    /**
+     * Splits {@code PATH[:TAG]} where PATH is the shortest existing prefix: in
+     * {@code busybox.tar:busybox:1.35} the path is {@code busybox.tar} and the tag
+     * {@code busybox:1.35}, as the archive's {@code RepoTags} name it.
+     *
+     * @param selector a path, or a path, ':' and a tag of an image in it
+     * @return the path and the tag, or empty when no such path exists
+     */
+    public static Optional<Map.Entry<Path, Optional<String>>> selector(String selector) {
+        if (Files.exists(Path.of(selector))) {
+            return Optional.of(Map.entry(Path.of(selector), Optional.empty()));
+        }
+        for (int colon = selector.indexOf(':'); colon > 0; colon = selector.indexOf(':', colon + 1)) {
+            Path p = Path.of(selector.substring(0, colon));
+            if (Files.exists(p) && colon + 1 < selector.length()) {
+                return Optional.of(Map.entry(p, Optional.of(selector.substring(colon + 1))));
+            }
+        }
+        return Optional.empty();
     }
 
     /**
@@ -295,10 +308,7 @@ public final class Store {
                 .resolve(reference.substring("sha256:".length())))) {
             return reference; /* an image by its manifest digest, as a build's steps run */
         }
-        String s = reference;
-        int colon = s.lastIndexOf(':');
-        boolean isPath = Files.exists(Path.of(s)) || (colon > 0 && Files.exists(Path.of(s.substring(0, colon))));
-        if (!isPath) {
+        if (selector(reference).isEmpty()) {
             throw missingImage(reference);
         }
         return importImage(Path.of(reference), reference).digest();
