@@ -212,6 +212,10 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
 
     for (int i = 0; i < 3; i++) /* the sources are distinct and >= 3, so order does not matter */
         if (dup2(fds->stdio[i], i) < 0) child_fail(STEP_STDIO_DUP, i);
+    if (pl->stdio[0].present && pl->stdio[0].kind == STDIO_TTY) { /* the terminal controls its own session */
+        if (getsid(0) != getpid() && setsid() < 0) child_fail(STEP_TTY_SESSION, 0);
+        if (ioctl(0, TIOCSCTTY, 0) < 0) child_fail(STEP_TTY_CONTROLLING, 0);
+    }
     if (syscall(SYS_close_range, 3U, ~0U, K_CLOSE_RANGE_CLOEXEC) < 0) {
         if (errno != ENOSYS) child_fail(STEP_CLOEXEC_FDS, 0);
         /* before 5.11: every fd the launcher opens is close-on-exec already */

@@ -134,6 +134,10 @@ static void handle_message(uint32_t type, const unsigned char *p, uint32_t len) 
         int32_t sig;
         memcpy(&sig, p + 8, 4);
         signal_container(id, sig);
+    } else if (type == MSG_RESIZE && len == 16) {
+        uint32_t size[2];
+        memcpy(size, p + 8, 8);
+        relay_resize(id, size[0], size[1]);
     } else if (type == MSG_POOL && len >= 12) {
         uint32_t target;
         memcpy(&target, p + 8, 4);

@@ -234,6 +234,7 @@ void kill_containers(void);
 /* ---- stdio (relay.c) ---- */
 int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int slot[3], int32_t *step, int32_t *index);
 void relay_start(int slot);
+void relay_resize(uint64_t id, uint32_t rows, uint32_t columns);
 void relay_close(int slot);
 void relay_pump(int slot);
 void relay_event(uint32_t slot);

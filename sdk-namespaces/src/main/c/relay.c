@@ -1,17 +1,24 @@
-/* Stdio relays: splice between a container's pipe and a socket to the JVM. */
+/* Stdio relays: splice between a container's pipe and a socket to the JVM; copy between a
+   container's terminal master and the JVM's sockets. */
 #include "launcher.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 struct relay {
     int used;
-    int pipe_fd, sock_fd;
+    int pipe_fd, sock_fd; /* pipe_fd: a terminal's master when tty */
     int outbound; /* 1: container -> JVM (stdout, stderr); 0: JVM -> container (stdin) */
+    int tty;      /* a terminal's master cannot splice: copied through buf */
+    uint64_t id;  /* the container's, for a terminal's resize */
+    size_t held, sent; /* buf[sent, held) read, not yet written */
+    char *buf;
 };
 
 static struct {
@@ -22,7 +29,24 @@ void relay_close(int slot) {
     struct relay *r = &relays.r[slot];
     close_fd(&r->pipe_fd);
     close_fd(&r->sock_fd);
+    free(r->buf);
+    r->buf = NULL;
     r->used = 0;
+}
+
+#define TTY_BUF 16384
+
+/* One step of a terminal's copy: > 0 moved, 0 end of input, -1 with errno. A master reads
+   EIO once the last slave is closed: the command and everything holding its terminal ended. */
+static ssize_t copy_step(struct relay *r, int from, int to) {
+    if (r->sent == r->held) {
+        ssize_t n = read(from, r->buf, TTY_BUF);
+        if (n <= 0) return n < 0 && errno == EIO ? 0 : n;
+        r->held = (size_t)n, r->sent = 0;
+    }
+    ssize_t w = write(to, r->buf + r->sent, r->held - r->sent);
+    if (w > 0) r->sent += (size_t)w;
+    return w;
 }
 
 void relay_pump(int slot) {
@@ -30,7 +54,7 @@ void relay_pump(int slot) {
     int from = r->outbound ? r->pipe_fd : r->sock_fd;
     int to = r->outbound ? r->sock_fd : r->pipe_fd;
     for (;;) {
-        ssize_t n = splice(from, NULL, to, NULL, 1 << 20, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+        ssize_t n = r->tty ? copy_step(r, from, to) : splice(from, NULL, to, NULL, 1 << 20, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
         if (n > 0) continue;
         if (n == 0) { /* end of input: pass the EOF on by closing */
             relay_close(slot);
@@ -41,8 +65,8 @@ void relay_pump(int slot) {
             relay_close(slot);
             return;
         }
-        int pending = 0;
-        if (ioctl(from, FIONREAD, &pending) < 0) pending = 0;
+        int pending = r->tty && r->sent < r->held;
+        if (!r->tty && ioctl(from, FIONREAD, &pending) < 0) pending = 0;
         /* input waiting means the output is full: wait for room, else wait for input */
         int from_key = r->outbound ? K_RELAY_PIPE : K_RELAY_SOCK;
         int to_key = r->outbound ? K_RELAY_SOCK : K_RELAY_PIPE;
@@ -78,16 +102,91 @@ static int open_relay(uint64_t id, int i, int *stdio, int *slot, int32_t *step) 
         close(p[1]);
         return -1;
     }
-    relays.r[r] = (struct relay){1, i == 0 ? p[1] : p[0], -1, i != 0};
+    relays.r[r] = (struct relay){.used = 1, .pipe_fd = i == 0 ? p[1] : p[0], .sock_fd = -1, .outbound = i != 0, .id = id};
     *slot = r;
     *stdio = i == 0 ? p[0] : p[1];
     *step = STEP_STDIO_CONNECT;
     return (relays.r[r].sock_fd = connect_to_jvm(id, (uint32_t)i)) < 0 ? -1 : 0;
 }
 
+/* A terminal relay of stream i (0: to the master, 1: from it) on a copy of master. */
+static int open_tty_relay(uint64_t id, int i, int master, int32_t *step, int32_t *index) {
+    int r = free_relay();
+    *step = STEP_STDIO_CONNECT, *index = i;
+    if (r < 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    relays.r[r] = (struct relay){.used = 1, .pipe_fd = -1, .sock_fd = -1, .outbound = i, .tty = 1, .id = id};
+    if ((relays.r[r].buf = malloc(TTY_BUF)) == NULL || (relays.r[r].pipe_fd = fcntl(master, F_DUPFD_CLOEXEC, 3)) < 0
+        || (relays.r[r].sock_fd = connect_to_jvm(id, (uint32_t)i)) < 0) {
+        int saved = errno;
+        relay_close(r);
+        errno = saved;
+        return -1;
+    }
+    return r;
+}
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+/* The slave of master as fds 0, 1 and 2 (>= 3, close-on-exec), opened through the master
+   (no path to look up), at the window size ws. 0, or -1 with errno and *index. */
+static int open_tty_slave(int master, const struct winsize *ws, int stdio[3], int32_t *index) {
+    *index = 1;
+    if (unlockpt(master) < 0) return -1;
+    *index = 2;
+    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0) return -1;
+    *index = 4;
+    for (int i = 0; i < 3; i++)
+        if ((stdio[i] = fcntl(slave, F_DUPFD_CLOEXEC, 3)) < 0) break;
+    int saved = errno;
+    close(slave);
+    errno = saved;
+    if (stdio[2] < 0) return -1;
+    *index = 3;
+    return ioctl(master, TIOCSWINSZ, ws);
+}
+
+/* A terminal: a pseudo-terminal pair whose slave becomes fds 0, 1 and 2 and whose master is
+   relayed; mode is rows << 16 | columns. 0, or -1 with errno, *step and *index. */
+static int open_tty(uint64_t id, uint32_t mode, int stdio[3], int slot[3], int32_t *step, int32_t *index) {
+    struct winsize ws = {.ws_row = (unsigned short)(mode >> 16), .ws_col = (unsigned short)(mode & 0xffff)};
+    *step = STEP_TTY_OPEN, *index = 0;
+    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return -1;
+    int rc = open_tty_slave(master, &ws, stdio, index);
+    if (rc == 0 && ((slot[0] = open_tty_relay(id, 0, master, step, index)) < 0
+                    || (slot[1] = open_tty_relay(id, 1, master, step, index)) < 0))
+        rc = -1;
+    int saved = errno;
+    close(master);
+    errno = saved;
+    return rc;
+}
+
+/* Sets the window size of container id's terminal, if it has one still open. */
+void relay_resize(uint64_t id, uint32_t rows, uint32_t columns) {
+    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)columns};
+    for (int i = 0; i < MAX_RELAYS; i++)
+        if (relays.r[i].used && relays.r[i].tty && relays.r[i].id == id) {
+            if (ioctl(relays.r[i].pipe_fd, TIOCSWINSZ, &ws) == 0) return;
+        }
+}
+
 /* Opens what fds 0, 1, 2 of the container become (>= 3, close-on-exec), relays included.
    0, or -1 with errno, *step and *index; what was opened is in stdio[] and slot[] either way. */
 int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int slot[3], int32_t *step, int32_t *index) {
+    int tty = 0;
+    for (int i = 0; i < 3; i++) tty += pl->stdio[i].present && pl->stdio[i].kind == STDIO_TTY;
+    if (tty) {
+        *step = STEP_TTY_OPEN, *index = 0;
+        errno = EINVAL; /* all three or none */
+        return tty == 3 ? open_tty(id, pl->stdio[0].mode, stdio, slot, step, index) : -1;
+    }
     for (int i = 0; i < 3; i++) {
         const struct stdio_op *s = &pl->stdio[i];
         uint32_t kind = s->present ? s->kind : STDIO_NULL;

@@ -95,6 +95,15 @@ public interface ContainerProcess extends AutoCloseable {
      */
     void signal(int signal);
 
+    /**
+     * Changes the window size of the command's terminal; the command gets {@code SIGWINCH}.
+     * Nothing happens once the container has ended.
+     *
+     * @param size the new size
+     * @throws IllegalStateException if the spec gave no {@link ContainerSpec.Builder#terminal terminal}
+     */
+    void resizeTerminal(Terminal size);
+
     /** Kills every process of the container; the result says {@link Termination#KILLED}. */
     void kill();
 

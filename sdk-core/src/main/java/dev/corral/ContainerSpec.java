@@ -53,6 +53,9 @@ import java.util.regex.Pattern;
  * @param stdin            the command's standard input
  * @param stdout           where its standard output goes
  * @param stderr           where its standard error goes
+ * @param terminal         a pseudo-terminal as the command's stdio and controlling terminal; with
+ *                         one, its output (standard error too) goes to {@code stdout}, and
+ *                         {@code stderr} is {@link Output#discard()}
  * @param timeout          the wall-clock limit after which the whole container is killed
  * @param commandAsPid1    run the command itself as PID 1 instead of under a minimal init
  * @param command          the command and its arguments, when given in the spec
@@ -70,6 +73,7 @@ public record ContainerSpec(
         Input stdin,
         Output stdout,
         Output stderr,
+        Optional<Terminal> terminal,
         Optional<Duration> timeout,
         boolean commandAsPid1,
         List<String> command,
@@ -143,6 +147,15 @@ public record ContainerSpec(
         }
         if (stderr instanceof Output.Capture c) {
             check("stderr", c.limit().bytes() > 0, "capture limit must be positive");
+        }
+        check("terminal", terminal != null, "must be given (Optional.empty() for none)");
+        if (terminal.isPresent()) {
+            check("stderr", stderr instanceof Output.Discard,
+                    "is the terminal, whose output goes to stdout: leave it Output.discard() with a terminal");
+            check("stdin", stdin instanceof Input.Empty || stdin instanceof Input.Bytes || stdin instanceof Input.Pipe,
+                    "is typed into the terminal: Input.empty(), bytes or Input.pipe() with a terminal, not " + stdin);
+            check("stdout", stdout instanceof Output.Capture || stdout instanceof Output.Pipe,
+                    "is the terminal's output: Output.capture() or Output.pipe() with a terminal, not " + stdout);
         }
         check("resources", resources != null, "must be given (ResourceLimits.none())");
         check("timeout", timeout != null, "must be given (Optional.empty() for none)");
@@ -282,6 +295,7 @@ public record ContainerSpec(
         b.stdin = stdin;
         b.stdout = stdout;
         b.stderr = stderr;
+        b.terminal = terminal.orElse(null);
         b.timeout = timeout.orElse(null);
         b.commandAsPid1 = commandAsPid1;
         b.command = command;
@@ -309,6 +323,7 @@ public record ContainerSpec(
         private Input stdin = Input.empty();
         private Output stdout = Output.capture();
         private Output stderr = Output.capture();
+        private Terminal terminal;
         private Duration timeout;
         private boolean commandAsPid1;
         private List<String> command = List.of();
@@ -412,6 +427,20 @@ public record ContainerSpec(
         /** @param output the standard error (default {@link Output#capture()}) @return this */
         public Builder stderr(Output output) {
             this.stderr = Objects.requireNonNull(output, "stderr");
+            return this;
+        }
+
+        /**
+         * Gives the command a pseudo-terminal (as {@code docker run -t}); its output, standard
+         * error included, goes to {@code stdout}, so this also sets {@code stderr} to
+         * {@link Output#discard()}.
+         *
+         * @param terminal the terminal's window size
+         * @return this
+         */
+        public Builder terminal(Terminal terminal) {
+            this.terminal = Objects.requireNonNull(terminal, "terminal");
+            this.stderr = Output.discard();
             return this;
         }
 
@@ -653,7 +682,8 @@ public record ContainerSpec(
                 }
             }
             return new ContainerSpec(rootfs, readOnlyRoot, mounts, hostname, new TreeMap<>(environment),
-                    workingDirectory, Optional.ofNullable(user), stdin, stdout, stderr, Optional.ofNullable(timeout),
+                    workingDirectory, Optional.ofNullable(user), stdin, stdout, stderr, Optional.ofNullable(terminal),
+                    Optional.ofNullable(timeout),
                     commandAsPid1, command, securityPolicy(), resources());
         }
 

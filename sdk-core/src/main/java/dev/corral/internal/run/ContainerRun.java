@@ -6,6 +6,7 @@ import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
 import dev.corral.ContainerStartException;
 import dev.corral.Input;
+import dev.corral.Terminal;
 import dev.corral.Output;
 import dev.corral.ResourceUsage;
 import dev.corral.Termination;
@@ -34,6 +35,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
@@ -232,6 +234,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 case 0 -> {
                     if (spec.stdin() instanceof Input.Bytes b) {
                         new BytesFeeder(b.bytes()).attach(launcher, channel);
+                    } else if (spec.stdin() instanceof Input.Empty) { /* a terminal's input: nothing typed */
+                        channel.close();
                     } else {
                         channel.configureBlocking(true);
                         stdinPipe.complete(channel);
@@ -624,6 +628,17 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     public void signal(int signal) {
         if (!result.isDone()) {
             signalQuietly(signal);
+        }
+    }
+
+    @Override
+    public void resizeTerminal(Terminal size) {
+        Objects.requireNonNull(size, "size");
+        if (spec.terminal().isEmpty()) {
+            throw new IllegalStateException("the container has no terminal: give the spec one with terminal(...)");
+        }
+        if (!result.isDone() && launcher != null) {
+            launcher.resize(id, size.rows(), size.columns());
         }
     }
 

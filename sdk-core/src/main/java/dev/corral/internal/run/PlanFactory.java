@@ -2,6 +2,7 @@ package dev.corral.internal.run;
 
 import dev.corral.ContainerSpec;
 import dev.corral.Input;
+import dev.corral.Terminal;
 import dev.corral.Output;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
 import dev.corral.InvalidSpecException;
@@ -51,9 +52,9 @@ final class PlanFactory {
                 .rootReadOnly(spec.readOnlyRoot())
                 .hostname(spec.hostname())
                 .loopback(true)
-                .stdio(0, stdin(spec.stdin()))
-                .stdio(1, output(spec.stdout()))
-                .stdio(2, output(spec.stderr()))
+                .stdio(0, spec.terminal().map(PlanFactory::tty).orElseGet(() -> stdin(spec.stdin())))
+                .stdio(1, spec.terminal().map(PlanFactory::tty).orElseGet(() -> output(spec.stdout())))
+                .stdio(2, spec.terminal().map(PlanFactory::tty).orElseGet(() -> output(spec.stderr())))
                 .argv(command)
                 .env(DefaultEnvironment.of(spec.environment(), spec.hostname(),
                         spec.user().map(ContainerSpec.User::uid).orElse(0), roots))
@@ -180,6 +181,10 @@ final class PlanFactory {
 
     static String searchPath(ContainerSpec spec) {
         return spec.environment().getOrDefault("PATH", DEFAULT_PATH);
+    }
+
+    private static StdioOp tty(Terminal t) {
+        return StdioOp.tty(t.rows(), t.columns());
     }
 
     private static StdioOp stdin(Input in) {

@@ -294,7 +294,13 @@ public record LaunchPlan(
             /** A host file, opened by the launcher. */
             FILE(Wire.STDIO_FILE),
             /** A pipe in the container, relayed by the launcher to a socket the JVM accepts. */
-            RELAY(Wire.STDIO_RELAY);
+            RELAY(Wire.STDIO_RELAY),
+            /**
+             * A pseudo-terminal (all three fds): its slave is the command's controlling terminal,
+             * its master relayed from the JVM's stream 0 and to its stream 1; the mode holds the
+             * window size as {@code rows << 16 | columns}.
+             */
+            TTY(Wire.STDIO_TTY);
 
             final int wire;
 
@@ -338,6 +344,18 @@ public record LaunchPlan(
         /** @return a stream relayed to the JVM */
         public static StdioOp relay() {
             return new StdioOp(Kind.RELAY, 0, 0, "");
+        }
+
+        /**
+         * @param rows    the window's rows, 1 to 65535
+         * @param columns the window's columns, 1 to 65535
+         * @return a pseudo-terminal of that window size (to be given for all three fds)
+         */
+        public static StdioOp tty(int rows, int columns) {
+            if (rows < 1 || rows > 0xffff || columns < 1 || columns > 0xffff) {
+                throw new IllegalArgumentException("a terminal of " + columns + "x" + rows + " characters");
+            }
+            return new StdioOp(Kind.TTY, 0, rows << 16 | columns, "");
         }
 
         /** @param path host path @param openFlags open flags @param mode creation mode @return a file */

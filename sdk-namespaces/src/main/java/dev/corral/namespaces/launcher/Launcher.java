@@ -6,6 +6,7 @@ import static dev.corral.namespaces.launcher.Wire.MSG_HELLO;
 import static dev.corral.namespaces.launcher.Wire.MSG_POOL;
 import static dev.corral.namespaces.launcher.Wire.MSG_POOL_FAILED;
 import static dev.corral.namespaces.launcher.Wire.MSG_RUN;
+import static dev.corral.namespaces.launcher.Wire.MSG_RESIZE;
 import static dev.corral.namespaces.launcher.Wire.MSG_RUN_POOLED;
 import static dev.corral.namespaces.launcher.Wire.MSG_SIGNAL;
 import static dev.corral.namespaces.launcher.Wire.MSG_STARTED;
@@ -362,6 +363,27 @@ public final class Launcher {
         }
         ByteBuffer m = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
         m.putInt(16).putInt(MSG_SIGNAL).putLong(id).putInt(signal).flip();
+        send(m);
+    }
+
+    /**
+     * Sets the window size of a running container's terminal ({@link LaunchPlan.StdioOp#tty});
+     * the kernel sends its foreground process group {@code SIGWINCH}. Nothing for a container
+     * that has ended or has no terminal.
+     *
+     * @param id      the container's id
+     * @param rows    rows, 1 to 65535
+     * @param columns columns, 1 to 65535
+     */
+    public void resize(long id, int rows, int columns) {
+        if (rows < 1 || rows > 0xffff || columns < 1 || columns > 0xffff) {
+            throw new IllegalArgumentException("a terminal of " + columns + "x" + rows + " characters");
+        }
+        if (!sessions.containsKey(id)) {
+            return;
+        }
+        ByteBuffer m = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+        m.putInt(20).putInt(MSG_RESIZE).putLong(id).putInt(rows).putInt(columns).flip();
         send(m);
     }
 
