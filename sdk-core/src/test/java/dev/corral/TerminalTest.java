@@ -45,12 +45,14 @@ class TerminalTest {
     @Test
     void anInteractiveShellHasJobControl() throws Exception {
         try (ContainerProcess p = Container.builder().terminal(Terminal.of(80, 24)).stdin(Input.pipe())
-                .stdout(Output.pipe()).timeout(Duration.ofSeconds(30)).start("/bin/sh", "-i")) {
+                .stdout(Output.pipe()).env("PS1", "ready> ").timeout(Duration.ofSeconds(30)).start("/bin/bash", "--norc", "--noprofile", "-i")) {
             Screen screen = new Screen(p);
-            /* typed line by line, as a person would: a shell may flush what was typed ahead */
-            screen.type("sleep 30 &\n");
-            screen.type("jobs\n").await("[1] + Running");
-            screen.type("kill %1; wait; echo done-$((6*7))\n").await("done-42");
+            /* line by line, each after the shell's next prompt, as a person types: a shell may
+               discard what was typed ahead while it sets its terminal up for a prompt */
+            screen.await("ready> ");
+            screen.type("sleep 30 & echo started-$((1+1))\n").await("started-2\r\nready> ");
+            screen.type("jobs\n").await("Running                 sleep 30 &\r\nready> ");
+            screen.type("kill %1; wait; echo done-$((6*7))\n").await("done-42\r\nready> ");
             screen.type("exit\n");
             assertEquals(Termination.EXITED, p.onExit().get().termination());
             String out = screen.text();

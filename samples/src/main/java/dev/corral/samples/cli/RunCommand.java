@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.corral.CommandNotExecutableException;
 import dev.corral.CommandNotFoundException;
+import dev.corral.ContainerProcess;
 import dev.corral.ContainerException;
 import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
@@ -80,6 +81,16 @@ final class RunCommand implements Callable<Integer> {
                     + "or status START_FAILED and the error.")
     Path json;
 
+    @Option(names = {"-t", "--tty"}, description = "Give the command a pseudo-terminal (its controlling terminal, "
+            + "with job control), at the size of corral's terminal and following its resizes; the command's stderr "
+            + "goes to it too. Without -i nothing is typed into it.")
+    boolean tty;
+
+    @Option(names = {"-i", "--interactive"}, description = "Pass corral's stdin to the command (to its terminal with "
+            + "-t, with corral's terminal in raw mode meanwhile, so Ctrl-C reaches the container). Without -t, "
+            + "stdin is passed anyway.")
+    boolean interactive;
+
     @Parameters(index = "0..*", arity = "0..*", paramLabel = "CMD",
             description = "The command and its arguments; with --image, the image's entrypoint and cmd when none is given.")
     List<String> command = new java.util.ArrayList<>();
@@ -94,12 +105,12 @@ final class RunCommand implements Callable<Integer> {
         ContainerResult result;
         try {
             options.prepare(err);
-            ContainerSpec containerSpec = options.builder()
+            result = tty ? runOnTerminal() : options.builder()
                     .stdin(Input.inherit())
                     .stdout(options.output(Output.inherit()))
                     .stderr(options.output(Output.inherit()))
-                    .build();
-            result = containerSpec.run(command);
+                    .build()
+                    .run(command);
         } catch (InvalidSpecException e) {
             err.println("corral run: invalid " + e.getMessage());
             writeJson(err, error(e));
@@ -129,6 +140,29 @@ final class RunCommand implements Callable<Integer> {
             return CorralCommand.EXIT_START_FAILED;
         }
         return exitCodeOf(result);
+    }
+
+    /** -t: the command on a terminal of its own, which corral's terminal shows and types into. */
+    private ContainerResult runOnTerminal() {
+        ContainerSpec containerSpec = options.builder()
+                .terminal(HostTerminal.size())
+                .stdin(interactive ? Input.pipe() : Input.empty())
+                .stdout(options.output(Output.pipe()))
+                .build();
+        try (HostTerminal host = HostTerminal.raw(interactive);
+             ContainerProcess p = containerSpec.start(command)) {
+            HostTerminal.followResizes(p);
+            if (interactive) {
+                HostTerminal.forwardKeys(System.in, p.stdin());
+            }
+            if (options.outputLimit == null) {
+                p.stdout().transferTo(System.out);
+                System.out.flush();
+            }
+            return p.onExit().join();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /**
