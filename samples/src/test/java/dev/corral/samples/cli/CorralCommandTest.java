@@ -346,16 +346,7 @@ class CorralCommandTest {
 
     @Test
     void imagesListsKeptLayersThatCommitMakesAnImageAndRmiRemoves() throws Exception {
-        Path root = Files.createDirectories(dir.resolve("ctx/root/bin"));
-        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
-        for (String a : List.of("sh", "cat", "echo")) {
-            Files.createSymbolicLink(root.resolve(a), Path.of("busybox"));
-        }
-        Path ctx = dir.resolve("ctx");
-        Process tar = new ProcessBuilder("tar", "-cf", ctx.resolve("root.tar").toString(), "-C", ctx.resolve("root").toString(), ".")
-                .inheritIO().start();
-        assertEquals(0, tar.waitFor());
-        Files.writeString(ctx.resolve(".dockerignore"), "root\n");
+        Path ctx = busyboxContext();
         Files.writeString(ctx.resolve("Dockerfile"), "FROM scratch\nADD root.tar /\nENV PATH=/bin\n");
         String store = dir.resolve("store").toString();
         assertEquals(0, corral("build", "--store", store, "-t", "base:1", ctx.toString()).exitCode());
@@ -407,16 +398,7 @@ class CorralCommandTest {
 
     @Test
     void buildMakesAnImageFromADockerfileAndARebuildRunsNothing() throws Exception {
-        Path root = Files.createDirectories(dir.resolve("ctx/root/bin"));
-        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
-        for (String a : List.of("sh", "cat", "echo")) {
-            Files.createSymbolicLink(root.resolve(a), Path.of("busybox"));
-        }
-        Path ctx = dir.resolve("ctx");
-        Process tar = new ProcessBuilder("tar", "-cf", ctx.resolve("root.tar").toString(), "-C", ctx.resolve("root").toString(), ".")
-                .inheritIO().start();
-        assertEquals(0, tar.waitFor());
-        Files.writeString(ctx.resolve(".dockerignore"), "root\n");
+        Path ctx = busyboxContext();
         Files.writeString(ctx.resolve("Dockerfile"), """
                 FROM scratch
                 ADD root.tar /
@@ -441,6 +423,21 @@ class CorralCommandTest {
         assertEquals(125, bad.exitCode());
         assertTrue(bad.err().contains("line 2: VOLUME is not supported"), bad.err());
         assertEquals(2, corral("build", "--store", store, "--network", "bridge", ctx.toString()).exitCode());
+    }
+
+    /** A build context holding root.tar, a busybox tree with sh, cat and echo (its source directory ignored). */
+    private Path busyboxContext() throws IOException, InterruptedException {
+        Path root = Files.createDirectories(dir.resolve("ctx/root/bin"));
+        Files.copy(Path.of("/bin/busybox"), root.resolve("busybox"));
+        for (String a : List.of("sh", "cat", "echo")) {
+            Files.createSymbolicLink(root.resolve(a), Path.of("busybox"));
+        }
+        Path ctx = dir.resolve("ctx");
+        Process tar = new ProcessBuilder("tar", "-cf", ctx.resolve("root.tar").toString(), "-C", ctx.resolve("root").toString(), ".")
+                .inheritIO().start();
+        assertEquals(0, tar.waitFor());
+        Files.writeString(ctx.resolve(".dockerignore"), "root\n");
+        return ctx;
     }
 
     private static void sh(String... cmd) throws IOException, InterruptedException {
