@@ -1,6 +1,7 @@
 package dev.corral.image;
 
 import dev.corral.internal.image.Store;
+import dev.corral.internal.registry.Puller;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -86,6 +87,41 @@ public final class ImageStore {
      */
     public ImageInfo importImage(Path source, String name) {
         return store.importImage(Objects.requireNonNull(source, "source"), Objects.requireNonNull(name, "name"));
+    }
+
+    /**
+     * Pulls an image from a registry, as {@code docker pull} does, with the default options
+     * (anonymous or the Docker config's credentials); it is named as the reference is written.
+     *
+     * @param reference e.g. {@code localhost:5000/team/app:1.2} (see {@link ImageRef#parse})
+     * @return the image
+     * @throws RegistryException if the registry cannot be reached, refuses, lacks the image, or
+     *                           sends a blob that does not match its digest (then nothing is stored)
+     */
+    public ImageInfo pull(String reference) {
+        return pull(reference, RegistryOptions.defaults());
+    }
+
+    /**
+     * Pulls an image from a registry into the store: an index or manifest list is resolved to
+     * linux and this machine's architecture, layers the store has are not fetched again, the
+     * others are fetched in parallel, verified against their digests as they stream, and
+     * resumed after a broken connection. Nothing is stored unless every blob is right.
+     *
+     * <pre>{@code
+     * ImageInfo i = store.pull("localhost:5000/team/app:1.2",
+     *         RegistryOptions.builder().credentials(new Credentials("ci", "secret")).build());
+     * }</pre>
+     *
+     * @param reference the image; also its name in the store
+     * @param options   credentials, CA, parallelism, progress listener
+     * @return the image
+     * @throws RegistryException if the pull fails
+     * @throws IllegalArgumentException if the reference is not valid
+     */
+    public ImageInfo pull(String reference, RegistryOptions options) {
+        ImageRef ref = ImageRef.parse(Objects.requireNonNull(reference, "reference"));
+        return Puller.pull(store, ref, reference, Objects.requireNonNull(options, "options"));
     }
 
     /** @return every image in the store, by name */

@@ -11,14 +11,14 @@ import java.util.Map;
  * read and written by the shared {@link JsonTree}; the few fields used are read by name where
  * they are needed, leniently (a missing or mistyped field reads as empty).
  */
-final class Json {
+public final class Json {
     private Json() {}
 
-    static Object parse(byte[] bytes) throws IOException {
+    public static Object parse(byte[] bytes) throws IOException {
         return JsonTree.parse(bytes);
     }
 
-    static Map<String, Object> object(byte[] bytes, String what) throws IOException {
+    public static Map<String, Object> object(byte[] bytes, String what) throws IOException {
         Object o;
         try {
             o = parse(bytes);
@@ -33,25 +33,25 @@ final class Json {
         return m;
     }
 
-    static byte[] write(Object value) throws IOException {
+    public static byte[] write(Object value) throws IOException {
         return JsonTree.write(value);
     }
 
     /* ---- typed access to fields ---- */
 
     @SuppressWarnings("unchecked")
-    static Map<String, Object> obj(Map<String, Object> m, String key) {
+    public static Map<String, Object> obj(Map<String, Object> m, String key) {
         Object o = m.get(key);
         return o instanceof Map ? (Map<String, Object>) o : Map.of();
     }
 
     @SuppressWarnings("unchecked")
-    static List<Object> list(Map<String, Object> m, String key) {
+    public static List<Object> list(Map<String, Object> m, String key) {
         Object o = m.get(key);
         return o instanceof List ? (List<Object>) o : List.of();
     }
 
-    static List<String> strings(Map<String, Object> m, String key) {
+    public static List<String> strings(Map<String, Object> m, String key) {
         List<String> out = new ArrayList<>();
         for (Object o : list(m, key)) {
             if (o instanceof String s) {
@@ -61,11 +61,11 @@ final class Json {
         return out;
     }
 
-    static String str(Map<String, Object> m, String key) {
+    public static String str(Map<String, Object> m, String key) {
         return m.get(key) instanceof String s ? s : "";
     }
 
-    static long num(Map<String, Object> m, String key) {
+    public static long num(Map<String, Object> m, String key) {
         return m.get(key) instanceof Number n ? n.longValue() : -1;
     }
 }

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Removes, under the store lock, what nothing needs any more: finished runs that are not kept,
  * unpacked trees no image or live run uses, blobs no named image refers to, and {@code tmp/}
- * debris. If any named image is damaged, nothing is removed. Volumes are left alone.
+ * debris but for directories a live pull has claimed ({@link StoreFiles#inUse}). If any named
+ * image is damaged, nothing is removed. Volumes are left alone.
  *
  * <pre>{@code
  * PruneReport r = Prune.run(store);
@@ -74,6 +75,9 @@ final class Prune {
             }
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(root.resolve("tmp"))) {
                 for (Path t : ds) {
+                    if (StoreFiles.inUse(t)) {
+                        continue;         /* a pull still downloading into it */
+                    }
                     freed += StoreFiles.du(t);
                     StoreFiles.deleteTree(t);
                 }

@@ -8,6 +8,10 @@ import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.StandardOpenOption;
 import java.util.UUID;
 
 /**
@@ -37,6 +41,89 @@ public final class StoreFiles {
         Path p = tmpPath(prefix);
         Files.createDirectory(p);
         return p;
+    }
+
+    /**
+     * A directory under {@code tmp/} that someone is still filling outside the store lock (a
+     * pull's downloads): it holds a {@code lock} file locked for as long as the claim is open,
+     * and {@link #inUse} tells {@code prune} to leave it alone. Closing the claim deletes it.
+     *
+     * <pre>{@code
+     * try (StoreFiles.Claim c = store.locked(() -> store.files().claimTmpDir("pull"))) {
+     *     download(c.dir().resolve("blob"));
+     * }
+     * }</pre>
+     */
+    public static final class Claim implements AutoCloseable {
+        private final Path dir;
+        private final FileChannel channel;
+        private final FileLock lock;
+
+        private Claim(Path dir, FileChannel channel, FileLock lock) {
+            this.dir = dir;
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        /** @return the claimed directory */
+        public Path dir() {
+            return dir;
+        }
+
+        /** Releases the claim and deletes the directory with whatever is left in it. @throws IOException if it cannot */
+        @Override
+        public void close() throws IOException {
+            try {
+                lock.release();
+                channel.close();
+            } finally {
+                deleteTree(dir);
+            }
+        }
+    }
+
+    /**
+     * Makes a fresh directory under tmp/ and claims it; call under the store lock, so that a
+     * prune never sees it unclaimed.
+     *
+     * @param prefix what it is for
+     * @return the claim
+     * @throws IOException if it cannot be made
+     */
+    public Claim claimTmpDir(String prefix) throws IOException {
+        Path dir = newTmpDir(prefix);
+        FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        try {
+            return new Claim(dir, ch, ch.lock());
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            deleteTree(dir);
+            throw e;
+        }
+    }
+
+    /**
+     * @param tmpEntry an entry of tmp/
+     * @return whether it is a directory claimed by a live {@link Claim} of this or another process
+     * @throws IOException if its lock file cannot be opened
+     */
+    public static boolean inUse(Path tmpEntry) throws IOException {
+        Path lockFile = tmpEntry.resolve("lock");
+        if (!Files.isDirectory(tmpEntry, LinkOption.NOFOLLOW_LINKS) || !Files.isRegularFile(lockFile, LinkOption.NOFOLLOW_LINKS)) {
+            return false;
+        }
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+            FileLock l = ch.tryLock();
+            if (l == null) {
+                return true;          /* another process holds it */
+            }
+            l.release();
+            return false;
+        } catch (OverlappingFileLockException e) {
+            return true;              /* this JVM holds it */
+        } catch (java.nio.file.NoSuchFileException e) {
+            return false;
+        }
     }
 
     /** Moves a finished tree from tmp/ to its place, atomically. @throws IOException if it cannot */

@@ -1,0 +1,272 @@
+package dev.corral;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.corral.image.Credentials;
+import dev.corral.image.ImageInfo;
+import dev.corral.image.ImageStore;
+import dev.corral.image.PullListener;
+import dev.corral.image.RegistryException;
+import dev.corral.image.RegistryOptions;
+import dev.corral.internal.image.Json;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Pulls from Debian's docker-registry on loopback, with images put in by skopeo from OCI
+ * layouts made by umoci: what runs is the tree umoci unpacks; a broken connection is resumed;
+ * layers the store has are not fetched again; a corrupted blob stores nothing; an index is
+ * resolved to this machine; basic auth is answered. Every registry process is stopped by its PID.
+ */
+class RegistryPullTest {
+    @TempDir
+    static Path fixtures;
+    static Path layout;
+    static String expectedTree;
+    static LoopbackRegistry registry;
+
+    @TempDir
+    Path storeDir;
+
+    @BeforeAll
+    static void registryWithImages() throws Exception {
+        layout = OciFixtures.layout(fixtures);
+        ContainerResult r = Container.builder().rootfs(Rootfs.directory(fixtures.resolve("expected/rootfs")))
+                .privilegedRoot().env("PATH", "/bin").run("sh", "-c", OciFixtures.TREE);
+        assertEquals(0, r.exitCode().orElse(-1), r.stderr());
+        expectedTree = r.stdout();
+        registry = LoopbackRegistry.start(Optional.empty());
+        registry.put(layout, "base", "fixture:base", false);
+        registry.put(layout, "v2", "fixture:v2", false);
+    }
+
+    @AfterAll
+    static void stopRegistry() throws Exception {
+        if (registry != null) {
+            long pid = registry.pid();
+            registry.close();
+            assertFalse(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false), "the registry is stopped");
+        }
+    }
+
+    private static List<String> children(Path dir) throws IOException {
+        try (Stream<Path> s = Files.list(dir)) {
+            return s.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    private static List<String> blobGets(CuttingProxy proxy) {
+        return proxy.requests().stream().filter(h -> h.startsWith("GET ") && h.contains("/blobs/")).toList();
+    }
+
+    @Test
+    void aPullResumedAfterABrokenConnectionRunsTheTreeUmociUnpacks() throws Exception {
+        ImageStore store = ImageStore.open(storeDir);
+        String busyboxLayer = layerDigests(layout, "base").get(0);
+        String ref;
+        try (CuttingProxy proxy = new CuttingProxy(registry.port())) {
+            ref = proxy.host() + "/fixture:v2";
+            proxy.cut(busyboxLayer, 300_000, 1);
+            ImageInfo pulled = store.pull(ref);
+            assertEquals(ref, pulled.name());
+            assertEquals(layerDigests(layout, "v2"), pulled.layers());
+            List<String> gets = blobGets(proxy).stream().filter(h -> h.contains(busyboxLayer)).toList();
+            assertEquals(2, gets.size(), "the layer was asked for again after the break: " + gets);
+            String range = gets.get(1).lines().filter(l -> l.toLowerCase(Locale.ROOT).startsWith("range:"))
+                    .findFirst().orElseThrow(() -> new AssertionError("not resumed with a Range: " + gets.get(1)));
+            long from = Long.parseLong(range.replaceAll("(?i)range:\\s*bytes=(\\d+)-.*", "$1"));
+            assertTrue(from > 0 && from < 300_000, "resumed from what had arrived, not from 0: " + range);
+        }
+        /* the proxy is gone: running needs nothing from the network */
+        ContainerResult r = Container.builder().rootfs(Rootfs.image(store, ref)).user(0, 0).workingDirectory("/")
+                .run("sh", "-c", OciFixtures.TREE);
+        assertEquals(0, r.exitCode().orElse(-1), r.stderr());
+        assertEquals(expectedTree, r.stdout());
+        assertEquals(List.of(), children(storeDir.resolve("tmp")), "no download is left in tmp/");
+    }
+
+    @Test
+    void layersTheStoreHasAreNotFetchedAgainAndPruneLeavesARunningPullAlone() throws Exception {
+        ImageStore store = ImageStore.open(storeDir);
+        try (CuttingProxy proxy = new CuttingProxy(registry.port())) {
+            ImageInfo base = store.pull(proxy.host() + "/fixture:base");
+            proxy.clear();
+            AtomicBoolean pruned = new AtomicBoolean();
+            List<String> present = new ArrayList<>();
+            PullListener listener = new PullListener() {
+                @Override
+                public void progress(String blob, long done, long total) {
+                    if (done > 0 && pruned.compareAndSet(false, true)) {
+                        store.prune();      /* a prune in another thread while the blob streams in */
+                    }
+                }
+
+                @Override
+                public synchronized void present(String blob, long size) {
+                    present.add(blob);
+                }
+            };
+            ImageInfo v2 = store.pull(proxy.host() + "/fixture:v2", RegistryOptions.builder().listener(listener).build());
+            assertTrue(pruned.get());
+            assertEquals(base.layers().get(0), v2.layers().get(0));
+            assertEquals(List.of(base.layers().get(0)), present);
+            List<String> gets = blobGets(proxy);
+            assertEquals(2, gets.size(), "the new layer and the config only: " + gets);
+            assertTrue(gets.stream().anyMatch(h -> h.contains(v2.layers().get(1))), gets.toString());
+            assertTrue(gets.stream().noneMatch(h -> h.contains(base.layers().get(0))), gets.toString());
+        }
+        assertEquals(List.of(), children(storeDir.resolve("tmp")), "no download is left in tmp/");
+    }
+
+    @Test
+    void thePulledConfigGivesTheRunItsDefaults() throws Exception {
+        ImageStore store = ImageStore.open(storeDir);
+        String ref = registry.host() + "/fixture:v2";
+        store.pull(ref);
+        assertEquals("image in /work as 1000:1001\n", Container.builder().rootfs(Rootfs.image(store, ref)).build().run().stdout(),
+                "the pulled config's entrypoint, cmd, env, working dir and user");
+        assertEquals(List.of(), children(storeDir.resolve("tmp")));
+    }
+
+    @Test
+    void aCorruptedBlobIsRejectedAndNothingIsStored() throws Exception {
+        Path dir = Files.createDirectories(fixtures.resolve("corrupt"));
+        OciFixtures.run(dir, "umoci", "init", "--layout", "oci");
+        OciFixtures.run(dir, "umoci", "new", "--image", "oci:1");
+        OciFixtures.run(dir, "umoci", "unpack", "--image", "oci:1", "b");
+        byte[] noise = new byte[200_000];
+        new java.util.Random(16).nextBytes(noise);
+        Files.write(dir.resolve("b/rootfs/noise"), noise);
+        OciFixtures.run(dir, "umoci", "repack", "--image", "oci:1", "b");
+        registry.put(dir.resolve("oci"), "1", "corrupt:1", false);
+        String layer = layerDigests(dir.resolve("oci"), "1").get(0);
+        try (FileChannel ch = FileChannel.open(registry.blobFile(layer), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.allocate(1);
+            ch.read(b, 100_000);
+            b.put(0, (byte) (b.get(0) ^ 0x5a)).rewind();
+            ch.write(b, 100_000);
+        }
+        ImageStore store = ImageStore.open(storeDir);
+        RegistryException e = assertThrows(RegistryException.class, () -> store.pull(registry.host() + "/corrupt:1"));
+        assertTrue(e.getMessage().contains(layer) && e.getMessage().contains("nothing was stored"), e.getMessage());
+        assertEquals(List.of(), store.images());
+        assertEquals(List.of(), children(storeDir.resolve("blobs/sha256")), "no blob of it is kept");
+        assertEquals(List.of(), children(storeDir.resolve("tmp")), "no download is left");
+    }
+
+    @Test
+    void anIndexIsResolvedToThisMachinesArchitecture() throws Exception {
+        /* a decoy for another architecture first, then v2 for this one, in one index */
+        Path dir = Files.createDirectories(fixtures.resolve("multi"));
+        OciFixtures.run(dir, "umoci", "init", "--layout", "oci");
+        OciFixtures.run(dir, "umoci", "new", "--image", "oci:other");
+        OciFixtures.run(dir, "umoci", "unpack", "--image", "oci:other", "b");
+        Files.writeString(dir.resolve("b/rootfs/arch"), "not this one\n");
+        OciFixtures.run(dir, "umoci", "repack", "--image", "oci:other", "b");
+        OciFixtures.run(dir, "umoci", "config", "--image", "oci:other", "--architecture", "s390x");
+        OciFixtures.run(dir, "skopeo", "copy", "--quiet", "oci:" + layout + ":v2", "oci:" + dir.resolve("oci") + ":mine");
+        Path oci = dir.resolve("oci");
+        Map<String, Object> top = Json.object(Files.readAllBytes(oci.resolve("index.json")), "index.json");
+        Map<String, Map<String, Object>> byTag = new LinkedHashMap<>();
+        for (Object o : Json.list(top, "manifests")) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> d = (Map<String, Object>) o;
+            byTag.put(Json.str(Json.obj(d, "annotations"), "org.opencontainers.image.ref.name"), d);
+        }
+        List<Object> entries = new ArrayList<>();
+        entries.add(platformed(byTag.get("other"), "s390x"));
+        entries.add(platformed(byTag.get("mine"), dev.corral.internal.image.MediaTypes.arch()));
+        Map<String, Object> index = new LinkedHashMap<>();
+        index.put("schemaVersion", 2);
+        index.put("mediaType", "application/vnd.oci.image.index.v1+json");
+        index.put("manifests", entries);
+        byte[] bytes = Json.write(index);
+        String digest = dev.corral.internal.image.Digests.of(bytes);
+        Files.write(oci.resolve("blobs/sha256/" + digest.substring(7)), bytes);
+        Map<String, Object> ref = new LinkedHashMap<>();
+        ref.put("mediaType", "application/vnd.oci.image.index.v1+json");
+        ref.put("digest", digest);
+        ref.put("size", bytes.length);
+        ref.put("annotations", Map.of("org.opencontainers.image.ref.name", "multi"));
+        @SuppressWarnings("unchecked")
+        List<Object> manifests = (List<Object>) top.get("manifests");
+        manifests.add(ref);
+        Files.write(oci.resolve("index.json"), Json.write(top));
+        registry.put(oci, "multi", "multi:1", true);
+
+        ImageStore store = ImageStore.open(storeDir);
+        ImageInfo pulled = store.pull(registry.host() + "/multi:1");
+        assertEquals(Json.str(byTag.get("mine"), "digest"), pulled.digest(), "the manifest for linux/"
+                + dev.corral.internal.image.MediaTypes.arch());
+        assertEquals(layerDigests(layout, "v2"), pulled.layers());
+    }
+
+    @Test
+    void basicAuthIsAnsweredWithTheCallersCredentials() throws Exception {
+        try (LoopbackRegistry secured = LoopbackRegistry.start(Optional.of("ci:s3cret"))) {
+            secured.put(layout, "base", "team/base:1", false);
+            ImageStore store = ImageStore.open(storeDir);
+            String ref = secured.host() + "/team/base:1";
+            RegistryException none = assertThrows(RegistryException.class, () -> store.pull(ref));
+            assertEquals(401, none.status().orElse(-1), none.getMessage());
+            RegistryException wrong = assertThrows(RegistryException.class, () -> store.pull(ref,
+                    RegistryOptions.builder().credentials(new Credentials("ci", "wrong")).build()));
+            assertEquals(401, wrong.status().orElse(-1), wrong.getMessage());
+            assertTrue(wrong.getMessage().contains("user ci") && !wrong.getMessage().contains("wrong"), wrong.getMessage());
+            RegistryOptions right = RegistryOptions.builder().credentials(Credentials.parse("ci:s3cret")).build();
+            RegistryException missing = assertThrows(RegistryException.class,
+                    () -> store.pull(secured.host() + "/team/base:nope", right));
+            assertEquals(404, missing.status().orElse(-1), missing.getMessage());
+            ImageInfo pulled = store.pull(ref, right);
+            assertEquals(layerDigests(layout, "base"), pulled.layers());
+            assertEquals(List.of(ref), store.images().stream().map(ImageInfo::name).toList());
+        }
+    }
+
+    private static Map<String, Object> platformed(Map<String, Object> d, String arch) {
+        Map<String, Object> e = new LinkedHashMap<>(d);
+        e.remove("annotations");
+        e.put("platform", Map.of("os", "linux", "architecture", arch));
+        return e;
+    }
+
+    /** @return the layer digests of {@code layout:tag}, read from the layout itself */
+    private static List<String> layerDigests(Path oci, String tag) throws IOException {
+        Map<String, Object> top = Json.object(Files.readAllBytes(oci.resolve("index.json")), "index.json");
+        for (Object o : Json.list(top, "manifests")) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> d = (Map<String, Object>) o;
+            if (tag.equals(Json.str(Json.obj(d, "annotations"), "org.opencontainers.image.ref.name"))) {
+                Map<String, Object> m = Json.object(Files.readAllBytes(oci.resolve("blobs/sha256/"
+                        + Json.str(d, "digest").substring(7))), "manifest");
+                List<String> out = new ArrayList<>();
+                for (Object l : Json.list(m, "layers")) {
+                    @SuppressWarnings("unchecked")
+                    Map<String, Object> lm = (Map<String, Object>) l;
+                    out.add(Json.str(lm, "digest"));
+                }
+                return out;
+            }
+        }
+        throw new IOException("no tag " + tag + " in " + oci);
+    }
+}
