@@ -9,8 +9,15 @@ set -u
 checkout=$1; archive=$2
 log=$archive.log
 rm -f "$archive" "$archive.tmp"
+: >"$log"
+lib=$(dirname "$archive")/lib
+# picocli is Java 5 bytecode, which JDK 17's AppCDS cannot archive: retarget it first.
+for jar in "$lib"/picocli-*.jar; do
+    java -cp "$(ls "$lib"/asm-[0-9]*.jar)" "$(dirname "$0")/RetargetForCds.java" "$jar" >>"$log" 2>&1 \
+        || echo "corral: could not retarget $jar for AppCDS (see $log); it stays as it is"
+done
 CORRAL_CDS_ARCHIVE=none CORRAL_JAVA_OPTS="-XX:ArchiveClassesAtExit=$archive.tmp -Xlog:cds=off -Xlog:cds+dynamic=off" \
-    "$checkout/bin/corral" run -- /bin/true >"$log" 2>&1
+    "$checkout/bin/corral" run -- /bin/true >>"$log" 2>&1
 echo "training run exit code $?" >>"$log"
 if [ -s "$archive.tmp" ]; then
     mv "$archive.tmp" "$archive"
