@@ -20,14 +20,16 @@ import java.util.regex.Pattern;
  * {@code archive-digests/} directory, so that a command line started again does not read a
  * large archive again. A version is the file's device, inode, size, modification time and
  * status-change time (nanoseconds): rewriting the file, or setting its modification time back,
- * changes the status-change time, which no unprivileged process can set.
+ * changes the status-change time, which no unprivileged process can set. One cache file per
+ * device and inode holds the version it was computed for and the digest; a CLI start that finds
+ * its archive there hashes nothing (not even the key: no {@code MessageDigest} on the way).
  *
  * <pre>{@code
  * String digest = ArchiveDigests.digest(storeRoot, archive);
  * }</pre>
  */
 public final class ArchiveDigests {
-    /** The store's subdirectory that holds one file per archive version: the key's hash, holding the digest. */
+    /** The store's subdirectory that holds one file per archive file, {@code DEV-INO}: its version's key, then the digest. */
     static final String DIR = "archive-digests";
     private static final Pattern DIGEST = Pattern.compile("sha256:[0-9a-f]{64}");
     private static final ConcurrentHashMap<String, String> DIGESTS = new ConcurrentHashMap<>();
@@ -46,12 +48,12 @@ public final class ArchiveDigests {
         if (digest != null) {
             return digest;
         }
-        Path cached = storeRoot.resolve(DIR).resolve(Digests.hex(Digests.of(key.getBytes(StandardCharsets.UTF_8))));
+        Path cached = cacheFile(storeRoot, archive);
         try {
-            String s = Files.readString(cached, StandardCharsets.US_ASCII).strip();
-            if (DIGEST.matcher(s).matches()) {
-                DIGESTS.put(key, s);
-                return s;
+            String[] lines = Files.readString(cached, StandardCharsets.UTF_8).split("\n");
+            if (lines.length == 2 && lines[0].equals(key) && DIGEST.matcher(lines[1]).matches()) {
+                DIGESTS.put(key, lines[1]);
+                return lines[1];
             }
         } catch (NoSuchFileException e) {
             // not hashed yet
@@ -59,9 +61,15 @@ public final class ArchiveDigests {
         digest = Digests.of(archive);
         if (key.equals(key(archive))) { /* unchanged while it was read: the digest is this version's */
             DIGESTS.put(key, digest);
-            remember(cached, digest);
+            remember(cached, key + "\n" + digest + "\n");
         }
         return digest;
+    }
+
+    /** The cache file for the archive's device and inode (whichever version it now holds). */
+    static Path cacheFile(Path storeRoot, Path archive) throws IOException {
+        Map<String, Object> a = Files.readAttributes(archive, "unix:dev,ino");
+        return storeRoot.resolve(DIR).resolve(a.get("dev") + "-" + a.get("ino"));
     }
 
     /** The archive's identity and version: real path, device, inode, size, mtime and ctime in nanoseconds. */
@@ -75,10 +83,10 @@ public final class ArchiveDigests {
         return t.to(TimeUnit.NANOSECONDS);
     }
 
-    private static void remember(Path cached, String digest) throws IOException {
+    private static void remember(Path cached, String content) throws IOException {
         Files.createDirectories(cached.getParent());
         Path tmp = cached.resolveSibling(cached.getFileName() + ".tmp-" + Long.toHexString(ThreadLocalRandom.current().nextLong()));
-        Files.writeString(tmp, digest + "\n", StandardCharsets.US_ASCII);
+        Files.writeString(tmp, content, StandardCharsets.UTF_8);
         try {
             Files.move(tmp, cached, StandardCopyOption.ATOMIC_MOVE);
         } catch (AtomicMoveNotSupportedException e) {

@@ -18,9 +18,7 @@ class ArchiveDigestsTest {
     Path dir;
 
     private Path cacheFile(Path archive) throws IOException {
-        String key = ArchiveDigests.key(archive);
-        return dir.resolve("store").resolve(ArchiveDigests.DIR)
-                .resolve(Digests.hex(Digests.of(key.getBytes(StandardCharsets.UTF_8))));
+        return ArchiveDigests.cacheFile(dir.resolve("store"), archive);
     }
 
     @Test
@@ -29,14 +27,20 @@ class ArchiveDigestsTest {
         Path a = Files.writeString(dir.resolve("a.tar"), "first");
         String digest = ArchiveDigests.digest(store, a);
         assertEquals(Digests.of(Files.readAllBytes(a)), digest);
-        assertEquals(digest + "\n", Files.readString(cacheFile(a)));
+        assertEquals(ArchiveDigests.key(a) + "\n" + digest + "\n", Files.readString(cacheFile(a)));
 
         /* a file this JVM has not hashed: the store's entry is taken as it is, without reading the archive */
         Path b = Files.writeString(dir.resolve("b.tar"), "second");
         String planted = "sha256:" + "0".repeat(64);
         Files.createDirectories(cacheFile(b).getParent());
-        Files.writeString(cacheFile(b), planted + "\n");
+        Files.writeString(cacheFile(b), ArchiveDigests.key(b) + "\n" + planted + "\n");
         assertEquals(planted, ArchiveDigests.digest(store, b));
+
+        /* an entry for another version of the same inode is not taken */
+        Path c = Files.writeString(dir.resolve("c.tar"), "third");
+        Files.createDirectories(cacheFile(c).getParent());
+        Files.writeString(cacheFile(c), ArchiveDigests.key(c) + "|older\n" + planted + "\n");
+        assertEquals(Digests.of(Files.readAllBytes(c)), ArchiveDigests.digest(store, c));
     }
 
     @Test

@@ -49,12 +49,11 @@ final class LauncherBinary {
     }
 
     private final byte[] bytes;
-    private final String sha256;
+    private String sha256; /* computed only for the cache file: hashing costs a CLI start ~20 ms of CPU */
     private String memfdPath;
 
     private LauncherBinary(byte[] bytes) {
         this.bytes = bytes;
-        this.sha256 = sha256(bytes);
     }
 
     static LauncherBinary packed() {
@@ -116,7 +115,7 @@ final class LauncherBinary {
             throw new IllegalStateException("sealing the launcher memfd: " + Errno.name(err));
         }
         String path = "/proc/" + ProcessHandle.current().pid() + "/fd/" + fd;
-        log.debug("launcher sealed in memfd {} (sha256 {})", path, sha256);
+        log.debug("launcher sealed in memfd {} ({} bytes)", path, bytes.length);
         return path;
     }
 
@@ -126,8 +125,15 @@ final class LauncherBinary {
      */
     Path verifiedCacheFile() {
         String xdg = System.getenv("XDG_CACHE_HOME");
-        Path dir = (xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache"))
-                .resolve("corral");
+        return verifiedCacheFile((xdg != null && !xdg.isEmpty() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache"))
+                .resolve("corral"));
+    }
+
+    /** {@link #verifiedCacheFile()} in the given directory. */
+    synchronized Path verifiedCacheFile(Path dir) {
+        if (sha256 == null) {
+            sha256 = sha256(bytes);
+        }
         Path file = dir.resolve("corral-launcher-" + sha256.substring(0, 16));
         try {
             Files.createDirectories(dir);
