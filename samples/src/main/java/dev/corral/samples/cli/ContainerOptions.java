@@ -44,6 +44,17 @@ final class ContainerOptions {
             description = "The image store (default: $XDG_CACHE_HOME/corral or ~/.cache/corral).")
     Path store;
 
+    /** When {@code --image} is pulled from a registry. */
+    enum PullPolicy { missing, always, never }
+
+    @Option(names = "--pull", paramLabel = "missing|always|never",
+            description = "Pull --image from its registry when the store lacks it (missing, the default), before every "
+                    + "run (always), or never. A path is imported, not pulled.")
+    PullPolicy pull = PullPolicy.missing;
+
+    @picocli.CommandLine.Mixin
+    RegistryFlags registry;
+
     @Option(names = "--keep-layer",
             description = "Keep the run's writable layer (with --image or an archive --rootfs); corral commit makes it an image.")
     boolean keepLayer;
@@ -284,6 +295,14 @@ final class ContainerOptions {
             }
             if (s.image(name).isEmpty() && isPath) {
                 s.importImage(Path.of(name), name);   /* a layout or archive path: imported under it */
+            } else if (!isPath && dev.corral.image.ImageRef.tryParse(name).isPresent() && (pull == PullPolicy.always || (pull == PullPolicy.missing && s.image(name).isEmpty()))) {
+                try (PullProgress p = new PullProgress(err, "fetched", CorralCommand.progressOnTerminal(), System::nanoTime)) {
+                    s.pull(name, registry.options(p));
+                } catch (dev.corral.image.RegistryException e) {
+                    throw s.image(name).isEmpty() ? new dev.corral.image.ImageStoreException("no image '" + name
+                            + "' in the store " + s.directory() + ", and the pull failed: " + e.getMessage()
+                            + " (--pull never: use the store only)", e) : e;
+                }
             }
             try (Progress p = new Progress(err, "unpacking", CorralCommand.progressOnTerminal())) {
                 s.unpack(name, p);

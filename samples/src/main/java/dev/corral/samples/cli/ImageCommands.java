@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** The image store's commands: {@code images}, {@code import}, {@code commit}, {@code volume ls}, {@code volume rm}, {@code rmi}, {@code prune}. */
+/** The image store's commands: {@code images}, {@code import}, {@code pull}, {@code commit}, {@code volume ls}, {@code volume rm}, {@code rmi}, {@code prune}. */
 final class ImageCommands {
     private ImageCommands() {}
 
@@ -87,6 +87,32 @@ final class ImageCommands {
             ImageInfo i = s.importImage(source, name);
             try (Progress p = new Progress(err, "unpacking", CorralCommand.progressOnTerminal())) {
                 s.unpack(name, p);
+            }
+            out.printf(Locale.ROOT, "%s %s (%d layers, %s)%n", i.name(), i.digest(), i.layers().size(), mib(i.size()));
+            return 0;
+        }
+    }
+
+    @Command(name = "pull", mixinStandardHelpOptions = true,
+            description = {"Pull an image from a registry into the store, as 'docker pull' does: an index is resolved to "
+                    + "this machine's architecture, layers the store has are not fetched, the others are fetched in "
+                    + "parallel, verified as they stream and resumed after a broken connection.",
+                    "Plain HTTP for loopback registries (localhost, 127.0.0.0/8), HTTPS for the others."},
+            footerHeading = "%nExamples:%n",
+            footer = {"  corral pull localhost:5000/team/app:1.2",
+                    "  corral pull --creds ci:$TOKEN --ca-cert ca.pem registry.example:5000/app@sha256:..."})
+    static final class Pull extends StoreCommand {
+        @Parameters(index = "0", paramLabel = "REF", description = "The image, e.g. localhost:5000/app:1; also its name in the store.")
+        String ref;
+
+        @picocli.CommandLine.Mixin
+        RegistryFlags registry;
+
+        @Override
+        int run(PrintWriter out, PrintWriter err) {
+            ImageInfo i;
+            try (PullProgress p = new PullProgress(err, "fetched", CorralCommand.progressOnTerminal(), System::nanoTime)) {
+                i = store().pull(ref, registry.options(p));
             }
             out.printf(Locale.ROOT, "%s %s (%d layers, %s)%n", i.name(), i.digest(), i.layers().size(), mib(i.size()));
             return 0;

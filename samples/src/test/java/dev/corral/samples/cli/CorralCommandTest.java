@@ -73,11 +73,11 @@ class CorralCommandTest {
     void helpListsEveryCommandThoughARunBuildsOnlyItsOwn() {
         Outcome help = corral("--help");
         assertEquals(0, help.exitCode());
-        for (String c : List.of("run", "build", "bench", "doctor", "images", "import", "commit", "rmi", "volume", "prune", "help")) {
+        for (String c : List.of("run", "build", "bench", "doctor", "images", "import", "pull", "commit", "rmi", "volume", "prune", "help")) {
             assertTrue(help.out().lines().anyMatch(l -> l.trim().startsWith(c + " ")), c + " in\n" + help.out());
         }
         assertEquals(1, CorralCommand.commandLine("run", "--", "true").getSubcommands().size());
-        assertEquals(11, CorralCommand.commandLine("help", "run").getSubcommands().size());
+        assertEquals(12, CorralCommand.commandLine("help", "run").getSubcommands().size());
         Outcome helpRun = corral("help", "run");
         assertTrue(helpRun.out().contains("--output-limit"), helpRun.out());
         Outcome typo = corral("rnu", "true");
@@ -339,7 +339,7 @@ class CorralCommandTest {
         assertEquals(2, corral("volume", "list", "--store", store).exitCode());
         Outcome prune = corral("prune", "--store", store);
         assertTrue(prune.out().startsWith("removed 1 layers"), prune.out());
-        Outcome missing = corral("run", "--store", store, "--image", "no-such:image", "--", "true");
+        Outcome missing = corral("run", "--store", store, "--pull", "never", "--image", "no-such:image", "--", "true");
         assertEquals(125, missing.exitCode());
         assertTrue(missing.err().contains("no image 'no-such:image'"), missing.err());
     }
