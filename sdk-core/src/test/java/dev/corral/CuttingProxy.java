@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A TCP relay on a loopback port in front of a registry: it records every HTTP request head the
- * client sends (for GETs, whose requests have no body) and can break the connection in the
- * middle of a blob's response, as a flaky network does.
+ * A TCP relay on a loopback port in front of a registry: it records every HTTP/1.1 request head
+ * the client sends (bodies must come with a Content-Length, as Corral's do) and can break the
+ * connection in the middle of a blob's response, as a flaky network does.
  */
 final class CuttingProxy implements AutoCloseable {
     private final ServerSocket server;
@@ -86,16 +86,24 @@ final class CuttingProxy implements AutoCloseable {
         }
     }
 
-    /** Client to registry: split into request heads (GETs carry no body), recorded, maybe armed to cut. */
+    /** Client to registry: split into request heads and Content-Length bodies, heads recorded, maybe armed to cut. */
     private void requests(Socket client, Socket upstream, long[] cutAt) {
         StringBuilder pending = new StringBuilder();
+        long bodyLeft = 0;
         byte[] buf = new byte[8192];
         try (InputStream in = client.getInputStream(); OutputStream out = upstream.getOutputStream()) {
             for (int n; (n = in.read(buf)) > 0; ) {
-                pending.append(new String(buf, 0, n, StandardCharsets.ISO_8859_1));
-                for (int end; (end = pending.indexOf("\r\n\r\n")) >= 0; ) {
+                int skip = (int) Math.min(bodyLeft, n);
+                bodyLeft -= skip;
+                pending.append(new String(buf, skip, n - skip, StandardCharsets.ISO_8859_1));
+                for (int end; bodyLeft == 0 && (end = pending.indexOf("\r\n\r\n")) >= 0; ) {
                     String head = pending.substring(0, end).replace("\r\n", "\n");
                     pending.delete(0, end + 4);
+                    long length = head.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("content-length:"))
+                            .mapToLong(l -> Long.parseLong(l.substring(15).trim())).findFirst().orElse(0);
+                    int inPending = (int) Math.min(length, pending.length());
+                    pending.delete(0, inPending);
+                    bodyLeft = length - inPending;
                     synchronized (requests) {
                         requests.add(head);
                     }

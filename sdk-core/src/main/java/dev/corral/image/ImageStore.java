@@ -2,6 +2,7 @@ package dev.corral.image;
 
 import dev.corral.internal.image.Store;
 import dev.corral.internal.registry.Puller;
+import dev.corral.internal.registry.Pusher;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Objects;
@@ -122,6 +123,43 @@ public final class ImageStore {
     public ImageInfo pull(String reference, RegistryOptions options) {
         ImageRef ref = ImageRef.parse(Objects.requireNonNull(reference, "reference"));
         return Puller.pull(store, ref, reference, Objects.requireNonNull(options, "options"));
+    }
+
+    /**
+     * Pushes the store's image of that name to the registry it names, as {@code docker push}
+     * does, with the default options.
+     *
+     * @param reference the image's name in the store, a registry reference with a tag
+     *                  (e.g. {@code localhost:5000/team/app:1.2})
+     * @return the digest of the manifest pushed
+     * @throws RegistryException if the registry cannot be reached, refuses, or rejects a blob
+     */
+    public String push(String reference) {
+        return push(reference, reference, RegistryOptions.defaults());
+    }
+
+    /**
+     * Pushes a store image to a registry: each layer and the config that the registry lacks is
+     * uploaded (in parallel, the registry checking each digest), then the manifest, byte for byte
+     * as the store has it, so the digest is the same on both sides.
+     *
+     * <pre>{@code
+     * store.importImage(Path.of("app-oci:1"), "app:1");
+     * String digest = store.push("app:1", "localhost:5000/team/app:1",
+     *         RegistryOptions.builder().credentials(new Credentials("ci", "secret")).build());
+     * }</pre>
+     *
+     * @param name      the image's name in the store
+     * @param reference where to push it: a registry reference with a tag
+     * @param options   credentials, CA, parallelism, progress listener
+     * @return the digest of the manifest pushed
+     * @throws RegistryException if the push fails
+     * @throws ImageStoreException if the store has no such image
+     * @throws IllegalArgumentException if the reference is not valid or has no tag
+     */
+    public String push(String name, String reference, RegistryOptions options) {
+        ImageRef ref = ImageRef.parse(Objects.requireNonNull(reference, "reference"));
+        return Pusher.push(store, Objects.requireNonNull(name, "name"), ref, Objects.requireNonNull(options, "options"));
     }
 
     /** @return every image in the store, by name */

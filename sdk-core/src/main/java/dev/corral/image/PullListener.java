@@ -1,8 +1,8 @@
 package dev.corral.image;
 
 /**
- * Told how a pull goes, for a progress display; called from the threads that fetch layers, so
- * an implementation must be thread-safe.
+ * Told how a pull or push goes, for a progress display; called from the threads that transfer
+ * blobs, so an implementation must be thread-safe.
  *
  * <pre>{@code
  * PullListener l = (blob, done, total) -> System.err.printf("%s %d/%d%n", blob, done, total);
@@ -15,14 +15,14 @@ public interface PullListener {
     PullListener NONE = (blob, done, total) -> { };
 
     /**
-     * @param blob  the digest of the layer (or config) being fetched
-     * @param done  its bytes received and verified so far
+     * @param blob  the digest of the layer (or config) being fetched or sent
+     * @param done  its bytes received (and hashed) or sent so far
      * @param total its size as the manifest says
      */
     void progress(String blob, long done, long total);
 
     /**
-     * A blob the store has already: it is not fetched.
+     * A blob the store has already (pull), or the registry has already (push): it is not sent.
      *
      * @param blob its digest
      * @param size its size

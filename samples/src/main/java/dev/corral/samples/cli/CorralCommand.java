@@ -15,7 +15,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * The {@code corral} command line: {@code corral run}, {@code corral bench}, and the image store's
- * {@code images}, {@code import}, {@code pull}, {@code commit}, {@code rmi}, {@code volume ls|rm} and {@code prune}.
+ * {@code images}, {@code import}, {@code pull}, {@code push}, {@code commit}, {@code rmi}, {@code volume ls|rm} and {@code prune}.
  *
  * <p>Exit codes follow {@code docker run}: the command's own code, 128+N when signal N ended it
  * (137 when a wall-time, CPU-time, memory or output limit killed the container), 125 when Corral could not start the container, 126 when the command cannot be executed, 127
@@ -60,7 +60,7 @@ public final class CorralCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run, build, bench, doctor, images, import, pull, commit, rmi, volume or prune");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run, build, bench, doctor, images, import, pull, push, commit, rmi, volume or prune");
     }
 
     /**
@@ -133,6 +133,7 @@ public final class CorralCommand implements Runnable {
         m.put("images", ImageCommands.Images::new);
         m.put("import", ImageCommands.Import::new);
         m.put("pull", ImageCommands.Pull::new);
+        m.put("push", ImageCommands.Push::new);
         m.put("commit", ImageCommands.Commit::new);
         m.put("rmi", ImageCommands.Rmi::new);
         m.put("volume", ImageCommands.Volume::new);

@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** The image store's commands: {@code images}, {@code import}, {@code pull}, {@code commit}, {@code volume ls}, {@code volume rm}, {@code rmi}, {@code prune}. */
+/** The image store's commands: {@code images}, {@code import}, {@code pull}, {@code push}, {@code commit}, {@code volume ls}, {@code volume rm}, {@code rmi}, {@code prune}. */
 final class ImageCommands {
     private ImageCommands() {}
 
@@ -115,6 +115,36 @@ final class ImageCommands {
                 i = store().pull(ref, registry.options(p));
             }
             out.printf(Locale.ROOT, "%s %s (%d layers, %s)%n", i.name(), i.digest(), i.layers().size(), mib(i.size()));
+            return 0;
+        }
+    }
+
+    @Command(name = "push", mixinStandardHelpOptions = true,
+            description = "Push a store image to a registry, as 'docker push' does: the layers and config the registry "
+                    + "lacks, then the manifest, byte for byte, so the digest is the same on both sides.",
+            footerHeading = "%nExamples:%n",
+            footer = {"  corral push localhost:5000/team/app:1.2",
+                    "  corral push app:1 registry.example:5000/team/app:1 --creds ci:$TOKEN --ca-cert ca.pem"})
+    static final class Push extends StoreCommand {
+        @Parameters(index = "0", paramLabel = "NAME", description = "The image in the store; where it goes when no REF is given.")
+        String name;
+
+        @Parameters(index = "1", arity = "0..1", paramLabel = "REF", description = "Where to push it, e.g. localhost:5000/app:1.")
+        String ref;
+
+        @picocli.CommandLine.Mixin
+        RegistryFlags registry;
+
+        @Override
+        int run(PrintWriter out, PrintWriter err) {
+            String target = ref == null ? name : ref;
+            String digest;
+            try (PullProgress p = new PullProgress(err, "sent", CorralCommand.progressOnTerminal(), System::nanoTime)) {
+                digest = store().push(name, target, registry.options(p));
+            } catch (IllegalArgumentException e) {
+                throw new picocli.CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+            out.printf(Locale.ROOT, "%s %s%n", target, digest);
             return 0;
         }
     }

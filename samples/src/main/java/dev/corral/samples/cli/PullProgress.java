@@ -102,7 +102,8 @@ final class PullProgress implements PullListener, AutoCloseable {
     private String line(String digest, Blob b, long now) {
         String id = digest.startsWith("sha256:") ? digest.substring(7, Math.min(digest.length(), 19)) : digest;
         if (b.present) {
-            return String.format(Locale.ROOT, "%s  %s, already in the store", id, ImageCommands.mib(b.total));
+            return String.format(Locale.ROOT, "%s  %s, already %s", id, ImageCommands.mib(b.total),
+                    verb.equals("sent") ? "in the registry" : "in the store");
         }
         long end = b.end >= 0 ? b.end : now;
         double seconds = Math.max(end - b.start, 1) / 1e9;

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code corral pull} and {@code corral run --image REF --pull ...} against Debian's
+ * {@code corral pull}, {@code corral push} and {@code corral run --image REF --pull ...} against Debian's
  * docker-registry on loopback, filled by skopeo from a layout umoci made.
  */
 class RegistryCommandTest {
@@ -41,7 +41,7 @@ class RegistryCommandTest {
     }
 
     @Test
-    void pullShowsEachLayerAndRunPullsWhatTheStoreLacks() throws Exception {
+    void pullShowsEachLayerPushSendsItBackAndRunPullsWhatTheStoreLacks() throws Exception {
         Path layout = layout();
         Path out = Files.createDirectories(dir.resolve("out"));
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -62,6 +62,18 @@ class RegistryCommandTest {
             assertEquals(0, again.exitCode(), again.err());
             assertEquals(2, again.err().lines().filter(l -> l.endsWith("already in the store")).count(), again.err());
             assertFalse(again.err().contains("fetched"), again.err());
+
+            String copy = registry.host() + "/tools/copy:1";
+            Outcome push = CorralCommandTest.corral("push", "--store", pulled, ref, copy);
+            assertEquals(0, push.exitCode(), push.err());
+            assertTrue(push.out().startsWith(copy + " " + pull.out().split(" ")[1]), "the same digest: " + push.out());
+            assertEquals(2, push.err().lines().filter(l -> l.matches("[0-9a-f]{12}  sent .* MiB in .* s, .* MiB/s")).count(),
+                    "a new repository has no blob yet (no cross-repository mount): " + push.err());
+            Outcome pushAgain = CorralCommandTest.corral("push", "--store", pulled, ref, copy);
+            assertEquals(0, pushAgain.exitCode(), pushAgain.err());
+            assertEquals(2, pushAgain.err().lines().filter(l -> l.endsWith("already in the registry")).count(), pushAgain.err());
+            Outcome badRef = CorralCommandTest.corral("push", "--store", pulled, ref, "Not A Reference");
+            assertEquals(2, badRef.exitCode(), badRef.err());
 
             String fresh = dir.resolve("fresh").toString();
             Outcome never = CorralCommandTest.corral("run", "--store", fresh, "--pull", "never", "--image", ref, "--", "true");

@@ -32,12 +32,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Pulls from Debian's docker-registry on loopback, with images put in by skopeo from OCI
- * layouts made by umoci: what runs is the tree umoci unpacks; a broken connection is resumed;
- * layers the store has are not fetched again; a corrupted blob stores nothing; an index is
- * resolved to this machine; basic auth is answered. Every registry process is stopped by its PID.
+ * Pulls from and pushes to Debian's docker-registry on loopback, with images put in by skopeo
+ * from OCI layouts made by umoci: what runs is the tree umoci unpacks; a broken connection is
+ * resumed; layers the store has are not fetched again; a corrupted blob stores nothing; an index
+ * is resolved to this machine; basic auth is answered; a push is read back by skopeo and umoci and
+ * sends only the blobs the registry lacks. Every registry process is stopped by its PID.
  */
-class RegistryPullTest {
+class RegistryTest {
     @TempDir
     static Path fixtures;
     static Path layout;
@@ -239,7 +240,95 @@ class RegistryPullTest {
             ImageInfo pulled = store.pull(ref, right);
             assertEquals(layerDigests(layout, "base"), pulled.layers());
             assertEquals(List.of(ref), store.images().stream().map(ImageInfo::name).toList());
+            String copy = secured.host() + "/team/copy:1";
+            RegistryException anonymous = assertThrows(RegistryException.class, () -> store.push(ref, copy, RegistryOptions.defaults()));
+            assertEquals(401, anonymous.status().orElse(-1), anonymous.getMessage());
+            assertEquals(pulled.digest(), store.push(ref, copy, right));
         }
+    }
+
+    @Test
+    void aPushIsReadBackBySkopeoAndUnpacksByUmociToTheSameTree() throws Exception {
+        ImageStore store = ImageStore.open(storeDir);
+        ImageInfo imported = store.importImage(Path.of(layout + ":v2"), "fixture:v2");
+        String ref = registry.host() + "/pushed/app:1";
+        String digest = store.push("fixture:v2", ref, RegistryOptions.defaults());
+        assertEquals(imported.digest(), digest, "the manifest is pushed byte for byte");
+
+        Path dir = Files.createDirectories(fixtures.resolve("readback"));
+        Map<String, Object> inspect = Json.object(stdout(dir, "skopeo", "inspect", "--tls-verify=false", "docker://" + ref),
+                "skopeo inspect");
+        assertEquals(digest, Json.str(inspect, "Digest"));
+        assertEquals(imported.layers(), Json.strings(inspect, "Layers"));
+        assertTrue(Json.strings(inspect, "Env").contains("GREETING=image"), inspect.toString());
+        OciFixtures.run(dir, "skopeo", "copy", "--quiet", "--src-tls-verify=false", "docker://" + ref, "oci:back:1");
+        OciFixtures.run(dir, "umoci", "unpack", "--image", "back:1", "unpacked");
+        /* a fresh unpack of the source: the fixture's expected/ got mount points from the container run on it */
+        OciFixtures.run(dir, "umoci", "unpack", "--image", layout + ":v2", "source");
+        assertEquals(tree(dir.resolve("source/rootfs")), tree(dir.resolve("unpacked/rootfs")));
+    }
+
+    @Test
+    void aPushSendsOnlyTheBlobsTheRegistryLacks() throws Exception {
+        ImageStore store = ImageStore.open(storeDir);
+        ImageInfo base = store.importImage(Path.of(layout + ":base"), "base");
+        ImageInfo v2 = store.importImage(Path.of(layout + ":v2"), "v2");
+        try (CuttingProxy proxy = new CuttingProxy(registry.port())) {
+            store.push("base", proxy.host() + "/only/app:base", RegistryOptions.defaults());
+            proxy.clear();
+            List<String> present = new ArrayList<>();
+            PullListener listener = new PullListener() {
+                @Override
+                public void progress(String blob, long done, long total) {
+                }
+
+                @Override
+                public synchronized void present(String blob, long size) {
+                    present.add(blob);
+                }
+            };
+            store.push("v2", proxy.host() + "/only/app:v2", RegistryOptions.builder().listener(listener).build());
+            List<String> uploads = proxy.requests().stream().filter(h -> h.startsWith("PUT ") && h.contains("/blobs/uploads/"))
+                    .toList();
+            assertEquals(2, uploads.size(), "the new layer and the new config: " + uploads);
+            assertTrue(uploads.stream().anyMatch(h -> h.contains(v2.layers().get(1).replace(":", "%3A"))), uploads.toString());
+            assertTrue(uploads.stream().noneMatch(h -> h.contains(base.layers().get(0).replace(":", "%3A"))), uploads.toString());
+            assertEquals(List.of(base.layers().get(0)), present);
+            assertTrue(proxy.requests().stream().anyMatch(h -> h.startsWith("PUT /v2/only/app/manifests/v2 ")),
+                    proxy.requests().toString());
+        }
+        ImageStore other = ImageStore.open(Files.createDirectories(storeDir.resolve("other")));
+        assertEquals(v2.digest(), other.pull(registry.host() + "/only/app:v2").digest());
+    }
+
+    private static byte[] stdout(Path dir, String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertEquals(0, p.waitFor(), String.join(" ", cmd));
+        return out;
+    }
+
+    /** Every path under a root with its type, mode, owner, size, content digest or link target. */
+    private static String tree(Path root) throws IOException {
+        StringBuilder sb = new StringBuilder();
+        List<Path> all;
+        try (Stream<Path> s = Files.walk(root)) {
+            all = s.sorted().toList();
+        }
+        for (Path p : all) {
+            Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,size,isSymbolicLink,isRegularFile",
+                    java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            sb.append(root.relativize(p)).append(' ').append(Integer.toOctalString((Integer) a.get("mode"))).append(' ')
+                    .append(a.get("uid")).append(':').append(a.get("gid"));
+            if ((Boolean) a.get("isSymbolicLink")) {
+                sb.append(" -> ").append(Files.readSymbolicLink(p));
+            } else if ((Boolean) a.get("isRegularFile")) {
+                sb.append(' ').append(a.get("size")).append(' ')
+                        .append(dev.corral.internal.image.Digests.of(Files.readAllBytes(p)));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
     }
 
     private static Map<String, Object> platformed(Map<String, Object> d, String arch) {

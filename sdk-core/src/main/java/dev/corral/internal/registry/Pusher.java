@@ -1,0 +1,188 @@
+package dev.corral.internal.registry;
+
+import dev.corral.image.ImageRef;
+import dev.corral.image.ImageStoreException;
+import dev.corral.image.RegistryException;
+import dev.corral.image.RegistryOptions;
+import dev.corral.internal.image.Descriptor;
+import dev.corral.internal.image.Json;
+import dev.corral.internal.image.Manifest;
+import dev.corral.internal.image.MediaTypes;
+import dev.corral.internal.image.Store;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code docker push} of a store image: each layer and the config that the registry lacks
+ * ({@code HEAD} says so) is uploaded in parallel, as one monolithic {@code POST} then {@code PUT}
+ * of the whole blob (the registry checks its digest), then the manifest is put under the tag,
+ * byte for byte as the store has it, so its digest is the same on both sides.
+ *
+ * <pre>{@code
+ * String digest = Pusher.push(store, "app:1", ImageRef.parse("localhost:5000/app:1"), options);
+ * }</pre>
+ */
+public final class Pusher {
+    private static final Logger LOG = LoggerFactory.getLogger(Pusher.class);
+
+    private final Store store;
+    private final RegistryClient client;
+    private final RegistryOptions options;
+
+    private Pusher(Store store, RegistryClient client, RegistryOptions options) {
+        this.store = store;
+        this.client = client;
+        this.options = options;
+    }
+
+    /**
+     * @param store   the store
+     * @param name    the image's name in the store
+     * @param target  where to push it; a digest reference is refused (the registry names it by its content)
+     * @param options how
+     * @return the digest of the manifest pushed
+     */
+    public static String push(Store store, String name, ImageRef target, RegistryOptions options) {
+        if (target.tag().isEmpty()) {
+            throw new IllegalArgumentException("push needs a tag to push to, not only a digest: " + target);
+        }
+        String digest = store.ref(name).orElseThrow(() -> store.missingImage(name));
+        return new Pusher(store, new RegistryClient(target, options, "pull,push"), options).run(digest);
+    }
+
+    private String run(String manifestDigest) {
+        ImageRef ref = client.ref();
+        byte[] manifestBytes;
+        Manifest m;
+        try {
+            manifestBytes = store.blobs().read(manifestDigest);
+            m = store.manifests().read(manifestDigest);
+        } catch (IOException e) {
+            throw new ImageStoreException("image " + manifestDigest + " in " + store.root() + " is damaged: " + e.getMessage(), e);
+        }
+        List<Descriptor> blobs = new ArrayList<>(m.layers());
+        blobs.add(m.config());
+        ExecutorService pool = Executors.newFixedThreadPool(options.parallelism(), r -> {
+            Thread t = new Thread(r, "corral-push");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Map<String, Future<?>> jobs = new LinkedHashMap<>();
+            for (Descriptor d : blobs) {
+                jobs.putIfAbsent(d.digest(), pool.submit(() -> {
+                    upload(d);
+                    return null;
+                }));
+            }
+            for (Future<?> f : jobs.values()) {
+                try {
+                    f.get();
+                } catch (ExecutionException e) {
+                    jobs.values().forEach(j -> j.cancel(true));
+                    throw e.getCause() instanceof RuntimeException re ? re
+                            : new RegistryException(ref + ": " + e.getCause(), ref.toString(), null, -1, e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new RegistryException(ref + ": interrupted", ref.toString(), null, -1, e);
+                }
+            }
+        } finally {
+            pool.shutdownNow();
+            try {
+                pool.awaitTermination(1, TimeUnit.MINUTES);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        String type = Json.str(m.json(), "mediaType").isEmpty() ? MediaTypes.MANIFEST : Json.str(m.json(), "mediaType");
+        URI uri = client.url("manifests/" + ref.tag().orElseThrow());
+        HttpResponse<byte[]> r;
+        try {
+            r = client.send("PUT", uri, Map.of("Content-Type", type), () -> HttpRequest.BodyPublishers.ofByteArray(manifestBytes),
+                    HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw client.failure("PUT manifest", uri, e);
+        }
+        if (r.statusCode() != 201 && r.statusCode() != 200) {
+            throw client.failure("PUT manifest", r);
+        }
+        r.headers().firstValue("Docker-Content-Digest").filter(d -> !d.equals(manifestDigest)).ifPresent(d -> {
+            throw new RegistryException(ref + ": the registry stored the manifest as " + d + ", not " + manifestDigest,
+                    ref.toString(), uri.toString(), r.statusCode(), null);
+        });
+        LOG.debug("pushed {} ({})", ref, manifestDigest);
+        return manifestDigest;
+    }
+
+    /** Uploads one blob unless the registry has it. */
+    private void upload(Descriptor d) throws IOException {
+        URI blobUri = client.url("blobs/" + d.digest());
+        HttpResponse<byte[]> head = client.send("HEAD", blobUri, Map.of(), null, HttpResponse.BodyHandlers.ofByteArray());
+        if (head.statusCode() == 200) {
+            options.listener().present(d.digest(), d.size());
+            return;
+        }
+        if (head.statusCode() != 404) {
+            throw client.failure("HEAD blob " + d.digest(), head);
+        }
+        Path file = store.blobs().path(d.digest());
+        long size = Files.size(file);
+        URI start = client.url("blobs/uploads/");
+        HttpResponse<byte[]> post = client.send("POST", start, Map.of(), () -> HttpRequest.BodyPublishers.noBody(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (post.statusCode() != 202) {
+            throw client.failure("POST blob upload", post);
+        }
+        String location = post.headers().firstValue("Location").orElseThrow(() -> new RegistryException(client.ref()
+                + ": the registry started an upload without a Location", client.ref().toString(), start.toString(), 202, null));
+        URI at = start.resolve(location);
+        URI put = URI.create(at + (at.getRawQuery() == null ? "?" : "&") + "digest=" + d.digest().replace(":", "%3A"));
+        options.listener().progress(d.digest(), 0, size);
+        HttpResponse<byte[]> r = client.send("PUT", put, Map.of("Content-Type", "application/octet-stream"),
+                () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> counting(file, d, size)),
+                        size),
+                HttpResponse.BodyHandlers.ofByteArray());
+        if (r.statusCode() != 201) {
+            throw client.failure("PUT blob " + d.digest(), r);
+        }
+    }
+
+    /** The blob's file, telling the listener how much has been read (sent) so far. */
+    private InputStream counting(Path file, Descriptor d, long size) {
+        try {
+            return new FilterInputStream(Files.newInputStream(file)) {
+                private long done;
+
+                @Override
+                public int read(byte[] b, int off, int len) throws IOException {
+                    int n = super.read(b, off, len);
+                    if (n > 0) {
+                        done += n;
+                        options.listener().progress(d.digest(), done, size);
+                    }
+                    return n;
+                }
+            };
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
