@@ -301,6 +301,25 @@ class RegistryTest {
         assertEquals(v2.digest(), other.pull(registry.host() + "/only/app:v2").digest());
     }
 
+    @Test
+    void aBuildFromARegistryImageIsPushedToTheRegistry() throws Exception {
+        Path ctx = Files.createDirectories(fixtures.resolve("build-" + storeDir.getFileName()));
+        String base = registry.host() + "/fixture:base";
+        Files.writeString(ctx.resolve("Dockerfile"), "FROM " + base + "\nUSER 0\nRUN echo built > /etc/built\nENTRYPOINT [\"cat\"]\nCMD [\"/etc/built\"]\n");
+        ImageStore store = ImageStore.open(storeDir);
+        String out = registry.host() + "/built/app:1";
+        dev.corral.image.BuildResult built = dev.corral.image.ImageBuilder.of(store, ctx).push(out).build();
+        assertEquals(layerDigests(layout, "base"), store.image(base).orElseThrow().layers(),
+                "the FROM image was pulled, under the name it was given");
+
+        ImageStore other = ImageStore.open(Files.createDirectories(storeDir.resolve("other")));
+        ImageInfo pulled = other.pull(out);
+        assertEquals(built.digest(), pulled.digest());
+        assertEquals(2, pulled.layers().size(), "the base layer and the RUN layer");
+        ContainerResult r = Container.builder().rootfs(Rootfs.image(other, out)).build().run();
+        assertEquals("built\n", r.stdout(), r.stderr());
+    }
+
     private static byte[] stdout(Path dir, String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         byte[] out = p.getInputStream().readAllBytes();

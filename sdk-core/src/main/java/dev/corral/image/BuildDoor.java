@@ -19,10 +19,16 @@ final class BuildDoor {
 
     static Made build(ImageStore store, Path context, String dockerfile, String fileName, Map<String, String> buildArgs,
                       Optional<String> target, boolean hostNetwork, boolean noCache, Optional<Output> runOutput,
-                      Consumer<BuildStep> listener) {
+                      Consumer<BuildStep> listener, RegistryOptions registry) {
+        /* a FROM image the store lacks is pulled when it is a registry reference, named as written */
         BuildEngine.Outcome out = BuildEngine.build(new BuildEngine.Options(store, context, dockerfile, fileName,
-                buildArgs, target, hostNetwork, noCache, runOutput, listener, image -> Optional.empty()));
+                buildArgs, target, hostNetwork, noCache, runOutput, listener,
+                image -> ImageRef.tryParse(image).map(ref -> store.pull(image, registry).digest())));
         return new Made(out.digest(), out.steps());
+    }
+
+    static String push(ImageStore store, String digest, String reference, RegistryOptions registry) {
+        return store.pushManifest(digest, reference, registry);
     }
 
     static void tag(ImageStore store, String name, String digest) {

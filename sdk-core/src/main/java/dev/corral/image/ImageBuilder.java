@@ -25,12 +25,13 @@ import java.util.function.Consumer;
  *         .buildArg("VERSION", "1.2")
  *         .tag("app:1.2")                                       // a name in the store
  *         .ociLayout(Path.of("out/app-oci"))                    // and/or an OCI layout, a docker save archive
+ *         .push("localhost:5000/team/app:1.2")                  // and/or a registry
  *         .build();
  * Container.builder().rootfs(Rootfs.image(store, "app:1.2")).run();
  * }</pre>
  *
- * <p>Instructions: {@code FROM} (an image in the store, an OCI layout or docker save archive by
- * path, {@code scratch}, or an earlier stage), {@code RUN} (shell and JSON form), {@code COPY}
+ * <p>Instructions: {@code FROM} (an image in the store, a registry reference the store lacks,
+ * pulled; an OCI layout or docker save archive by path, {@code scratch}, or an earlier stage), {@code RUN} (shell and JSON form), {@code COPY}
  * and {@code ADD} (local files; {@code --chown}, {@code --chmod}, {@code COPY --from}; ADD unpacks
  * local tar archives), {@code ENV}, {@code ARG}, {@code WORKDIR}, {@code USER}, {@code LABEL},
  * {@code EXPOSE}, {@code CMD}, {@code ENTRYPOINT}, {@code SHELL}, multi-stage {@code FROM ... AS}.
@@ -52,6 +53,8 @@ public final class ImageBuilder {
     private Consumer<BuildStep> listener = s -> { };
     private final List<Path> ociLayouts = new ArrayList<>();
     private final List<Path> dockerArchives = new ArrayList<>();
+    private final List<String> pushes = new ArrayList<>();
+    private RegistryOptions registry = RegistryOptions.defaults();
 
     private ImageBuilder(ImageStore store, Path context) {
         this.store = store;
@@ -134,6 +137,28 @@ public final class ImageBuilder {
     }
 
     /**
+     * @param reference also push the image to a registry, e.g. {@code localhost:5000/app:1} (several
+     *                  may be given), with the {@link #registryOptions}
+     * @return this
+     */
+    public ImageBuilder push(String reference) {
+        ImageRef.parse(Objects.requireNonNull(reference, "reference"));
+        pushes.add(reference);
+        return this;
+    }
+
+    /**
+     * @param options how a {@code FROM} image the store lacks is pulled (a registry reference is
+     *                pulled as {@code docker build} does, and named in the store as written), and
+     *                how {@link #push} sends the result; by default {@link RegistryOptions#defaults()}
+     * @return this
+     */
+    public ImageBuilder registryOptions(RegistryOptions options) {
+        this.registry = Objects.requireNonNull(options, "options");
+        return this;
+    }
+
+    /**
      * Builds.
      *
      * @return the image and its steps
@@ -150,7 +175,7 @@ public final class ImageBuilder {
             throw new ImageBuildException("the build context " + context + " is not a directory", Optional.empty(), null);
         }
         BuildDoor.Made out = BuildDoor.build(store, context, text, dockerfile.getFileName().toString(),
-                Map.copyOf(buildArgs), target, hostNetwork, noCache, runOutput, listener);
+                Map.copyOf(buildArgs), target, hostNetwork, noCache, runOutput, listener, registry);
         for (String t : tags) {
             BuildDoor.tag(store, t, out.digest());
         }
@@ -164,6 +189,9 @@ public final class ImageBuilder {
             }
         } catch (IOException e) {
             throw new ImageBuildException("cannot write the built image: " + e.getMessage(), Optional.empty(), e);
+        }
+        for (String ref : pushes) {
+            BuildDoor.push(store, out.digest(), ref, registry);
         }
         return new BuildResult(out.digest(), Optional.ofNullable(name).map(BuildDoor::normalize), out.steps());
     }

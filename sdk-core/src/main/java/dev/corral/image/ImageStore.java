@@ -162,6 +162,11 @@ public final class ImageStore {
         return Pusher.push(store, Objects.requireNonNull(name, "name"), ref, Objects.requireNonNull(options, "options"));
     }
 
+    /** For {@link ImageBuilder}: pushes a built image, which may have no name, by its manifest digest. */
+    String pushManifest(String manifestDigest, String reference, RegistryOptions options) {
+        return Pusher.pushManifest(store, manifestDigest, ImageRef.parse(reference), options);
+    }
+
     /** @return every image in the store, by name */
     public List<ImageInfo> images() {
         return store.images();

@@ -18,7 +18,8 @@ import picocli.CommandLine.Parameters;
  * container; prints each step (cached or run) and the image's digest.
  */
 @Command(name = "build", mixinStandardHelpOptions = true,
-        description = "Build an image from a Dockerfile into the store, without a daemon.")
+        description = {"Build an image from a Dockerfile into the store, without a daemon.",
+                "A FROM image the store lacks is pulled from its registry (--creds, --ca-cert, --insecure-registry)."})
 final class BuildCommand extends ImageCommands.StoreCommand {
     @Parameters(index = "0", paramLabel = "CONTEXT", description = "The build context directory.")
     Path context;
@@ -42,9 +43,13 @@ final class BuildCommand extends ImageCommands.StoreCommand {
     @Option(names = "--no-cache", description = "Run every step; take nothing from the cache.")
     boolean noCache;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "oci:DIR|docker-archive:FILE",
-            description = "Also write the image as an OCI layout or a docker save archive (repeatable).")
+    @Option(names = {"-o", "--output"}, paramLabel = "oci:DIR|docker-archive:FILE|registry:REF",
+            description = "Also write the image as an OCI layout or a docker save archive, or push it to a registry "
+                    + "(repeatable).")
     List<String> outputs = new ArrayList<>();
+
+    @picocli.CommandLine.Mixin
+    RegistryFlags registry;
 
     @Option(names = {"-q", "--quiet"}, description = "Print only the image's digest; RUN output is not shown.")
     boolean quiet;
@@ -78,10 +83,19 @@ final class BuildCommand extends ImageCommands.StoreCommand {
                 b.ociLayout(Path.of(o.substring(4)));
             } else if (o.startsWith("docker-archive:")) {
                 b.dockerArchive(Path.of(o.substring("docker-archive:".length())));
+            } else if (o.startsWith("registry:")) {
+                try {
+                    b.push(o.substring("registry:".length()));
+                } catch (IllegalArgumentException e) {
+                    throw new ParameterException(spec.commandLine(), "--output " + o + ": " + e.getMessage());
+                }
             } else {
-                throw new ParameterException(spec.commandLine(), "--output " + o + ": expected oci:DIR or docker-archive:FILE");
+                throw new ParameterException(spec.commandLine(), "--output " + o
+                        + ": expected oci:DIR, docker-archive:FILE or registry:REF");
             }
         }
+        /* FROM images the store lacks are pulled, and registry outputs pushed, with these; progress is not shown */
+        b.registryOptions(registry.options(dev.corral.image.PullListener.NONE));
         if (!quiet) {
             out.flush();
             b.runOutput(Output.inherit());

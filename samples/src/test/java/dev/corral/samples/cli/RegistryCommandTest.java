@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code corral pull}, {@code corral push} and {@code corral run --image REF --pull ...} against Debian's
+ * {@code corral pull}, {@code corral push}, {@code corral build} FROM a registry image with a registry
+ * output, and {@code corral run --image REF --pull ...} against Debian's
  * docker-registry on loopback, filled by skopeo from a layout umoci made.
  */
 class RegistryCommandTest {
@@ -41,7 +42,7 @@ class RegistryCommandTest {
     }
 
     @Test
-    void pullShowsEachLayerPushSendsItBackAndRunPullsWhatTheStoreLacks() throws Exception {
+    void pullShowsEachLayerPushSendsItBackBuildUsesBothAndRunPullsWhatTheStoreLacks() throws Exception {
         Path layout = layout();
         Path out = Files.createDirectories(dir.resolve("out"));
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -82,6 +83,19 @@ class RegistryCommandTest {
             Outcome run = CorralCommandTest.corral("run", "--store", fresh, "--image", ref, "--bind", out + ":/out:rw");
             assertEquals(0, run.exitCode(), run.err());
             assertEquals("from-the-registry\n", Files.readString(out.resolve("default")));
+            /* corral build FROM the registry image (pulled, since this store lacks it), pushed as its output */
+            Path ctx = Files.createDirectories(dir.resolve("ctx"));
+            Files.writeString(ctx.resolve("Dockerfile"), "FROM " + ref + "\nCMD [\"-c\", \"echo built > /out/default\"]\n");
+            String built = registry.host() + "/tools/built:1";
+            Outcome build = CorralCommandTest.corral("build", "--store", dir.resolve("builder").toString(), "-q",
+                    "-o", "registry:" + built, ctx.toString());
+            assertEquals(0, build.exitCode(), build.err());
+            Outcome runBuilt = CorralCommandTest.corral("run", "--store", fresh, "--image", built, "--bind", out + ":/out:rw");
+            assertEquals(0, runBuilt.exitCode(), runBuilt.err());
+            assertEquals("built\n", Files.readString(out.resolve("default")));
+            assertEquals(2, CorralCommandTest.corral("build", "--store", fresh, "-o", "registry:Bad Ref", ctx.toString())
+                    .exitCode());
+
             Outcome missing = CorralCommandTest.corral("run", "--store", fresh, "--image", registry.host() + "/tools/bb:2",
                     "--", "true");
             assertEquals(125, missing.exitCode(), missing.err());

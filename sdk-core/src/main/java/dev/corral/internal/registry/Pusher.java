@@ -60,11 +60,21 @@ public final class Pusher {
      * @return the digest of the manifest pushed
      */
     public static String push(Store store, String name, ImageRef target, RegistryOptions options) {
+        return pushManifest(store, store.ref(name).orElseThrow(() -> store.missingImage(name)), target, options);
+    }
+
+    /**
+     * @param store          the store
+     * @param manifestDigest the image, by its manifest's digest (a build's result may have no name)
+     * @param target         where to push it, with a tag
+     * @param options        how
+     * @return the digest of the manifest pushed
+     */
+    public static String pushManifest(Store store, String manifestDigest, ImageRef target, RegistryOptions options) {
         if (target.tag().isEmpty()) {
             throw new IllegalArgumentException("push needs a tag to push to, not only a digest: " + target);
         }
-        String digest = store.ref(name).orElseThrow(() -> store.missingImage(name));
-        return new Pusher(store, new RegistryClient(target, options, "pull,push"), options).run(digest);
+        return new Pusher(store, new RegistryClient(target, options, "pull,push"), options).run(manifestDigest);
     }
 
     private String run(String manifestDigest) {
