@@ -19,8 +19,6 @@ module dev.corral {
     requires com.github.luben.zstd_jni;
     // OCI index, manifest and config documents (already here through dev.corral.namespaces).
     requires com.fasterxml.jackson.core;
-    // registry pull and push (the JDK's HTTP client)
-    requires java.net.http;
 
     exports dev.corral;
     exports dev.corral.image;

@@ -38,7 +38,7 @@ public record RegistryOptions(Optional<Credentials> credentials, Optional<Path> 
         }
     }
 
-    /** @return anonymous (or the Docker config's credentials), HTTPS but for loopback, 3 blobs at once */
+    /** @return anonymous (or the Docker config's credentials), HTTPS but for loopback, 4 blobs at once */
     public static RegistryOptions defaults() {
         return builder().build();
     }
@@ -53,7 +53,7 @@ public record RegistryOptions(Optional<Credentials> credentials, Optional<Path> 
         private Credentials credentials;
         private Path caCertificate;
         private boolean insecure;
-        private int parallelism = 3;
+        private int parallelism = 4;
         private PullListener listener = PullListener.NONE;
 
         private Builder() {

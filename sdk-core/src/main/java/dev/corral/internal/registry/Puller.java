@@ -15,7 +15,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -220,28 +219,29 @@ public final class Puller {
 
     private Fetched manifest(String reference, Optional<String> pinned) {
         URI uri = client.url("manifests/" + reference);
-        HttpResponse<byte[]> r;
-        try {
-            r = client.send("GET", uri, Map.of("Accept", ACCEPT), null, HttpResponse.BodyHandlers.ofByteArray());
+        byte[] bytes;
+        Map<String, String> headers;
+        try (RegistryClient.Response r = client.send("GET", uri, Map.of("Accept", ACCEPT), null)) {
+            if (r.status() != 200) {
+                throw client.failure("GET manifest", r);
+            }
+            bytes = r.body().readNBytes(MAX_MANIFEST + 1);
+            headers = r.headers();
         } catch (IOException e) {
             throw client.failure("GET manifest", uri, e);
         }
-        if (r.statusCode() != 200) {
-            throw client.failure("GET manifest", r);
-        }
-        byte[] bytes = r.body();
         if (bytes.length > MAX_MANIFEST) {
             throw new RegistryException(client.ref() + ": the manifest at " + uri + " is over 4 MiB", client.ref().toString(),
                     uri.toString(), 200, null);
         }
         String actual = Digests.of(bytes);
-        Optional<String> expected = pinned.or(() -> r.headers().firstValue("Docker-Content-Digest"));
+        Optional<String> expected = pinned.or(() -> Optional.ofNullable(headers.get("docker-content-digest")));
         if (expected.isPresent() && !expected.get().equals(actual)) {
             throw new RegistryException(client.ref() + ": the manifest at " + uri + " has digest " + actual + ", not "
                     + expected.get() + ": corrupt or tampered with; nothing was stored", client.ref().toString(),
                     uri.toString(), 200, null);
         }
-        String type = r.headers().firstValue("Content-Type").orElse("").replaceFirst(";.*", "").trim();
+        String type = headers.getOrDefault("content-type", "").replaceFirst(";.*", "").trim();
         if (!type.equals(MediaTypes.MANIFEST) && !type.equals(MediaTypes.INDEX) && !type.equals(MediaTypes.DOCKER_MANIFEST)
                 && !type.equals(MediaTypes.DOCKER_LIST)) {
             try {
@@ -268,13 +268,13 @@ public final class Puller {
             for (int attempt = 1; ; attempt++) {
                 try {
                     Map<String, String> h = have > 0 ? Map.of("Range", "bytes=" + have + "-") : Map.of();
-                    HttpResponse<InputStream> r = client.send("GET", uri, h, null, HttpResponse.BodyHandlers.ofInputStream());
-                    try (InputStream in = r.body()) {
-                        if (r.statusCode() == 200 && have > 0) {
+                    try (RegistryClient.Response r = client.send("GET", uri, h, null)) {
+                        InputStream in = r.body();
+                        if (r.status() == 200 && have > 0) {
                             have = 0;             /* the server ignored the Range: start again */
                             md.reset();
                             out.truncate(0).position(0);
-                        } else if (r.statusCode() != 200 && !(r.statusCode() == 206 && have > 0)) {
+                        } else if (r.status() != 200 && !(r.status() == 206 && have > 0)) {
                             throw client.failure("GET blob " + d.digest(), r);
                         }
                         byte[] buf = new byte[1 << 20];
@@ -282,7 +282,7 @@ public final class Puller {
                             if (have + n > d.size()) {
                                 throw new RegistryException(client.ref() + ": blob " + d.digest() + " at " + uri
                                         + " is longer than the " + d.size() + " bytes its descriptor says; nothing was stored",
-                                        client.ref().toString(), uri.toString(), r.statusCode(), null);
+                                        client.ref().toString(), uri.toString(), r.status(), null);
                             }
                             md.update(buf, 0, n);
                             out.write(ByteBuffer.wrap(buf, 0, n));

@@ -13,8 +13,6 @@ import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -124,20 +122,17 @@ public final class Pusher {
         }
         String type = Json.str(m.json(), "mediaType").isEmpty() ? MediaTypes.MANIFEST : Json.str(m.json(), "mediaType");
         URI uri = client.url("manifests/" + ref.tag().orElseThrow());
-        HttpResponse<byte[]> r;
-        try {
-            r = client.send("PUT", uri, Map.of("Content-Type", type), () -> HttpRequest.BodyPublishers.ofByteArray(manifestBytes),
-                    HttpResponse.BodyHandlers.ofByteArray());
+        try (RegistryClient.Response r = client.send("PUT", uri, Map.of("Content-Type", type), RegistryClient.Body.of(manifestBytes))) {
+            if (r.status() != 201 && r.status() != 200) {
+                throw client.failure("PUT manifest", r);
+            }
+            r.header("docker-content-digest").filter(d -> !d.equals(manifestDigest)).ifPresent(d -> {
+                throw new RegistryException(ref + ": the registry stored the manifest as " + d + ", not " + manifestDigest,
+                        ref.toString(), uri.toString(), r.status(), null);
+            });
         } catch (IOException e) {
             throw client.failure("PUT manifest", uri, e);
         }
-        if (r.statusCode() != 201 && r.statusCode() != 200) {
-            throw client.failure("PUT manifest", r);
-        }
-        r.headers().firstValue("Docker-Content-Digest").filter(d -> !d.equals(manifestDigest)).ifPresent(d -> {
-            throw new RegistryException(ref + ": the registry stored the manifest as " + d + ", not " + manifestDigest,
-                    ref.toString(), uri.toString(), r.statusCode(), null);
-        });
         LOG.debug("pushed {} ({})", ref, manifestDigest);
         return manifestDigest;
     }
@@ -145,54 +140,61 @@ public final class Pusher {
     /** Uploads one blob unless the registry has it. */
     private void upload(Descriptor d) throws IOException {
         URI blobUri = client.url("blobs/" + d.digest());
-        HttpResponse<byte[]> head = client.send("HEAD", blobUri, Map.of(), null, HttpResponse.BodyHandlers.ofByteArray());
-        if (head.statusCode() == 200) {
-            options.listener().present(d.digest(), d.size());
-            return;
-        }
-        if (head.statusCode() != 404) {
-            throw client.failure("HEAD blob " + d.digest(), head);
+        try (RegistryClient.Response head = client.send("HEAD", blobUri, Map.of(), null)) {
+            if (head.status() == 200) {
+                options.listener().present(d.digest(), d.size());
+                return;
+            }
+            if (head.status() != 404) {
+                throw client.failure("HEAD blob " + d.digest(), head);
+            }
         }
         Path file = store.blobs().path(d.digest());
         long size = Files.size(file);
         URI start = client.url("blobs/uploads/");
-        HttpResponse<byte[]> post = client.send("POST", start, Map.of(), () -> HttpRequest.BodyPublishers.noBody(),
-                HttpResponse.BodyHandlers.ofByteArray());
-        if (post.statusCode() != 202) {
-            throw client.failure("POST blob upload", post);
+        URI at;
+        try (RegistryClient.Response post = client.send("POST", start, Map.of(), null)) {
+            if (post.status() != 202) {
+                throw client.failure("POST blob upload", post);
+            }
+            at = start.resolve(post.header("location").orElseThrow(() -> new RegistryException(client.ref()
+                    + ": the registry started an upload without a Location", client.ref().toString(), start.toString(), 202,
+                    null)));
         }
-        String location = post.headers().firstValue("Location").orElseThrow(() -> new RegistryException(client.ref()
-                + ": the registry started an upload without a Location", client.ref().toString(), start.toString(), 202, null));
-        URI at = start.resolve(location);
         URI put = URI.create(at + (at.getRawQuery() == null ? "?" : "&") + "digest=" + d.digest().replace(":", "%3A"));
         options.listener().progress(d.digest(), 0, size);
-        HttpResponse<byte[]> r = client.send("PUT", put, Map.of("Content-Type", "application/octet-stream"),
-                () -> HttpRequest.BodyPublishers.fromPublisher(HttpRequest.BodyPublishers.ofInputStream(() -> counting(file, d, size)),
-                        size),
-                HttpResponse.BodyHandlers.ofByteArray());
-        if (r.statusCode() != 201) {
-            throw client.failure("PUT blob " + d.digest(), r);
+        RegistryClient.Body body = new RegistryClient.Body() {
+            @Override
+            public long length() {
+                return size;
+            }
+
+            @Override
+            public InputStream open() throws IOException {
+                return counting(file, d, size);
+            }
+        };
+        try (RegistryClient.Response r = client.send("PUT", put, Map.of("Content-Type", "application/octet-stream"), body)) {
+            if (r.status() != 201) {
+                throw client.failure("PUT blob " + d.digest(), r);
+            }
         }
     }
 
     /** The blob's file, telling the listener how much has been read (sent) so far. */
-    private InputStream counting(Path file, Descriptor d, long size) {
-        try {
-            return new FilterInputStream(Files.newInputStream(file)) {
-                private long done;
+    private InputStream counting(Path file, Descriptor d, long size) throws IOException {
+        return new FilterInputStream(Files.newInputStream(file)) {
+            private long done;
 
-                @Override
-                public int read(byte[] b, int off, int len) throws IOException {
-                    int n = super.read(b, off, len);
-                    if (n > 0) {
-                        done += n;
-                        options.listener().progress(d.digest(), done, size);
-                    }
-                    return n;
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                int n = super.read(b, off, len);
+                if (n > 0) {
+                    done += n;
+                    options.listener().progress(d.digest(), done, size);
                 }
-            };
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+                return n;
+            }
+        };
     }
 }

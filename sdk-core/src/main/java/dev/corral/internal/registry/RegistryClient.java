@@ -7,11 +7,10 @@ import dev.corral.image.RegistryOptions;
 import dev.corral.internal.image.Json;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,15 +18,14 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
-import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
@@ -39,21 +37,30 @@ import javax.net.ssl.TrustManagerFactory;
  * followed by hand so that credentials never go to another host (blob storage behind a
  * redirect gets none).
  *
+ * <p>It speaks through the JDK's {@link HttpURLConnection} (keep-alive connections, pooled by the
+ * JDK), not {@code java.net.http}: that client initialises the default TLS context when it is
+ * built, even for a plain-HTTP loopback registry (about a second of a pull's start on a busy
+ * machine), and its reactive pipeline costs several times the CPU per megabyte of a blob that
+ * a blocking stream does (measured with {@code bench/registry-pull.sh}).
+ *
  * <pre>{@code
  * RegistryClient c = new RegistryClient(ImageRef.parse("localhost:5000/app:1"), RegistryOptions.defaults(), "pull");
- * HttpResponse<byte[]> r = c.send("GET", c.url("manifests/1"), Map.of("Accept", ACCEPT), null,
- *         HttpResponse.BodyHandlers.ofByteArray());
+ * try (RegistryClient.Response r = c.send("GET", c.url("manifests/1"), Map.of("Accept", ACCEPT), null)) {
+ *     byte[] manifest = r.body().readAllBytes();
+ * }
  * }</pre>
  */
 public final class RegistryClient {
     private static final Pattern PARAM = Pattern.compile("([A-Za-z_]+)=\"([^\"]*)\"");
+    /** Request bodies up to this size are buffered (and can be resent after a challenge); larger ones are streamed. */
+    private static final long STREAM_ABOVE = 4L << 20;
 
     private final ImageRef ref;
     private final RegistryOptions options;
     private final String actions;
-    private final HttpClient http;
     private final URI base;
     private final Optional<Credentials> credentials;
+    private final SSLContext sslContext;
     private volatile String authorization;
 
     /**
@@ -68,14 +75,7 @@ public final class RegistryClient {
         String host = ref.apiHost();
         boolean plain = options.caCertificate().isEmpty() && (options.insecure() || isLoopback(host));
         this.base = URI.create((plain ? "http://" : "https://") + host + "/v2/");
-        HttpClient.Builder b = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)   /* a connection per blob, not one HTTP/2 window for all */
-                .connectTimeout(Duration.ofSeconds(30))
-                .followRedirects(HttpClient.Redirect.NEVER);
-        if (options.caCertificate().isPresent()) {
-            b.sslContext(sslContext(options.caCertificate().get()));
-        }
-        this.http = b.build();
+        this.sslContext = options.caCertificate().map(this::sslContext).orElse(null);
         this.credentials = options.credentials().or(() -> DockerConfig.credentials(ref.registry()));
     }
 
@@ -123,57 +123,132 @@ public final class RegistryClient {
         return base.resolve(ref.repository() + "/" + path);
     }
 
+    /** A request body: its length and a way to open it (again, for a resend after a challenge). */
+    public interface Body {
+        /** @return its length in bytes */
+        long length();
+
+        /** @return its content, from the start @throws IOException if it cannot be opened */
+        InputStream open() throws IOException;
+
+        /** @param bytes the content @return it as a body */
+        static Body of(byte[] bytes) {
+            return new Body() {
+                @Override
+                public long length() {
+                    return bytes.length;
+                }
+
+                @Override
+                public InputStream open() {
+                    return new java.io.ByteArrayInputStream(bytes);
+                }
+            };
+        }
+    }
+
     /**
-     * Sends a request, answering an authentication challenge once and following redirects.
+     * A response whose body is read as a stream.
+     *
+     * @param status  the HTTP status
+     * @param uri     the URL that answered (after redirects)
+     * @param headers the response headers, names in lower case
+     * @param body    the body (empty for none); close it, so the connection can be reused
+     */
+    public record Response(int status, URI uri, Map<String, String> headers, InputStream body) implements AutoCloseable {
+        /** @param name a header name in lower case @return its first value */
+        public Optional<String> header(String name) {
+            return Optional.ofNullable(headers.get(name));
+        }
+
+        @Override
+        public void close() throws IOException {
+            body.close();
+        }
+    }
+
+    /**
+     * Sends a request, answering an authentication challenge once and following redirects (never
+     * taking the credentials to another host).
      *
      * @param method  the HTTP method
      * @param uri     the URL
      * @param headers extra headers
-     * @param body    makes the request body (called again for a resend), or null for none
-     * @param handler reads the final response's body
-     * @param <T>     the body's type
-     * @return the final response (any status but 401 after authenticating, and 3xx)
+     * @param body    the request body, or null for none
+     * @return the final response (any status but 401 after authenticating, and 3xx); close it
      * @throws IOException if the connection fails
      */
-    public <T> HttpResponse<T> send(String method, URI uri, Map<String, String> headers,
-                                    Supplier<HttpRequest.BodyPublisher> body, HttpResponse.BodyHandler<T> handler)
-            throws IOException {
+    public Response send(String method, URI uri, Map<String, String> headers, Body body) throws IOException {
         URI at = uri;
         boolean authenticated = false;
         for (int hops = 0; ; hops++) {
-            HttpRequest.Builder rb = HttpRequest.newBuilder(at).timeout(Duration.ofMinutes(10))
-                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : body.get());
-            headers.forEach(rb::header);
+            HttpURLConnection c = (HttpURLConnection) at.toURL().openConnection();
+            if (c instanceof HttpsURLConnection https && sslContext != null) {
+                https.setSSLSocketFactory(sslContext.getSocketFactory());
+            }
+            c.setRequestMethod(method);
+            c.setInstanceFollowRedirects(false);
+            c.setConnectTimeout(30_000);
+            c.setReadTimeout(600_000);
+            headers.forEach(c::setRequestProperty);
             boolean sameHost = at.getAuthority().equals(base.getAuthority());
             if (sameHost && authorization != null) {
-                rb.header("Authorization", authorization);
+                c.setRequestProperty("Authorization", authorization);
             }
-            HttpResponse<T> r;
-            try {
-                r = http.send(rb.build(), info -> info.statusCode() == 401 || isRedirect(info.statusCode())
-                        ? HttpResponse.BodySubscribers.replacing(null) : handler.apply(info));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted", e);
-            }
-            if (r.statusCode() == 401 && sameHost && !authenticated) {
-                authenticated = true;
-                authorization = authenticate(r.headers().firstValue("WWW-Authenticate").orElse(""), at);
-                continue;
-            }
-            if (r.statusCode() == 401) {
-                throw new RegistryException(ref + ": the registry refused the credentials"
-                        + credentials.map(c -> " of user " + c.username()).orElse(" (none were given: --creds, "
-                        + "or docker login's config.json)") + " at " + at, ref.toString(), at.toString(), 401, null);
-            }
-            if (isRedirect(r.statusCode()) && hops < 5) {
-                Optional<String> loc = r.headers().firstValue("Location");
-                if (loc.isPresent()) {
-                    at = at.resolve(loc.get());
-                    continue;
+            if (body != null) {
+                c.setDoOutput(true);
+                if (body.length() > STREAM_ABOVE) {
+                    /* a layer is streamed; a streamed request cannot be answered with a challenge, so the
+                       caller authenticates first (the push's HEAD does) */
+                    c.setFixedLengthStreamingMode(body.length());
+                }
+                try (InputStream in = body.open(); OutputStream out = c.getOutputStream()) {
+                    in.transferTo(out);
                 }
             }
-            return r;
+            int status;
+            try {
+                status = c.getResponseCode();
+            } catch (java.net.HttpRetryException e) {
+                throw new RegistryException(ref + ": the registry asked for credentials in the middle of an upload to "
+                        + at, ref.toString(), at.toString(), e.responseCode(), e);
+            }
+            Map<String, String> h = new LinkedHashMap<>();
+            c.getHeaderFields().forEach((k, v) -> {
+                if (k != null && !v.isEmpty()) {
+                    h.put(k.toLowerCase(Locale.ROOT), v.get(0));
+                }
+            });
+            if (status == 401 && sameHost && !authenticated) {
+                drain(c, status);
+                authenticated = true;
+                authorization = authenticate(h.getOrDefault("www-authenticate", ""), at);
+                continue;
+            }
+            if (status == 401) {
+                drain(c, status);
+                throw new RegistryException(ref + ": the registry refused the credentials"
+                        + credentials.map(cr -> " of user " + cr.username()).orElse(" (none were given: --creds, "
+                        + "or docker login's config.json)") + " at " + at, ref.toString(), at.toString(), 401, null);
+            }
+            if (isRedirect(status) && hops < 5 && h.containsKey("location")) {
+                drain(c, status);
+                at = at.resolve(h.get("location"));
+                continue;
+            }
+            InputStream in = method.equals("HEAD") ? null : status >= 400 ? c.getErrorStream() : c.getInputStream();
+            return new Response(status, at, h, in == null ? InputStream.nullInputStream() : in);
+        }
+    }
+
+    /** Reads and closes what is left of a body, so that the connection can be reused. */
+    private static void drain(HttpURLConnection c, int status) {
+        try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+            if (in != null) {
+                in.transferTo(OutputStream.nullOutputStream());
+            }
+        } catch (IOException e) {
+            c.disconnect();
         }
     }
 
@@ -210,21 +285,24 @@ public final class RegistryClient {
             throw new RegistryException(ref + ": the token service " + tokenUri + " is not HTTPS", ref.toString(),
                     tokenUri.toString(), -1, null);
         }
-        HttpRequest.Builder rb = HttpRequest.newBuilder(tokenUri).timeout(Duration.ofMinutes(1)).GET();
-        basic.ifPresent(b -> rb.header("Authorization", b));
-        HttpResponse<byte[]> r;
-        try {
-            r = http.send(rb.build(), HttpResponse.BodyHandlers.ofByteArray());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
+        HttpURLConnection c = (HttpURLConnection) tokenUri.toURL().openConnection();
+        if (c instanceof HttpsURLConnection https && sslContext != null) {
+            https.setSSLSocketFactory(sslContext.getSocketFactory());
         }
-        if (r.statusCode() != 200) {
-            throw new RegistryException(ref + ": the token service " + params.get("realm") + " answered " + r.statusCode()
-                    + (r.statusCode() == 401 ? " (wrong or missing credentials)" : ""), ref.toString(), tokenUri.toString(),
-                    r.statusCode(), null);
+        c.setConnectTimeout(30_000);
+        c.setReadTimeout(60_000);
+        basic.ifPresent(b -> c.setRequestProperty("Authorization", b));
+        int status = c.getResponseCode();
+        byte[] answer;
+        try (InputStream in = status >= 400 ? c.getErrorStream() : c.getInputStream()) {
+            answer = in == null ? new byte[0] : in.readNBytes(1 << 20);
         }
-        Map<String, Object> tok = Json.object(r.body(), "token response from " + params.get("realm"));
+        if (status != 200) {
+            throw new RegistryException(ref + ": the token service " + params.get("realm") + " answered " + status
+                    + (status == 401 ? " (wrong or missing credentials)" : ""), ref.toString(), tokenUri.toString(),
+                    status, null);
+        }
+        Map<String, Object> tok = Json.object(answer, "token response from " + params.get("realm"));
         String token = Json.str(tok, "token").isEmpty() ? Json.str(tok, "access_token") : Json.str(tok, "token");
         if (token.isEmpty()) {
             throw new RegistryException(ref + ": the token service " + params.get("realm") + " sent no token",
@@ -234,15 +312,20 @@ public final class RegistryClient {
     }
 
     /**
-     * @param what   what was asked, for the message
-     * @param r      the response
+     * @param what what was asked, for the message
+     * @param r    the response (its body is read, up to 300 bytes)
      * @return an exception naming the reference, URL, status and the registry's error text
      */
-    public RegistryException failure(String what, HttpResponse<?> r) {
-        String detail = r.body() instanceof byte[] b ? " " + new String(b, 0, Math.min(b.length, 300), StandardCharsets.UTF_8).trim() : "";
-        String hint = r.statusCode() == 404 ? " (no such image or blob)" : r.statusCode() == 403 ? " (not allowed)" : "";
-        return new RegistryException(ref + ": " + what + " answered HTTP " + r.statusCode() + hint + " at " + r.uri() + detail,
-                ref.toString(), r.uri().toString(), r.statusCode(), null);
+    public RegistryException failure(String what, Response r) {
+        String detail;
+        try {
+            detail = " " + new String(r.body().readNBytes(300), StandardCharsets.UTF_8).trim();
+        } catch (IOException e) {
+            detail = "";
+        }
+        String hint = r.status() == 404 ? " (no such image or blob)" : r.status() == 403 ? " (not allowed)" : "";
+        return new RegistryException(ref + ": " + what + " answered HTTP " + r.status() + hint + " at " + r.uri() + detail,
+                ref.toString(), r.uri().toString(), r.status(), null);
     }
 
     /**
