@@ -39,6 +39,20 @@ final class LoopbackRegistry implements AutoCloseable {
      * @return a running registry
      */
     static LoopbackRegistry start(Optional<String> userColonPassword) throws IOException, InterruptedException {
+        return start(userColonPassword, Optional.empty());
+    }
+
+    /**
+     * @param token a token service: the registry answers with a bearer challenge naming its realm
+     *              and trusts the tokens its certificate signs
+     * @return a running registry
+     */
+    static LoopbackRegistry startWithTokens(TokenService token) throws IOException, InterruptedException {
+        return start(Optional.empty(), Optional.of(token));
+    }
+
+    private static LoopbackRegistry start(Optional<String> userColonPassword, Optional<TokenService> token)
+            throws IOException, InterruptedException {
         for (String tool : List.of(BINARY, "/usr/bin/skopeo", "/usr/bin/htpasswd")) {
             if (!Files.isExecutable(Path.of(tool))) {
                 throw new IllegalStateException("tests need " + tool
@@ -65,6 +79,11 @@ final class LoopbackRegistry implements AutoCloseable {
             String[] up = userColonPassword.get().split(":", 2);
             OciFixtures.run(dir, "htpasswd", "-B", "-b", "-c", dir.resolve("htpasswd").toString(), up[0], up[1]);
             config.append("auth:\n  htpasswd:\n    realm: corral-test\n    path: ").append(dir.resolve("htpasswd")).append('\n');
+        }
+        if (token.isPresent()) {
+            config.append("auth:\n  token:\n    realm: ").append(token.get().realm()).append("\n    service: ")
+                    .append(TokenService.SERVICE).append("\n    issuer: ").append(TokenService.ISSUER)
+                    .append("\n    rootcertbundle: ").append(token.get().certificate()).append('\n');
         }
         Files.writeString(dir.resolve("config.yml"), config);
         Process p = new ProcessBuilder(BINARY, "serve", dir.resolve("config.yml").toString())

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Pulls from and pushes to Debian's docker-registry on loopback, with images put in by skopeo
  * from OCI layouts made by umoci: what runs is the tree umoci unpacks; a broken connection is
  * resumed; layers the store has are not fetched again; a corrupted blob stores nothing; an index
- * is resolved to this machine; basic auth is answered; a push is read back by skopeo and umoci and
+ * is resolved to this machine; basic auth and bearer tokens are answered; a push is read back by skopeo and umoci and
  * sends only the blobs the registry lacks. Every registry process is stopped by its PID.
  */
 class RegistryTest {
@@ -244,6 +244,30 @@ class RegistryTest {
             RegistryException anonymous = assertThrows(RegistryException.class, () -> store.push(ref, copy, RegistryOptions.defaults()));
             assertEquals(401, anonymous.status().orElse(-1), anonymous.getMessage());
             assertEquals(pulled.digest(), store.push(ref, copy, right));
+        }
+    }
+
+    @Test
+    void bearerTokensComeFromTheRegistrysTokenServiceWithTheCallersCredentials() throws Exception {
+        Path dir = Files.createDirectories(fixtures.resolve("token-" + storeDir.getFileName()));
+        try (TokenService tokens = new TokenService(dir, "ci:t0ken");
+             LoopbackRegistry secured = LoopbackRegistry.startWithTokens(tokens)) {
+            ImageStore store = ImageStore.open(storeDir);
+            ImageInfo base = store.importImage(Path.of(layout + ":base"), "base");
+            String ref = secured.host() + "/team/app:1";
+            RegistryOptions right = RegistryOptions.builder().credentials(Credentials.parse("ci:t0ken")).build();
+            RegistryException anonymous = assertThrows(RegistryException.class, () -> store.push("base", ref,
+                    RegistryOptions.defaults()));
+            assertEquals(401, anonymous.status().orElse(-1), anonymous.getMessage());
+            assertTrue(anonymous.getMessage().contains("token service"), anonymous.getMessage());
+            assertEquals(base.digest(), store.push("base", ref, right));
+            assertTrue(tokens.requests().stream().anyMatch(r -> r.contains("scope=repository%3Ateam%2Fapp%3Apull%2Cpush")
+                    && r.contains("service=" + TokenService.SERVICE)), tokens.requests().toString());
+
+            ImageStore other = ImageStore.open(Files.createDirectories(storeDir.resolve("other")));
+            assertEquals(base.digest(), other.pull(ref, right).digest());
+            assertTrue(tokens.requests().stream().anyMatch(r -> r.contains("scope=repository%3Ateam%2Fapp%3Apull ")),
+                    "a pull asks only for pull: " + tokens.requests());
         }
     }
 
