@@ -51,8 +51,22 @@ final class LoopbackRegistry implements AutoCloseable {
         return start(Optional.empty(), Optional.of(token));
     }
 
+    /**
+     * @param certificate the server's certificate (PEM), for 127.0.0.1
+     * @param key         its private key (PKCS#8 PEM)
+     * @return a running registry that speaks only HTTPS
+     */
+    static LoopbackRegistry startWithTls(Path certificate, Path key) throws IOException, InterruptedException {
+        return start(Optional.empty(), Optional.empty(), Optional.of(new Path[] {certificate, key}));
+    }
+
     private static LoopbackRegistry start(Optional<String> userColonPassword, Optional<TokenService> token)
             throws IOException, InterruptedException {
+        return start(userColonPassword, token, Optional.empty());
+    }
+
+    private static LoopbackRegistry start(Optional<String> userColonPassword, Optional<TokenService> token,
+                                          Optional<Path[]> tls) throws IOException, InterruptedException {
         for (String tool : List.of(BINARY, "/usr/bin/skopeo", "/usr/bin/htpasswd")) {
             if (!Files.isExecutable(Path.of(tool))) {
                 throw new IllegalStateException("tests need " + tool
@@ -80,6 +94,10 @@ final class LoopbackRegistry implements AutoCloseable {
             OciFixtures.run(dir, "htpasswd", "-B", "-b", "-c", dir.resolve("htpasswd").toString(), up[0], up[1]);
             config.append("auth:\n  htpasswd:\n    realm: corral-test\n    path: ").append(dir.resolve("htpasswd")).append('\n');
         }
+        if (tls.isPresent()) {
+            config.append("  tls:\n    certificate: ").append(tls.get()[0]).append("\n    key: ").append(tls.get()[1])
+                    .append('\n');
+        }
         if (token.isPresent()) {
             config.append("auth:\n  token:\n    realm: ").append(token.get().realm()).append("\n    service: ")
                     .append(TokenService.SERVICE).append("\n    issuer: ").append(TokenService.ISSUER)
@@ -91,7 +109,9 @@ final class LoopbackRegistry implements AutoCloseable {
         try {
             int port = listeningPort(p.pid());
             LoopbackRegistry r = new LoopbackRegistry(dir, p, port, userColonPassword);
-            r.awaitReady();
+            if (tls.isEmpty()) {
+                r.awaitReady();       /* with TLS, listening is ready enough: the kernel queues connections */
+            }
             return r;
         } catch (IOException | InterruptedException | RuntimeException e) {
             p.destroy();

@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Pulls from and pushes to Debian's docker-registry on loopback, with images put in by skopeo
  * from OCI layouts made by umoci: what runs is the tree umoci unpacks; a broken connection is
  * resumed; layers the store has are not fetched again; a corrupted blob stores nothing; an index
- * is resolved to this machine; basic auth and bearer tokens are answered; a push is read back by skopeo and umoci and
+ * is resolved to this machine; basic auth and bearer tokens are answered; TLS is checked
+ * against the caller's CA; a push is read back by skopeo and umoci and
  * sends only the blobs the registry lacks. Every registry process is stopped by its PID.
  */
 class RegistryTest {
@@ -268,6 +269,40 @@ class RegistryTest {
             assertEquals(base.digest(), other.pull(ref, right).digest());
             assertTrue(tokens.requests().stream().anyMatch(r -> r.contains("scope=repository%3Ateam%2Fapp%3Apull ")),
                     "a pull asks only for pull: " + tokens.requests());
+        }
+    }
+
+    @Test
+    void tlsWithTheCallersCaCertificate() throws Exception {
+        Path dir = Files.createDirectories(fixtures.resolve("tls-" + storeDir.getFileName()));
+        /* a self-signed certificate for 127.0.0.1, made by keytool; its PEM is both the server's and the CA */
+        OciFixtures.run(dir, "keytool", "-genkeypair", "-keyalg", "RSA", "-keysize", "2048", "-alias", "server",
+                "-dname", "CN=127.0.0.1", "-ext", "SAN=ip:127.0.0.1", "-validity", "2", "-storetype", "PKCS12",
+                "-keystore", "server.p12", "-storepass", "changeit", "-keypass", "changeit");
+        OciFixtures.run(dir, "keytool", "-exportcert", "-rfc", "-alias", "server", "-keystore", "server.p12",
+                "-storepass", "changeit", "-file", "ca.pem");
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        try (var in = Files.newInputStream(dir.resolve("server.p12"))) {
+            ks.load(in, "changeit".toCharArray());
+        }
+        byte[] pkcs8 = ks.getKey("server", "changeit".toCharArray()).getEncoded();
+        Files.writeString(dir.resolve("key.pem"), "-----BEGIN PRIVATE KEY-----\n"
+                + java.util.Base64.getMimeEncoder(64, "\n".getBytes()).encodeToString(pkcs8) + "\n-----END PRIVATE KEY-----\n");
+        try (LoopbackRegistry tls = LoopbackRegistry.startWithTls(dir.resolve("ca.pem"), dir.resolve("key.pem"))) {
+            ImageStore store = ImageStore.open(storeDir);
+            store.importImage(Path.of(layout + ":base"), "base");
+            String ref = tls.host() + "/secure/app:1";
+            RegistryOptions withCa = RegistryOptions.builder().caCertificate(dir.resolve("ca.pem")).build();
+            String digest = store.push("base", ref, withCa);
+            ImageStore other = ImageStore.open(Files.createDirectories(storeDir.resolve("other")));
+            assertEquals(digest, other.pull(ref, withCa).digest());
+            /* without the CA a loopback registry is spoken to in plain HTTP, which a TLS-only one refuses */
+            RegistryException plain = assertThrows(RegistryException.class, () -> other.pull(ref));
+            assertEquals(400, plain.status().orElse(-1), plain.getMessage());
+            Path notCa = Files.writeString(dir.resolve("empty.pem"), "");
+            RegistryException badCa = assertThrows(RegistryException.class,
+                    () -> other.pull(ref, RegistryOptions.builder().caCertificate(notCa).build()));
+            assertTrue(badCa.getMessage().contains("cannot use the CA certificate"), badCa.getMessage());
         }
     }
 
