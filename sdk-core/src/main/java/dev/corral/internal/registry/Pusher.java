@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -29,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code docker push} of a store image: each layer and the config that the registry lacks
- * ({@code HEAD} says so) is uploaded in parallel, as one monolithic {@code POST} then {@code PUT}
+ * ({@code HEAD} says so) is mounted from another repository of the registry that the store
+ * knows has it, or uploaded, in parallel, as one monolithic {@code POST} then {@code PUT}
  * of the whole blob (the registry checks its digest), then the manifest is put under the tag,
  * byte for byte as the store has it, so its digest is the same on both sides.
  *
@@ -43,6 +45,7 @@ public final class Pusher {
     private final Store store;
     private final RegistryClient client;
     private final RegistryOptions options;
+    private Map<String, String> mountable = Map.of();
 
     private Pusher(Store store, RegistryClient client, RegistryOptions options) {
         this.store = store;
@@ -87,6 +90,7 @@ public final class Pusher {
         }
         List<Descriptor> blobs = new ArrayList<>(m.layers());
         blobs.add(m.config());
+        mountable = mountSources(blobs);
         ExecutorService pool = Executors.newFixedThreadPool(options.parallelism(), r -> {
             Thread t = new Thread(r, "corral-push");
             t.setDaemon(true);
@@ -137,7 +141,41 @@ public final class Pusher {
         return manifestDigest;
     }
 
-    /** Uploads one blob unless the registry has it. */
+    /**
+     * Docker's cross-repository mount: a blob of an image the store holds under another repository
+     * of the same registry (it was pulled from or pushed there) can be mounted from that repository
+     * instead of uploaded; the registry starts an ordinary upload when it cannot (or the token
+     * does not cover the other repository).
+     *
+     * @return for each blob that may be mounted, a repository to mount it from
+     */
+    private Map<String, String> mountSources(List<Descriptor> blobs) {
+        ImageRef target = client.ref();
+        Map<String, String> out = new LinkedHashMap<>();
+        java.util.Set<String> wanted = new java.util.HashSet<>();
+        blobs.forEach(b -> wanted.add(b.digest()));
+        for (String name : store.names().list()) {
+            Optional<ImageRef> r = ImageRef.tryParse(name);
+            if (r.isEmpty() || !r.get().registry().equals(target.registry()) || r.get().repository().equals(target.repository())) {
+                continue;
+            }
+            try {
+                Manifest other = store.manifests().read(store.ref(name).orElseThrow());
+                List<Descriptor> theirs = new ArrayList<>(other.layers());
+                theirs.add(other.config());
+                for (Descriptor b : theirs) {
+                    if (wanted.contains(b.digest())) {
+                        out.putIfAbsent(b.digest(), r.get().repository());
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.debug("not mounting from {}: {}", name, e.toString());
+            }
+        }
+        return out;
+    }
+
+    /** Uploads one blob unless the registry has it (or it can be mounted from another repository). */
     private void upload(Descriptor d) throws IOException {
         URI blobUri = client.url("blobs/" + d.digest());
         try (RegistryClient.Response head = client.send("HEAD", blobUri, Map.of(), null)) {
@@ -152,8 +190,16 @@ public final class Pusher {
         Path file = store.blobs().path(d.digest());
         long size = Files.size(file);
         URI start = client.url("blobs/uploads/");
+        String from = mountable.get(d.digest());
+        URI post0 = from == null ? start : URI.create(start + "?mount=" + d.digest().replace(":", "%3A") + "&from="
+                + java.net.URLEncoder.encode(from, java.nio.charset.StandardCharsets.UTF_8));
         URI at;
-        try (RegistryClient.Response post = client.send("POST", start, Map.of(), null)) {
+        try (RegistryClient.Response post = client.send("POST", post0, Map.of(), null)) {
+            if (post.status() == 201 && from != null) {
+                LOG.debug("{}: blob {} mounted from {}", client.ref(), d.digest(), from);
+                options.listener().present(d.digest(), d.size());
+                return;
+            }
             if (post.status() != 202) {
                 throw client.failure("POST blob upload", post);
             }
