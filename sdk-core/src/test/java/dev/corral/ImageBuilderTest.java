@@ -172,9 +172,11 @@ class ImageBuilderTest {
         assertEquals(Optional.of(2), m.line());
         assertTrue(m.getMessage().contains("missing.txt"), m.getMessage());
 
-        write("Dockerfile", "FROM nothing-here:1\n");
+        /* a reference the store lacks is pulled; port 1 of loopback has no registry (and the test no network) */
+        write("Dockerfile", "FROM 127.0.0.1:1/nothing-here:1\n");
         ImageBuildException n = assertThrows(ImageBuildException.class, () -> ImageBuilder.of(store, context).build());
         assertEquals(Optional.of(1), n.line());
-        assertNotEquals(-1, n.getMessage().indexOf("nothing-here"));
+        assertNotEquals(-1, n.getMessage().indexOf("nothing-here:1 is not in the store"), n.getMessage());
+        assertNotEquals(-1, n.getMessage().indexOf("fetching it failed"), n.getMessage());
     }
 }
