@@ -310,6 +310,8 @@ int main(int argc, char **argv) {
     }
     prctl(PR_SET_NAME, "corral-launcher", 0, 0, 0); /* run from a memfd, its name would be a number */
     connect_control(argv[1]);
+    size_t args = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]); /* /proc/1/cmdline: no host PID or path */
+    memset(argv[0], 0, args), memcpy(argv[0], "corral-launcher", args > 15 ? 15 : args);
     int sfd = set_up_process();
     ctl.epfd = epoll_create1(EPOLL_CLOEXEC);
     if (ctl.epfd < 0) die("epoll_create1");

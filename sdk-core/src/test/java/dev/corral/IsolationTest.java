@@ -43,6 +43,25 @@ class IsolationTest {
     }
 
     @Test
+    void nothingOfTheHostShowsInPid1sCommandLineEnvironmentOrDescriptors() {
+        ContainerResult r = sh(Container.builder(), "tr '\\0' '\\n' < /proc/1/cmdline; echo END;"
+                + " tr '\\0' '\\n' < /proc/1/environ 2>/dev/null; echo END;"
+                + " for f in /proc/1/fd/* /proc/1/exe /proc/1/cwd /proc/$$/fd/* /proc/$$/cwd; do readlink $f; done 2>/dev/null; echo END");
+        String[] parts = r.stdout().split("END\n", -1);
+        /* the launcher was started as /proc/<JVM pid>/fd/N with its socket's host path: both are gone */
+        assertEquals("corral-launcher", parts[0].replace("\n", ""), r.stdout());
+        String host = "/proc/" + ProcessHandle.current().pid() + "/";
+        for (String leak : List.of(host, System.getProperty("java.io.tmpdir") + "/corral-", "CORRAL_LAUNCHER_TOKEN")) {
+            assertFalse(r.stdout().contains(leak), leak + " shows inside:\n" + r.stdout());
+        }
+        for (String link : parts[2].split("\n")) {
+            assertTrue(link.isEmpty() || link.equals("/") || link.startsWith("/dev/") || link.startsWith("pipe:")
+                    || link.startsWith("socket:") || link.startsWith("anon_inode:") || link.startsWith("/proc/")
+                    || link.startsWith("/memfd:"), "a descriptor shows " + link + " inside:\n" + r.stdout());
+        }
+    }
+
+    @Test
     void theHostnameIsTheOneSet() {
         assertEquals("judge-7\n", sh(Container.builder().hostname("judge-7"), "hostname").stdout());
         assertEquals("corral\n", sh(Container.builder(), "cat /proc/sys/kernel/hostname").stdout());
