@@ -64,7 +64,7 @@ static int decode_stdio(struct cursor *c, struct plan *pl) {
     if (u32(c, &fd) || fd > 2 || pl->stdio[fd].present) return -1;
     struct stdio_op *s = &pl->stdio[fd];
     if (u32(c, &s->kind) || u32(c, &s->open_flags) || u32(c, &s->mode) || str(c, &s->path)) return -1;
-    if (s->kind < STDIO_INHERIT || s->kind > STDIO_TTY) return -1;
+    if (s->kind < STDIO_INHERIT || s->kind > STDIO_STDOUT || (s->kind == STDIO_STDOUT && fd != 2)) return -1;
     s->present = 1;
     return c->p == c->end ? 0 : -1;
 }

@@ -192,8 +192,8 @@ int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int slot[
         uint32_t kind = s->present ? s->kind : STDIO_NULL;
         *index = i;
         *step = STEP_STDIO_OPEN;
-        if (kind == STDIO_INHERIT) {
-            if ((stdio[i] = fcntl(i, F_DUPFD_CLOEXEC, 3)) < 0) return -1;
+        if (kind == STDIO_INHERIT || kind == STDIO_STDOUT) { /* STDOUT: fd 2 only (plan.c), fd 1's is open */
+            if ((stdio[i] = fcntl(kind == STDIO_STDOUT ? stdio[1] : i, F_DUPFD_CLOEXEC, 3)) < 0) return -1;
         } else if (kind == STDIO_NULL) {
             if ((stdio[i] = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) return -1;
         } else if (kind == STDIO_FILE) {

@@ -157,6 +157,7 @@ public record ContainerSpec(
             check("stdout", stdout instanceof Output.Capture || stdout instanceof Output.Pipe,
                     "is the terminal's output: Output.capture() or Output.pipe() with a terminal, not " + stdout);
         }
+        check("stdout", !(stdout instanceof Output.ToStdout), "Output.toStdout() is for stderr only");
         check("resources", resources != null, "must be given (ResourceLimits.none())");
         check("timeout", timeout != null, "must be given (Optional.empty() for none)");
         timeout.ifPresent(t -> check("timeout", !t.isNegative() && !t.isZero(), "must be positive, not " + t));

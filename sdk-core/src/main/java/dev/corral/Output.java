@@ -1,8 +1,10 @@
 package dev.corral;
 
 import dev.corral.unit.DataSize;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Where the container's standard output or error goes. The default is {@link #capture()}.
@@ -11,6 +13,8 @@ import java.util.Objects;
  * Output.capture(DataSize.ofKibibytes(64));  // into ContainerResult; more ends the run: OUTPUT_LIMITED
  * Output.file(Path.of("out.txt"));           // a host file, truncated first
  * Output.pipe();                             // read by the caller through ContainerProcess.stdout()
+ * Output.capture(DataSize.ofMebibytes(1), System.out);  // captured, and shown as it comes
+ * Container.builder().stderr(Output.toStdout());       // 2>&1: both in the order written
  * }</pre>
  */
 public sealed interface Output {
@@ -32,6 +36,32 @@ public sealed interface Output {
      */
     static Output capture(DataSize limit) {
         return new Capture(limit);
+    }
+
+    /**
+     * Captured into the result as {@link #capture(DataSize)} does, and each chunk also written
+     * to {@code live} as it arrives (a tee): a build's log is shown as it runs and is still
+     * capped. Only the bytes within the limit are written to {@code live}. It is written on
+     * Corral's I/O thread, so a slow stream slows the container's output; when writing to it
+     * fails, the capture goes on without it.
+     *
+     * @param limit the most bytes kept (and shown)
+     * @param live  where the bytes also go, as they come; not closed by Corral
+     * @return the output
+     */
+    static Output capture(DataSize limit, OutputStream live) {
+        return new Capture(limit, Optional.of(Objects.requireNonNull(live, "live")));
+    }
+
+    /**
+     * For stderr only: the container's descriptor 2 is its descriptor 1 ({@code 2>&1}), so
+     * stdout and stderr go to the same place, merged in the order the container wrote them
+     * (into the capture, file, pipe or stream that stdout is).
+     *
+     * @return the output
+     */
+    static Output toStdout() {
+        return ToStdout.INSTANCE;
     }
 
     /** @return {@code /dev/null} */
@@ -68,12 +98,32 @@ public sealed interface Output {
      * }</pre>
      *
      * @param limit the most bytes kept
+     * @param live  where the captured bytes also go as they arrive, if anywhere
      */
-    record Capture(DataSize limit) implements Output {
-        /** @param limit the most bytes kept */
+    record Capture(DataSize limit, Optional<OutputStream> live) implements Output {
+        /** @param limit the most bytes kept @param live also written to as bytes come */
         public Capture {
             Objects.requireNonNull(limit, "limit");
+            Objects.requireNonNull(live, "live");
         }
+
+        /** @param limit the most bytes kept */
+        public Capture(DataSize limit) {
+            this(limit, Optional.empty());
+        }
+    }
+
+    /**
+     * Stderr goes where stdout goes, merged in order ({@code 2>&1}).
+     *
+     * <pre>{@code
+     * ContainerResult r = Container.builder().stderr(Output.toStdout()).run("make");
+     * r.stdout();   // the build's stdout and stderr, interleaved as written
+     * }</pre>
+     */
+    enum ToStdout implements Output {
+        /** The only instance. */
+        INSTANCE
     }
 
     /**

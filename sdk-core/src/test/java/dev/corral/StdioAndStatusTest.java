@@ -60,6 +60,57 @@ class StdioAndStatusTest {
     }
 
     @Test
+    void aCaptureWithALiveStreamShowsEachChunkAsItComesAndKeepsTheCap() throws Exception {
+        java.io.ByteArrayOutputStream seen = new java.io.ByteArrayOutputStream();
+        java.util.concurrent.CountDownLatch first = new java.util.concurrent.CountDownLatch(1);
+        OutputStream live = new OutputStream() {
+            @Override
+            public synchronized void write(int b) {
+                write(new byte[] {(byte) b}, 0, 1);
+            }
+
+            @Override
+            public synchronized void write(byte[] b, int off, int len) {
+                seen.write(b, off, len);
+                if (seen.toString(StandardCharsets.UTF_8).startsWith("first\n")) {
+                    first.countDown();
+                }
+            }
+        };
+        /* the container waits for the test, which waits to see "first" live: a capture shown
+           only at the end would never let it go on (the timeout ends that run, failing the test) */
+        try (ContainerProcess p = Container.builder().stdin(Input.pipe())
+                .stdout(Output.capture(DataSize.ofKibibytes(4), live)).timeout(Duration.ofSeconds(60))
+                .start("/bin/sh", "-c", "echo first; read go; while :; do echo 0123456789; done")) {
+            assertTrue(first.await(60, java.util.concurrent.TimeUnit.SECONDS), "first never shown live");
+            p.stdin().write("go\n".getBytes(StandardCharsets.UTF_8));
+            p.stdin().close();
+            ContainerResult r = p.waitFor();
+            assertEquals(Termination.OUTPUT_LIMITED, r.termination());
+            assertEquals(4096, r.stdoutBytes().length);
+            synchronized (live) {
+                assertArrayEquals(r.stdoutBytes(), seen.toByteArray(), "the live copy is what was kept");
+            }
+        }
+    }
+
+    @Test
+    void stderrToStdoutMergesBothInTheOrderWritten(@TempDir Path dir) throws Exception {
+        String script = "for i in 1 2 3; do echo out$i; echo err$i >&2; done";
+        ContainerResult r = Container.builder().stderr(Output.toStdout()).run("/bin/sh", "-c", script);
+        assertEquals("out1\nerr1\nout2\nerr2\nout3\nerr3\n", r.stdout());
+        assertEquals("", r.stderr());
+        Path log = dir.resolve("log");
+        Container.builder().stdout(Output.file(log)).stderr(Output.toStdout()).run("/bin/sh", "-c", script);
+        assertEquals("out1\nerr1\nout2\nerr2\nout3\nerr3\n", Files.readString(log));
+        ContainerResult capped = Container.builder().stdout(Output.capture(DataSize.ofBytes(10)))
+                .stderr(Output.toStdout()).run("/bin/sh", "-c", "echo err >&2; while :; do echo out; done");
+        assertEquals(Termination.OUTPUT_LIMITED, capped.termination());
+        assertEquals("err\nout\nou", capped.stdout());
+        assertThrows(InvalidSpecException.class, () -> Container.builder().stdout(Output.toStdout()).build());
+    }
+
+    @Test
     void filesCanBeStdinAndStdout(@TempDir Path dir) throws Exception {
         Path in = Files.writeString(dir.resolve("in"), "from a file\n");
         Path out = dir.resolve("out");

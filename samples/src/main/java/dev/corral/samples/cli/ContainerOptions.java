@@ -121,8 +121,8 @@ final class ContainerOptions {
 
     @Option(names = "--output-limit", paramLabel = "SIZE", converter = Converters.DataSizeConverter.class,
             description = "Capture stdout and stderr, each up to SIZE; more kills the container (status "
-                    + "OUTPUT_LIMITED, exit 137). corral run then prints them when the container ends, not as they "
-                    + "come; corral bench captures instead of discarding.")
+                    + "OUTPUT_LIMITED, exit 137). corral run still shows them as they come (a tee); corral bench "
+                    + "captures instead of discarding.")
     DataSize outputLimit;
 
     @Option(names = "--allow-unenforced", paramLabel = "CONTROLLER", split = ",",

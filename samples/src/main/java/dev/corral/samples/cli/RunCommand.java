@@ -50,8 +50,8 @@ import picocli.CommandLine.Spec;
                 "",
                 "Limits: --memory, --memory-swap, --cpus, --cpuset, --pids and --cpu-time put the container in a "
                         + "cgroup of its own, which also meters it (--json: CPU time, peak memory, OOM kills, pids peak). "
-                        + "With --output-limit, stdout and stderr are captured and printed when the container ends "
-                        + "(stdout first), at most SIZE of each; without it they are the terminal's.",
+                        + "With --output-limit, stdout and stderr are shown as they come and captured, at most SIZE "
+                        + "of each; --merge-stderr sends stderr into stdout in the order written (2>&1).",
                 "",
                 "Exit codes: the command's own; 128+N when signal N ended it; 137 (128+SIGKILL) when corral or the "
                         + "kernel killed the container: --timeout, --cpu-time, the OOM killer under --memory, "
@@ -73,6 +73,11 @@ final class RunCommand implements Callable<Integer> {
 
     @Mixin
     ContainerOptions options;
+
+    @Option(names = "--merge-stderr",
+            description = "Send stderr where stdout goes, in the order written (2>&1); with --output-limit, "
+                    + "both count against stdout's SIZE.")
+    boolean mergeStderr;
 
     @Option(names = "--json", paramLabel = "FILE",
             description = "Write the result as JSON: status (EXITED, SIGNALED, TIMED_OUT, OOM_KILLED, CPU_TIME_EXCEEDED, "
@@ -107,8 +112,9 @@ final class RunCommand implements Callable<Integer> {
             options.prepare(err);
             result = tty ? runOnTerminal() : options.builder()
                     .stdin(Input.inherit())
-                    .stdout(options.output(Output.inherit()))
-                    .stderr(options.output(Output.inherit()))
+                    .stdout(options.outputLimit == null ? Output.inherit() : Output.capture(options.outputLimit, System.out))
+                    .stderr(mergeStderr ? Output.toStdout()
+                            : options.outputLimit == null ? Output.inherit() : Output.capture(options.outputLimit, System.err))
                     .build()
                     .run(command);
         } catch (InvalidSpecException e) {
@@ -122,9 +128,6 @@ final class RunCommand implements Callable<Integer> {
         }
         result.writableLayer().ifPresent(l -> err.println("corral run: kept the writable layer " + l.id() + " at "
                 + l.directory() + " (corral commit " + l.id() + " NAME makes it an image)"));
-        if (options.outputLimit != null) {
-            printCaptured(err, result);
-        }
         switch (result.termination()) {
             case TIMED_OUT -> err.println("corral run: timed out after " + human(options.timeout)
                     + "; the container was killed");
@@ -198,19 +201,6 @@ final class RunCommand implements Callable<Integer> {
             return CorralCommand.EXIT_NOT_EXECUTABLE;
         }
         return CorralCommand.EXIT_START_FAILED;
-    }
-
-    /**
-     * Writes what {@code --output-limit} captured to the JVM's own stdout and stderr, byte for byte
-     * (where the container's would have gone), after corral's writers are flushed.
-     */
-    private void printCaptured(PrintWriter err, ContainerResult r) {
-        spec.commandLine().getOut().flush();
-        err.flush();
-        System.out.write(r.stdoutBytes(), 0, r.stdoutBytes().length);
-        System.out.flush();
-        System.err.write(r.stderrBytes(), 0, r.stderrBytes().length);
-        System.err.flush();
     }
 
     private static ObjectNode success(ContainerResult r, boolean captured) {

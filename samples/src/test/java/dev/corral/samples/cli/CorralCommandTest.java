@@ -544,7 +544,7 @@ class CorralCommandTest {
     }
 
     @Test
-    void outputLimitCapturesPrintsAfterwardsAndKillsPastIt() throws IOException {
+    void outputLimitShowsTheOutputCapsItAndKillsPastIt() throws IOException {
         Path result = dir.resolve("result.json");
         java.io.PrintStream stdout = System.out;
         java.io.PrintStream stderr = System.err;
@@ -552,12 +552,15 @@ class CorralCommandTest {
         java.io.ByteArrayOutputStream printedErr = new java.io.ByteArrayOutputStream();
         Outcome small;
         Outcome big;
+        Outcome merged;
         try {
             System.setOut(new java.io.PrintStream(printedOut, true));
             System.setErr(new java.io.PrintStream(printedErr, true));
             small = corral("run", "--output-limit", "1k", "--", "sh", "-c", "echo out; echo err >&2");
             big = corral("run", "--output-limit", "1k", "--json", result.toString(), "--",
                     "sh", "-c", "yes | head -c 100000");
+            merged = corral("run", "--merge-stderr", "--output-limit", "16", "--", "sh", "-c",
+                    "echo 1; echo 2 >&2; echo 3; echo 4 >&2; echo 5; echo 6 >&2; echo 7; echo 8 >&2; echo 9");
         } finally {
             System.setOut(stdout);
             System.setErr(stderr);
@@ -566,7 +569,8 @@ class CorralCommandTest {
         assertEquals(128 + 9, big.exitCode(), big.err());
         assertTrue(big.err().contains("--output-limit 1KiB"), big.err());
         String out = printedOut.toString(java.nio.charset.StandardCharsets.UTF_8);
-        assertEquals("out\n" + "y\n".repeat(512), out);
+        assertEquals("out\n" + "y\n".repeat(512) + "1\n2\n3\n4\n5\n6\n7\n8\n", out);
+        assertEquals(137, merged.exitCode(), "18 bytes of stdout and stderr merged passed 16: " + merged.err());
         assertEquals("err\n", printedErr.toString(java.nio.charset.StandardCharsets.UTF_8));
         JsonNode j = json(result);
         assertEquals("OUTPUT_LIMITED", j.get("status").asText(), j.toString());

@@ -97,8 +97,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         this.spec = spec;
         this.command = command;
         this.mounts = mounts;
-        this.stdoutSink = spec.stdout() instanceof Output.Capture c ? new CaptureSink(c.limit().bytes(), this) : null;
-        this.stderrSink = spec.stderr() instanceof Output.Capture c ? new CaptureSink(c.limit().bytes(), this) : null;
+        this.stdoutSink = spec.stdout() instanceof Output.Capture c ? new CaptureSink(c.limit().bytes(), c.live(), this) : null;
+        this.stderrSink = spec.stderr() instanceof Output.Capture c ? new CaptureSink(c.limit().bytes(), c.live(), this) : null;
     }
 
     /**

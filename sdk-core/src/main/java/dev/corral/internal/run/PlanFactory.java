@@ -54,7 +54,8 @@ final class PlanFactory {
                 .loopback(true)
                 .stdio(0, spec.terminal().map(PlanFactory::tty).orElseGet(() -> stdin(spec.stdin())))
                 .stdio(1, spec.terminal().map(PlanFactory::tty).orElseGet(() -> output(spec.stdout())))
-                .stdio(2, spec.terminal().map(PlanFactory::tty).orElseGet(() -> output(spec.stderr())))
+                .stdio(2, spec.terminal().map(PlanFactory::tty).orElseGet(() ->
+                        spec.stderr() instanceof Output.ToStdout ? StdioOp.sameAsStdout() : output(spec.stderr())))
                 .argv(command)
                 .env(DefaultEnvironment.of(spec.environment(), spec.hostname(),
                         spec.user().map(ContainerSpec.User::uid).orElse(0), roots))

@@ -3,9 +3,13 @@ package dev.corral.internal.stdio;
 import dev.corral.namespaces.launcher.Launcher;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.SocketChannel;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads one relayed stream into memory on the launcher's I/O thread, up to a limit. Past the
@@ -22,16 +26,19 @@ public final class CaptureSink implements Launcher.ChannelHandler {
         void captureLimitExceeded(CaptureSink sink);
     }
 
+    private static final Logger LOG = LoggerFactory.getLogger(CaptureSink.class);
     private static final ThreadLocal<ByteBuffer> BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocate(1 << 16));
 
     private final long limit;
     private final Owner owner;
     private final ByteArrayOutputStream data = new ByteArrayOutputStream();
+    private Optional<OutputStream> live;
     private boolean ended;
 
-    /** @param limit most bytes kept @param owner told of the end */
-    public CaptureSink(long limit, Owner owner) {
+    /** @param limit most bytes kept @param live also written to as bytes come @param owner told of the end */
+    public CaptureSink(long limit, Optional<OutputStream> live, Owner owner) {
         this.limit = limit;
+        this.live = live;
         this.owner = owner;
     }
 
@@ -67,11 +74,26 @@ public final class CaptureSink implements Launcher.ChannelHandler {
             }
             long room = limit - data.size();
             if (n > room) {
-                data.write(buf.array(), 0, (int) room);
+                keep(buf.array(), (int) room);
                 finish(key, true);
                 return;
             }
-            data.write(buf.array(), 0, n);
+            keep(buf.array(), n);
+        }
+    }
+
+    private void keep(byte[] bytes, int n) {
+        synchronized (this) {
+            data.write(bytes, 0, n);
+        }
+        if (live.isPresent() && n > 0) {
+            try {
+                live.get().write(bytes, 0, n);
+                live.get().flush();
+            } catch (IOException e) {
+                LOG.debug("the live copy of a captured stream failed, capturing without it: {}", e.toString());
+                live = Optional.empty();
+            }
         }
     }
 

@@ -300,7 +300,9 @@ public record LaunchPlan(
              * its master relayed from the JVM's stream 0 and to its stream 1; the mode holds the
              * window size as {@code rows << 16 | columns}.
              */
-            TTY(Wire.STDIO_TTY);
+            TTY(Wire.STDIO_TTY),
+            /** fd 2 only: what fd 1 is, so that both are written in order ({@code 2>&1}). */
+            STDOUT(Wire.STDIO_STDOUT);
 
             final int wire;
 
@@ -356,6 +358,11 @@ public record LaunchPlan(
                 throw new IllegalArgumentException("a terminal of " + columns + "x" + rows + " characters");
             }
             return new StdioOp(Kind.TTY, 0, rows << 16 | columns, "");
+        }
+
+        /** @return for fd 2: what fd 1 is ({@code 2>&1}) */
+        public static StdioOp sameAsStdout() {
+            return new StdioOp(Kind.STDOUT, 0, 0, "");
         }
 
         /** @param path host path @param openFlags open flags @param mode creation mode @return a file */
@@ -481,7 +488,13 @@ public record LaunchPlan(
         /** @param value bring lo up @return this */
         public Builder loopback(boolean value) { this.loopback = value; return this; }
         /** @param fd 0, 1 or 2 @param op what it becomes @return this */
-        public Builder stdio(int fd, StdioOp op) { stdio[fd] = Objects.requireNonNull(op); return this; }
+        public Builder stdio(int fd, StdioOp op) {
+            if (op.kind() == StdioOp.Kind.STDOUT && fd != 2) {
+                throw new IllegalArgumentException("STDOUT (2>&1) is for fd 2 only, not fd " + fd);
+            }
+            stdio[fd] = Objects.requireNonNull(op);
+            return this;
+        }
         /** @param argv command and arguments @return this */
         public Builder argv(List<String> argv) { this.argv = List.copyOf(argv); return this; }
         /** @param env K=V strings @return this */

@@ -42,6 +42,14 @@ class PlanCodecProperties {
         assertEquals(plan, PlanCodec.decode(PlanCodec.encode(plan)));
     }
 
+    @net.jqwik.api.Example
+    void stdoutIsForStderrOnly() {
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> LaunchPlan.builder().stdio(1, StdioOp.sameAsStdout()));
+        assertEquals(StdioOp.Kind.STDOUT, LaunchPlan.builder().stdio(2, StdioOp.sameAsStdout()).argv(List.of("x")).build()
+                .stdio().get(2).kind());
+    }
+
     @Property(tries = 150)
     void theLauncherReadsWhatJavaWrites(@ForAll("plans") LaunchPlan plan) throws IOException, InterruptedException {
         assertEquals(PlanCodec.describe(plan), describe(List.of(LAUNCHER.toString()), PlanCodec.encode(plan)));
@@ -130,6 +138,11 @@ class PlanCodecProperties {
                 Arbitraries.integers().between(0, 0777), text()).as(StdioOp::new);
     }
 
+    /** STDOUT (2>&1) is for fd 2 only: fds 0 and 1 get a relay instead. */
+    private static StdioOp notStdout(StdioOp op) {
+        return op.kind() == StdioOp.Kind.STDOUT ? new StdioOp(StdioOp.Kind.RELAY, op.openFlags(), op.mode(), op.path()) : op;
+    }
+
     @Provide
     Arbitrary<LaunchPlan> plans() {
         return Builders.withBuilder(LaunchPlan::builder)
@@ -140,7 +153,8 @@ class PlanCodecProperties {
                 .use(Arbitraries.of(true, false)).in((b, v) -> b.rootReadOnly(v))
                 .use(text()).withProbability(0.5).in((b, v) -> b.hostname(v))
                 .use(Arbitraries.of(true, false)).in((b, v) -> b.loopback(v))
-                .use(stdio().list().ofSize(3)).in((b, v) -> b.stdio(0, v.get(0)).stdio(1, v.get(1)).stdio(2, v.get(2)))
+                .use(stdio().list().ofSize(3)).in((b, v) -> b.stdio(0, notStdout(v.get(0))).stdio(1, notStdout(v.get(1)))
+                        .stdio(2, v.get(2)))
                 .use(text().list().ofMinSize(1).ofMaxSize(5)).in((b, v) -> b.argv(v))
                 .use(text().list().ofMaxSize(5)).in((b, v) -> b.env(v))
                 .use(text()).withProbability(0.5).in((b, v) -> b.searchPath(v))
