@@ -12,7 +12,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 mod=$top/sdk-core
 user=${CORRAL_ROOTLESS_USER:-corral-rootless}
 junit=1.13.4
-classes=(EscapeTest SecurityPolicyTest IsolationTest StdioAndStatusTest StartErrorsTest UnprivilegedLimitsTest)
+classes=(EscapeTest SecurityPolicyTest IsolationTest StdioAndStatusTest StartErrorsTest UnprivilegedLimitsTest OwnerMappedBindTest)
 
 [ "$(id -u)" = 0 ] || { echo "rootless-tests: run as root (it creates the test user)" >&2; exit 2; }
 [ -d "$mod/target/test-classes/dev/corral" ] \

@@ -296,5 +296,7 @@ int idmap_store_mounts(const struct plan *pl, pid_t pid, int user_ns, int *faile
 struct report {
     int32_t step, err, index;
 };
+/* pool.c: a user namespace with a profile's maps, and net, IPC and UTS namespaces it owns */
+int make_user_set(const char *profile, size_t len, int fds[POOLED_KINDS], struct report *why);
 
 #endif

@@ -81,7 +81,7 @@ static int spawn_helper(int to_helper[2], int from_helper[2], struct report *why
 }
 
 /* fds[] gets the set in pooled_kind order. 0, or -1 with why. */
-static int make_user_set(const char *profile, size_t len, int fds[POOLED_KINDS], struct report *why) {
+int make_user_set(const char *profile, size_t len, int fds[POOLED_KINDS], struct report *why) {
     static const char *const names[POOLED_KINDS] = {"net", "ipc", "uts", "user"};
     const char *field[4], *p = profile + 2, *end = profile + len;
     for (int k = 0; k < POOLED_KINDS; k++) fds[k] = -1;

@@ -227,38 +227,55 @@ int open_child_sources(const struct plan *pl, struct child_fds *cf, int join_v2,
     return 0;
 }
 
+/* An owner-mapped bind (data "UID_MAP|GID_MAP", a line each; the launcher is root) gets a user
+   namespace of its own, made as the pool makes one, whose maps take the bind's owner on the
+   host to the container's user. Its fd, or -1 with errno. */
+static int owner_userns(const char *data) {
+    char profile[512]; /* as the pool's: "u", deny, uid tool, uid map, gid tool, gid map */
+    int fds[POOLED_KINDS];
+    struct report why;
+    const char *bar = strchr(data, '|');
+    int n = bar ? snprintf(profile, sizeof profile, "u0%c%.*s%c%c%s%c", 0, (int)(bar - data), data, 0, 0, bar + 1, 0) : -1;
+    errno = EINVAL;
+    if (n < 0 || n >= (int)sizeof profile) return -1;
+    if (make_user_set(profile, (size_t)n, fds, &why) < 0) return errno = why.err, -1;
+    for (int k = 0; k < POOLED_USER; k++) close(fds[k]);
+    return fds[POOLED_USER];
+}
+
 /* In a user namespace, the container's root is an unprivileged host ID, to which the layers of
    an image (owned by host IDs as unpacked) would look foreign and the per-run upper directory
    unwritable. So the detached layer clones become idmapped mounts for the container's user
    namespace (5.12; overlay on idmapped layers 5.19): the layers' host root is its root, and its
-   writes land with host IDs, as a privileged container's would. Done after the ID maps are
+   writes land with host IDs, as a privileged container's would. An owner-mapped bind gets its
+   own maps (owner_userns), with or without a user namespace. Done after the ID maps are
    written and before the child attaches the clones. */
 int idmap_store_mounts(const struct plan *plan, pid_t pid, int user_ns, int *failed_index) {
     char path[64];
-    int ns = -1;
-    if (!plan->uid_map) return 0;
-    for (size_t i = 0; i < plan->n_mounts; i++) {
-        int bind = plan->mounts[i].kind == MOUNT_BIND && (plan->mounts[i].flags & MF_IDMAP) && src.bind_tree[i] >= 0;
-        if (src.overlay_count[i] == 0 && !bind) continue;
+    int ns = -1, err = 0;
+    for (size_t i = 0; i < plan->n_mounts && !err; i++) {
+        const struct mount_op *m = &plan->mounts[i];
+        int bind = m->kind == MOUNT_BIND && (m->flags & MF_IDMAP), own = bind && m->data[0], use;
+        if (!own && (!plan->uid_map || (src.overlay_count[i] == 0 && !(bind && src.bind_tree[i] >= 0)))) continue;
         *failed_index = (int)i;
-        if (ns < 0) {
+        errno = EPERM; /* an owner-mapped bind the launcher could not clone */
+        if (own) {
+            use = src.bind_tree[i] < 0 ? -1 : owner_userns(m->data);
+        } else {
             snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
-            ns = user_ns >= 0 ? fcntl(user_ns, F_DUPFD_CLOEXEC, 3) /* prepared: not the child's yet */
-                              : open(path, O_RDONLY | O_CLOEXEC);
-            if (ns < 0) return -1;
+            if (ns < 0) /* a prepared namespace is not the child's yet */
+                ns = user_ns >= 0 ? fcntl(user_ns, F_DUPFD_CLOEXEC, 3) : open(path, O_RDONLY | O_CLOEXEC);
+            use = ns;
         }
-        for (int k = 0; k < (bind ? 1 : src.overlay_count[i]); k++) {
-            struct { uint64_t set, clr, propagation, userns_fd; } attr = {K_MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)ns};
+        if (use < 0) err = errno;
+        for (int k = 0; use >= 0 && k < (bind ? 1 : src.overlay_count[i]) && !err; k++) {
+            struct { uint64_t set, clr, propagation, userns_fd; } attr = {K_MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)use};
             int tree = bind ? src.bind_tree[i] : src.overlay_trees[src.overlay_first[i] + k];
-            if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) {
-                int saved = errno;
-                close(ns);
-                errno = saved;
-                return -1;
-            }
+            if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) < 0) err = errno;
         }
+        if (own && use >= 0) close(use);
     }
     if (ns >= 0) close(ns);
-    return 0;
+    errno = err;
+    return err ? -1 : 0;
 }
-

@@ -14,6 +14,7 @@ import java.util.Optional;
  * <pre>{@code
  * Mount.bind(Path.of("/srv/tests/42"), "/tests");         // read-only
  * Mount.bindReadWrite(Path.of("/srv/work/42"), "/work");   // the container writes to the host
+ * Mount.bindAsOwner(Path.of("/srv/ws/42"), "/ws", false); // the container's user is the owner
  * Mount.tmpfs("/scratch", DataSize.ofMebibytes(64));       // private, in memory, 64 MiB at most
  * Mount.volume(store, "gradle-cache", "/cache");           // a named volume: persists across runs
  * }</pre>
@@ -31,7 +32,7 @@ public sealed interface Mount {
      * @return the mount
      */
     static Mount bind(Path source, String target) {
-        return new Bind(source, target, true);
+        return new Bind(source, target, true, false);
     }
 
     /**
@@ -42,7 +43,43 @@ public sealed interface Mount {
      * @return the mount
      */
     static Mount bindReadWrite(Path source, String target) {
-        return new Bind(source, target, false);
+        return new Bind(source, target, false, false);
+    }
+
+    /**
+     * A host directory or file whose owner, on the host, is the container's user inside (an
+     * idmapped mount): an opt-in for a workspace or a cache that belongs to someone else than
+     * the container's user. Through this mount only, and only for the source's owner:
+     * <ul>
+     *   <li>the owner's files (uid and gid of the source itself) show as the container user's,
+     *       so it has the owner's rights to them: it can write a root-owned or user-owned
+     *       workspace, and read a {@code 0750} cache;</li>
+     *   <li>what the container creates belongs on the host to the source's owner, not to an
+     *       unprivileged host ID;</li>
+     *   <li>files of other owners show as the overflow ID ({@code nobody}) and keep only their
+     *       permissions for others.</li>
+     * </ul>
+     * Nothing else changes: the container's root stays an unprivileged host ID everywhere else,
+     * the mount is {@code nosuid} and {@code nodev}, and it does not reach into submounts. It
+     * takes an idmapped mount of the host's file system, which only host root may make; for
+     * an unprivileged caller it is a plain bind when the container's user already is the owner
+     * (the default rootless container's root is the caller, as is {@code UserNamespace.keepId()}'s
+     * user), and refused otherwise.
+     *
+     * <pre>{@code
+     * Container.builder()
+     *         .mount(Mount.bindAsOwner(Path.of("/srv/ci/ws"), "/ws", false))      // build writes here
+     *         .mount(Mount.bindAsOwner(Path.of("/root/.m2"), "/root/.m2", true))  // 0750, read-only
+     *         .run("make", "-C", "/ws");
+     * }</pre>
+     *
+     * @param source   a host path; it must exist when the container starts
+     * @param target   an absolute path inside the container
+     * @param readOnly whether the container sees it read-only
+     * @return the mount
+     */
+    static Mount bindAsOwner(Path source, String target, boolean readOnly) {
+        return new Bind(source, target, readOnly, true);
     }
 
     /**
@@ -124,12 +161,21 @@ public sealed interface Mount {
      * @param source   the host path
      * @param target   the path inside the container
      * @param readOnly whether the container sees it read-only
+     * @param asOwner  whether the source's owner is the container's user inside ({@link Mount#bindAsOwner})
      */
-    record Bind(Path source, String target, boolean readOnly) implements Mount {
-        /** @param source host path @param target container path @param readOnly read-only */
+    record Bind(Path source, String target, boolean readOnly, boolean asOwner) implements Mount {
+        /**
+         * @param source host path @param target container path @param readOnly read-only
+         * @param asOwner the owner mapped to the container's user
+         */
         public Bind {
             Objects.requireNonNull(source, "source");
             Objects.requireNonNull(target, "target");
+        }
+
+        /** @param source host path @param target container path @param readOnly read-only */
+        public Bind(Path source, String target, boolean readOnly) {
+            this(source, target, readOnly, false);
         }
     }
 

@@ -203,6 +203,12 @@ public record HostSecurity(long uid, long gid, String userName, boolean privileg
                 requireTools("explicit ID maps");
                 return new IdMaps(ns.uidMappings(), ns.gidMappings(), newuidmap, newgidmap, false,
                         "explicit maps, through newuidmap/newgidmap");
+            case KEEP_ID:
+                if (uid == 0) {
+                    throw new IllegalStateException("keep-id would make host root the container's root: as root, give "
+                            + "the container its workspace with an owner-mapped bind (Mount.bindAsOwner, --bind SRC:DST:rw,idmap)");
+                }
+                return keepIdMaps();
             case SUBORDINATE:
                 return subordinateMaps().orElseThrow(() -> new IllegalStateException(
                         "subordinate ID maps need newuidmap/newgidmap (package uidmap) and ranges for " + userName
@@ -223,6 +229,37 @@ public record HostSecurity(long uid, long gid, String userName, boolean privileg
         return subordinateMaps().orElseGet(() -> new IdMaps(List.of(selfU), List.of(selfG), Optional.empty(),
                 Optional.empty(), true, "rootless: the caller (uid " + uid + ") is root inside; no subordinate IDs"
                 + (newuidmap.isEmpty() ? " (newuidmap not installed)" : " (none in /etc/subuid for " + userName + ")")));
+    }
+
+    /** The caller as itself; the subordinate range, where there is one, below and above it. */
+    private IdMaps keepIdMaps() {
+        Optional<IdMaps> sub = subordinateMaps();
+        if (sub.isEmpty()) {
+            return new IdMaps(List.of(IdMapping.of(uid, uid, 1)), List.of(IdMapping.of(gid, gid, 1)), Optional.empty(),
+                    Optional.empty(), true, "keep-id: the caller (uid " + uid + ") is itself inside; no subordinate IDs");
+        }
+        IdMapping su = subuids.get(0), sg = subgids.get(0);
+        return new IdMaps(keepIdLines(uid, su), keepIdLines(gid, sg), newuidmap, newgidmap, false,
+                "keep-id: the caller (uid " + uid + ") is itself inside, /etc/subuid range " + su.hostId() + "+" + su.count()
+                + " the IDs around it, through newuidmap");
+    }
+
+    /**
+     * @param self the caller's ID
+     * @param sub  its subordinate range
+     * @return {@code self} as itself; {@code sub} as 0 to {@code self - 1} and on from {@code self + 1}
+     */
+    static List<IdMapping> keepIdLines(long self, IdMapping sub) {
+        List<IdMapping> lines = new java.util.ArrayList<>();
+        long below = Math.min(self, sub.count());
+        if (below > 0) {
+            lines.add(IdMapping.of(0, sub.hostId(), below));
+        }
+        lines.add(IdMapping.of(self, self, 1));
+        if (sub.count() > below) {
+            lines.add(IdMapping.of(self + 1, sub.hostId() + below, sub.count() - below));
+        }
+        return lines;
     }
 
     private Optional<IdMaps> subordinateMaps() {

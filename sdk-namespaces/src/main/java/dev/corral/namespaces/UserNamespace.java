@@ -17,6 +17,9 @@ import java.util.Objects;
  *       namespace holds.</li>
  *   <li>{@link #callerAsRoot()}: the caller's own ID only, as 0 inside.</li>
  *   <li>{@link #callerAsItself()}: the caller's own ID only, as itself inside.</li>
+ *   <li>{@link #keepId()}: as podman's {@code --userns keep-id}, for an unprivileged caller: the
+ *       caller as itself inside, and the command runs as it; its subordinate range fills the
+ *       IDs around it (0 included) when configured.</li>
  *   <li>{@link #subordinate()}: caller as 0, subordinate ranges as 1 and up; fails when
  *       {@code newuidmap} or the ranges are missing.</li>
  *   <li>{@link #of(List, List)}: explicit maps (as root: any host IDs; otherwise through
@@ -47,6 +50,7 @@ public final class UserNamespace {
         /** See {@link UserNamespace#callerAsRoot()}. */ CALLER_AS_ROOT,
         /** See {@link UserNamespace#callerAsItself()}. */ CALLER_AS_ITSELF,
         /** See {@link UserNamespace#subordinate()}. */ SUBORDINATE,
+        /** See {@link UserNamespace#keepId()}. */ KEEP_ID,
         /** See {@link UserNamespace#of(List, List)}. */ EXPLICIT
     }
 
@@ -75,6 +79,27 @@ public final class UserNamespace {
     /** @return the caller's uid and gid as themselves inside, nothing else mapped */
     public static UserNamespace callerAsItself() {
         return new UserNamespace(Kind.CALLER_AS_ITSELF, List.of(), List.of());
+    }
+
+    /**
+     * Podman's {@code keep-id}: the caller's uid and gid are themselves inside and the command
+     * runs as them unless a user is given, so what the caller owns on the host (a workspace, a
+     * cache) is the container user's own, and what it creates belongs to the caller. The
+     * caller's subordinate range ({@code /etc/subuid}, {@code /etc/subgid}, through
+     * {@code newuidmap}) fills IDs 0 up to the caller's and the IDs after it, so the container
+     * keeps a root; without one, only the caller is mapped. Refused for root, for whom it would
+     * make host root the container's root: root gives a container its files through
+     * {@code Mount.bindAsOwner} instead.
+     *
+     * <pre>{@code
+     * Container.builder().userNamespace(UserNamespace.keepId())
+     *         .mount(Mount.bindReadWrite(Path.of(System.getProperty("user.home"), "src"), "/src")).run("make", "-C", "/src");
+     * }</pre>
+     *
+     * @return the keep-id mapping
+     */
+    public static UserNamespace keepId() {
+        return new UserNamespace(Kind.KEEP_ID, List.of(), List.of());
     }
 
     /** @return the caller as 0 and its subordinate ranges as 1 and up */

@@ -76,6 +76,29 @@ class HostSecurityTest {
     }
 
     @Test
+    void keepIdKeepsTheCallerAsItselfWithItsSubordinateRangeAroundAndIsRefusedForRoot() throws IOException {
+        rootlessUser();
+        tool("newuidmap");
+        tool("newgidmap");
+        HostSecurity.IdMaps maps = HostSecurity.read(root).resolve(UserNamespace.keepId());
+        assertEquals(List.of(IdMapping.of(0, 100000, 1000), IdMapping.of(1000, 1000, 1), IdMapping.of(1001, 101000, 64536)),
+                maps.uids());
+        assertEquals(List.of(IdMapping.of(0, 300000, 1000), IdMapping.of(1000, 1000, 1), IdMapping.of(1001, 301000, 64536)),
+                maps.gids());
+        assertEquals(Optional.of(Path.of("/usr/bin/newuidmap")), maps.uidTool());
+        assertEquals(List.of(IdMapping.of(0, 500, 10), IdMapping.of(1000, 1000, 1)),
+                HostSecurity.keepIdLines(1000, IdMapping.of(0, 500, 10)), "a short range: all of it below");
+        Files.delete(root.resolve("usr/bin/newuidmap"));
+        assertEquals(List.of(IdMapping.of(1000, 1000, 1)), HostSecurity.read(root).resolve(UserNamespace.keepId()).uids(),
+                "without the tools, the caller alone");
+
+        status(0, 0, ALL_CAPS, 0, 0);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> HostSecurity.read(root).resolve(UserNamespace.keepId()));
+        assertTrue(e.getMessage().contains("bindAsOwner"), e.getMessage());
+    }
+
+    @Test
     void withoutTheToolsARootlessUserGetsOnlyItselfAndIsToldWhy() throws IOException {
         rootlessUser();
         HostSecurity h = HostSecurity.read(root);

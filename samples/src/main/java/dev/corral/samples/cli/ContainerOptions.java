@@ -63,8 +63,10 @@ final class ContainerOptions {
             description = "Mount a named volume of the store, created on first use, read-write unless :ro. Repeatable.")
     List<Converters.VolumeSpec> volumes = new ArrayList<>();
 
-    @Option(names = "--bind", paramLabel = "SRC:DST[:ro|rw]", converter = Converters.BindConverter.class,
-            description = "Bind a host path into the container; read-only unless :rw. Repeatable.")
+    @Option(names = "--bind", paramLabel = "SRC:DST[:ro|rw][,idmap]", converter = Converters.BindConverter.class,
+            description = "Bind a host path into the container; read-only unless :rw. With idmap, the path's owner on the "
+                    + "host is the container's user inside (root only, an idmapped mount): a root-owned workspace is "
+                    + "writable, a 0750 cache readable, and new files belong to the owner. Repeatable.")
     List<Mount> binds = new ArrayList<>();
 
     @Option(names = "--tmpfs", paramLabel = "DST[:SIZE]", converter = Converters.TmpfsConverter.class,
@@ -205,9 +207,10 @@ final class ContainerOptions {
             description = "A resource limit, e.g. nofile=256:512, core=0, cpu=10, as=unlimited. Repeatable.")
     List<String> ulimits = new ArrayList<>();
 
-    @Option(names = "--userns", paramLabel = "auto|root|self|subordinate",
+    @Option(names = "--userns", paramLabel = "auto|root|self|subordinate|keep-id",
             description = "User namespace ID map: auto (default: an unprivileged host range as root, the caller as root "
-                    + "otherwise), root (the caller as root only), self (the caller as itself), subordinate (/etc/subuid).")
+                    + "otherwise), root (the caller as root only), self (the caller as itself), subordinate (/etc/subuid), "
+                    + "keep-id (as podman: the caller as itself and the command's user, /etc/subuid around it; not for root).")
     String userns;
 
     @Option(names = "--uidmap", paramLabel = "CONTAINER:HOST:COUNT",
@@ -258,7 +261,9 @@ final class ContainerOptions {
                     case "root" -> UserNamespace.callerAsRoot();
                     case "self" -> UserNamespace.callerAsItself();
                     case "subordinate" -> UserNamespace.subordinate();
-                    default -> throw new IllegalArgumentException("--userns is auto, root, self or subordinate, not " + userns);
+                    case "keep-id" -> UserNamespace.keepId();
+                    default -> throw new IllegalArgumentException("--userns is auto, root, self, subordinate or keep-id, not "
+                            + userns);
                 });
             }
             if (privilegedRoot) {

@@ -101,19 +101,23 @@ final class Converters {
             String[] parts = value.split(":", -1);
             if (parts.length < 2 || parts.length > 3 || parts[0].isEmpty() || parts[1].isEmpty()) {
                 throw new TypeConversionException("'" + value
-                        + "' is not a bind mount: give SRC:DST, SRC:DST:ro or SRC:DST:rw, e.g. /srv/data:/data:ro");
+                        + "' is not a bind mount: give SRC:DST, SRC:DST:ro, SRC:DST:rw or SRC:DST:rw,idmap, e.g. /srv/data:/data:ro");
             }
-            boolean readOnly = true;
+            boolean readOnly = true, idmap = false;
             if (parts.length == 3) {
-                switch (parts[2]) {
-                    case "ro" -> readOnly = true;
-                    case "rw" -> readOnly = false;
-                    default -> throw new TypeConversionException("'" + value + "': the mode '" + parts[2]
-                            + "' must be ro (read-only, the default) or rw (read-write)");
+                for (String option : parts[2].split(",", -1)) {
+                    switch (option) {
+                        case "ro" -> readOnly = true;
+                        case "rw" -> readOnly = false;
+                        case "idmap" -> idmap = true;
+                        default -> throw new TypeConversionException("'" + value + "': the option '" + option
+                                + "' must be ro (read-only, the default), rw (read-write) or idmap (the owner is the container's user)");
+                    }
                 }
             }
             Path source = Path.of(parts[0]).toAbsolutePath().normalize();
-            return readOnly ? Mount.bind(source, parts[1]) : Mount.bindReadWrite(source, parts[1]);
+            return idmap ? Mount.bindAsOwner(source, parts[1], readOnly)
+                    : readOnly ? Mount.bind(source, parts[1]) : Mount.bindReadWrite(source, parts[1]);
         }
     }
 

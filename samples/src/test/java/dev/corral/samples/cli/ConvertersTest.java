@@ -41,7 +41,10 @@ class ConvertersTest {
         assertEquals(Mount.bind(Path.of("/srv/a"), "/a"), c.convert("/srv/a:/a:ro"));
         assertEquals(Mount.bindReadWrite(Path.of("/srv/a"), "/a"), c.convert("/srv/a/./:/a:rw"));
         assertEquals(Mount.bind(Path.of("").toAbsolutePath().resolve("rel"), "/r"), c.convert("rel:/r"));
-        for (String bad : new String[] {"/srv/a", ":/a", "/srv/a:", "/a:/b:rx", "/a:/b:ro:x"}) {
+        assertEquals(Mount.bindAsOwner(Path.of("/srv/a"), "/a", false), c.convert("/srv/a:/a:rw,idmap"));
+        assertEquals(Mount.bindAsOwner(Path.of("/srv/a"), "/a", true), c.convert("/srv/a:/a:ro,idmap"));
+        assertEquals(Mount.bindAsOwner(Path.of("/srv/a"), "/a", true), c.convert("/srv/a:/a:idmap"));
+        for (String bad : new String[] {"/srv/a", ":/a", "/srv/a:", "/a:/b:rx", "/a:/b:ro:x", "/a:/b:rw,idmapx", "/a:/b:rw,"}) {
             assertThrows(TypeConversionException.class, () -> c.convert(bad), bad);
         }
     }

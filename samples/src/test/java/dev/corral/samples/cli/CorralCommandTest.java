@@ -159,6 +159,22 @@ class CorralCommandTest {
     }
 
     @Test
+    void anIdmappedBindMakesRootsWorkspaceWritableAndTheFilesRoots() throws IOException {
+        /* root-owned (the tests run as root), 0755: the default container's root is nobody to it */
+        Path ws = Files.createDirectories(dir.resolve("ws"));
+        Files.setPosixFilePermissions(ws, PosixFilePermissions.fromString("rwxr-xr-x"));
+        String write = "echo built > /ws/out && stat -c %u /ws/out > /ws/owner";
+        assertNotEquals(0, corral("run", "--bind", ws + ":/ws:rw", "--", "sh", "-c", write + " 2>/dev/null").exitCode());
+        Outcome r = corral("run", "--bind", ws + ":/ws:rw,idmap", "--", "sh", "-c", write);
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("0\n", Files.readString(ws.resolve("owner")), "inside, the container's root owns it");
+        assertEquals(0, ((Number) Files.getAttribute(ws.resolve("out"), "unix:uid")).intValue(), "on the host, root does");
+        Outcome keep = corral("run", "--userns", "keep-id", "--", "true");
+        assertEquals(125, keep.exitCode(), keep.err());
+        assertTrue(keep.err().contains("keep-id would make host root the container's root"), keep.err());
+    }
+
+    @Test
     void envAndHostnameReachTheCommandAndNothingElseDoes() throws IOException {
         Outcome o = corral("run", "--bind", outBind(), "--env", "FOO=bar baz", "-e", "EMPTY=", "--hostname", "judge-7",
                 "--", "sh", "-c", "env > /out/env; hostname > /out/hostname");

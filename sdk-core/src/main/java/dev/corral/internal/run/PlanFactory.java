@@ -13,6 +13,7 @@ import dev.corral.namespaces.HostSecurity;
 import dev.corral.namespaces.IdMapping;
 import dev.corral.namespaces.Namespace;
 import dev.corral.namespaces.Rlimit;
+import dev.corral.namespaces.UserNamespace;
 import dev.corral.namespaces.launcher.LaunchPlan.CapabilitySets;
 import dev.corral.namespaces.launcher.LaunchPlan.SeccompBytes;
 import dev.corral.namespaces.seccomp.SeccompArchitecture;
@@ -45,6 +46,7 @@ final class PlanFactory {
      */
     static LaunchPlan plan(ContainerSpec spec, List<String> command, List<PlannedMount> mounts,
                            java.util.Optional<dev.corral.cgroups.Cgroup> cgroup, List<Path> roots) {
+        Identity who = identity(spec);
         LaunchPlan.Builder b = LaunchPlan.builder()
                 .cloneFlags(spec.security().namespaces().cloneFlags())
                 .commandAsPid1(spec.commandAsPid1())
@@ -58,12 +60,12 @@ final class PlanFactory {
                         spec.stderr() instanceof Output.ToStdout ? StdioOp.sameAsStdout() : output(spec.stderr())))
                 .argv(command)
                 .env(DefaultEnvironment.of(spec.environment(), spec.hostname(),
-                        spec.user().map(ContainerSpec.User::uid).orElse(0), roots))
+                        who.user().map(ContainerSpec.User::uid).orElse(0), roots))
                 .searchPath(searchPath(spec))
                 .cwd(spec.workingDirectory())
                 .umask(022);
-        mounts.forEach(m -> b.mount(m.op()));
-        applySecurity(b, spec);
+        mounts.forEach(m -> b.mount(asOwner(m, who)));
+        applySecurity(b, spec, who);
         /* the container's first process moves itself in through files the launcher opens, after
            its mounts and before the command: every byte and CPU nanosecond of the command is
            accounted */
@@ -95,25 +97,104 @@ final class PlanFactory {
         return spec.security().namespaces().contains(Namespace.USER);
     }
 
-    private static void applySecurity(LaunchPlan.Builder b, ContainerSpec spec) {
+    /**
+     * Who the command runs as.
+     *
+     * @param host    this process's security state
+     * @param maps    the container's ID maps, if it has a user namespace
+     * @param user    the container user, when one is set or chosen (with a user namespace, always)
+     * @param hostUid the container user's uid on the host (this process's namespace)
+     * @param hostGid its gid on the host
+     */
+    record Identity(HostSecurity host, Optional<HostSecurity.IdMaps> maps, Optional<ContainerSpec.User> user,
+                    long hostUid, long hostGid) {}
+
+    static Identity identity(ContainerSpec spec) {
+        SecurityPolicy sec = spec.security();
+        HostSecurity host = HostSecurity.probe();
+        if (!usesUserNamespace(spec)) {
+            return new Identity(host, Optional.empty(), spec.user(), spec.user().map(ContainerSpec.User::uid).orElse((int) host.uid()),
+                    spec.user().map(ContainerSpec.User::gid).orElse((int) host.gid()));
+        }
+        HostSecurity.IdMaps maps;
+        try {
+            maps = host.resolve(sec.userNamespace());
+        } catch (IllegalStateException e) {
+            throw new NamespacePermissionException("map user IDs for " + sec.userNamespace(), Optional.empty(), OptionalInt.empty(), Optional.empty(),
+                    e.getMessage());
+        }
+        /* by default the namespace's root, or (when 0 is not mapped) the first mapped ID: the
+           caller itself; with keep-id, the caller */
+        ContainerSpec.User u = spec.user().orElse(sec.userNamespace().kind() == UserNamespace.Kind.KEEP_ID
+                ? new ContainerSpec.User((int) host.uid(), (int) host.gid())
+                : maps.mapsUid(0) && maps.mapsGid(0) ? new ContainerSpec.User(0, 0)
+                : new ContainerSpec.User((int) maps.uids().get(0).containerId(), (int) maps.gids().get(0).containerId()));
+        if (!maps.mapsUid(u.uid()) || !maps.mapsGid(u.gid())) {
+            throw new InvalidSpecException("user", u.uid() + ":" + u.gid() + " is not mapped in the container's user "
+                    + "namespace (" + maps.note() + "; uid map " + maps.uids() + "): pick a mapped ID, or configure "
+                    + "subordinate IDs (/etc/subuid, /etc/subgid, package uidmap)");
+        }
+        return new Identity(host, Optional.of(maps), Optional.of(u), toHost(maps.uids(), u.uid()), toHost(maps.gids(), u.gid()));
+    }
+
+    private static long toHost(List<IdMapping> map, long id) {
+        for (IdMapping m : map) {
+            if (m.coversContainerId(id)) {
+                return m.hostId() + (id - m.containerId());
+            }
+        }
+        throw new IllegalStateException("ID " + id + " is not mapped"); /* checked by identity() */
+    }
+
+    /**
+     * An owner-mapped bind ({@link dev.corral.Mount#bindAsOwner}): idmapped so that its owner
+     * on the host is the container's user, or a plain bind where the user already is the owner.
+     * An idmapped mount of a host file system takes host root: refused for anyone else.
+     */
+    static LaunchPlan.MountOp asOwner(PlannedMount m, Identity who) {
+        if (!(m.userMount().orElse(null) instanceof dev.corral.Mount.Bind bind) || !bind.asOwner()) {
+            return m.op();
+        }
+        long uid, gid;
+        try {
+            uid = ((Number) Files.getAttribute(bind.source(), "unix:uid")).longValue();
+            gid = ((Number) Files.getAttribute(bind.source(), "unix:gid")).longValue();
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return m.op(); /* a missing source is reported as such by the start */
+        }
+        return asOwner(m.op(), uid, gid, who.hostUid(), who.hostGid(),
+                who.host().uid() == 0 && who.host().privileged() && !who.host().nested());
+    }
+
+    /**
+     * @param op         the plain bind
+     * @param ownerUid   the source's owner
+     * @param ownerGid   the source's group
+     * @param hostUid    the container user's uid on the host
+     * @param hostGid    its gid on the host
+     * @param hostRoot   whether this process is host root, which alone may idmap a host file system
+     * @return the bind as it is to be made
+     */
+    static LaunchPlan.MountOp asOwner(LaunchPlan.MountOp op, long ownerUid, long ownerGid, long hostUid, long hostGid,
+                                      boolean hostRoot) {
+        if (ownerUid == hostUid && ownerGid == hostGid) {
+            return op; /* the container's user already is the owner (rootless, keep-id) */
+        }
+        if (!hostRoot) {
+            throw new InvalidSpecException("mounts", "the owner-mapped bind of " + op.source() + " (owner " + ownerUid + ":"
+                    + ownerGid + ") needs host root, which alone may idmap a host file system; the container's user is "
+                    + "host " + hostUid + ":" + hostGid + " here: bind what you own with the default user namespace, or "
+                    + "use UserNamespace.keepId() (--userns keep-id)");
+        }
+        return LaunchPlan.MountOp.bindAsOwner(op.source(), op.target(), op.flags() & ~LaunchPlan.MountOp.RECURSIVE,
+                IdMapping.of(ownerUid, hostUid, 1), IdMapping.of(ownerGid, hostGid, 1));
+    }
+
+    private static void applySecurity(LaunchPlan.Builder b, ContainerSpec spec, Identity who) {
         SecurityPolicy sec = spec.security();
         if (usesUserNamespace(spec)) {
-            HostSecurity host = HostSecurity.probe();
-            HostSecurity.IdMaps maps;
-            try {
-                maps = host.resolve(sec.userNamespace());
-            } catch (IllegalStateException e) {
-                throw new NamespacePermissionException("map user IDs for " + sec.userNamespace(), Optional.empty(), OptionalInt.empty(), Optional.empty(),
-                        e.getMessage());
-            }
-            /* by default the namespace's root, or (when 0 is not mapped) the first mapped ID: the caller itself */
-            ContainerSpec.User u = spec.user().orElse(maps.mapsUid(0) && maps.mapsGid(0) ? new ContainerSpec.User(0, 0)
-                    : new ContainerSpec.User((int) maps.uids().get(0).containerId(), (int) maps.gids().get(0).containerId()));
-            if (!maps.mapsUid(u.uid()) || !maps.mapsGid(u.gid())) {
-                throw new InvalidSpecException("user", u.uid() + ":" + u.gid() + " is not mapped in the container's user "
-                        + "namespace (" + maps.note() + "; uid map " + maps.uids() + "): pick a mapped ID, or configure "
-                        + "subordinate IDs (/etc/subuid, /etc/subgid, package uidmap)");
-            }
+            HostSecurity.IdMaps maps = who.maps().orElseThrow();
+            ContainerSpec.User u = who.user().orElseThrow();
             b.uidMap(IdMapping.mapText(maps.uids())).gidMap(IdMapping.mapText(maps.gids()))
                     .denySetgroups(maps.denySetgroups())
                     .user(new LaunchPlan.UserIds(u.uid(), u.gid(), List.of())); /* kuid moves into the map here */

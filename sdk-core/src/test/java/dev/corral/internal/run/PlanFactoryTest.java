@@ -164,4 +164,19 @@ class PlanFactoryTest {
             }
         }
     }
+
+    @Test
+    void anOwnerMappedBindIsIdmappedOnlyWhereTheOwnerIsNotAlreadyTheUserAndOnlyByHostRoot() {
+        LaunchPlan.MountOp plain = LaunchPlan.MountOp.bind("/srv/ws", "/ws",
+                LaunchPlan.MountOp.NOSUID | LaunchPlan.MountOp.NODEV | LaunchPlan.MountOp.RECURSIVE);
+        assertSame(plain, PlanFactory.asOwner(plain, 1000, 1000, 1000, 1000, false), "the user is the owner: as it is");
+        InvalidSpecException e = assertThrows(InvalidSpecException.class,
+                () -> PlanFactory.asOwner(plain, 0, 0, 1000, 1000, false));
+        assertTrue(e.getMessage().contains("needs host root"), e.getMessage());
+        LaunchPlan.MountOp mapped = PlanFactory.asOwner(plain, 1000, 100, 1000000000, 1000000000, true);
+        assertEquals("1000 1000000000 1|100 1000000000 1", mapped.data(), "owner to the container user's host IDs");
+        assertEquals(LaunchPlan.MountOp.NOSUID | LaunchPlan.MountOp.NODEV | LaunchPlan.MountOp.IDMAP, mapped.flags(),
+                "idmapped, and not recursive: an idmap covers one mount");
+        assertEquals(plain.source(), mapped.source());
+    }
 }

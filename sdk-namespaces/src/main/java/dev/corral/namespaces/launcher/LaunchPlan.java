@@ -1,5 +1,7 @@
 package dev.corral.namespaces.launcher;
 
+import dev.corral.namespaces.IdMapping;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -151,7 +153,8 @@ public record LaunchPlan(
         /**
          * For a bind in a user namespace: an idmapped mount for it, so that host root's files are
          * the container root's (used for store-managed data such as volumes); ignored without
-         * a user namespace or where the launcher may not clone mounts.
+         * a user namespace or where the launcher may not clone mounts. With maps in its data
+         * ({@link #bindAsOwner}): idmapped by those, with or without a user namespace.
          */
         public static final int IDMAP = Wire.MF_IDMAP;
 
@@ -217,6 +220,28 @@ public record LaunchPlan(
         /** @param source host path @param target container path @param flags flags @return a bind mount */
         public static MountOp bind(String source, String target, int flags) {
             return new MountOp(Kind.BIND, flags, 0, 0, 0, source, target, "");
+        }
+
+        /**
+         * A bind idmapped by a user namespace of its own, which the launcher makes with these
+         * maps (host root only: the kernel lets no one else idmap a host file system). The
+         * launcher fails the start with {@code EPERM} when it cannot clone the source.
+         *
+         * @param source host path
+         * @param target container path
+         * @param flags  flags ({@link #IDMAP} is added; {@link #RECURSIVE} is not allowed)
+         * @param uid    one uid line: the on-disk owner as {@code containerId}, the kernel ID
+         *               it shows as (the container user's host uid) as {@code hostId}
+         * @param gid    one gid line, likewise
+         * @return the mount
+         */
+        public static MountOp bindAsOwner(String source, String target, int flags, IdMapping uid, IdMapping gid) {
+            if ((flags & RECURSIVE) != 0) {
+                throw new IllegalArgumentException("an idmapped bind covers its top mount only: no RECURSIVE");
+            }
+            return new MountOp(Kind.BIND, flags | IDMAP, 0, 0, 0, source, target,
+                    uid.containerId() + " " + uid.hostId() + " " + uid.count() + "|"
+                    + gid.containerId() + " " + gid.hostId() + " " + gid.count());
         }
 
         /** @param target container path @param flags flags @param data options @return a tmpfs mount */
