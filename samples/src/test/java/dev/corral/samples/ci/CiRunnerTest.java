@@ -1,0 +1,179 @@
+package dev.corral.samples.ci;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.corral.image.ImageStore;
+import dev.corral.unit.DataSize;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * samples/ci builds real projects in its sandbox, as root (mvn verify) without --userns root and
+ * without chmod: a Maven project with its tests, offline, from a cache volume seeded from the
+ * host's 0750 ~/.m2; a C project with make. What the builds make belongs to the workspace's owner.
+ */
+class CiRunnerTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @TempDir
+    Path dir;
+
+    private static long owner(Path p) throws IOException {
+        return ((Number) Files.getAttribute(p, "unix:uid")).longValue();
+    }
+
+    private static void chown(Path p, String ids) throws Exception {
+        assertEquals(0, new ProcessBuilder("chown", "-R", ids, p.toString()).inheritIO().start().waitFor());
+    }
+
+    /** A Maven project with a class and a JUnit 5 test, pinned to the plugins this build itself uses. */
+    private Path mavenProject() throws IOException {
+        Path ws = Files.createDirectories(dir.resolve("maven"));
+        Files.createDirectories(ws.resolve("src/main/java/demo"));
+        Files.createDirectories(ws.resolve("src/test/java/demo"));
+        Files.writeString(ws.resolve("pom.xml"), """
+                <project xmlns="http://maven.apache.org/POM/4.0.0">
+                  <modelVersion>4.0.0</modelVersion>
+                  <groupId>demo</groupId><artifactId>demo</artifactId><version>1.0</version>
+                  <properties>
+                    <maven.compiler.release>17</maven.compiler.release>
+                    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
+                  </properties>
+                  <dependencies>
+                    <dependency><groupId>org.junit.jupiter</groupId><artifactId>junit-jupiter</artifactId>
+                      <version>5.13.4</version><scope>test</scope></dependency>
+                  </dependencies>
+                  <build><plugins>
+                    <plugin><artifactId>maven-compiler-plugin</artifactId><version>3.14.0</version></plugin>
+                    <plugin><artifactId>maven-surefire-plugin</artifactId><version>3.5.4</version></plugin>
+                    <plugin><artifactId>maven-resources-plugin</artifactId><version>3.3.1</version></plugin>
+                    <plugin><artifactId>maven-jar-plugin</artifactId><version>3.4.2</version></plugin>
+                  </plugins></build>
+                </project>
+                """);
+        Files.writeString(ws.resolve("src/main/java/demo/Greeter.java"),
+                "package demo;\npublic final class Greeter { public static String greet(String n) { return \"hello \" + n; } }\n");
+        Files.writeString(ws.resolve("src/test/java/demo/GreeterTest.java"), """
+                package demo;
+                import static org.junit.jupiter.api.Assertions.assertEquals;
+                import org.junit.jupiter.api.Test;
+                class GreeterTest { @Test void greets() { assertEquals("hello ci", Greeter.greet("ci")); } }
+                """);
+        /* the seed: the host's repository as a file mirror; what a build takes from it lands in the cache volume */
+        Files.writeString(ws.resolve("ci-settings.xml"), """
+                <settings>
+                  <localRepository>/cache/m2</localRepository>
+                  <mirrors><mirror><id>seed</id><mirrorOf>*</mirrorOf><url>file:///seed</url></mirror></mirrors>
+                </settings>
+                """);
+        return ws;
+    }
+
+    @Test
+    void aMavenProjectBuildsWithItsTestsOfflineFromACacheVolumeSeededFromTheHosts0750Repository() throws Exception {
+        Path repo = Path.of(System.getProperty("user.home"), ".m2", "repository");
+        assertTrue(Files.isDirectory(repo.resolve("org/apache/maven/plugins/maven-surefire-plugin/3.5.4")),
+                "this build's own Maven repository holds the plugins: " + repo);
+        Path ws = mavenProject();
+        ImageStore store = ImageStore.open(dir.resolve("store"));
+        List<String> mvn = List.of("mvn", "-B", "-q", "-s", "ci-settings.xml", "package");
+
+        /* first build: network none, so the plugins and JUnit come from the seed (the host's
+           repository, read as its owner: ~/.m2 is 0750 root) into the cache volume */
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        CiResult first = CiRunner.run(CiJob.builder(ws, mvn).cacheVolume(store, "m2", "/cache")
+                .cacheDirectory(repo, "/seed", true).memory(DataSize.ofGibibytes(1)).pids(512)
+                .timeout(Duration.ofMinutes(5)).build(), log);
+        assertTrue(first.passed(), () -> first.toJson() + "\n" + log);
+        assertTrue(Files.isRegularFile(ws.resolve("target/surefire-reports/TEST-demo.GreeterTest.xml")), log::toString);
+        assertTrue(Files.readString(ws.resolve("target/surefire-reports/TEST-demo.GreeterTest.xml")).contains("tests=\"1\""));
+        assertEquals(owner(ws), owner(ws.resolve("target/demo-1.0.jar")), "the jar is the workspace owner's");
+        assertEquals(0, owner(ws.resolve("target/demo-1.0.jar")), "root's workspace, root's jar: no unprivileged host ID");
+        assertTrue(Files.isDirectory(store.volume("m2").resolve("m2/org/junit/jupiter")), "the cache volume was filled");
+
+        /* second build: offline (-o) from the cache volume alone, the seed gone */
+        deleteTarget(ws);
+        ByteArrayOutputStream log2 = new ByteArrayOutputStream();
+        CiResult second = CiRunner.run(CiJob.builder(ws, List.of("mvn", "-B", "-q", "-o", "-s", "ci-settings.xml", "package"))
+                .cacheVolume(store, "m2", "/cache").timeout(Duration.ofMinutes(5)).build(), log2);
+        assertTrue(second.passed(), () -> second.toJson() + "\n" + log2);
+        assertTrue(Files.isRegularFile(ws.resolve("target/demo-1.0.jar")), log2::toString);
+        JsonNode j = JSON.readTree(second.toJson());
+        assertEquals("PASSED", j.get("status").asText());
+        assertEquals(0, j.get("exit_code").asInt());
+        assertTrue(j.get("cpu_ms").asLong() > 0 && j.get("peak_memory_bytes").asLong() > 0, j::toString);
+    }
+
+    private static void deleteTarget(Path ws) throws IOException {
+        try (var walk = Files.walk(ws.resolve("target"))) {
+            for (Path p : walk.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+    }
+
+    @Test
+    void aCProjectBuildsWithMakeWithoutNetworkAndItsFilesAreTheWorkspaceOwners() throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("c"));
+        Files.writeString(ws.resolve("hello.c"), "#include <stdio.h>\nint main(void) { puts(\"ok\"); return 0; }\n");
+        Files.writeString(ws.resolve("Makefile"), """
+                hello: hello.o
+                \tcc -o $@ hello.o
+                check: hello
+                \t./hello | grep -qx ok && echo checked
+                net:
+                \t@tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '
+                """);
+        chown(ws, "1000:1000"); /* a build user's checkout, 0755: the sandbox's root is nobody to it */
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        CiResult r = CiRunner.run(CiJob.builder(ws, List.of("make", "check", "net")).memory(DataSize.ofMebibytes(512))
+                .cpus(1).pids(128).timeout(Duration.ofMinutes(2)).build(), log);
+        String out = log.toString(StandardCharsets.UTF_8);
+        assertTrue(r.passed(), () -> r.toJson() + "\n" + out);
+        assertTrue(out.contains("checked\n"), out);
+        assertTrue(out.endsWith("lo\n"), "loopback only: " + out);
+        for (String made : List.of("hello.o", "hello")) {
+            assertEquals(1000, owner(ws.resolve(made)), made + " is the workspace owner's");
+        }
+    }
+
+    @Test
+    void theOutputIsStdoutAndStderrInOrderCappedAndTheJsonSaysHowItEnded() throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("w"));
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        CiResult r = CiRunner.run(CiJob.builder(ws, List.of("sh", "-c", "echo a; echo b >&2; echo c; exit 3")).build(), log);
+        assertEquals("a\nb\nc\n", log.toString(StandardCharsets.UTF_8), "merged in order, as it came");
+        assertEquals("FAILED", r.status());
+        assertEquals(3, r.exitCode().orElse(-1));
+
+        ByteArrayOutputStream flood = new ByteArrayOutputStream();
+        CiResult capped = CiRunner.run(CiJob.builder(ws, List.of("yes")).outputLimit(DataSize.ofKibibytes(64)).build(), flood);
+        assertEquals("OUTPUT_LIMITED", capped.status(), capped::toJson);
+        assertTrue(flood.size() <= 64 * 1024, "shown up to the cap: " + flood.size());
+
+        StringWriter err = new StringWriter();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Path json = dir.resolve("result.json");
+        int code = CiCommand.execute(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintWriter(err, true),
+                ws.toString(), "--timeout", "1", "--json", json.toString(), "--", "sleep", "30");
+        assertEquals(1, code, err::toString);
+        JsonNode j = JSON.readTree(json.toFile());
+        assertEquals("TIMED_OUT", j.get("status").asText(), j::toString);
+        assertTrue(out.toString(StandardCharsets.UTF_8).endsWith(j + "\n"), "the JSON line is printed last too");
+        assertFalse(j.has("exit_code"));
+    }
+}
