@@ -73,3 +73,42 @@ grep -E "^\s+(Tests|JUnit)|MethodSource|=>" "$ci/rootless.log" | head -60 || tru
 [ $rc = 0 ] || { echo "rootless tests FAILED (rc=$rc)"; exit 1; }
 grep -Eq '\[ +0 tests failed' "$ci/rootless.log" || { echo "rootless tests FAILED"; exit 1; }
 echo "rootless tests passed"
+
+# samples/ci as the same user: a Maven build from a seed the user owns (what the demo project
+# needs, taken from root's repository by a host build of it: root's 0750 ~/.m2 is no one
+# else's, rootless), and a C build with make. Its limits need a delegated cgroup, which this
+# host does not give (UnprivilegedLimitsTest): the rootless builds run without.
+samples=$top/samples
+[ -d "$samples/target/test-classes/dev/corral/samples/ci" ] \
+  || { echo "rootless-tests: compile first: mvn -B -pl samples -am test-compile" >&2; exit 2; }
+mvn -q -B -f "$top/pom.xml" -pl samples -am compile dependency:build-classpath \
+  -Dmdep.includeScope=test -Dmdep.outputFile="$ci/samples-classpath.txt"
+scp=$samples/target/test-classes:$samples/target/classes
+for jar in $(tr ':' '\n' < "$ci/samples-classpath.txt"); do
+  case "$jar" in */org/junit/*|*/org/opentest4j/*|*/org/apiguardian/*) continue;; esac
+  case "$jar" in
+    */target/classes) scp="$scp:$jar"; continue;;
+    */dev/corral/*) scp="$scp:$top/$(basename "$(dirname "$(dirname "$jar")")")/target/classes"; continue;;
+  esac
+  [ -f "$ci/lib/$(basename "$jar")" ] || cp "$jar" "$ci/lib/"
+  scp="$scp:$ci/lib/$(basename "$jar")"
+done
+seed=$ci/m2-seed demo=$ci/maven-demo
+cp -r "$samples/src/test/resources/ci/maven-demo" "$demo"
+printf '<settings><localRepository>%s</localRepository><mirrors><mirror><id>seed</id><mirrorOf>*</mirrorOf><url>file://%s</url></mirror></mirrors></settings>\n' \
+  "$seed" "$HOME/.m2/repository" > "$demo/host-settings.xml"
+mvn -q -B -f "$demo/pom.xml" -s "$demo/host-settings.xml" package
+chown -R "$user:" "$seed"
+chmod -R a+rX "$ci" "$top"/*/target/classes "$samples/target/test-classes"
+echo "== samples/ci as $user, rootless"
+set +e
+setpriv --reuid="$user" --regid="$user" --init-groups --reset-env \
+  java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir=/tmp -Dcorral.ci.seed="$seed" \
+  -jar "$ci/junit-platform-console-standalone-$junit.jar" execute --disable-banner --disable-ansi-colors \
+  --details=summary --fail-if-no-tests -cp "$scp" --select-class dev.corral.samples.ci.CiRunnerTest \
+  > "$ci/rootless-ci.log" 2>&1
+rc=$?
+set -e
+tail -n 30 "$ci/rootless-ci.log"
+[ $rc = 0 ] && grep -Eq '\[ +0 tests failed' "$ci/rootless-ci.log" || { echo "rootless samples/ci tests FAILED"; exit 1; }
+echo "rootless samples/ci tests passed"

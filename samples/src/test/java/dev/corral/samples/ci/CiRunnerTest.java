@@ -22,15 +22,29 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * samples/ci builds real projects in its sandbox, as root (mvn verify) without --userns root and
- * without chmod: a Maven project with its tests, offline, from a cache volume seeded from the
- * host's 0750 ~/.m2; a C project with make. What the builds make belongs to the workspace's owner.
+ * samples/ci builds real projects in its sandbox, as root (mvn verify) and rootless
+ * (.ci/rootless-tests.sh), without --userns root and without chmod: a Maven project with its
+ * tests, offline, from a cache volume seeded from a Maven repository (as root, the host's 0750
+ * ~/.m2, read as its owner); a C project with make. What the builds make belongs to the
+ * workspace's owner.
  */
 class CiRunnerTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path dir;
+
+    /** Root in the host's namespace; otherwise the rootless run (.ci/rootless-tests.sh). */
+    private static final boolean ROOT = "root".equals(System.getProperty("user.name"));
+
+    /**
+     * Memory and process limits, as root; rootless on a host that delegates no cgroup (the
+     * hybrid v1 machines, where rootless-tests.sh runs) a limit is an error by design
+     * (UnprivilegedLimitsTest), so the rootless run builds without.
+     */
+    private static CiJob.Builder limits(CiJob.Builder b, DataSize memory, long pids) {
+        return ROOT ? b.memory(memory).pids(pids) : b;
+    }
 
     private static long owner(Path p) throws IOException {
         return ((Number) Files.getAttribute(p, "unix:uid")).longValue();
@@ -40,54 +54,32 @@ class CiRunnerTest {
         assertEquals(0, new ProcessBuilder("chown", "-R", ids, p.toString()).inheritIO().start().waitFor());
     }
 
-    /** A Maven project with a class and a JUnit 5 test, pinned to the plugins this build itself uses. */
-    private Path mavenProject() throws IOException {
-        Path ws = Files.createDirectories(dir.resolve("maven"));
-        Files.createDirectories(ws.resolve("src/main/java/demo"));
-        Files.createDirectories(ws.resolve("src/test/java/demo"));
-        Files.writeString(ws.resolve("pom.xml"), """
-                <project xmlns="http://maven.apache.org/POM/4.0.0">
-                  <modelVersion>4.0.0</modelVersion>
-                  <groupId>demo</groupId><artifactId>demo</artifactId><version>1.0</version>
-                  <properties>
-                    <maven.compiler.release>17</maven.compiler.release>
-                    <project.build.sourceEncoding>UTF-8</project.build.sourceEncoding>
-                  </properties>
-                  <dependencies>
-                    <dependency><groupId>org.junit.jupiter</groupId><artifactId>junit-jupiter</artifactId>
-                      <version>5.13.4</version><scope>test</scope></dependency>
-                  </dependencies>
-                  <build><plugins>
-                    <plugin><artifactId>maven-compiler-plugin</artifactId><version>3.14.0</version></plugin>
-                    <plugin><artifactId>maven-surefire-plugin</artifactId><version>3.5.4</version></plugin>
-                    <plugin><artifactId>maven-resources-plugin</artifactId><version>3.3.1</version></plugin>
-                    <plugin><artifactId>maven-jar-plugin</artifactId><version>3.4.2</version></plugin>
-                  </plugins></build>
-                </project>
-                """);
-        Files.writeString(ws.resolve("src/main/java/demo/Greeter.java"),
-                "package demo;\npublic final class Greeter { public static String greet(String n) { return \"hello \" + n; } }\n");
-        Files.writeString(ws.resolve("src/test/java/demo/GreeterTest.java"), """
-                package demo;
-                import static org.junit.jupiter.api.Assertions.assertEquals;
-                import org.junit.jupiter.api.Test;
-                class GreeterTest { @Test void greets() { assertEquals("hello ci", Greeter.greet("ci")); } }
-                """);
-        /* the seed: the host's repository as a file mirror; what a build takes from it lands in the cache volume */
-        Files.writeString(ws.resolve("ci-settings.xml"), """
-                <settings>
-                  <localRepository>/cache/m2</localRepository>
-                  <mirrors><mirror><id>seed</id><mirrorOf>*</mirrorOf><url>file:///seed</url></mirror></mirrors>
-                </settings>
-                """);
+    /**
+     * A Maven project with a class and a JUnit 5 test, pinned to the plugins this build itself
+     * uses (test resources, ci/maven-demo), and ci-settings.xml: the seed as a file:// mirror.
+     */
+    private Path mavenProject() throws Exception {
+        Path demo = Path.of(CiRunnerTest.class.getResource("/ci/maven-demo").toURI());
+        Path ws = dir.resolve("maven");
+        try (var walk = Files.walk(demo)) {
+            for (Path p : walk.toList()) {
+                Files.copy(p, ws.resolve(demo.relativize(p).toString()));
+            }
+        }
         return ws;
+    }
+
+    /** Where the seed is: the host's Maven repository (rootless-tests.sh gives the unprivileged user one of its own). */
+    private static Path seed() {
+        String given = System.getProperty("corral.ci.seed");
+        return given != null ? Path.of(given) : Path.of(System.getProperty("user.home"), ".m2", "repository");
     }
 
     @Test
     void aMavenProjectBuildsWithItsTestsOfflineFromACacheVolumeSeededFromTheHosts0750Repository() throws Exception {
-        Path repo = Path.of(System.getProperty("user.home"), ".m2", "repository");
+        Path repo = seed();
         assertTrue(Files.isDirectory(repo.resolve("org/apache/maven/plugins/maven-surefire-plugin/3.5.4")),
-                "this build's own Maven repository holds the plugins: " + repo);
+                "the seed holds the plugins: " + repo);
         Path ws = mavenProject();
         ImageStore store = ImageStore.open(dir.resolve("store"));
         List<String> mvn = List.of("mvn", "-B", "-q", "-s", "ci-settings.xml", "package");
@@ -95,14 +87,14 @@ class CiRunnerTest {
         /* first build: network none, so the plugins and JUnit come from the seed (the host's
            repository, read as its owner: ~/.m2 is 0750 root) into the cache volume */
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        CiResult first = CiRunner.run(CiJob.builder(ws, mvn).cacheVolume(store, "m2", "/cache")
-                .cacheDirectory(repo, "/seed", true).memory(DataSize.ofGibibytes(1)).pids(512)
-                .timeout(Duration.ofMinutes(5)).build(), log);
+        CiResult first = CiRunner.run(limits(CiJob.builder(ws, mvn).cacheVolume(store, "m2", "/cache")
+                .cacheDirectory(repo, "/seed", true), DataSize.ofGibibytes(1), 512).timeout(Duration.ofMinutes(5)).build(), log);
         assertTrue(first.passed(), () -> first.toJson() + "\n" + log);
         assertTrue(Files.isRegularFile(ws.resolve("target/surefire-reports/TEST-demo.GreeterTest.xml")), log::toString);
         assertTrue(Files.readString(ws.resolve("target/surefire-reports/TEST-demo.GreeterTest.xml")).contains("tests=\"1\""));
         assertEquals(owner(ws), owner(ws.resolve("target/demo-1.0.jar")), "the jar is the workspace owner's");
-        assertEquals(0, owner(ws.resolve("target/demo-1.0.jar")), "root's workspace, root's jar: no unprivileged host ID");
+        assertEquals(ROOT ? 0 : owner(dir), owner(ws.resolve("target/demo-1.0.jar")),
+                "root's workspace, root's jar (rootless: the caller's): no unprivileged host ID");
         assertTrue(Files.isDirectory(store.volume("m2").resolve("m2/org/junit/jupiter")), "the cache volume was filled");
 
         /* second build: offline (-o) from the cache volume alone, the seed gone */
@@ -138,16 +130,19 @@ class CiRunnerTest {
                 net:
                 \t@tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '
                 """);
-        chown(ws, "1000:1000"); /* a build user's checkout, 0755: the sandbox's root is nobody to it */
+        if (ROOT) {
+            chown(ws, "1000:1000"); /* a build user's checkout, 0755: the sandbox's root is nobody to it */
+        }
+        long wsOwner = owner(ws);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
-        CiResult r = CiRunner.run(CiJob.builder(ws, List.of("make", "check", "net")).memory(DataSize.ofMebibytes(512))
-                .cpus(1).pids(128).timeout(Duration.ofMinutes(2)).build(), log);
+        CiJob.Builder job = limits(CiJob.builder(ws, List.of("make", "check", "net")), DataSize.ofMebibytes(512), 128);
+        CiResult r = CiRunner.run((ROOT ? job.cpus(1) : job).timeout(Duration.ofMinutes(2)).build(), log);
         String out = log.toString(StandardCharsets.UTF_8);
         assertTrue(r.passed(), () -> r.toJson() + "\n" + out);
         assertTrue(out.contains("checked\n"), out);
         assertTrue(out.endsWith("lo\n"), "loopback only: " + out);
         for (String made : List.of("hello.o", "hello")) {
-            assertEquals(1000, owner(ws.resolve(made)), made + " is the workspace owner's");
+            assertEquals(wsOwner, owner(ws.resolve(made)), made + " is the workspace owner's");
         }
     }
 
