@@ -16,6 +16,7 @@ import java.util.OptionalLong;
  * u.userCpuTime();     // CPU time in user mode, all processes of the container
  * u.peakMemory();      // 1.2 MiB
  * u.peakMemorySource(); // CGROUP_MEMORY_PEAK with a cgroup, RUSAGE_MAX_RSS without
+ * u.pidsLimitHits();   // OptionalLong[0]; more than 0: a fork was refused at its pids limit
  *
  * try (ContainerProcess p = Container.builder().memory(DataSize.ofMebibytes(64)).start("/bin/sh", "-c", "sleep 5")) {
  *     p.stats().currentMemory();  // Optional[300 KiB]: what it holds now
@@ -31,10 +32,13 @@ import java.util.OptionalLong;
  * @param pidsPeak         the most processes and threads at once, where the kernel counts it
  * @param currentMemory    the memory in use when it was read: in a running container's
  *                         {@link ContainerProcess#stats()}; empty in a finished run's result
+ * @param pidsLimitHits    how many forks and clones its pids limit refused (the cgroup's
+ *                         {@code pids.events}): more than 0 tells a fork bomb stopped by its limit
+ *                         from a program that merely ran out of time; empty without a pids cgroup
  */
 public record ResourceUsage(Duration wallTime, Duration userCpuTime, Duration systemCpuTime, DataSize peakMemory,
                             PeakMemorySource peakMemorySource, long oomKills, OptionalLong pidsPeak,
-                            Optional<DataSize> currentMemory) {
+                            Optional<DataSize> currentMemory, OptionalLong pidsLimitHits) {
 
     /**
      * How the peak memory was measured, best first.
@@ -67,6 +71,31 @@ public record ResourceUsage(Duration wallTime, Duration userCpuTime, Duration sy
         Objects.requireNonNull(peakMemorySource, "peakMemorySource");
         Objects.requireNonNull(pidsPeak, "pidsPeak");
         Objects.requireNonNull(currentMemory, "currentMemory");
+        Objects.requireNonNull(pidsLimitHits, "pidsLimitHits");
+    }
+
+    /**
+     * A usage without a count of refused forks.
+     *
+     * @param wallTime         from creation to end
+     * @param userCpuTime      user-mode CPU time
+     * @param systemCpuTime    kernel-mode CPU time
+     * @param peakMemory       the most memory in use at once
+     * @param peakMemorySource how {@code peakMemory} was measured
+     * @param oomKills         processes the OOM killer ended
+     * @param pidsPeak         the most processes and threads at once
+     * @param currentMemory    the memory in use when read
+     */
+    public ResourceUsage(Duration wallTime, Duration userCpuTime, Duration systemCpuTime, DataSize peakMemory,
+                         PeakMemorySource peakMemorySource, long oomKills, OptionalLong pidsPeak,
+                         Optional<DataSize> currentMemory) {
+        this(wallTime, userCpuTime, systemCpuTime, peakMemory, peakMemorySource, oomKills, pidsPeak, currentMemory,
+                OptionalLong.empty());
+    }
+
+    /** @return whether its pids limit refused a fork or clone at least once */
+    public boolean pidsLimitReached() {
+        return pidsLimitHits.orElse(0) > 0;
     }
 
     /** @return user plus system CPU time */

@@ -157,6 +157,28 @@ class ResourceLimitsTest {
         assertTrue(cpu >= 1.0 && cpu < 1.5, "CPU " + cpu + " s under a 1 s limit");
     }
 
+    /**
+     * A fork bomb stopped by its pids limit says so in its result, however it ends (here by its
+     * CPU-time limit, as a bomb that keeps retrying does), and a plain busy loop that runs out of
+     * CPU time does not; the next run with the same limits starts from zero refusals.
+     */
+    @Test
+    void aForkBombAtItsPidsLimitIsToldApartFromRunningOutOfCpuTime() {
+        ContainerSpec spec = Container.builder().pids(16).cpuTimeLimit(Duration.ofSeconds(1))
+                .timeout(Duration.ofSeconds(20)).build();
+        /* each child spins, so the bomb ends at its CPU-time limit with its pids limit full */
+        ContainerResult bomb = spec.run("/bin/sh", "-c", "b() { b & b & while :; do :; done; }; b");
+        assertTrue(bomb.usage().pidsLimitReached(), bomb.usage()::toString);
+        assertTrue(bomb.usage().pidsLimitHits().getAsLong() > 0, bomb.usage()::toString);
+        ContainerResult loop = spec.run("/bin/sh", "-c", "while :; do :; done");
+        assertEquals(Termination.CPU_TIME_EXCEEDED, loop.termination(), loop::toString);
+        assertEquals(java.util.OptionalLong.of(0), loop.usage().pidsLimitHits(), loop.usage()::toString);
+        assertFalse(loop.usage().pidsLimitReached());
+        ContainerResult forks = spec.run("/bin/sh", "-c", "for i in 1 2 3 4 5 6 7 8; do /bin/true & done; wait");
+        assertEquals(0, forks.exitCode().orElse(-1), forks::toString);
+        assertEquals(java.util.OptionalLong.of(0), forks.usage().pidsLimitHits(), forks.usage()::toString);
+    }
+
     @Test
     void aCpusetPinsToTheNamedCpu() {
         ContainerResult r = Container.builder().cpuset("0").run("/bin/sh", "-c",

@@ -17,6 +17,7 @@ import java.util.OptionalLong;
  * u.memoryPeakSource();        // MEMORY_PEAK on v2, MAX_USAGE_IN_BYTES on v1, or UNKNOWN:
  *                              // then use the rusage max RSS of the process you waited for
  * u.oomKills();                // OptionalLong[1]
+ * u.pidsLimitHits();           // OptionalLong[3]: forks the pids limit refused (a fork bomb)
  * }</pre>
  *
  * @param cpuUser CPU time spent in user mode by all processes, living and dead
@@ -27,6 +28,8 @@ import java.util.OptionalLong;
  * @param oomKills how many processes the OOM killer killed in this cgroup
  * @param pidsCurrent how many processes and threads live now
  * @param pidsPeak the most processes and threads at once
+ * @param pidsLimitHits how many times a fork or clone was refused because the cgroup held
+ *     {@code pids.max} processes and threads ({@code pids.events} {@code max})
  */
 public record CgroupUsage(
         Optional<Duration> cpuUser,
@@ -36,7 +39,8 @@ public record CgroupUsage(
         PeakSource memoryPeakSource,
         OptionalLong oomKills,
         OptionalLong pidsCurrent,
-        OptionalLong pidsPeak) {
+        OptionalLong pidsPeak,
+        OptionalLong pidsLimitHits) {
 
     /**
      * Where the peak memory figure comes from.
@@ -68,6 +72,7 @@ public record CgroupUsage(
         Objects.requireNonNull(oomKills, "oomKills");
         Objects.requireNonNull(pidsCurrent, "pidsCurrent");
         Objects.requireNonNull(pidsPeak, "pidsPeak");
+        Objects.requireNonNull(pidsLimitHits, "pidsLimitHits");
         if (memoryPeak.isPresent() == (memoryPeakSource == PeakSource.UNKNOWN)) {
             throw new IllegalArgumentException("memoryPeak " + memoryPeak + " does not match its source " + memoryPeakSource);
         }

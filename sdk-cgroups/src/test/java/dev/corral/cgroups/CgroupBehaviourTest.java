@@ -255,6 +255,7 @@ class CgroupBehaviourTest {
                 assertTrue(current <= 32, "pids.current " + current);
             }
             assertTrue(refused > 0, "the bomb never hit pids.max");
+            assertTrue(cg.usage().pidsLimitHits().orElseThrow() >= refused, "pidsLimitHits: pids.events max");
             cg.usage().pidsPeak().ifPresent(peak -> assertEquals(32, peak, "pids.peak"));
             List<Long> pids = cg.processes();
             cg.remove();

@@ -229,6 +229,11 @@ final class RunCommand implements Callable<Integer> {
         } else {
             o.putNull("pids_peak");
         }
+        if (u.pidsLimitHits().isPresent()) {
+            o.put("pids_limit_hits", u.pidsLimitHits().getAsLong());
+        } else {
+            o.putNull("pids_limit_hits");
+        }
         o.put("output_limited", r.termination() == Termination.OUTPUT_LIMITED);
         if (captured) {
             o.put("stdout_bytes", r.stdoutBytes().length);

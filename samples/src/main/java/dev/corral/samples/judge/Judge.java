@@ -230,7 +230,9 @@ public final class Judge implements AutoCloseable {
      */
     static Optional<TestResult> limitVerdict(TestCase test, ContainerResult r, Duration timeLimit, boolean overTime) {
         ResourceUsage u = r.usage();
-        boolean pidsReached = u.pidsPeak().isPresent() && u.pidsPeak().getAsLong() >= PIDS;
+        /* the kernel's count of forks its limit refused; its peak where it keeps no such count */
+        boolean pidsReached = u.pidsLimitReached()
+                || (u.pidsLimitHits().isEmpty() && u.pidsPeak().isPresent() && u.pidsPeak().getAsLong() >= PIDS);
         if (pidsReached && !r.succeeded()) {
             return Optional.of(result(test, Verdict.RTE, u, "reached its pids limit of " + PIDS
                     + " processes and threads (" + r.termination() + ")"));

@@ -24,6 +24,7 @@ public final class UsageBuilder {
     OptionalLong oomKills = OptionalLong.empty();
     OptionalLong pidsCurrent = OptionalLong.empty();
     OptionalLong pidsPeak = OptionalLong.empty();
+    OptionalLong pidsLimitHits = OptionalLong.empty();
     private final Function<Path, Optional<String>> files;
 
     private UsageBuilder(Function<Path, Optional<String>> files) {
@@ -105,6 +106,7 @@ public final class UsageBuilder {
     public CgroupUsage build() {
         return new CgroupUsage(Optional.ofNullable(cpuUser), Optional.ofNullable(cpuSystem),
                 Optional.ofNullable(memoryCurrent).map(DataSize::ofBytes),
-                Optional.ofNullable(memoryPeak).map(DataSize::ofBytes), peakSource, oomKills, pidsCurrent, pidsPeak);
+                Optional.ofNullable(memoryPeak).map(DataSize::ofBytes), peakSource, oomKills, pidsCurrent, pidsPeak,
+                pidsLimitHits);
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 
 /** The cgroup v2 controllers, one class each. */
@@ -136,17 +137,21 @@ final class V2Units {
         public void readUsage(Path dir, UsageBuilder usage) {
             usage.pidsCurrent = usage.readLong(dir.resolve("pids.current"));
             usage.pidsPeak = usage.readLong(dir.resolve("pids.peak"));
+            Long hits = usage.readKeyed(dir.resolve("pids.events")).get("max");
+            usage.pidsLimitHits = hits == null ? OptionalLong.empty() : OptionalLong.of(hits);
         }
 
         /**
          * pids.peak cannot be written, but it is exact for the next user if it is at most the
-         * fewest processes that user will hold: its own peak is then the larger.
+         * fewest processes that user will hold: its own peak is then the larger. pids.events
+         * cannot be written either: a cgroup whose limit refused a fork is not reused.
          */
         @Override
         public boolean canResetCounters(Path dir, int processFloor, UsageBuilder counters) {
             long current = counters.readLong(dir.resolve("pids.current")).orElse(0);
             long peak = counters.readLong(dir.resolve("pids.peak")).orElse(0);
-            return current == 0 && peak <= processFloor;
+            long hits = counters.readKeyed(dir.resolve("pids.events")).getOrDefault("max", 0L);
+            return current == 0 && peak <= processFloor && hits == 0;
         }
     }
 

@@ -157,7 +157,7 @@ class EncodingTest {
                 c -> { });
         assertEquals(Set.of(mem.resolve("memory.usage_in_bytes"), mem.resolve("memory.max_usage_in_bytes"),
                 mem.resolve("memory.oom_control"), acct.resolve("cpuacct.usage_user"), acct.resolve("cpuacct.usage_sys"),
-                pids.resolve("pids.current"), pids.resolve("pids.peak")), Set.copyOf(cg.counterFiles()),
+                pids.resolve("pids.current"), pids.resolve("pids.peak"), pids.resolve("pids.events")), Set.copyOf(cg.counterFiles()),
                 "what a kernel with every counter file is read for; not the cpuacct.stat fallback");
         Files.writeString(mem.resolve("memory.usage_in_bytes"), "0\n");
         Files.writeString(mem.resolve("memory.max_usage_in_bytes"), "1048576\n");
@@ -166,6 +166,7 @@ class EncodingTest {
         Files.writeString(acct.resolve("cpuacct.usage_sys"), "1000000\n");
         Files.writeString(pids.resolve("pids.current"), "0\n");
         Files.writeString(pids.resolve("pids.peak"), "5\n");
+        Files.writeString(pids.resolve("pids.events"), "max 7\n");
         Map<Path, Optional<String>> read = new java.util.HashMap<>();
         for (Path f : cg.counterFiles()) {
             read.put(f, CgroupFs.readIfExists(f));
@@ -173,6 +174,7 @@ class EncodingTest {
         CgroupUsage live = cg.usage();
         assertEquals(live, cg.usage(read));
         assertEquals(OptionalLong.of(2), live.oomKills());
+        assertEquals(OptionalLong.of(7), live.pidsLimitHits());
         assertEquals(Optional.of(Duration.ofMillis(4)), live.cpuTotal());
 
         /* the snapshot wins over the files now; a file it says was missing stays missing; a

@@ -479,7 +479,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                     ? ResourceUsage.PeakMemorySource.CGROUP_MEMORY_PEAK : ResourceUsage.PeakMemorySource.CGROUP_MAX_USAGE;
         }
         return new ResourceUsage(r.wallTime(), user, system, peak, source, cg.oomKills().orElse(0), cg.pidsPeak(),
-                Optional.empty());
+                Optional.empty(), cg.pidsLimitHits());
     }
 
     /**
@@ -499,7 +499,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             source = ResourceUsage.PeakMemorySource.CGROUP_MEMORY_CURRENT;
         }
         return new ResourceUsage(wall, cg.cpuUser().orElse(Duration.ZERO), cg.cpuSystem().orElse(Duration.ZERO), peak,
-                source, cg.oomKills().orElse(0), cg.pidsPeak(), cg.memoryCurrent());
+                source, cg.oomKills().orElse(0), cg.pidsPeak(), cg.memoryCurrent(), cg.pidsLimitHits());
     }
 
     private void failPipes(Exception e) {
