@@ -16,6 +16,11 @@ final class ContainerEngine {
         return ContainerRun.run(spec, command);
     }
 
+    /** Starts a checked command and returns its result to come. */
+    static java.util.concurrent.CompletableFuture<ContainerResult> runAsync(ContainerSpec spec, List<String> command) {
+        return ContainerRun.runAsync(spec, command);
+    }
+
     /** Starts a checked command and returns once it runs. */
     static ContainerProcess start(ContainerSpec spec, List<String> command) {
         return ContainerRun.start(spec, command);

@@ -252,6 +252,37 @@ public record ContainerSpec(
     }
 
     /**
+     * Runs a command in a new container of this spec without waiting for it: the result comes
+     * through the future, completed by Corral's I/O thread, so many runs at once need no thread
+     * each. Cancelling the future kills the container.
+     * <pre>{@code
+     * List<CompletableFuture<ContainerResult>> runs = new ArrayList<>();
+     * for (int i = 0; i < 200; i++) runs.add(spec.runAsync("/bin/true"));
+     * CompletableFuture.allOf(runs.toArray(CompletableFuture[]::new)).join();
+     * }</pre>
+     *
+     * @param command the program and its arguments
+     * @return the result to come; a start that fails after this returns fails the future with
+     *     a {@link ContainerStartException}
+     * @throws ContainerStartException if the container could not be started at all
+     */
+    public java.util.concurrent.CompletableFuture<ContainerResult> runAsync(String... command) {
+        return runAsync(commandOf(command));
+    }
+
+    /**
+     * @param command the program and its arguments
+     * @return the result to come
+     * @throws ContainerStartException if the container could not be started at all
+     * @see #runAsync(String...)
+     */
+    public java.util.concurrent.CompletableFuture<ContainerResult> runAsync(List<String> command) {
+        List<String> cmd = commandOf(command);
+        checkCommand(cmd, rootfs instanceof Rootfs.Image);
+        return ContainerEngine.runAsync(this, cmd);
+    }
+
+    /**
      * Starts the spec's own command and returns at once.
      *
      * @return the running container

@@ -50,4 +50,66 @@ class ConcurrencyTest {
             readers.shutdownNow();
         }
     }
+
+    /**
+     * 200 runs held at once through {@link ContainerSpec#runAsync}: the JVM gains a few threads,
+     * not 200; cancelling a run's future kills its container; and runs that end complete their
+     * futures with their results.
+     */
+    @Test
+    void twoHundredAsyncRunsAtOnceOnAFewThreads(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int n = 200;
+        java.nio.file.Path marks = java.nio.file.Files.createDirectory(dir.resolve("marks"));
+        TestRootfs.openUp(marks, "rwxrwxrwx");
+        ContainerSpec spec = Container.builder().mount(Mount.bindReadWrite(marks, "/w"))
+                .timeout(java.time.Duration.ofMinutes(5)).build();
+        assertEquals(0, spec.runAsync("/bin/true").get().exitCode().getAsInt()); /* launcher, I/O and timer threads up */
+        int threadsBefore = Thread.getAllStackTraces().size();
+        List<java.util.concurrent.CompletableFuture<ContainerResult>> runs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            runs.add(spec.runAsync("/bin/sh", "-c", "mktemp /w/started.XXXXXX > /dev/null && exec sleep 3607"));
+        }
+        for (int i = 0; i < 2400 && count(marks) < n && runs.stream().noneMatch(java.util.concurrent.CompletableFuture::isDone); i++) {
+            Thread.sleep(50); /* until every command runs: a bound on waiting, not a claim about speed */
+        }
+        assertEquals(n, count(marks), () -> "containers whose command ran; ended early: " + runs.stream()
+                .filter(java.util.concurrent.CompletableFuture::isDone).limit(3).map(f -> {
+                    try {
+                        ContainerResult r = f.get();
+                        return r + " " + r.stderr();
+                    } catch (Exception e) {
+                        return e.toString();
+                    }
+                }).toList());
+        int threadsDuring = Thread.getAllStackTraces().size();
+        assertTrue(threadsDuring - threadsBefore <= 4,
+                "threads grew from " + threadsBefore + " to " + threadsDuring + " with " + n + " runs held");
+        assertEquals(n, sleepers(), "the containers' sleeps, seen from the host");
+        for (java.util.concurrent.CompletableFuture<ContainerResult> r : runs) {
+            assertTrue(r.cancel(false));
+        }
+        for (int i = 0; i < 1200 && sleepers() > 0; i++) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, sleepers(), "a cancelled run's container is killed");
+
+        List<java.util.concurrent.CompletableFuture<ContainerResult>> quick = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            quick.add(spec.runAsync("/bin/sh", "-c", "exit $0", Integer.toString(i % 7)));
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(i % 7, quick.get(i).get().exitCode().getAsInt());
+        }
+    }
+
+    private static long count(java.nio.file.Path dir) throws java.io.IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> s = java.nio.file.Files.list(dir)) {
+            return s.count();
+        }
+    }
+
+    private static long sleepers() {
+        return ProcessHandle.allProcesses().filter(p -> p.info().arguments()
+                .map(a -> a.length == 1 && a[0].equals("3607")).orElse(false)).count();
+    }
 }

@@ -144,6 +144,40 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         }
     }
 
+    /**
+     * Starts a container and returns its result to come, at once: no thread waits for it (the
+     * launcher's I/O thread completes it), so a JVM may hold any number of runs with a few
+     * threads. Cancelling the future kills the container.
+     *
+     * @param spec    the validated spec
+     * @param command the command, validated
+     * @return the result, or a failed start ({@link ContainerStartException}) as its exception
+     * @throws ContainerStartException if the container could not even be handed to the launcher
+     */
+    public static CompletableFuture<ContainerResult> runAsync(ContainerSpec spec, List<String> command) {
+        ContainerRun run = launch(spec, command);
+        CompletableFuture<ContainerResult> future = new CompletableFuture<>() {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                boolean cancelled = super.cancel(mayInterruptIfRunning);
+                if (cancelled) {
+                    run.kill();
+                }
+                return cancelled;
+            }
+        };
+        run.result.whenComplete((r, e) -> {
+            run.close(); /* the result is in: nothing left to wait for */
+            if (e != null) {
+                future.completeExceptionally(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e);
+            } else {
+                future.complete(r);
+            }
+        });
+        return future;
+    }
+
     /** Prepares the rootfs, mounts and cgroup, and hands the plan to the launcher. */
     private static ContainerRun launch(ContainerSpec spec, List<String> command) {
         ContainerCgroups.sweepStaleSoon(cleanup()); /* once per JVM: what killed JVMs left behind */
