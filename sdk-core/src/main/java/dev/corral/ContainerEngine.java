@@ -1,6 +1,7 @@
 package dev.corral;
 
 import dev.corral.internal.run.ContainerRun;
+import dev.corral.internal.run.InteractionRun;
 import java.util.List;
 
 /**
@@ -24,5 +25,15 @@ final class ContainerEngine {
     /** Starts a checked command and returns once it runs. */
     static ContainerProcess start(ContainerSpec spec, List<String> command) {
         return ContainerRun.start(spec, command);
+    }
+
+    /** Starts both containers of an interaction, wired, and returns at once. */
+    static Interaction.Running interact(ContainerSpec first, ContainerSpec second) {
+        return InteractionRun.launch(first, second);
+    }
+
+    /** Waits until a container this engine started runs. */
+    static void awaitStart(ContainerProcess process) {
+        ((ContainerRun) process).awaitStart();
     }
 }

@@ -1,10 +1,10 @@
 package dev.corral.samples.judge;
 
 import dev.corral.Container;
-import dev.corral.ContainerProcess;
 import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
 import dev.corral.Input;
+import dev.corral.Interaction;
 import dev.corral.Mount;
 import dev.corral.Output;
 import dev.corral.ResourceUsage;
@@ -13,8 +13,6 @@ import dev.corral.Termination;
 import dev.corral.namespaces.Rlimit;
 import dev.corral.unit.DataSize;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +22,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -58,7 +55,6 @@ public final class Judge implements AutoCloseable {
 
     private final Sandboxes sandboxes;
     private final ExecutorService runners;
-    private final ExecutorService pumps = Executors.newCachedThreadPool(daemon("corral-judge-pump"));
     private final Map<Path, Program> validators = new HashMap<>();
 
     /**
@@ -337,40 +333,35 @@ public final class Judge implements AutoCloseable {
 
     /**
      * An interactive test case: the validator (with the test's input and answer) and the
-     * submission run at once, each in its own container with its own limits; what the one
-     * writes, the other reads.
+     * submission run at once as an {@link Interaction}, each in its own container with its own
+     * limits; what the one writes, the other reads.
      */
     private TestResult runInteractive(Problem problem, Program program, Program validator, TestCase test,
                                       Duration timeLimit) throws InterruptedException {
-        // The validator's exit decides the order of blame: if the solution had already ended,
-        // its own end (a crash, a limit) comes first; if not, the validator's verdict stands.
         ContainerSpec solutionSpec = submissionSpec(problem, program, timeLimit)
-                .stdin(Input.pipe()).stdout(Output.pipe()).build();
+                .stdout(Output.capture(problem.output()))      // caps what it may send the validator
+                .command(program.command().toArray(String[]::new)).build();
         try (Scratch feedback = Scratch.create("feedback")) {
             ContainerSpec interactorSpec = validatorSpec(problem, validator, test, feedback.directory())
                     .timeout(problem.validationTime().plus(wallLimit(timeLimit)))
-                    .stdin(Input.pipe()).stdout(Output.pipe()).build();
-            try (ContainerProcess interactor = sandboxes.start(interactorSpec, validatorCommand(validator, test));
-                 ContainerProcess solution = sandboxes.start(solutionSpec, program.command())) {
-                CompletableFuture<Void> toInteractor = pump(solution.stdout(), interactor.stdin(), true);
-                // The solution's input stays open after the validator's output ends: until the
-                // validator has exited, so that a solution cannot end "first" only because the
-                // validator's verdict closed its input.
-                CompletableFuture<Void> toSolution = pump(interactor.stdout(), solution.stdin(), false);
-                ContainerResult ir = interactor.waitFor();
-                ValidatorOutcome o = judgeValidator(problem, ir, feedback);
-                boolean solutionEndedFirst = solution.onExit().isDone();
-                toSolution.join();
-                if (!solutionEndedFirst && o.verdict() == Verdict.AC) {
-                    closeQuietly(solution.stdin());   // accepted: the solution may now finish
-                } else if (!solutionEndedFirst) {
-                    solution.kill();                 // rejected or broken: the verdict is the validator's
-                }
-                ContainerResult sr = solution.waitFor();
-                toInteractor.join();
+                    .stdout(Output.capture(problem.validationOutput()))
+                    .command(validatorCommand(validator, test).toArray(String[]::new)).build();
+            try (Interaction.Running run = sandboxes.interact(solutionSpec, interactorSpec)) {
+                // Once the validator has decided, a solution still running gets end of file if it
+                // was accepted (it may finish), and is killed if not (the verdict is the validator's).
+                run.second().onExit().thenAccept(ir -> {
+                    if (!(ir.termination() == Termination.EXITED && ir.exitCode().getAsInt() == 42)) {
+                        run.first().kill();
+                    }
+                });
+                Interaction.Result both = run.waitFor();
+                ValidatorOutcome o = judgeValidator(problem, both.second(), feedback);
+                ContainerResult sr = both.first();
                 Optional<TestResult> limited = limitVerdict(test, sr, timeLimit,
                         sr.usage().cpuTime().compareTo(timeLimit) > 0);
-                if (solutionEndedFirst && limited.isPresent()) {
+                // If the solution ended first, its own end (a crash, a limit) comes first; if not,
+                // the validator's verdict stands, unless it accepted a solution that then broke a limit.
+                if (both.endedFirst() == Interaction.Side.FIRST && limited.isPresent()) {
                     return limited.get();
                 }
                 if (o.verdict() == Verdict.AC && limited.isPresent()) {
@@ -381,39 +372,10 @@ public final class Judge implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(OutputStream s) {
-        try {
-            s.close();
-        } catch (IOException e) {
-            // already closed: the solution has its end of file
-        }
-    }
-
-    /** Copies one container's output to another's input as it comes; then closes the input if asked. */
-    private CompletableFuture<Void> pump(InputStream from, OutputStream to, boolean closeAtEnd) {
-        return CompletableFuture.runAsync(() -> {
-            byte[] buf = new byte[8192];
-            try (from) {
-                int n;
-                while ((n = from.read(buf)) >= 0) {
-                    to.write(buf, 0, n);
-                    to.flush();
-                }
-            } catch (IOException e) {
-                // the reader ended first (a closed pipe): nothing more to carry
-            } finally {
-                if (closeAtEnd) {
-                    closeQuietly(to);
-                }
-            }
-        }, pumps);
-    }
-
     /** Removes the compiled validators and stops the runners. */
     @Override
     public void close() {
         runners.shutdownNow();
-        pumps.shutdownNow();
         synchronized (this) {
             validators.values().forEach(Program::close);
             validators.clear();

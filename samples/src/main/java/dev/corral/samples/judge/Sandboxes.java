@@ -1,8 +1,8 @@
 package dev.corral.samples.judge;
 
-import dev.corral.ContainerProcess;
 import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
+import dev.corral.Interaction;
 import java.util.List;
 
 /**
@@ -28,14 +28,14 @@ public interface Sandboxes extends AutoCloseable {
     ContainerResult run(ContainerSpec spec, List<String> command);
 
     /**
-     * Starts a command in a sandbox of this spec, for a caller that talks to it through its
-     * streams (an interactive problem).
+     * Starts two sandboxes wired stdout to stdin both ways (an interactive problem's solution and
+     * its interactor), each with its own spec and command.
      *
-     * @param spec    the sandbox's limits, mounts and stdio
-     * @param command the program and its arguments
-     * @return the running sandbox; close it when done
+     * @param first  the first sandbox's limits, mounts and command
+     * @param second the second's
+     * @return both running; close it when done
      */
-    ContainerProcess start(ContainerSpec spec, List<String> command);
+    Interaction.Running interact(ContainerSpec first, ContainerSpec second);
 
     /** Releases whatever the sandboxes hold. */
     @Override
@@ -50,8 +50,8 @@ public interface Sandboxes extends AutoCloseable {
             }
 
             @Override
-            public ContainerProcess start(ContainerSpec spec, List<String> command) {
-                return spec.start(command);
+            public Interaction.Running interact(ContainerSpec first, ContainerSpec second) {
+                return Interaction.between(first, second).start();
             }
 
             @Override

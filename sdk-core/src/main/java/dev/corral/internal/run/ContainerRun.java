@@ -20,6 +20,7 @@ import dev.corral.internal.mounts.MountPlanner.PlannedMount;
 import dev.corral.internal.stdio.BytesFeeder;
 import dev.corral.internal.stdio.CaptureSink;
 import dev.corral.internal.stdio.PipeStreams;
+import dev.corral.internal.stdio.Splice;
 import dev.corral.namespaces.Namespace;
 import dev.corral.namespaces.launcher.ExitReport;
 import dev.corral.namespaces.launcher.LaunchFailure;
@@ -92,6 +93,9 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private final Object cgroupLock = new Object();
     private CgroupUsage cgroupUsage;
     private PreparedRootfs prepared;
+    /* an interaction's wires: this container's stdin is the reader of one, its stdout the writer of the other */
+    private Splice stdinFrom;
+    private Splice stdoutTo;
 
     private ContainerRun(ContainerSpec spec, List<String> command, List<PlannedMount> mounts) {
         this.spec = spec;
@@ -110,11 +114,21 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
      */
     public static ContainerProcess start(ContainerSpec spec, List<String> command) {
         ContainerRun run = launch(spec, command);
+        run.awaitStart();
+        return run;
+    }
+
+    /**
+     * Waits until the command runs; kills the container if interrupted.
+     *
+     * @throws ContainerStartException if it could not start
+     */
+    public void awaitStart() {
         try {
-            run.started.get();
+            started.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            run.close();
+            close();
             throw new ContainerException("interrupted while starting the container; it was killed", e);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ContainerException ce) {
@@ -123,7 +137,6 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             }
             throw new ContainerException("the container could not start: " + e.getCause(), e.getCause());
         }
-        return run;
     }
 
     /**
@@ -180,6 +193,25 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     /** Prepares the rootfs, mounts and cgroup, and hands the plan to the launcher. */
     private static ContainerRun launch(ContainerSpec spec, List<String> command) {
+        return launch(spec, command, null, null);
+    }
+
+    /**
+     * Starts a container whose stdin and stdout are wired to other containers' through splices
+     * (an interaction): the spec's stdin and stdout must be pipes. Returns at once; a failed
+     * start fails {@link #onExit()}.
+     *
+     * @param spec      the validated spec, its stdin and stdout {@code pipe()}
+     * @param command   the command, validated
+     * @param stdinFrom the splice whose reader this container's stdin is
+     * @param stdoutTo  the splice whose writer this container's stdout is
+     * @return the container, starting
+     */
+    public static ContainerRun launchWired(ContainerSpec spec, List<String> command, Splice stdinFrom, Splice stdoutTo) {
+        return launch(spec, command, Objects.requireNonNull(stdinFrom), Objects.requireNonNull(stdoutTo));
+    }
+
+    private static ContainerRun launch(ContainerSpec spec, List<String> command, Splice stdinFrom, Splice stdoutTo) {
         ContainerCgroups.sweepStaleSoon(cleanup()); /* once per JVM: what killed JVMs left behind */
         PreparedRootfs prepared = PreparedRootfs.prepare(spec, command); /* an image: layers, writable layer, defaults */
         spec = prepared.spec();
@@ -193,6 +225,11 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         }
         ContainerRun run = new ContainerRun(spec, command, mounts);
         run.prepared = prepared;
+        run.stdinFrom = stdinFrom;
+        run.stdoutTo = stdoutTo;
+        if (stdoutTo != null) {
+            stdoutTo.onOverLimit(run::wiredOutputOverLimit);
+        }
         try {
             run.launcher = Launcher.shared();
             run.id = run.launcher.reserveId();
@@ -266,7 +303,9 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         try {
             switch (fd) {
                 case 0 -> {
-                    if (spec.stdin() instanceof Input.Bytes b) {
+                    if (stdinFrom != null) {
+                        stdinFrom.sinkConnected(launcher, channel);
+                    } else if (spec.stdin() instanceof Input.Bytes b) {
                         new BytesFeeder(b.bytes()).attach(launcher, channel);
                     } else if (spec.stdin() instanceof Input.Empty) { /* a terminal's input: nothing typed */
                         channel.close();
@@ -275,7 +314,13 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                         stdinPipe.complete(channel);
                     }
                 }
-                case 1 -> connectOutput(channel, stdoutSink, stdoutPipe);
+                case 1 -> {
+                    if (stdoutTo != null) {
+                        stdoutTo.sourceConnected(launcher, channel);
+                    } else {
+                        connectOutput(channel, stdoutSink, stdoutPipe);
+                    }
+                }
                 default -> connectOutput(channel, stderrSink, stderrPipe);
             }
         } catch (IOException e) {
@@ -454,6 +499,12 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         maybeComplete();
     }
 
+    /** The container wrote more to the other container of its interaction than its output limit. */
+    private void wiredOutputOverLimit() {
+        outputLimited = true;
+        signalQuietly(SIGKILL);
+    }
+
     @Override
     public void captureLimitExceeded(CaptureSink sink) {
         outputLimited = true;
@@ -566,6 +617,9 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public OutputStream stdin() {
+        if (stdinFrom != null) {
+            throw new IllegalStateException("stdin is wired to the other container's stdout (an Interaction)");
+        }
         if (!(spec.stdin() instanceof Input.Pipe)) {
             throw new IllegalStateException("stdin is " + spec.stdin() + ", not Input.pipe()");
         }
@@ -574,6 +628,9 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public InputStream stdout() {
+        if (stdoutTo != null) {
+            throw new IllegalStateException("stdout is wired to the other container's stdin (an Interaction)");
+        }
         if (!(spec.stdout() instanceof Output.Pipe)) {
             throw new IllegalStateException("stdout is " + spec.stdout() + ", not Output.pipe()");
         }
