@@ -27,9 +27,27 @@ import java.util.OptionalInt;
  * @param usage       what it used
  * @param writableLayer the run's writable layer, when it was kept
  *                      ({@link ContainerSpec.Builder#keepWritableLayer(boolean)})
+ * @param files       the files copied out of its {@link ScratchDirectory}, when it had one
  */
 public record ContainerResult(Termination termination, OptionalInt exitCode, OptionalInt signal, byte[] stdoutBytes,
-                              byte[] stderrBytes, ResourceUsage usage, Optional<WritableLayer> writableLayer) {
+                              byte[] stderrBytes, ResourceUsage usage, Optional<WritableLayer> writableLayer,
+                              Optional<CopiedFiles> files) {
+
+    /**
+     * A result without copied files.
+     *
+     * @param termination   why it ended
+     * @param exitCode      the exit code, when it exited
+     * @param signal        the signal that ended it, when one did
+     * @param stdoutBytes   captured standard output
+     * @param stderrBytes   captured standard error
+     * @param usage         what it used
+     * @param writableLayer the kept writable layer, if any
+     */
+    public ContainerResult(Termination termination, OptionalInt exitCode, OptionalInt signal, byte[] stdoutBytes,
+                           byte[] stderrBytes, ResourceUsage usage, Optional<WritableLayer> writableLayer) {
+        this(termination, exitCode, signal, stdoutBytes, stderrBytes, usage, writableLayer, Optional.empty());
+    }
 
     /**
      * A result without a kept writable layer.
@@ -43,12 +61,13 @@ public record ContainerResult(Termination termination, OptionalInt exitCode, Opt
      */
     public ContainerResult(Termination termination, OptionalInt exitCode, OptionalInt signal, byte[] stdoutBytes,
                            byte[] stderrBytes, ResourceUsage usage) {
-        this(termination, exitCode, signal, stdoutBytes, stderrBytes, usage, Optional.empty());
+        this(termination, exitCode, signal, stdoutBytes, stderrBytes, usage, Optional.empty(), Optional.empty());
     }
 
     /** Checks the fields and copies the arrays. */
     public ContainerResult {
         Objects.requireNonNull(writableLayer, "writableLayer");
+        Objects.requireNonNull(files, "files");
         Objects.requireNonNull(termination, "termination");
         Objects.requireNonNull(exitCode, "exitCode");
         Objects.requireNonNull(signal, "signal");
@@ -82,7 +101,15 @@ public record ContainerResult(Termination termination, OptionalInt exitCode, Opt
      * @return this result with it
      */
     public ContainerResult withWritableLayer(Optional<WritableLayer> layer) {
-        return new ContainerResult(termination, exitCode, signal, stdoutBytes, stderrBytes, usage, layer);
+        return new ContainerResult(termination, exitCode, signal, stdoutBytes, stderrBytes, usage, layer, files);
+    }
+
+    /**
+     * @param copied the files copied out of the run's scratch directory
+     * @return this result with them
+     */
+    public ContainerResult withFiles(Optional<CopiedFiles> copied) {
+        return new ContainerResult(termination, exitCode, signal, stdoutBytes, stderrBytes, usage, writableLayer, copied);
     }
 
     /** @return whether the command exited with code 0 */
@@ -95,12 +122,12 @@ public record ContainerResult(Termination termination, OptionalInt exitCode, Opt
         return o instanceof ContainerResult r && termination == r.termination && exitCode.equals(r.exitCode)
                 && signal.equals(r.signal) && Arrays.equals(stdoutBytes, r.stdoutBytes)
                 && Arrays.equals(stderrBytes, r.stderrBytes) && usage.equals(r.usage)
-                && writableLayer.equals(r.writableLayer);
+                && writableLayer.equals(r.writableLayer) && files.equals(r.files);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(termination, exitCode, signal, Arrays.hashCode(stdoutBytes), Arrays.hashCode(stderrBytes), usage, writableLayer);
+        return Objects.hash(termination, exitCode, signal, Arrays.hashCode(stdoutBytes), Arrays.hashCode(stderrBytes), usage, writableLayer, files);
     }
 
     @Override
@@ -108,6 +135,7 @@ public record ContainerResult(Termination termination, OptionalInt exitCode, Opt
         return "ContainerResult[" + termination + (exitCode.isPresent() ? " code " + exitCode.getAsInt() : "")
                 + (signal.isPresent() ? " signal " + signal.getAsInt() : "") + ", stdout " + stdoutBytes.length
                 + " bytes, stderr " + stderrBytes.length + " bytes, " + usage
-                + writableLayer.map(l -> ", kept layer " + l.directory()).orElse("") + "]";
+                + writableLayer.map(l -> ", kept layer " + l.directory()).orElse("")
+                + files.map(f -> ", " + f).orElse("") + "]";
     }
 }

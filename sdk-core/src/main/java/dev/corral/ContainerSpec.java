@@ -61,6 +61,8 @@ import java.util.regex.Pattern;
  * @param command          the command and its arguments, when given in the spec
  * @param security         namespaces, ID maps, capabilities, seccomp, rlimits: see {@link SecurityPolicy}
  * @param resources        cgroup limits and a CPU-time limit: see {@link ResourceLimits}
+ * @param scratch          a fresh directory per run, with files copied in before and out after:
+ *                         see {@link ScratchDirectory}
  */
 public record ContainerSpec(
         Rootfs rootfs,
@@ -78,7 +80,8 @@ public record ContainerSpec(
         boolean commandAsPid1,
         List<String> command,
         SecurityPolicy security,
-        ResourceLimits resources) {
+        ResourceLimits resources,
+        Optional<ScratchDirectory> scratch) {
 
     private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?");
     private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
@@ -164,6 +167,9 @@ public record ContainerSpec(
         command = commandOf(command);
         checkCommand(command, true);
         check("security", security != null, "must be given (SecurityPolicy.defaults())");
+        check("scratch", scratch != null, "must be given (Optional.empty() for none)");
+        scratch.ifPresent(s -> check("scratch", !targets.contains(s.target()),
+                "target '" + s.target() + "' is also a mount's target"));
     }
 
     /** A copy of the command, or an error naming the null argument (List.copyOf's has no message). */
@@ -334,6 +340,7 @@ public record ContainerSpec(
         b.security(security);
         b.limits = resources.cgroup();
         b.cpuTimeLimit = resources.cpuTime().orElse(null);
+        b.scratch = scratch.orElse(null);
         return b;
     }
 
@@ -377,6 +384,7 @@ public record ContainerSpec(
         private String cpuset;
         private Long pids;
         private Duration cpuTimeLimit;
+        private ScratchDirectory scratch;
 
         Builder() {
             SecurityPolicy.DEFAULT_RLIMITS.forEach(r -> rlimits.put(r.resource(), r));
@@ -385,6 +393,16 @@ public record ContainerSpec(
         /** @param rootfs the root file system (default: {@link Rootfs#hostReadOnly()}) @return this */
         public Builder rootfs(Rootfs rootfs) {
             this.rootfs = Objects.requireNonNull(rootfs, "rootfs");
+            return this;
+        }
+
+        /**
+         * @param scratch a fresh directory for each run, with files copied in before the command
+         *                starts and out after the container ends, within caps
+         * @return this
+         */
+        public Builder scratch(ScratchDirectory scratch) {
+            this.scratch = Objects.requireNonNull(scratch, "scratch");
             return this;
         }
 
@@ -716,7 +734,7 @@ public record ContainerSpec(
             return new ContainerSpec(rootfs, readOnlyRoot, mounts, hostname, new TreeMap<>(environment),
                     workingDirectory, Optional.ofNullable(user), stdin, stdout, stderr, Optional.ofNullable(terminal),
                     Optional.ofNullable(timeout),
-                    commandAsPid1, command, securityPolicy(), resources());
+                    commandAsPid1, command, securityPolicy(), resources(), Optional.ofNullable(scratch));
         }
 
         /** @param command the program and its arguments @return the result @see ContainerSpec#run(String...) */

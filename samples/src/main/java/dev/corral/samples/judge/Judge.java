@@ -3,12 +3,14 @@ package dev.corral.samples.judge;
 import dev.corral.Container;
 import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
+import dev.corral.CopiedFiles;
 import dev.corral.Input;
 import dev.corral.Interaction;
 import dev.corral.Mount;
 import dev.corral.Output;
 import dev.corral.ResourceUsage;
 import dev.corral.Rootfs;
+import dev.corral.ScratchDirectory;
 import dev.corral.Termination;
 import dev.corral.namespaces.Rlimit;
 import dev.corral.unit.DataSize;
@@ -203,15 +205,9 @@ public final class Judge implements AutoCloseable {
             v = wrong.isEmpty() ? Verdict.AC : Verdict.WA;
             detail = wrong.orElse("");
         } else {
-            Path teamOutput = Files.createTempFile("judge-output-", ".txt");
-            try {
-                Files.write(teamOutput, r.stdoutBytes());
-                ValidatorOutcome o = validate(problem, validator.get(), test, Input.file(teamOutput));
-                v = o.verdict();
-                detail = o.detail();
-            } finally {
-                Files.deleteIfExists(teamOutput);
-            }
+            ValidatorOutcome o = validate(problem, validator.get(), test, Input.bytes(r.stdoutBytes()));
+            v = o.verdict();
+            detail = o.detail();
         }
         return result(test, v, r.usage(), detail);
     }
@@ -271,13 +267,14 @@ public final class Judge implements AutoCloseable {
     private record ValidatorOutcome(Verdict verdict, String detail, Optional<ContainerResult> result) {}
 
     /** The validator's container: the test's input and answer read-only, a feedback directory, its own limits. */
-    private static ContainerSpec.Builder validatorSpec(Problem problem, Program validator, TestCase test, Path feedback) {
+    private static ContainerSpec.Builder validatorSpec(Problem problem, Program validator, TestCase test) {
         return Container.builder()
                 .rootfs(Rootfs.hostReadOnly())
                 .mount(Mount.bind(validator.directory(), Language.PROGRAM_DIR))
                 .mount(Mount.bind(test.input(), INPUT))
                 .mount(Mount.bind(test.answer(), ANSWER))
-                .mount(Mount.bindReadWrite(feedback, FEEDBACK))
+                .scratch(ScratchDirectory.at(FEEDBACK).copyOutAll()      // the feedback files, within their caps
+                        .caps(problem.validationOutput(), problem.validationOutput()))
                 .readOnlyRoot(true)
                 .mount(Mount.tmpfs("/tmp", SCRATCH))
                 .workingDirectory("/tmp")
@@ -297,25 +294,22 @@ public final class Judge implements AutoCloseable {
     }
 
     private ValidatorOutcome validate(Problem problem, Program validator, TestCase test, Input teamOutput) {
-        try (Scratch feedback = Scratch.create("feedback")) {
-            ContainerSpec spec = validatorSpec(problem, validator, test, feedback.directory())
-                    .stdin(teamOutput)
-                    .stdout(Output.capture(problem.validationOutput()))
-                    .build();
-            ContainerResult r = sandboxes.run(spec, validatorCommand(validator, test));
-            return judgeValidator(problem, r, feedback);
-        }
+        ContainerSpec spec = validatorSpec(problem, validator, test)
+                .stdin(teamOutput)
+                .stdout(Output.capture(problem.validationOutput()))
+                .build();
+        ContainerResult r = sandboxes.run(spec, validatorCommand(validator, test));
+        return judgeValidator(r);
     }
 
     /** 42 accepts, 43 rejects, anything else is a judge error; the feedback directory within its caps. */
-    private static ValidatorOutcome judgeValidator(Problem problem, ContainerResult r, Scratch feedback) {
-        String message;
-        try {
-            Map<String, byte[]> files = feedback.copyOut(problem.validationOutput(), problem.validationOutput());
-            message = new String(files.getOrDefault("judgemessage.txt", new byte[0]), StandardCharsets.UTF_8).strip();
-        } catch (Scratch.CapExceededException e) {
-            return new ValidatorOutcome(Verdict.JE, "validator feedback over its cap: " + e.getMessage(), Optional.of(r));
+    private static ValidatorOutcome judgeValidator(ContainerResult r) {
+        CopiedFiles feedback = r.files().orElseThrow();
+        if (!feedback.complete()) {
+            return new ValidatorOutcome(Verdict.JE, "validator feedback over its cap: " + feedback.refused(), Optional.of(r));
         }
+        String message = new String(feedback.files().getOrDefault("judgemessage.txt", new byte[0]),
+                StandardCharsets.UTF_8).strip();
         if (message.contains("\n")) {
             message = message.substring(0, message.indexOf('\n'));
         }
@@ -341,34 +335,32 @@ public final class Judge implements AutoCloseable {
         ContainerSpec solutionSpec = submissionSpec(problem, program, timeLimit)
                 .stdout(Output.capture(problem.output()))      // caps what it may send the validator
                 .command(program.command().toArray(String[]::new)).build();
-        try (Scratch feedback = Scratch.create("feedback")) {
-            ContainerSpec interactorSpec = validatorSpec(problem, validator, test, feedback.directory())
-                    .timeout(problem.validationTime().plus(wallLimit(timeLimit)))
-                    .stdout(Output.capture(problem.validationOutput()))
-                    .command(validatorCommand(validator, test).toArray(String[]::new)).build();
-            try (Interaction.Running run = sandboxes.interact(solutionSpec, interactorSpec)) {
-                // Once the validator has decided, a solution still running gets end of file if it
-                // was accepted (it may finish), and is killed if not (the verdict is the validator's).
-                run.second().onExit().thenAccept(ir -> {
-                    if (!(ir.termination() == Termination.EXITED && ir.exitCode().getAsInt() == 42)) {
-                        run.first().kill();
-                    }
-                });
-                Interaction.Result both = run.waitFor();
-                ValidatorOutcome o = judgeValidator(problem, both.second(), feedback);
-                ContainerResult sr = both.first();
-                Optional<TestResult> limited = limitVerdict(test, sr, timeLimit,
-                        sr.usage().cpuTime().compareTo(timeLimit) > 0);
-                // If the solution ended first, its own end (a crash, a limit) comes first; if not,
-                // the validator's verdict stands, unless it accepted a solution that then broke a limit.
-                if (both.endedFirst() == Interaction.Side.FIRST && limited.isPresent()) {
-                    return limited.get();
+        ContainerSpec interactorSpec = validatorSpec(problem, validator, test)
+                .timeout(problem.validationTime().plus(wallLimit(timeLimit)))
+                .stdout(Output.capture(problem.validationOutput()))
+                .command(validatorCommand(validator, test).toArray(String[]::new)).build();
+        try (Interaction.Running run = sandboxes.interact(solutionSpec, interactorSpec)) {
+            // Once the validator has decided, a solution still running gets end of file if it
+            // was accepted (it may finish), and is killed if not (the verdict is the validator's).
+            run.second().onExit().thenAccept(ir -> {
+                if (!(ir.termination() == Termination.EXITED && ir.exitCode().getAsInt() == 42)) {
+                    run.first().kill();
                 }
-                if (o.verdict() == Verdict.AC && limited.isPresent()) {
-                    return limited.get();
-                }
-                return result(test, o.verdict(), sr.usage(), o.detail());
+            });
+            Interaction.Result both = run.waitFor();
+            ValidatorOutcome o = judgeValidator(both.second());
+            ContainerResult sr = both.first();
+            Optional<TestResult> limited = limitVerdict(test, sr, timeLimit,
+                    sr.usage().cpuTime().compareTo(timeLimit) > 0);
+            // If the solution ended first, its own end (a crash, a limit) comes first; if not,
+            // the validator's verdict stands, unless it accepted a solution that then broke a limit.
+            if (both.endedFirst() == Interaction.Side.FIRST && limited.isPresent()) {
+                return limited.get();
             }
+            if (o.verdict() == Verdict.AC && limited.isPresent()) {
+                return limited.get();
+            }
+            return result(test, o.verdict(), sr.usage(), o.detail());
         }
     }
 

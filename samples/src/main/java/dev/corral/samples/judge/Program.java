@@ -3,12 +3,19 @@ package dev.corral.samples.judge;
 import dev.corral.Container;
 import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
+import dev.corral.CopiedFiles;
+import dev.corral.Input;
 import dev.corral.Mount;
 import dev.corral.Output;
 import dev.corral.Rootfs;
+import dev.corral.ScratchCapExceededException;
+import dev.corral.ScratchDirectory;
 import dev.corral.Termination;
 import dev.corral.unit.DataSize;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -34,6 +41,11 @@ public record Program(Language language, Path directory, List<String> command) i
     /** The environment of every judge container: nothing else of the JVM's. */
     static final java.util.Map<String, String> ENVIRONMENT = java.util.Map.of(
             "PATH", "/usr/local/bin:/usr/bin:/bin", "LANG", "C.UTF-8", "HOME", "/tmp");
+
+    /** The most one file a compiler leaves may hold. */
+    public static final DataSize COMPILED_FILE_CAP = DataSize.ofMebibytes(64);
+    /** The most all files a compiler leaves may hold together. */
+    public static final DataSize COMPILED_CAP = DataSize.ofMebibytes(128);
 
     /** Checks and copies. */
     public Program {
@@ -64,8 +76,9 @@ public record Program(Language language, Path directory, List<String> command) i
 
     /**
      * Compiles a source file, or a directory of them, in a container of its own on the host's
-     * read-only view: the sources are copied into a fresh scratch directory (within the code
-     * size limit), which is the compiler's only writable place and then the program's directory.
+     * read-only view: the sources are copied into the run's {@link ScratchDirectory} (within the
+     * code size limit), the compiler's only writable place, and what it leaves there comes out
+     * (within {@link #COMPILED_FILE_CAP} and {@link #COMPILED_CAP}) into the program's directory.
      *
      * @param sandboxes  where to run the compiler
      * @param source     a source file, or a directory of source files of one language
@@ -93,48 +106,85 @@ public record Program(Language language, Path directory, List<String> command) i
             return new Compiled.Unsupported(source.getFileName() + ": unsupported language (this judge takes C, C++, "
                     + "Python 3 and Java: .c, .cpp/.cc/.cxx, .py, .java)");
         }
-        Scratch scratch = Scratch.create("prog");
-        boolean ok = false;
+        long size = 0;
+        ScratchDirectory box = ScratchDirectory.at(Language.PROGRAM_DIR).copyOutAll().caps(COMPILED_FILE_CAP, COMPILED_CAP);
+        for (Path f : files) {
+            try {
+                size += Files.size(f);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            box = box.copyIn(f.getFileName().toString(), Input.file(f));
+        }
+        if (size > codeLimit.bytes()) {
+            return new Compiled.Error("submission too large: " + size + " bytes; at most " + codeLimit.bytes());
+        }
+        ContainerSpec spec = Container.builder()
+                .rootfs(Rootfs.hostReadOnly())
+                .scratch(box)                               // the sources in; everything at its top out
+                .mount(Mount.tmpfs("/tmp", DataSize.ofMebibytes(256)))
+                .workingDirectory(Language.PROGRAM_DIR)
+                .env(ENVIRONMENT)
+                .memory(limits.memory())
+                .pids(256)
+                .timeout(limits.time())
+                .stdout(Output.capture(DataSize.ofKibibytes(256)))
+                .stderr(Output.capture(DataSize.ofKibibytes(256)))
+                .build();
+        ContainerResult r;
         try {
-            for (Path f : files) {
-                scratch.copyIn(f, f.getFileName().toString(), codeLimit, codeLimit);
-            }
-            ContainerSpec spec = Container.builder()
-                    .rootfs(Rootfs.hostReadOnly())
-                    .mount(Mount.bindReadWrite(scratch.directory(), Language.PROGRAM_DIR))
-                    .mount(Mount.tmpfs("/tmp", DataSize.ofMebibytes(256)))
-                    .workingDirectory(Language.PROGRAM_DIR)
-                    .env(ENVIRONMENT)
-                    .memory(limits.memory())
-                    .pids(256)
-                    .timeout(limits.time())
-                    .stdout(Output.capture(DataSize.ofKibibytes(256)))
-                    .stderr(Output.capture(DataSize.ofKibibytes(256)))
-                    .build();
-            ContainerResult r = sandboxes.run(spec, language.get().compileCommand(names));
-            if (!r.succeeded()) {
-                String why = switch (r.termination()) {
-                    case TIMED_OUT -> "compilation took longer than " + limits.time().toSeconds() + " s\n";
-                    case OOM_KILLED -> "compilation used more than " + limits.memory() + "\n";
-                    default -> r.termination() == Termination.EXITED ? "" : "compiler ended: " + r + "\n";
-                };
-                return new Compiled.Error(why + r.stderr() + r.stdout());
-            }
-            ok = true;
-            return new Compiled.Ok(new Program(language.get(), scratch.directory(),
-                    language.get().runCommand(names, scratch.directory())));
-        } catch (Scratch.CapExceededException e) {
+            r = sandboxes.run(spec, language.get().compileCommand(names));
+        } catch (ScratchCapExceededException e) {
             return new Compiled.Error("submission too large: " + e.getMessage());
-        } finally {
-            if (!ok) {
-                scratch.close();
+        }
+        if (!r.succeeded()) {
+            String why = switch (r.termination()) {
+                case TIMED_OUT -> "compilation took longer than " + limits.time().toSeconds() + " s\n";
+                case OOM_KILLED -> "compilation used more than " + limits.memory() + "\n";
+                default -> r.termination() == Termination.EXITED ? "" : "compiler ended: " + r + "\n";
+            };
+            return new Compiled.Error(why + r.stderr() + r.stdout());
+        }
+        CopiedFiles out = r.files().orElseThrow();
+        if (!out.complete()) {
+            return new Compiled.Error("the compiler's output is over its caps: " + out.refused());
+        }
+        Path dir = writeProgram(out);
+        return new Compiled.Ok(new Program(language.get(), dir, language.get().runCommand(names, dir)));
+    }
+
+    /** The compiled files in a host directory of their own, to be seen read-only at {@code /prog}. */
+    private static Path writeProgram(CopiedFiles out) {
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("judge-prog-");
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+            for (var f : out.files().entrySet()) {
+                Path p = Files.write(dir.resolve(f.getKey()), f.getValue());
+                Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwxr-xr-x"));
             }
+            return dir;
+        } catch (IOException e) {
+            if (dir != null) {
+                deleteTree(dir);
+            }
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    static void deleteTree(Path root) {
+        try (java.util.stream.Stream<Path> s = Files.walk(root)) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     /** Removes the program's directory. */
     @Override
     public void close() {
-        Scratch.deleteTree(directory);
+        deleteTree(directory);
     }
 }

@@ -21,6 +21,8 @@ import dev.corral.internal.stdio.BytesFeeder;
 import dev.corral.internal.stdio.CaptureSink;
 import dev.corral.internal.stdio.PipeStreams;
 import dev.corral.internal.stdio.Splice;
+import dev.corral.internal.files.ScratchBox;
+import dev.corral.Mount;
 import dev.corral.namespaces.Namespace;
 import dev.corral.namespaces.launcher.ExitReport;
 import dev.corral.namespaces.launcher.LaunchFailure;
@@ -96,6 +98,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     /* an interaction's wires: this container's stdin is the reader of one, its stdout the writer of the other */
     private Splice stdinFrom;
     private Splice stdoutTo;
+    private ScratchBox scratch; /* null: the spec has no scratch directory */
 
     private ContainerRun(ContainerSpec spec, List<String> command, List<PlannedMount> mounts) {
         this.spec = spec;
@@ -213,6 +216,27 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     private static ContainerRun launch(ContainerSpec spec, List<String> command, Splice stdinFrom, Splice stdoutTo) {
         ContainerCgroups.sweepStaleSoon(cleanup()); /* once per JVM: what killed JVMs left behind */
+        ScratchBox scratch = null;
+        if (spec.scratch().isPresent()) { /* filled before anything else is made: a cap refuses the start */
+            scratch = ScratchBox.create(spec.scratch().get());
+            List<Mount> mounts = new java.util.ArrayList<>(spec.mounts());
+            mounts.add(Mount.bindReadWrite(scratch.directory(), spec.scratch().get().target()));
+            spec = new ContainerSpec(spec.rootfs(), spec.readOnlyRoot(), mounts, spec.hostname(), spec.environment(),
+                    spec.workingDirectory(), spec.user(), spec.stdin(), spec.stdout(), spec.stderr(), spec.terminal(),
+                    spec.timeout(), spec.commandAsPid1(), spec.command(), spec.security(), spec.resources(), Optional.empty());
+        }
+        try {
+            return launchPrepared(spec, command, stdinFrom, stdoutTo, scratch);
+        } catch (RuntimeException e) {
+            if (scratch != null) {
+                scratch.remove();
+            }
+            throw e;
+        }
+    }
+
+    private static ContainerRun launchPrepared(ContainerSpec spec, List<String> command, Splice stdinFrom, Splice stdoutTo,
+                                               ScratchBox scratch) {
         PreparedRootfs prepared = PreparedRootfs.prepare(spec, command); /* an image: layers, writable layer, defaults */
         spec = prepared.spec();
         command = prepared.command();
@@ -225,6 +249,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         }
         ContainerRun run = new ContainerRun(spec, command, mounts);
         run.prepared = prepared;
+        run.scratch = scratch;
         run.stdinFrom = stdinFrom;
         run.stdoutTo = stdoutTo;
         if (stdoutTo != null) {
@@ -367,6 +392,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         ContainerStartException e = StartFailures.map(failure, spec, command, mounts);
         log.debug("container {}: {}", id, e.getMessage());
         prepared.release();
+        removeScratchSoon();
         if (cgroup != null) {
             cleanup().execute(() -> releaseCgroup(false));
         }
@@ -478,6 +504,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 : new ContainerStartException("start the container", Optional.empty(), OptionalInt.empty(), Optional.empty(),
                         "the Corral launcher died: " + cause.getMessage(), cause);
         prepared.release();
+        removeScratchSoon();
         stopCpuWatch();
         if (cgroup != null) {
             cleanup().execute(() -> {
@@ -497,6 +524,18 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     @Override
     public void captureEnded(CaptureSink sink) {
         maybeComplete();
+    }
+
+    private void removeScratchSoon() {
+        if (scratch != null) {
+            cleanup().execute(() -> {
+                try {
+                    scratch.remove();
+                } catch (RuntimeException e) {
+                    log.warn("container {}: cannot remove its scratch directory: {}", id, e.getMessage());
+                }
+            });
+        }
     }
 
     /** The container wrote more to the other container of its interaction than its output limit. */
@@ -539,9 +578,27 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         ContainerResult done = new ContainerResult(termination, r.exitCode(), r.signal(),
                 stdoutSink == null ? new byte[0] : stdoutSink.bytes(),
                 stderrSink == null ? new byte[0] : stderrSink.bytes(), usage);
-        if (prepared.hasWritableLayer()) {
-            /* removing the writable layer may take a while: not on the launcher's I/O thread */
-            CompletableFuture.runAsync(() -> result.complete(done.withWritableLayer(prepared.release())), cleanup());
+        if (prepared.hasWritableLayer() || scratch != null) {
+            /* removing the writable layer, copying files out: not on the launcher's I/O thread */
+            CompletableFuture.runAsync(() -> {
+                try {
+                    ContainerResult d = done;
+                    if (prepared.hasWritableLayer()) {
+                        d = d.withWritableLayer(prepared.release());
+                    }
+                    if (scratch != null) {
+                        try {
+                            d = d.withFiles(Optional.of(scratch.copyOut()));
+                        } finally {
+                            scratch.remove();
+                        }
+                    }
+                    result.complete(d);
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(new ContainerException("the container ended, but its files could not "
+                            + "be copied out or removed: " + e.getMessage(), e));
+                }
+            }, cleanup());
         } else {
             result.complete(done);
         }
