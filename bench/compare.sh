@@ -2,7 +2,11 @@
 # Compare the per-container cost of corral, bubblewrap and crun, in the same run, on the
 # same rootfs, running /bin/true. See bench/README.md for what each number means.
 #
-#   bench/compare.sh [--runs N] [--rounds R] [--cli-runs M] [--warmup W] [--rootfs DIR]
+#   bench/compare.sh [--runs N] [--rounds R] [--cli-runs M] [--warmup W] [--rootfs DIR] [--judge-tests T]
+#
+# Also: corral through a ContainerPool, a posix_spawn+wait loop in C of the same /bin/true (the
+# floor a pooled run is held to), and corral-judge's throughput on T (default 100) tests of A+B
+# in C, one sandbox per core (0: skip it).
 #
 # Needs root (crun and bwrap --unshare-all with a bound rootfs), and the CLI built
 # (mvn -q package -DskipTests). Installs bubblewrap, crun, hyperfine, jq and busybox-static
@@ -14,6 +18,7 @@ cli_runs=20
 rounds=4
 warmup=200 # corral bench only: JIT warm-up; hyperfine warms each process runtime up with 5 runs
 rootfs=
+judge_tests=100
 while [ $# -gt 0 ]; do
     case $1 in
         --runs) runs=$2; shift 2 ;;
@@ -21,6 +26,7 @@ while [ $# -gt 0 ]; do
         --rounds) rounds=$2; shift 2 ;;
         --warmup) warmup=$2; shift 2 ;;
         --rootfs) rootfs=$2; shift 2 ;;
+        --judge-tests) judge_tests=$2; shift 2 ;;
         -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "compare.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
     esac
@@ -88,6 +94,9 @@ else
     [ -x "$rootfs/bin/true" ] || die "$rootfs/bin/true is missing or not executable"
     rootfs_desc=$rootfs
 fi
+
+# --- the posix_spawn+wait loop, built from bench/spawn-loop.c ---------------------------
+cc -O2 -o "$tmp/spawn-loop" "$here/spawn-loop.c" || die "cannot build bench/spawn-loop.c (is gcc installed?)"
 
 # --- the OCI bundle for crun: same rootfs, /bin/true, no terminal ----------------------
 bundle=$tmp/bundle
@@ -167,6 +176,14 @@ hf_round() {
     min_ms "$tmp/$name.json" >> "$tmp/$name.min_ms"
     max_ms "$tmp/$name.json" >> "$tmp/$name.max_ms"
 }
+# spawn_round NAME: the C loop, $per runs of the rootfs's /bin/true; appends its median, min and max
+spawn_round() {
+    line=$("$tmp/spawn-loop" "$per" "$rootfs/bin/true") || die "the spawn loop failed"
+    for f in median_ms min_ms; do
+        printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^$f=//p" >> "$tmp/$1.$f"
+    done
+    printf '%s\n' "$line" | tr ' ' '\n' | sed -n "s/^mean_ms=//p" >> "$tmp/$1.max_ms" # no max: the mean stands in
+}
 hf_round_crun() { # the same, in the mount namespace crun needs on a hybrid host
     name=$1; shift
     in_crun_ns hyperfine -N --style none --warmup 5 --runs "$per" --export-json "$tmp/$name.json" "$*" >/dev/null
@@ -179,6 +196,9 @@ r=1
 while [ "$r" -le "$rounds" ]; do
     say "round $r of $rounds: $per containers per runtime"
     corral_bench corral
+    # the same through a ContainerPool of one: each run starts from the spec, nothing of the last
+    corral_bench pooled --pool 1
+    spawn_round spawn
     # with limits: each container gets a cgroup of its own (memory, pids, cpu)
     corral_bench limited --memory 256m --pids 64 --cpus 1
     # without the user namespace and seccomp (root only): what those two cost per run
@@ -211,6 +231,7 @@ echo
 printf '%-46s %9s %9s %9s  %s\n' "per container (median of round medians)" "median" "min" "max" "(ms)"
 row_of "corral bench (in-JVM, start to result)" corral
 printf '%-46s %9.2f\n' "  of which clone to end, as the launcher saw it" "$(median_of "$tmp/corral.container_wall_median_ms")"
+row_of "corral bench --pool 1 (pooled, in-JVM)" pooled
 row_of "corral bench, no user namespace, no seccomp" bare
 row_of "corral bench --memory 256m --pids 64 --cpus 1" limited
 row_of "bwrap --unshare-all (process)" bwrap
@@ -220,6 +241,8 @@ if [ "$crun_limits" = yes ]; then
 fi
 row "corral run CLI (process, INCLUDES JVM start)" "$(median_ms "$tmp/corral-cli.json")" \
     "$(min_ms "$tmp/corral-cli.json")" "$(max_ms "$tmp/corral-cli.json")" ""
+row "posix_spawn+wait loop in C (max: its mean)" "$(median_of "$tmp/spawn.median_ms")" \
+    "$(min_of "$tmp/spawn.min_ms")" "$(max_of "$tmp/spawn.max_ms")" ""
 row "/bin/true, no container (process)" "$(median_ms "$tmp/host-true.json")" \
     "$(min_ms "$tmp/host-true.json")" "$(max_ms "$tmp/host-true.json")" ""
 echo
@@ -234,4 +257,40 @@ report "corral/crun" corral crun 0.35
 report "corral with limits/bwrap" limited bwrap 0.70
 if [ "$crun_limits" = yes ]; then
     report "corral with limits/crun with limits" limited crun-limits 0.35
+fi
+report "corral pooled/posix_spawn loop" pooled spawn 1.3
+
+# --- judge throughput: corral-judge on A+B in C with $judge_tests tests, one sandbox per core ---
+# Each output line is timestamped as it comes (corral-judge prints a test case's line as soon as
+# it and all before it are judged); the throughput is the tests after the first over the time from
+# the first test's line to the last's, so neither the JVM's start nor the compile counts.
+if [ "$judge_tests" -gt 1 ]; then
+    judge=$here/../bin/corral-judge
+    problems=$here/../samples/judge/problems
+    jp=$tmp/judge-aplusb
+    mkdir -p "$jp/data/sample" "$jp/data/secret"
+    cp "$problems/aplusb/problem.yaml" "$jp/"
+    printf '1 2\n' > "$jp/data/sample/1.in"; printf '3\n' > "$jp/data/sample/1.ans"
+    i=2
+    while [ "$i" -le "$judge_tests" ]; do
+        a=$((i * 7919 % 100003)); b=$((i * 104729 % 99991))
+        n=$(printf '%04d' "$i")
+        printf '%s %s\n' "$a" "$b" > "$jp/data/secret/$n.in"; printf '%s\n' $((a + b)) > "$jp/data/secret/$n.ans"
+        i=$((i + 1))
+    done
+    : > "$tmp/judge.rate"
+    r=0
+    while [ "$r" -le 3 ]; do # the first run warms the page cache and the compiler, and is not counted
+        "$judge" "$jp" "$problems/aplusb/submissions/accepted/aplusb.c" --time-limit 1 2>&1 \
+            | bash -c 'while IFS= read -r l; do echo "$EPOCHREALTIME $l"; done' > "$tmp/judge.out"
+        grep -q ' verdict: AC$' "$tmp/judge.out" || die "corral-judge did not accept A+B: $(tail -n 3 "$tmp/judge.out")"
+        [ "$r" -gt 0 ] && awk '$3 == "AC" { if (!n++) first = $1; last = $1 }
+            END { if (n < 2 || last <= first) exit 1; printf "%.1f\n", (n - 1) / (last - first) }' "$tmp/judge.out" >> "$tmp/judge.rate"
+        r=$((r + 1))
+    done
+    echo
+    printf 'corral-judge, A+B in C, %s test cases, %s sandboxes at once (a ContainerPool), median of 3 runs:\n' \
+        "$judge_tests" "$(nproc)"
+    printf 'judge throughput: %s test cases per second (each: a pooled run and the default output validator)\n' \
+        "$(median_of "$tmp/judge.rate")"
 fi

@@ -1,6 +1,7 @@
 package dev.corral.samples.cli;
 
 import dev.corral.ContainerException;
+import dev.corral.ContainerPool;
 import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
 import dev.corral.Input;
@@ -53,6 +54,11 @@ final class BenchCommand implements Callable<Integer> {
                     + "(default: ${DEFAULT-VALUE}).")
     int warmup;
 
+    @Option(names = "--pool", paramLabel = "N", description = "Run the measured containers through a ContainerPool of "
+            + "size N: with 1, one after another, each timed start to result; with more, all handed to the pool at "
+            + "once, and the line also says how many ended per second (throughput_per_s).")
+    Integer pool;
+
     @Mixin
     ContainerOptions options;
 
@@ -84,18 +90,46 @@ final class BenchCommand implements Callable<Integer> {
             err.println("corral bench: " + RunCommand.message(e));
             return CorralCommand.EXIT_START_FAILED;
         }
+        if (pool != null && pool < 1) {
+            throw new ParameterException(spec.commandLine(), "--pool must be at least 1, not " + pool);
+        }
         long[] nanos = new long[runs];
         long[] wall = new long[runs];
         int failed = 0;
         String firstFailure = null;
+        double throughput = Double.NaN;
+        ContainerPool containerPool = pool == null ? null : ContainerPool.of(containerSpec, pool);
         try {
             for (int i = 0; i < warmup; i++) {
-                containerSpec.run(command);
+                if (containerPool == null) {
+                    containerSpec.run(command);
+                } else {
+                    containerPool.run(command, Input.empty());
+                }
+            }
+            ContainerResult[] results = new ContainerResult[runs];
+            if (containerPool != null && pool > 1) { /* all at once: the pool runs N at a time */
+                List<java.util.concurrent.CompletableFuture<ContainerResult>> futures = new java.util.ArrayList<>();
+                long[] started = new long[runs];
+                long t0 = System.nanoTime();
+                for (int i = 0; i < runs; i++) {
+                    started[i] = System.nanoTime();
+                    futures.add(containerPool.runAsync(command, Input.empty()));
+                }
+                for (int i = 0; i < runs; i++) {
+                    results[i] = futures.get(i).join();
+                    nanos[i] = System.nanoTime() - started[i];
+                }
+                throughput = runs / ((System.nanoTime() - t0) / 1e9);
+            } else {
+                for (int i = 0; i < runs; i++) {
+                    long t0 = System.nanoTime();
+                    results[i] = containerPool == null ? containerSpec.run(command) : containerPool.run(command, Input.empty());
+                    nanos[i] = System.nanoTime() - t0;
+                }
             }
             for (int i = 0; i < runs; i++) {
-                long t0 = System.nanoTime();
-                ContainerResult r = containerSpec.run(command);
-                nanos[i] = System.nanoTime() - t0;
+                ContainerResult r = results[i];
                 wall[i] = r.usage().wallTime().toNanos();
                 if (!r.succeeded()) {
                     failed++;
@@ -107,6 +141,13 @@ final class BenchCommand implements Callable<Integer> {
         } catch (ContainerException e) {
             err.println("corral bench: " + RunCommand.message(e));
             return RunCommand.exitCodeOf(e);
+        } catch (java.util.concurrent.CompletionException e) {
+            err.println("corral bench: " + e.getCause());
+            return CorralCommand.EXIT_START_FAILED;
+        } finally {
+            if (containerPool != null) {
+                containerPool.close();
+            }
         }
         double median = median(nanos);
         double wallMedian = median(wall);
@@ -115,8 +156,10 @@ final class BenchCommand implements Callable<Integer> {
         double max = ms(nanos[nanos.length - 1]);
         out.printf(Locale.ROOT, "command:  %s%n", String.join(" ", command));
         out.printf(Locale.ROOT, "limits:   %s%n", limits(containerSpec));
-        out.printf(Locale.ROOT, "runs:     %d (after %d warm-up), one after another, stdout/stderr %s%n",
-                runs, warmup, options.outputLimit == null ? "discarded" : "captured up to " + options.outputLimit);
+        out.printf(Locale.ROOT, "runs:     %d (after %d warm-up), %s, stdout/stderr %s%n",
+                runs, warmup, pool == null ? "one after another" : pool == 1 ? "one after another through a pool"
+                        : "all at once through a pool of " + pool,
+                options.outputLimit == null ? "discarded" : "captured up to " + options.outputLimit);
         out.printf(Locale.ROOT, "per container, start to result (ms): median %.3f  min %.3f  p90 %.3f  max %.3f%n",
                 median, min, p90, max);
         out.printf(Locale.ROOT, "of which the container's own wall time (clone to end, as the launcher reports it):"
@@ -124,8 +167,12 @@ final class BenchCommand implements Callable<Integer> {
         if (failed > 0) {
             out.printf(Locale.ROOT, "warning:  %d of %d runs did not exit 0, e.g. %s%n", failed, runs, firstFailure);
         }
+        if (!Double.isNaN(throughput)) {
+            out.printf(Locale.ROOT, "throughput: %.1f containers per second, %d at a time%n", throughput, pool);
+        }
         out.printf(Locale.ROOT, "corral-bench median_ms=%.3f min_ms=%.3f max_ms=%.3f p90_ms=%.3f runs=%d failed=%d"
-                + " container_wall_median_ms=%.3f%n", median, min, max, p90, runs, failed, wallMedian);
+                + " container_wall_median_ms=%.3f%s%n", median, min, max, p90, runs, failed, wallMedian,
+                Double.isNaN(throughput) ? "" : String.format(Locale.ROOT, " throughput_per_s=%.1f", throughput));
         return 0;
     }
 

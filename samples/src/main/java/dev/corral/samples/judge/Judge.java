@@ -1,6 +1,7 @@
 package dev.corral.samples.judge;
 
 import dev.corral.Container;
+import dev.corral.ContainerPool;
 import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
 import dev.corral.CopiedFiles;
@@ -57,6 +58,7 @@ public final class Judge implements AutoCloseable {
 
     private final Sandboxes sandboxes;
     private final ExecutorService runners;
+    private final int parallelism;
     private final Map<Path, Program> validators = new HashMap<>();
 
     /**
@@ -65,7 +67,8 @@ public final class Judge implements AutoCloseable {
      */
     public Judge(Sandboxes sandboxes, int parallelism) {
         this.sandboxes = sandboxes;
-        this.runners = Executors.newFixedThreadPool(Math.max(1, parallelism), daemon("corral-judge-runner"));
+        this.parallelism = Math.max(1, parallelism);
+        this.runners = Executors.newFixedThreadPool(this.parallelism, daemon("corral-judge-runner"));
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
@@ -97,7 +100,10 @@ public final class Judge implements AutoCloseable {
             return new Judgement(submission.toString(), Verdict.CE, timeLimit, Optional.of(e.message()), List.of());
         }
         Optional<Program> validator = problem.outputValidator().map(this::validator);
-        try (Program program = ((Program.Compiled.Ok) c).program()) {
+        try (Program program = ((Program.Compiled.Ok) c).program();
+             // every test case of a submission runs in a pooled sandbox, one per core
+             ContainerPool pool = ContainerPool.of(submissionSpec(problem, program, timeLimit)
+                     .stdout(Output.capture(problem.output())).build(), parallelism)) {
             List<TestCase> tests = problem.tests();
             AtomicInteger firstFailure = new AtomicInteger(Integer.MAX_VALUE);
             List<Future<Optional<TestResult>>> futures = new ArrayList<>();
@@ -109,7 +115,7 @@ public final class Judge implements AutoCloseable {
                     }
                     TestResult r = problem.interactive()
                             ? runInteractive(problem, program, validator.orElseThrow(), tests.get(index), timeLimit)
-                            : runTest(problem, program, validator, tests.get(index), timeLimit);
+                            : runTest(problem, pool, program, validator, tests.get(index), timeLimit);
                     if (r.verdict() != Verdict.AC) {
                         firstFailure.accumulateAndGet(index, Math::min);
                     }
@@ -186,13 +192,9 @@ public final class Judge implements AutoCloseable {
         return timeLimit.multipliedBy(3).plusSeconds(2);
     }
 
-    private TestResult runTest(Problem problem, Program program, Optional<Program> validator, TestCase test,
-                               Duration timeLimit) throws IOException {
-        ContainerSpec spec = submissionSpec(problem, program, timeLimit)
-                .stdin(Input.file(test.input()))
-                .stdout(Output.capture(problem.output()))
-                .build();
-        ContainerResult r = sandboxes.run(spec, program.command());
+    private TestResult runTest(Problem problem, ContainerPool pool, Program program, Optional<Program> validator,
+                               TestCase test, Duration timeLimit) throws IOException {
+        ContainerResult r = pool.run(program.command(), Input.file(test.input()));
         Optional<TestResult> limited = limitVerdict(test, r, timeLimit, r.usage().cpuTime().compareTo(timeLimit) > 0);
         if (limited.isPresent()) {
             return limited.get();

@@ -6,9 +6,9 @@ import dev.corral.Interaction;
 import java.util.List;
 
 /**
- * Where the judge runs its commands: each call gets a sandbox made from the spec, used once.
- * Today that is a fresh container per run ({@link #fresh()}); a warm pool of prepared sandboxes,
- * reset between runs, slots in here without the judge changing.
+ * Where the judge runs its compilers and validators: each call gets a sandbox made from the
+ * spec, used once ({@link #fresh()}). A submission's test cases run in a
+ * {@link dev.corral.ContainerPool} of the judge's own.
  *
  * <pre>{@code
  * try (Sandboxes s = Sandboxes.fresh()) {

@@ -290,6 +290,16 @@ class CorralCommandTest {
     }
 
     @Test
+    void benchThroughAPoolSaysItsThroughput() {
+        Outcome o = corral("bench", "--runs", "6", "--warmup", "1", "--pool", "2", "--", "/bin/true");
+        assertEquals(0, o.exitCode(), o.err());
+        assertTrue(o.out().contains("all at once through a pool of 2"), o.out());
+        List<String> lines = o.out().lines().collect(Collectors.toList());
+        String last = lines.get(lines.size() - 1);
+        assertTrue(last.matches("corral-bench .* runs=6 failed=0 .* throughput_per_s=\\d+\\.\\d"), last);
+    }
+
+    @Test
     void securityOptionsReachTheContainer() throws IOException {
         String bind = outBind();
         assertEquals(0, corral("run", "--bind", bind, "--cap-add", "net_bind_service", "--ulimit", "nofile=100:200",
