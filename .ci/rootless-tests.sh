@@ -57,7 +57,7 @@ if ! grep -q "^$user:" /etc/subuid 2>/dev/null; then
   added_sub=1
 fi
 
-classes+=(PooledIsolationTest) # the judge's pieces: pooled runs
+classes+=(PooledIsolationTest InteractionTest ScratchDirectoryTest) # the judge's pieces: pooled runs, interactions, scratch directories
 select=()
 for c in "${classes[@]}"; do select+=(--select-class "dev.corral.$c"); done
 echo "== sdk-core container tests as $user (uid $(id -u "$user")), rootless"
