@@ -6,7 +6,14 @@
  */
 module dev.corral.cgroups {
     requires org.slf4j;
+    requires org.jnrproject.ffi;
+    // jnr-ffi is an automatic module that declares no requirements: see dev.corral.namespaces
+    requires org.objectweb.asm;
 
     exports dev.corral.cgroups;
     exports dev.corral.unit;
+    // the cgroup lease, with the descriptors it keeps for Corral's launcher
+    exports dev.corral.cgroups.internal to dev.corral;
+    // libc bindings: jnr-ffi implements them in a class loader of its own (an unnamed module)
+    opens dev.corral.cgroups.libc;
 }

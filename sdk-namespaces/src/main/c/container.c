@@ -315,21 +315,28 @@ static void exit_if_orphaned(void) {
     if (poll(&p, 1, 0) == 1 && (p.revents & POLLERR)) _exit(126);
 }
 
-/* Moves this process into its cgroups through the files the launcher opened (v1 tasks files,
-   then a v2 cgroup.procs where clone3 could not put it there), and closes them: the command
-   must not have them. It is still the only thread of its process, so a v1 tasks file moves all
-   of it, without the machine-wide lock the kernel takes to move a whole process through
-   cgroup.procs (which costs several times as much). */
-static void join_cgroups(const struct plan *pl, const struct child_fds *fds, int join_v2) {
-    size_t n_join = pl->n_cgroups + (join_v2 ? 1 : 0);
-    for (size_t i = 0; i < n_join; i++) {
+/* Writes 0 to each FD_WRITE_ZERO descriptor, and to FD_CLONE_INTO_CGROUP's cgroup.procs where
+   clone3 could not put this process there, and closes them: the command must not have them.
+   For cgroup v1 tasks files: this is still the only thread of its process, so a tasks file
+   moves all of it, without the machine-wide lock the kernel takes to move a whole process
+   through cgroup.procs (which costs several times as much). */
+static void write_zeros(const struct plan *pl, int join_v2) {
+    for (size_t i = 0; i <= pl->n_write_zero; i++) {
+        int fd = i < pl->n_write_zero ? pl->fd[pl->write_zero[i]] : join_v2 ? pl->fd[pl->cgroup_procs] : -1;
         ssize_t w;
-        errno = EBADF; /* a v2 file to join through that the launcher did not open */
-        do w = fds->cgroup_join[i] < 0 ? -1 : write(fds->cgroup_join[i], "0", 1); while (w < 0 && errno == EINTR);
-        if (w != 1) child_fail(STEP_CGROUP_JOIN, (int)i);
+        if (fd < 0) continue;
+        do w = write(fd, "0", 1); while (w < 0 && errno == EINTR);
+        if (w != 1) child_fail(STEP_FD_WRITE_ZERO, (int)i);
+        close(fd);
     }
-    for (size_t i = 0; i <= pl->n_cgroups; i++)
-        if (fds->cgroup_join[i] >= 0) close(fds->cgroup_join[i]);
+}
+
+/* Joins the namespaces the plan hands over, in its order, and closes them. */
+static void join_given_namespaces(const struct plan *pl) {
+    for (size_t i = 0; i < pl->n_setns; i++) {
+        if (setns(pl->fd[pl->setns[i].fd], (int)pl->setns[i].nstype) < 0) child_fail(STEP_SETNS, (int)i);
+        close(pl->fd[pl->setns[i].fd]);
+    }
 }
 
 void container_main(const struct plan *pl, const struct child_fds *fds) {
@@ -346,6 +353,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
         child_fail(STEP_WAIT_FOR_PARENT, 0);
     }
     close(fds->release);
+    join_given_namespaces(pl);
     if (pooled_user) { /* prepared with its maps; it owns the other prepared namespaces */
         if (pl->clone_flags & CLONE_NEWNS) mounts_prepare_proc(pl);
         if (setns(fds->pooled_ns[POOLED_USER], CLONE_NEWUSER) < 0) child_fail(STEP_NAMESPACE_JOIN, POOLED_USER);
@@ -389,7 +397,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
     /* Into its cgroups, now that the mounts are made (their kernel objects are the launcher's
        business, not charged to the container's memory cgroup), before the command and every
        process it starts; then the cgroup namespace, rooted there. */
-    join_cgroups(pl, fds, go == RELEASE_JOIN_V2);
+    write_zeros(pl, go == RELEASE_JOIN_V2);
     if ((pl->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) child_fail(STEP_UNSHARE_CGROUP, 0);
 
     if (pl->command_as_pid1) exec_command(pl, fds);

@@ -27,14 +27,14 @@
 
 struct launcher_host host; /* CAP_CHOWN (0) is always known */
 
-/* The connection to the JVM. */
+/* The connection to the JVM, and the one its descriptors come on. */
 static struct {
-    int epfd, control_fd, listen_path_fd;
+    int epfd, control_fd, listen_path_fd, descriptor_fd;
     unsigned char token[TOKEN_BYTES];
     char listen_path[64];
     unsigned char *inbuf; /* what was read of the control connection and not yet handled */
     size_t in_len, in_cap;
-} ctl = {.epfd = -1, .control_fd = -1, .listen_path_fd = -1};
+} ctl = {.epfd = -1, .control_fd = -1, .listen_path_fd = -1, .descriptor_fd = -1};
 
 __attribute__((noreturn)) void die(const char *what) {
     int saved = errno;
@@ -121,6 +121,43 @@ int connect_to_jvm(uint64_t id, uint32_t stream) {
     return s;
 }
 
+/* The descriptors of one plan, sent by the JVM (sendmsg, SCM_RIGHTS, one byte of data) on the
+   descriptor connection right before the plan itself on the control connection: so they are
+   there to take (nothing to wait for), in the plans' order. A SOCK_SEQPACKET keeps each
+   plan's apart. */
+int receive_descriptors(uint32_t n, int *fds, int32_t *step, int32_t *index) {
+    union {
+        struct cmsghdr align;
+        char buf[CMSG_SPACE(sizeof(int) * MAX_PLAN_DESCRIPTORS)];
+    } control;
+    char byte;
+    struct iovec iov = {&byte, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    uint32_t got = 0;
+    ssize_t r;
+    *step = STEP_DESCRIPTORS_RECEIVE, *index = 0;
+    if (n == 0) return 0;
+    do r = recvmsg(ctl.descriptor_fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT); while (r < 0 && errno == EINTR);
+    if (r < 0) return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        uint32_t k = (uint32_t)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        for (uint32_t i = 0; i < k; i++, got++) {
+            int fd;
+            memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (got < n) fds[got] = fd;
+            else close(fd);
+        }
+    }
+    if (r == 0 || (msg.msg_flags & MSG_CTRUNC) || got != n) {
+        for (uint32_t i = 0; i < got && i < n; i++) close(fds[i]);
+        *step = r > 0 && (msg.msg_flags & MSG_CTRUNC) ? STEP_DESCRIPTORS_TRUNCATED : STEP_DESCRIPTORS_COUNT;
+        *index = (int32_t)got;
+        errno = r == 0 ? EPIPE : EPROTO;
+        return -1;
+    }
+    return 0;
+}
 
 /* ---- the control connection ---- */
 
@@ -205,7 +242,7 @@ static int describe_plan(void) {
         len += (size_t)n;
         if (len == cap) buf = realloc(buf, cap *= 2);
     }
-    if (plan_decode(buf, len, pl) < 0) {
+    if (plan_decode(buf, len, MAX_PLAN_DESCRIPTORS, pl) < 0) {
         printf("error %s\n", strerror(errno));
         return 1;
     }
@@ -245,6 +282,21 @@ static int set_up_process(void) {
     sigaddset(&host.ignored_signals, SIGPIPE);
     while (host.last_cap < 63 && prctl(PR_CAPBSET_READ, host.last_cap + 1, 0, 0, 0) >= 0) host.last_cap++;
     return sfd;
+}
+
+/* Connects to the JVM's descriptor socket at path (before the control connection, so that the
+   JVM finds it waiting once it has accepted that) and proves who it is with the token. */
+static void connect_descriptors(const char *path) {
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof addr.sun_path) {
+        errno = ENAMETOOLONG;
+        die("descriptor socket path");
+    }
+    memcpy(addr.sun_path, path, strlen(path) + 1);
+    ctl.descriptor_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (ctl.descriptor_fd < 0) die("descriptor socket");
+    if (connect(ctl.descriptor_fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("connect the descriptor socket");
+    if (write(ctl.descriptor_fd, ctl.token, TOKEN_BYTES) != TOKEN_BYTES) die("write the descriptor socket's token");
 }
 
 /* Connects to the JVM through the socket at path and says hello. */
@@ -303,12 +355,13 @@ int main(int argc, char **argv) {
         printf("corral-launcher protocol %d\n", PROTOCOL_VERSION);
         return 0;
     }
-    if (argc != 2 || take_token() < 0) {
-        fprintf(stderr, "usage: CORRAL_LAUNCHER_TOKEN=HEX corral-launcher SOCKET\n"
+    if (argc != 3 || take_token() < 0) {
+        fprintf(stderr, "usage: CORRAL_LAUNCHER_TOKEN=HEX corral-launcher SOCKET DESCRIPTOR_SOCKET\n"
                         "  (started by Corral's Java driver; not meant to be run by hand)\n");
         return 2;
     }
     prctl(PR_SET_NAME, "corral-launcher", 0, 0, 0); /* run from a memfd, its name would be a number */
+    connect_descriptors(argv[2]);
     connect_control(argv[1]);
     size_t args = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]); /* /proc/1/cmdline: no host PID or path */
     memset(argv[0], 0, args), memcpy(argv[0], "corral-launcher", args > 15 ? 15 : args);

@@ -11,8 +11,7 @@
  *   run.c       starting containers (RUN) and following them to their end (EXITED)
  *   relay.c     stdio: files, /dev/null, and streams relayed to the JVM
  *   pool.c      the namespace pool
- *   sources.c   mount sources and cgroup files, opened before clone
- *   cgfiles.c   cgroup files kept open, and the counters read at a reap
+ *   sources.c   mount sources, opened before clone
  *   idmaps.c    user namespace ID maps
  *   plan.c      the plan reader
  *   container.c the container's first process and its init, up to execve
@@ -75,9 +74,6 @@ enum plan_tag {
 #include "wire.def"
 };
 
-/* an overlay's source holds host lower dirs joined by ':', top first, and its data options
-   where upperdir= and workdir= hold host paths; the launcher prefixes every host path with
-   /oldroot */
 enum mount_kind {
 #define MOUNT_KIND(name, value, text) MOUNT_##name = value,
 #include "wire.def"
@@ -103,7 +99,6 @@ enum wire_limit {
 #define MAX_ENV 8192
 #define MAX_GROUPS 64
 #define MAX_RLIMITS 16
-#define MAX_CGROUPS 16
 #define COUNTER_FILE_BYTES 1024 /* read at most this much of each */
 #define MAX_SECCOMP_INSNS 4096
 
@@ -128,23 +123,27 @@ struct plan {
     int has_user, has_umask, has_caps;
     uint32_t uid, gid, umask;
     const char *staging, *hostname, *search_path, *cwd, *uid_map, *gid_map;
-    size_t n_mounts, n_args, n_env, n_groups, n_rlimits, n_cgroups;
+    size_t n_mounts, n_args, n_env, n_groups, n_rlimits;
     struct stdio_op stdio[3];
     uint32_t groups[MAX_GROUPS];
     struct rlimit_op rlimits[MAX_RLIMITS];
-    const char *cgroup_join[MAX_CGROUPS];
     const unsigned char *seccomp;
     size_t seccomp_len;
     uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
     uint32_t deny_setgroups;
     int has_exec_fd;
-    const char *cgroup_dir;
     uint32_t exec_fd;
     const char *uid_map_tool, *gid_map_tool;
-    const char *counter_files[MAX_COUNTER_FILES];
-    size_t n_counter_files;
-    const char *counter_resets[MAX_COUNTER_FILES];
-    size_t n_counter_resets;
+    /* Descriptor operations: each names one of the plan's descriptors by its place (see
+       MAX_PLAN_DESCRIPTORS); fd[] holds them once received, -1 past n_fds. */
+    uint32_t n_fds;
+    int fd[MAX_PLAN_DESCRIPTORS];
+    uint32_t write_zero[MAX_PLAN_DESCRIPTORS], read_at_reap[MAX_COUNTER_FILES], zero_at_reap[MAX_COUNTER_FILES];
+    uint32_t attach[MAX_PLAN_DESCRIPTORS];
+    size_t n_write_zero, n_read_at_reap, n_zero_at_reap, n_setns, n_attach;
+    int has_clone_into_cgroup;
+    uint32_t cgroup_dir, cgroup_procs;
+    struct { uint32_t fd, nstype; } setns[MAX_SETNS];
     /* Last, and not cleared per plan (their counts bound them): ~150 KiB that the launcher
        would otherwise write for every container, a page fault per page after each clone. */
     struct mount_op mounts[MAX_MOUNTS];
@@ -152,8 +151,9 @@ struct plan {
     const char *env[MAX_ENV + 1];
 };
 
-/* plan.c: parses buf into plan (pointers into buf); returns 0 or -1 with errno = EPROTO/E2BIG */
-int plan_decode(const unsigned char *buf, size_t len, struct plan *plan);
+/* plan.c: parses buf into plan (pointers into buf), whose descriptor operations may name n_fds
+   descriptors; returns 0 or -1 with errno = EPROTO/E2BIG */
+int plan_decode(const unsigned char *buf, size_t len, uint32_t n_fds, struct plan *plan);
 /* plan.c: prints the plan as the text that PlanCodec.describe() prints */
 void plan_describe(const struct plan *plan, int fd);
 
@@ -172,24 +172,16 @@ struct child_fds {
        namespace (ID maps written), which owns the other three. With a prepared user namespace
        the child creates its mount namespace itself, after joining it, so that it owns that too. */
     int pooled_ns[POOLED_KINDS];
-    /* Mount sources the launcher opened before clone, with the host's view and rights, so the
-       container's (possibly unprivileged) root needs no access to the paths leading to them:
-       for a bind, a detached copy of the source tree (open_tree) or -1 to open it by path; for
-       an overlay, detached copies of its layers, which the child attaches at /ovl-I/J in the
-       staging tmpfs, and its option string naming them there. */
+    /* Bind sources the launcher opened before clone, with the host's view and rights, so the
+       container's (possibly unprivileged) root needs no access to the paths leading to them: a
+       detached copy of the source tree (open_tree), or -1 to open it by path. */
     const int *bind_tree;
-    char *const *overlay_options;
-    const int *overlay_trees, *overlay_first, *overlay_count; /* mount i's trees: [first, first+count) */
-    /* Files the launcher opened for the child, which moves itself in through them once its
-       mounts are set up (writing "0"; the kernel checks the opener's rights): its v1
-       hierarchies' tasks files, then a v2 cgroup.procs, used only when the release byte says clone3 could not
-       put it there (RELEASE_JOIN_V2). -1: none. */
-    int cgroup_join[MAX_CGROUPS + 1];
     const int *keep; /* every fd the child keeps, sorted ascending */
     size_t n_keep;
 };
 
-/* The byte on the release pipe: go on; or go on, and join the v2 cgroup yourself too. */
+/* The byte on the release pipe: go on; or go on, and write 0 to FD_CLONE_INTO_CGROUP's
+   cgroup.procs too (clone3 could not put it there). */
 #define RELEASE_GO 'g'
 #define RELEASE_JOIN_V2 'G'
 
@@ -198,7 +190,7 @@ struct child_fds {
 #define MAX_CONTAINERS 4096
 #define MAX_RELAYS (3 * MAX_CONTAINERS)
 #define TOKEN_BYTES 32
-/* bytes counters_append may append */
+/* bytes of EXITED's counters: a count, each descriptor's length and bytes, the reset flag */
 #define COUNTERS_BYTES (4 + MAX_COUNTER_FILES * (4 + COUNTER_FILE_BYTES) + 4)
 
 /* epoll keys: kind in the high 32 bits, slot in the low */
@@ -222,6 +214,9 @@ void close_fd(int *fd);
 void set_nonblocking(int fd);
 /* a new connection to the JVM, for a container's stdio stream (or the control stream); -1 with errno */
 int connect_to_jvm(uint64_t id, uint32_t stream);
+/* receives exactly n descriptors (close-on-exec) sent with one plan into fds; 0, or -1 with
+   errno and *step */
+int receive_descriptors(uint32_t n, int *fds, int32_t *step, int32_t *index);
 
 /* ---- containers (run.c) ---- */
 /* pooled: join a namespace set of the pool's profile, if there is one */
@@ -251,24 +246,6 @@ void pool_refuse(int err);
 int write_id_maps(pid_t pid, const char *uid_map, const char *uid_tool, const char *gid_map,
                   const char *gid_tool, int deny_setgroups, int32_t *step, int32_t *index);
 
-/* ---- cgroup files and counters (cgfiles.c) ---- */
-struct cgroup_file {
-    char *path; /* malloc'd; NULL: a free entry */
-    int flags, fd;
-    uint64_t used;
-};
-/* the kept file for path opened with flags (the cache owns its fd), or NULL with errno */
-struct cgroup_file *kept_cgroup_file(const char *path, int flags);
-void cgroup_files_forget(void);
-/* a container's counter files, then its counter reset files, NUL-separated (malloc'd; NULL: none) */
-struct counters {
-    char *paths;
-    uint32_t n_counters, n_resets;
-};
-void counters_keep(struct counters *c, const struct plan *plan);
-size_t counters_append(const struct counters *c, unsigned char *out);
-void counters_free(struct counters *c);
-
 /* ---- what runs in the container (container.c, mounts.c) ---- */
 /* runs in the cloned child; never returns */
 __attribute__((noreturn)) void container_main(const struct plan *plan, const struct child_fds *fds);
@@ -284,13 +261,13 @@ int loopback_up(int *failed_at);
 
 /* ---- mount sources (sources.c) ---- */
 /* opens, before clone, what the child gets from the launcher's view and rights: the plan's
-   mount sources and the files to join its cgroups through (the v2 cgroup.procs only with
-   join_v2); 0, or -1 with errno, *failed_step and *failed_index (the mount, or the cgroup
-   file) naming what failed */
-int open_child_sources(const struct plan *pl, struct child_fds *fds, int join_v2, int *failed_index, int *failed_step);
+   mount sources; and lists every descriptor the child keeps; 0, or -1 with errno,
+   *failed_step and *failed_index (the mount) naming what failed */
+int open_child_sources(const struct plan *pl, struct child_fds *fds, int *failed_index, int *failed_step);
 void close_child_sources(const struct plan *pl);
-/* the store's layers idmapped for the container's user namespace; 0, or -1 with the mount */
-int idmap_store_mounts(const struct plan *pl, pid_t pid, int user_ns, int *failed_index);
+/* the idmapped binds' and FD_ATTACH_IN_STAGING trees idmapped for the container's user
+   namespace; 0, or -1 with errno, *failed_step and *failed_index (the mount, or the op) */
+int idmap_store_mounts(const struct plan *pl, pid_t pid, int user_ns, int32_t *failed_step, int32_t *failed_index);
 
 /* a failure record, as the launcher and the container's processes report it */
 struct report {

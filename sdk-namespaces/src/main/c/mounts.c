@@ -327,24 +327,18 @@ static void enter_staging(const struct plan *pl) {
     if (chdir("/") < 0) child_fail(STEP_STAGING_CHDIR, 1);
 }
 
-/* Overlay layers cloned by the launcher: attached in the staging tmpfs, where overlay, which
-   wants layers of this mount namespace, can use them; detached with the staging tmpfs. */
-static void attach_overlay_layers(const struct plan *pl, const struct child_fds *fds) {
-    for (size_t i = 0; i < pl->n_mounts; i++) {
-        if (fds->overlay_count[i] == 0) continue;
-        char dir[32] = "/ovl-", *end = dir + 5;
-        end = decimal(end, (unsigned)i);
-        *end = 0;
+/* Mount trees the JVM cloned (FD_ATTACH_IN_STAGING) attached in the staging tmpfs at /ovl-N,
+   where overlay, which wants layers of this mount namespace, can use them; detached with the
+   staging tmpfs. */
+static void attach_in_staging(const struct plan *pl) {
+    for (size_t i = 0; i < pl->n_attach; i++) {
+        char dir[32] = "/ovl-";
+        *decimal(dir + 5, pl->attach[i]) = 0;
         if (mkdir(dir, 0700) < 0) child_fail(STEP_OVERLAY_LAYER_DIR, (int)i);
-        *end++ = '/';
-        for (int k = 0; k < fds->overlay_count[i]; k++) {
-            *decimal(end, (unsigned)k) = 0;
-            if (mkdir(dir, 0700) < 0) child_fail(STEP_OVERLAY_LAYER_DIR, (int)i);
-            int tree = fds->overlay_trees[fds->overlay_first[i] + k];
-            if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dir, K_MOVE_MOUNT_F_EMPTY_PATH) < 0)
-                child_fail(STEP_OVERLAY_LAYER_ATTACH, (int)i);
-            close(tree);
-        }
+        int tree = pl->fd[pl->attach[i]];
+        if (syscall(SYS_move_mount, tree, "", AT_FDCWD, dir, K_MOVE_MOUNT_F_EMPTY_PATH) < 0)
+            child_fail(STEP_OVERLAY_LAYER_ATTACH, (int)i);
+        close(tree);
     }
 }
 
@@ -471,7 +465,7 @@ static int mount_one(int rootfd, const struct plan *pl, const struct child_fds *
         return rootfd;
     case MOUNT_OVERLAY:
         fd = make_target(rootfd, m->target, 1, idx);
-        if (mount("overlay", fd_path(p1, fd), "overlay", ms_flags(m->flags), fds->overlay_options[i]) < 0)
+        if (mount("overlay", fd_path(p1, fd), "overlay", ms_flags(m->flags), m->data) < 0)
             child_fail(STEP_MOUNT_OVERLAY, idx);
         close(fd);
         break;
@@ -488,7 +482,7 @@ static int mount_one(int rootfd, const struct plan *pl, const struct child_fds *
 
 void mounts_set_up(const struct plan *pl, const struct child_fds *fds) {
     enter_staging(pl);
-    attach_overlay_layers(pl, fds);
+    attach_in_staging(pl);
     int rootfd = open_new_root(0);
     for (size_t i = 0; i < pl->n_mounts; i++) rootfd = mount_one(rootfd, pl, fds, i);
     if (pl->root_readonly) apply_flags(rootfd, MF_RDONLY, 0, STEP_REMOUNT_ROOT_READONLY, 0);

@@ -69,6 +69,37 @@ static int decode_stdio(struct cursor *c, struct plan *pl) {
     return c->p == c->end ? 0 : -1;
 }
 
+/* One more descriptor operation: a u32 naming one of the plan's descriptors, into list[*n]. */
+static int next_fd(struct cursor *c, const struct plan *pl, uint32_t *list, size_t *n, size_t max) {
+    if (*n >= max) {
+        errno = E2BIG;
+        return -1;
+    }
+    return u32(c, &list[*n]) || list[(*n)++] >= pl->n_fds ? -1 : 0;
+}
+
+static int decode_fd_op(uint16_t tag, struct cursor *c, struct plan *pl) {
+    switch (tag) {
+    case TAG_FD_WRITE_ZERO: return next_fd(c, pl, pl->write_zero, &pl->n_write_zero, MAX_PLAN_DESCRIPTORS);
+    case TAG_FD_READ_AT_REAP: return next_fd(c, pl, pl->read_at_reap, &pl->n_read_at_reap, MAX_COUNTER_FILES);
+    case TAG_FD_ZERO_AT_REAP: return next_fd(c, pl, pl->zero_at_reap, &pl->n_zero_at_reap, MAX_COUNTER_FILES);
+    case TAG_FD_ATTACH_IN_STAGING: return next_fd(c, pl, pl->attach, &pl->n_attach, MAX_PLAN_DESCRIPTORS);
+    case TAG_FD_CLONE_INTO_CGROUP: {
+        size_t one = 0, two = 0;
+        pl->has_clone_into_cgroup = 1;
+        return next_fd(c, pl, &pl->cgroup_dir, &one, 1) || next_fd(c, pl, &pl->cgroup_procs, &two, 1) ? -1 : 0;
+    }
+    default: { /* TAG_SETNS */
+        size_t one = 0;
+        if (pl->n_setns >= MAX_SETNS) {
+            errno = E2BIG;
+            return -1;
+        }
+        return next_fd(c, pl, &pl->setns[pl->n_setns].fd, &one, 1) || u32(c, &pl->setns[pl->n_setns++].nstype) ? -1 : 0;
+    }
+    }
+}
+
 static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, struct plan *pl) {
     struct cursor c = {v, v + len};
     switch (tag) {
@@ -109,7 +140,6 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
         if (u32(&c, &pl->umask)) return -1;
         pl->has_umask = 1;
         break;
-    case TAG_CGROUP_JOIN: return next_str(v, len, pl->cgroup_join, &pl->n_cgroups, MAX_CGROUPS);
     case TAG_UID_MAP: return whole_str(v, len, &pl->uid_map);
     case TAG_GID_MAP: return whole_str(v, len, &pl->gid_map);
     case TAG_CAPS:
@@ -121,9 +151,10 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
     case TAG_DENY_SETGROUPS: if (u32(&c, &pl->deny_setgroups)) return -1; break;
     case TAG_UID_MAP_TOOL: return whole_str(v, len, &pl->uid_map_tool);
     case TAG_GID_MAP_TOOL: return whole_str(v, len, &pl->gid_map_tool);
-    case TAG_CGROUP_DIR: return whole_str(v, len, &pl->cgroup_dir);
-    case TAG_COUNTER_FILE: return next_str(v, len, pl->counter_files, &pl->n_counter_files, MAX_COUNTER_FILES);
-    case TAG_COUNTER_RESET: return next_str(v, len, pl->counter_resets, &pl->n_counter_resets, MAX_COUNTER_FILES);
+    case TAG_FD_WRITE_ZERO: case TAG_FD_READ_AT_REAP: case TAG_FD_ZERO_AT_REAP: case TAG_FD_CLONE_INTO_CGROUP:
+    case TAG_SETNS: case TAG_FD_ATTACH_IN_STAGING:
+        if (decode_fd_op(tag, &c, pl)) return -1;
+        break;
     case TAG_EXEC_FD:
         if (u32(&c, &pl->exec_fd) || pl->exec_fd < 3 || pl->exec_fd > 65535) return -1;
         pl->has_exec_fd = 1;
@@ -134,9 +165,10 @@ static int decode_record(uint16_t tag, const unsigned char *v, uint32_t len, str
     return c.p == c.end ? 0 : -1;
 }
 
-int plan_decode(const unsigned char *buf, size_t len, struct plan *pl) {
+int plan_decode(const unsigned char *buf, size_t len, uint32_t n_fds, struct plan *pl) {
     struct cursor c = {buf, buf + len};
     memset(pl, 0, offsetof(struct plan, mounts)); /* the arrays from there on are filled as counted */
+    pl->n_fds = n_fds;
     errno = EPROTO;
     while (c.p < c.end) {
         uint16_t tag;
@@ -214,6 +246,11 @@ static void quoted(struct out *o, const char *s) {
     put(o, "\"");
 }
 
+/* One "key N" line per entry of list. */
+static void number_lines(struct out *o, const char *key, const uint32_t *list, size_t n) {
+    for (size_t i = 0; i < n; i++) putf(o, "%s %llu\n", key, (unsigned long long)list[i]);
+}
+
 /* One "key quoted-string" line per entry of list. */
 static void quoted_lines(struct out *o, const char *key, const char *const *list, size_t n) {
     for (size_t i = 0; i < n; i++) {
@@ -266,7 +303,7 @@ void plan_describe(const struct plan *pl, int fd) {
         putf(&o, "rlimit %llu soft %llu hard %llu\n", (ull)pl->rlimits[i].resource, (ull)pl->rlimits[i].soft,
              (ull)pl->rlimits[i].hard);
     if (pl->has_umask) putf(&o, "umask %llo\n", (ull)pl->umask);
-    quoted_lines(&o, "cgroup_join", pl->cgroup_join, pl->n_cgroups);
+    number_lines(&o, "fd_write_zero", pl->write_zero, pl->n_write_zero);
     if (pl->seccomp) putf(&o, "seccomp %llu instructions\n", (ull)(pl->seccomp_len / 8));
     if (pl->has_caps)
         putf(&o, "caps bounding 0x%llx effective 0x%llx permitted 0x%llx inheritable 0x%llx ambient 0x%llx\n",
@@ -276,8 +313,12 @@ void plan_describe(const struct plan *pl, int fd) {
     if (pl->uid_map_tool) { put(&o, "uid_map_tool "); quoted(&o, pl->uid_map_tool); put(&o, "\n"); }
     if (pl->gid_map_tool) { put(&o, "gid_map_tool "); quoted(&o, pl->gid_map_tool); put(&o, "\n"); }
     if (pl->has_exec_fd) putf(&o, "exec_fd %llu\n", (ull)pl->exec_fd);
-    if (pl->cgroup_dir) { put(&o, "cgroup_dir "); quoted(&o, pl->cgroup_dir); put(&o, "\n"); }
-    quoted_lines(&o, "counter_file", pl->counter_files, pl->n_counter_files);
-    quoted_lines(&o, "counter_reset", pl->counter_resets, pl->n_counter_resets);
+    if (pl->has_clone_into_cgroup)
+        putf(&o, "fd_clone_into_cgroup %llu %llu\n", (ull)pl->cgroup_dir, (ull)pl->cgroup_procs);
+    number_lines(&o, "fd_read_at_reap", pl->read_at_reap, pl->n_read_at_reap);
+    number_lines(&o, "fd_zero_at_reap", pl->zero_at_reap, pl->n_zero_at_reap);
+    for (size_t i = 0; i < pl->n_setns; i++)
+        putf(&o, "setns %llu 0x%llx\n", (ull)pl->setns[i].fd, (ull)pl->setns[i].nstype);
+    number_lines(&o, "fd_attach_in_staging", pl->attach, pl->n_attach);
     flush(&o);
 }

@@ -34,19 +34,19 @@ struct container {
        RCU grace period, which the init's exit would otherwise spend before the launcher learns
        of it. Closed after EXITED is sent, off the result's path. -1: none held */
     int mount_ns, own_mount_ns;
-    /* read once the first process is reaped and sent with EXITED, then set back */
-    struct counters counters;
+    /* the plan's descriptors, closed once the container is reaped; of them, those read at the
+       reap and sent with EXITED, then those written 0 */
+    int fd[MAX_PLAN_DESCRIPTORS], read_at_reap[MAX_COUNTER_FILES], zero_at_reap[MAX_COUNTER_FILES];
+    uint32_t n_fds, n_read_at_reap, n_zero_at_reap;
 };
 
 static struct {
     struct container containers[MAX_CONTAINERS];
     struct plan plan; /* large: static, reused for every RUN */
-    int clone_into_cgroup_works; /* clone3 put a container into its v2 cgroup once: it always does */
 } run;
 
 static void send_failed(uint64_t id, int32_t step, int32_t err, int32_t index) {
     unsigned char m[20];
-    if (step == STEP_CGROUP_JOIN) cgroup_files_forget(); /* in case one named a removed cgroup */
     put_u64(m, id);
     memcpy(m + 8, &step, 4);
     memcpy(m + 12, &err, 4);
@@ -61,6 +61,38 @@ static void send_started(struct container *c) {
     memcpy(m + 8, &pid, 4);
     send_message(MSG_STARTED, m, sizeof m);
     c->started_sent = 1;
+}
+
+/* Reads a descriptor whole from offset 0 (a fresh read of a cgroup file) into out: its
+   length, or -2 if it cannot be read whole (the JVM then reads the file itself). */
+static int32_t read_counter(int fd, unsigned char *out) {
+    ssize_t n;
+    do n = pread(fd, out, COUNTER_FILE_BYTES, 0); while (n < 0 && errno == EINTR);
+    return n < 0 || n == COUNTER_FILE_BYTES ? -2 : (int32_t)n;
+}
+
+/* Appends, for each FD_READ_AT_REAP descriptor in the plan's order, an i32 length (-2: unread)
+   and its bytes; then a u32, 1 if every FD_ZERO_AT_REAP descriptor took a write of "0" (tried
+   only if every counter was read; with write, not pwrite: kernfs refuses pwrite on its seq
+   files, and a cgroup file takes a write at any offset). Returns the bytes appended. */
+static size_t append_counters(const struct container *c, unsigned char *out) {
+    size_t len = 4;
+    int all_read = c->n_read_at_reap > 0;
+    put_u32(out, c->n_read_at_reap);
+    for (uint32_t i = 0; i < c->n_read_at_reap; i++) {
+        int32_t got = read_counter(c->read_at_reap[i], out + len + 4);
+        memcpy(out + len, &got, 4);
+        len += 4 + (got > 0 ? (size_t)got : 0);
+        if (got < 0) all_read = 0;
+    }
+    uint32_t reset = all_read && c->n_zero_at_reap > 0;
+    for (uint32_t i = 0; reset && i < c->n_zero_at_reap; i++) {
+        ssize_t w;
+        do w = write(c->zero_at_reap[i], "0", 1); while (w < 0 && errno == EINTR);
+        reset = w == 1;
+    }
+    put_u32(out + len, reset);
+    return len + 4;
 }
 
 static int64_t micros(struct timeval tv) { return (int64_t)tv.tv_sec * 1000000 + tv.tv_usec; }
@@ -82,34 +114,29 @@ static void send_exited(struct container *c, int status, const struct rusage *ru
     memcpy(m + 24, &ut, 8);
     memcpy(m + 32, &st, 8);
     memcpy(m + 40, &rss, 8);
-    size_t len = 48 + counters_append(&c->counters, m + 48);
+    size_t len = 48 + append_counters(c, m + 48);
     send_message(MSG_EXITED, m, (uint32_t)len);
 }
 
-/* Clones the container; with a cgroup v2 directory in the plan, straight into that cgroup
-   (clone3 CLONE_INTO_CGROUP, 5.7), so that not even its first page fault is accounted
-   elsewhere. Where clone3 or the flag is missing, a plain clone, and *into_cgroup stays 0. */
+/* Clones the container; with FD_CLONE_INTO_CGROUP, straight into that cgroup (clone3
+   CLONE_INTO_CGROUP, 5.7), so that not even its first page fault is accounted elsewhere.
+   Where clone3 or the flag is missing, a plain clone, and *into_cgroup stays 0. */
 static pid_t clone_container(long flags, int *into_cgroup) {
-    if (run.plan.cgroup_dir) {
-        struct cgroup_file *dir = kept_cgroup_file(run.plan.cgroup_dir, O_PATH | O_DIRECTORY);
-        if (dir != NULL) {
-            int cg = dir->fd;
-            struct {
-                uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid,
-                    set_tid_size, cgroup;
-            } args = {(uint64_t)(flags & ~0xffL) | K_CLONE_INTO_CGROUP, 0, 0, 0, SIGCHLD, 0, 0, 0, 0, 0, (uint64_t)cg};
-            pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
-            int saved = errno;
-            if (pid == 0) return 0; /* the child: cg is close-on-exec and closed with the rest */
-            if (pid > 0) {
-                *into_cgroup = 1;
-                run.clone_into_cgroup_works = 1;
-                return pid;
-            }
-            if (saved != ENOSYS && saved != E2BIG && saved != EINVAL && saved != EOPNOTSUPP) {
-                errno = saved;
-                return -1;
-            }
+    if (run.plan.has_clone_into_cgroup) {
+        struct {
+            uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
+        } args = {(uint64_t)(flags & ~0xffL) | K_CLONE_INTO_CGROUP, 0, 0, 0, SIGCHLD, 0, 0, 0, 0, 0,
+                  (uint64_t)run.plan.fd[run.plan.cgroup_dir]};
+        pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+        int saved = errno;
+        if (pid == 0) return 0; /* the child: the directory is close-on-exec and closed with the rest */
+        if (pid > 0) {
+            *into_cgroup = 1;
+            return pid;
+        }
+        if (saved != ENOSYS && saved != E2BIG && saved != EINVAL && saved != EOPNOTSUPP) {
+            errno = saved;
+            return -1;
         }
     }
     return (pid_t)syscall(SYS_clone, flags, 0, 0, 0, 0);
@@ -160,13 +187,13 @@ static pid_t start_clone(struct start *s, int pooled, int *into_cgroup) {
        a time namespace by unshare in the child: CLONE_NEWTIME (0x80) is an exit signal bit here */
     const long clone_flags = (long)(pl->clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
     long flags = clone_flags;
-    int join_v2 = !run.clone_into_cgroup_works, src_index, src_step;
+    int src_index, src_step;
     if (pooled && pool_take(s->cf.pooled_ns)) {
         flags &= ~(long)(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
         if (s->cf.pooled_ns[POOLED_USER] >= 0) /* the child makes its mount namespace in this one */
             flags &= ~(long)(CLONE_NEWUSER | CLONE_NEWNS);
     }
-    if (open_child_sources(pl, &s->cf, join_v2, &src_index, &src_step) < 0) {
+    if (open_child_sources(pl, &s->cf, &src_index, &src_step) < 0) {
         s->step = src_step, s->index = src_index;
         return -1;
     }
@@ -178,7 +205,7 @@ static pid_t start_clone(struct start *s, int pooled, int *into_cgroup) {
         for (int k = 0; k < POOLED_KINDS; k++) close_fd(&s->cf.pooled_ns[k]);
         pool_refuse(EPERM);
         close_child_sources(pl);
-        if (open_child_sources(pl, &s->cf, join_v2, &src_index, &src_step) < 0) {
+        if (open_child_sources(pl, &s->cf, &src_index, &src_step) < 0) {
             s->step = src_step, s->index = src_index;
             return -1;
         }
@@ -193,7 +220,14 @@ static void adopt(struct container *c, struct start *s, uint64_t id, pid_t pid) 
     c->used = 1;
     c->id = id;
     c->pid = pid;
-    counters_keep(&c->counters, &run.plan);
+    const struct plan *pl = &run.plan;
+    c->n_fds = pl->n_fds;
+    memcpy(c->fd, pl->fd, sizeof c->fd);
+    c->n_read_at_reap = (uint32_t)pl->n_read_at_reap;
+    c->n_zero_at_reap = (uint32_t)pl->n_zero_at_reap;
+    for (size_t i = 0; i < pl->n_read_at_reap; i++) c->read_at_reap[i] = pl->fd[pl->read_at_reap[i]];
+    for (size_t i = 0; i < pl->n_zero_at_reap; i++) c->zero_at_reap[i] = pl->fd[pl->zero_at_reap[i]];
+    run.plan.n_fds = 0; /* the container's now */
     c->mount_ns = -1;
     c->own_mount_ns = (run.plan.clone_flags & CLONE_NEWNS) != 0;
     c->report_fd = s->report_r;
@@ -215,15 +249,10 @@ static int release_child(struct start *s, pid_t pid, int into_cgroup) {
         && write_id_maps(pid, pl->uid_map, pl->uid_map_tool, pl->gid_map, pl->gid_map_tool, (int)pl->deny_setgroups,
                          &s->step, &s->index) < 0)
         return -1;
-    int index = 0;
-    if (idmap_store_mounts(pl, pid, s->cf.pooled_ns[POOLED_USER], &index) < 0) {
-        s->index = index;
-        s->step = pl->mounts[index].kind == MOUNT_BIND ? STEP_MOUNT_BIND : STEP_MOUNT_OVERLAY;
-        return -1;
-    }
+    if (idmap_store_mounts(pl, pid, s->cf.pooled_ns[POOLED_USER], &s->step, &s->index) < 0) return -1;
     close_fd(&s->cf.pooled_ns[POOLED_USER]);
     s->step = STEP_RELEASE_CHILD, s->index = 0;
-    char go = pl->cgroup_dir && !into_cgroup ? RELEASE_JOIN_V2 : RELEASE_GO;
+    char go = pl->has_clone_into_cgroup && !into_cgroup ? RELEASE_JOIN_V2 : RELEASE_GO;
     if (write(s->release_w, &go, 1) != 1) return -1;
     close_fd(&s->release_w);
     close_child_sources(pl);
@@ -260,10 +289,16 @@ static void abandon(struct container *c, struct start *s) {
     send_failed(c->id, step, saved, index);
 }
 
+static void close_plan_fds(int *fd, uint32_t *n) {
+    for (uint32_t i = 0; i < *n; i++) close_fd(&fd[i]);
+    *n = 0;
+}
+
 /* A container that was never cloned: everything opened for it closed, reported failed. */
 static void give_up(struct start *s, uint64_t id) {
     int saved = errno;
     close_child_sources(&run.plan);
+    close_plan_fds(run.plan.fd, &run.plan.n_fds);
     close_fd(&s->cf.report);
     close_fd(&s->cf.release);
     close_fd(&s->cf.status);
@@ -278,13 +313,37 @@ static void give_up(struct start *s, uint64_t id) {
     send_failed(id, s->step, saved, s->index);
 }
 
+/* The plan's descriptors, then the plan (u32 descriptor count, plan); 0, or -1 with errno
+   and s->step, s->index, nothing of it left open. */
+static int take_plan(struct start *s, const unsigned char *buf, size_t len) {
+    uint32_t n_fds;
+    int fds[MAX_PLAN_DESCRIPTORS];
+    s->step = STEP_PLAN_DECODE;
+    errno = EPROTO;
+    if (len < 4) return -1;
+    memcpy(&n_fds, buf, 4);
+    if (n_fds > MAX_PLAN_DESCRIPTORS) return -1; /* the JVM sends none then */
+    if (receive_descriptors(n_fds, fds, &s->step, &s->index) < 0) return -1;
+    s->step = STEP_PLAN_DECODE, s->index = 0;
+    if (plan_decode(buf + 4, len - 4, n_fds, &run.plan) < 0) {
+        int saved = errno;
+        close_plan_fds(fds, &n_fds);
+        errno = saved;
+        return -1;
+    }
+    memcpy(run.plan.fd, fds, n_fds * sizeof fds[0]);
+    return 0;
+}
+
 void run_container(uint64_t id, const unsigned char *buf, size_t len, int pooled) {
     struct start s = {.cf = {.report = -1, .release = -1, .status = -1, .stdio = {-1, -1, -1}, .pooled_ns = {-1, -1, -1, -1}},
                       .report_r = -1, .release_w = -1, .status_r = -1, .relay_slot = {-1, -1, -1},
                       .step = STEP_PLAN_DECODE};
-    for (size_t i = 0; i <= MAX_CGROUPS; i++) s.cf.cgroup_join[i] = -1;
     int slot = -1, into_cgroup = 0;
-    if (plan_decode(buf, len, &run.plan) < 0) goto failed;
+    if (take_plan(&s, buf, len) < 0) {
+        send_failed(id, s.step, errno, s.index);
+        return;
+    }
     for (int i = 0; i < MAX_CONTAINERS && slot < 0; i++)
         if (!run.containers[i].used) slot = i;
     s.step = STEP_CONTAINER_SLOT;
@@ -366,7 +425,7 @@ void reap(void) {
             close_fd(&c->report_fd);
             close_fd(&c->status_fd);
             close_fd(&c->mount_ns); /* its mounts go now, after the result */
-            counters_free(&c->counters);
+            close_plan_fds(c->fd, &c->n_fds);
             c->used = 0;
             break;
         }

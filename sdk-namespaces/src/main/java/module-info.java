@@ -19,4 +19,6 @@ module dev.corral.namespaces {
     exports dev.corral.namespaces.launcher to dev.corral, org.jnrproject.ffi;
     // the JSON tree reader the image store shares with the seccomp reader
     exports dev.corral.namespaces.json to dev.corral;
+    // libc bindings: jnr-ffi implements them in a class loader of its own (an unnamed module)
+    opens dev.corral.namespaces.libc;
 }

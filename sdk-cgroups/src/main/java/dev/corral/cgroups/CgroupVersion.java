@@ -5,7 +5,7 @@ package dev.corral.cgroups;
  *
  * <pre>{@code
  * if (cgroup.version() == CgroupVersion.V2) {
- *     Path dir = cgroup.unifiedDirectory().orElseThrow();   // for clone3(CLONE_INTO_CGROUP)
+ *     Path dir = cgroup.procsFiles().get(0).getParent();   // its one directory
  * }
  * }</pre>
  */

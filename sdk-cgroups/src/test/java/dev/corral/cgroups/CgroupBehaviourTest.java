@@ -1,5 +1,7 @@
 package dev.corral.cgroups;
 
+import dev.corral.cgroups.internal.CgroupLease;
+
 import dev.corral.unit.DataSize;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -45,7 +47,7 @@ class CgroupBehaviourTest {
     private static Cgroup create(String name, CgroupLimits limits) {
         Cgroup cg = cgroups.create(name, limits);
         assertEquals(cgroups.version(), cg.version());
-        assertEquals(cg.version() == CgroupVersion.V2, cg.unifiedDirectory().isPresent());
+        assertEquals(cg.version() == CgroupVersion.V2, cg.procsFiles().size() == 1);
         assertEquals(Set.of(), cg.unenforced());
         return cg;
     }
@@ -53,7 +55,8 @@ class CgroupBehaviourTest {
     @Test
     void memoryHogIsOomKilledAtTheLimit() throws Exception {
         DataSize limit = DataSize.ofMebibytes(64);
-        try (Cgroup cg = create("hog", CgroupLimits.builder().memory(limit).build())) {
+        try (CgroupLease lease = CgroupLease.open(create("hog", CgroupLimits.builder().memory(limit).build()))) {
+            Cgroup cg = lease.cgroup();
             Process p = Workload.start(cg, "dd if=/dev/zero of=/dev/null bs=200M count=1");
             assertEquals(128 + 9, p.waitFor(), "dd should die of SIGKILL");
             CgroupUsage u = cg.usage();
@@ -62,29 +65,30 @@ class CgroupBehaviourTest {
                     : CgroupUsage.PeakSource.MAX_USAGE_IN_BYTES, u.memoryPeakSource());
             long peak = u.memoryPeak().orElseThrow().bytes();
             assertTrue(peak >= limit.bytes() * 0.9 && peak <= limit.bytes(), "peak " + peak + " vs limit " + limit);
-            assertFalse(cg.resetForReuse(1), "the OOM kill count cannot be set back: not reusable");
+            assertFalse(lease.resetForReuse(1), "the OOM kill count cannot be set back: not reusable");
         }
     }
 
     @Test
     void aCgroupResetForReuseCountsItsNextProcessesFromZero() throws Exception {
         DataSize limit = DataSize.ofMebibytes(64);
-        try (Cgroup cg = create("reuse", CgroupLimits.builder().memory(limit).cpus(1).pids(16).build())) {
+        try (CgroupLease lease = CgroupLease.open(create("reuse", CgroupLimits.builder().memory(limit).cpus(1).pids(16).build()))) {
+            Cgroup cg = lease.cgroup();
             Process p = Workload.start(cg, "dd if=/dev/zero of=/dev/null bs=40M count=20");
             assertEquals(0, p.waitFor());
             CgroupUsage first = cg.usage();
             long firstPeak = first.memoryPeak().orElseThrow().bytes();
             assertTrue(firstPeak >= DataSize.ofMebibytes(40).bytes(), "first peak " + firstPeak);
             if (cg.version() == CgroupVersion.V2) {
-                assertFalse(cg.resetForReuse(1), "v2 counters only grow");
+                assertFalse(lease.resetForReuse(1), "v2 counters only grow");
                 return;
             }
             Path memory = dirOf(cg, "memory");
-            assertFalse(cg.resetForReuse(0), "pids.peak 1 is above a floor of 0");
-            boolean done = cg.resetForReuse(1);
+            assertFalse(lease.resetForReuse(0), "pids.peak 1 is above a floor of 0");
+            boolean done = lease.resetForReuse(1);
             for (int i = 0; i < 50 && !done; i++) { /* kernel objects of a process are uncharged a grace period after it */
                 Thread.sleep(10);
-                done = cg.resetForReuse(1);
+                done = lease.resetForReuse(1);
             }
             assertTrue(done, "one process came and went: " + cg.usage());
             assertEquals(Long.toString(limit.bytes()), read(memory.resolve("memory.limit_in_bytes")), "the limits stay");
@@ -102,16 +106,16 @@ class CgroupBehaviourTest {
 
             Process r = Workload.start(cg, "sh -c 'sleep 0 & wait'");
             assertEquals(0, r.waitFor());
-            assertFalse(cg.resetForReuse(1), "pids.peak 2 cannot be set back to 1");
+            assertFalse(lease.resetForReuse(1), "pids.peak 2 cannot be set back to 1");
 
             Process s = Workload.start(cg, "sleep 1000");
             try {
-                assertFalse(cg.resetForReuse(16), "a process is still in it");
+                assertFalse(lease.resetForReuse(16), "a process is still in it");
             } finally {
                 s.destroyForcibly().waitFor();
             }
             cg.remove();
-            assertFalse(cg.resetForReuse(16), "removed");
+            assertFalse(lease.resetForReuse(16), "removed");
         }
     }
 
@@ -122,57 +126,71 @@ class CgroupBehaviourTest {
      */
     @Test
     void countersReadThenSetBackByTheCallerAreJudgedFromWhatWasRead() throws Exception {
-        try (Cgroup cg = create("caller-reset", CgroupLimits.builder().memory(DataSize.ofMebibytes(64)).cpus(1).pids(16).build())) {
+        try (CgroupLease lease = CgroupLease.open(create("caller-reset",
+                CgroupLimits.builder().memory(DataSize.ofMebibytes(64)).cpus(1).pids(16).build()))) {
+            Cgroup cg = lease.cgroup();
             Process p = Workload.start(cg, "dd if=/dev/zero of=/dev/null bs=40M count=20");
             assertEquals(0, p.waitFor());
             if (cg.version() == CgroupVersion.V2) {
-                assertEquals(List.of(), cg.counterResetFiles());
-                assertFalse(cg.isResetForReuse(readEach(cg.counterFiles()), 1), "v2 counters only grow");
+                assertEquals(List.of(), lease.counterResetDescriptors());
+                assertFalse(lease.isResetForReuse(readEach(lease), 1), "v2 counters only grow");
                 return;
             }
             Path memory = dirOf(cg, "memory");
             Path freezer = dirOf(cg, "freezer");
             assertEquals(Set.of(memory.resolve("memory.max_usage_in_bytes"), dirOf(cg, "cpuacct").resolve("cpuacct.usage")),
-                    Set.copyOf(cg.counterResetFiles()));
-            assertTrue(cg.counterFiles().containsAll(List.of(memory.resolve("memory.oom_control"),
-                    freezer.resolve("freezer.state"), dirOf(cg, "pids").resolve("pids.peak"))), cg.counterFiles().toString());
-            java.util.Map<Path, java.util.Optional<String>> read = readEach(cg.counterFiles());
+                    Set.copyOf(lease.counterResetDescriptors().stream().map(CgroupBehaviourTest::fileOf).toList()));
+            List<Path> files = lease.counterFiles();
+            assertEquals(files, lease.counterDescriptors().stream().map(CgroupBehaviourTest::fileOf).toList());
+            assertTrue(files.containsAll(List.of(memory.resolve("memory.oom_control"),
+                    freezer.resolve("freezer.state"), dirOf(cg, "pids").resolve("pids.peak"))), files.toString());
+            List<java.util.Optional<String>> read = readEach(lease);
             boolean ready = false;
             for (int i = 0; i < 50 && !ready; i++) { /* kernel objects are uncharged a grace period after their process */
-                read = readEach(cg.counterFiles());
-                for (Path f : cg.counterResetFiles()) {
-                    java.nio.file.Files.writeString(f, "0");
+                read = readEach(lease);
+                for (int fd : lease.counterResetDescriptors()) {
+                    java.nio.file.Files.writeString(Path.of("/proc/self/fd/" + fd), "0");
                 }
-                ready = cg.isResetForReuse(read, 1);
+                ready = lease.isResetForReuse(read, 1);
                 if (!ready) {
                     Thread.sleep(10);
                 }
             }
             assertTrue(ready, "one process came and went: " + read);
-            assertTrue(cg.usage(read).memoryPeak().orElseThrow().bytes() >= DataSize.ofMebibytes(40).bytes(),
+            assertTrue(lease.usage(read).memoryPeak().orElseThrow().bytes() >= DataSize.ofMebibytes(40).bytes(),
                     "the usage is what was read before the reset");
             CgroupUsage now = cg.usage();
             assertEquals(Duration.ZERO, now.cpuTotal().orElseThrow(), "CPU time after the reset");
             assertTrue(now.memoryPeak().orElseThrow().bytes() < DataSize.ofMebibytes(2).bytes(), "peak after the reset " + now);
 
-            assertFalse(cg.isResetForReuse(read, 0), "pids.peak 1 is above a floor of 0");
-            java.util.Map<Path, java.util.Optional<String>> oom = new java.util.HashMap<>(read);
-            oom.put(memory.resolve("memory.oom_control"), java.util.Optional.of("oom_kill_disable 0\nunder_oom 0\noom_kill 1"));
-            assertFalse(cg.isResetForReuse(oom, 1), "an OOM kill in what was read, whatever the file says now");
-            java.util.Map<Path, java.util.Optional<String>> frozen = new java.util.HashMap<>(read);
-            frozen.put(freezer.resolve("freezer.state"), java.util.Optional.of("FROZEN"));
-            assertFalse(cg.isResetForReuse(frozen, 1), "frozen when read");
+            assertFalse(lease.isResetForReuse(read, 0), "pids.peak 1 is above a floor of 0");
+            List<java.util.Optional<String>> oom = new java.util.ArrayList<>(read);
+            oom.set(files.indexOf(memory.resolve("memory.oom_control")),
+                    java.util.Optional.of("oom_kill_disable 0\nunder_oom 0\noom_kill 1"));
+            assertFalse(lease.isResetForReuse(oom, 1), "an OOM kill in what was read, whatever the file says now");
+            List<java.util.Optional<String>> frozen = new java.util.ArrayList<>(read);
+            frozen.set(files.indexOf(freezer.resolve("freezer.state")), java.util.Optional.of("FROZEN"));
+            assertFalse(lease.isResetForReuse(frozen, 1), "frozen when read");
             cg.remove();
-            assertFalse(cg.isResetForReuse(read, 1), "removed");
+            assertFalse(lease.isResetForReuse(read, 1), "removed");
         }
     }
 
-    private static java.util.Map<Path, java.util.Optional<String>> readEach(List<Path> files) throws IOException {
-        java.util.Map<Path, java.util.Optional<String>> read = new java.util.HashMap<>();
-        for (Path f : files) {
-            read.put(f, java.nio.file.Files.exists(f) ? java.util.Optional.of(read(f)) : java.util.Optional.empty());
+    /** The lease's counters, read through its descriptors as the launcher reads them. */
+    private static List<java.util.Optional<String>> readEach(CgroupLease lease) throws IOException {
+        List<java.util.Optional<String>> read = new java.util.ArrayList<>();
+        for (int fd : lease.counterDescriptors()) {
+            read.add(java.util.Optional.of(read(Path.of("/proc/self/fd/" + fd))));
         }
         return read;
+    }
+
+    private static Path fileOf(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** A shell (one thread) writes "0" to each self-join file and is then in every hierarchy. */
@@ -181,7 +199,9 @@ class CgroupBehaviourTest {
         try (Cgroup cg = create("self", CgroupLimits.builder().memory(DataSize.ofMebibytes(64)).pids(8).build())) {
             List<String> command = new java.util.ArrayList<>(List.of("sh", "-c",
                     "for f do echo 0 > \"$f\" || exit 1; done; echo joined; exec sleep 1000", "sh"));
-            cg.selfJoinFiles().forEach(f -> command.add(f.toString()));
+            /* v1: each hierarchy's tasks file (moves this one thread); v2: cgroup.procs */
+            cg.procsFiles().forEach(f -> command.add((cg.version() == CgroupVersion.V2 ? f
+                    : f.resolveSibling("tasks")).toString()));
             Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try {
                 String line = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(),
@@ -215,9 +235,8 @@ class CgroupBehaviourTest {
                 .cpusetCpus("0").pids(32).build();
         try (Cgroup cg = create("files", limits)) {
             if (cg.version() == CgroupVersion.V2) {
-                Path dir = cg.unifiedDirectory().orElseThrow();
+                Path dir = cg.procsFiles().get(0).getParent();
                 assertEquals(List.of(dir.resolve("cgroup.procs")), cg.procsFiles());
-                assertEquals(cg.procsFiles(), cg.selfJoinFiles());
                 assertEquals("50331648", read(dir.resolve("memory.max")));
                 assertEquals("0", read(dir.resolve("memory.swap.max")));
                 assertEquals("150000 100000", read(dir.resolve("cpu.max")));
@@ -226,7 +245,6 @@ class CgroupBehaviourTest {
                 assertEquals("32", read(dir.resolve("pids.max")));
             } else {
                 assertEquals(6, cg.procsFiles().size(), "memory, cpu, cpuacct, cpuset, pids, freezer: " + cg.procsFiles());
-                assertEquals(cg.procsFiles().stream().map(f -> f.resolveSibling("tasks")).toList(), cg.selfJoinFiles());
                 Path memory = dirOf(cg, "memory");
                 assertEquals("50331648", read(memory.resolve("memory.limit_in_bytes")));
                 assertEquals("50331648", read(memory.resolve("memory.memsw.limit_in_bytes")));
@@ -317,7 +335,7 @@ class CgroupBehaviourTest {
     }
 
     private static Path eventsFile(Cgroup cg) {
-        return cg.version() == CgroupVersion.V2 ? cg.unifiedDirectory().orElseThrow().resolve("pids.events")
+        return cg.version() == CgroupVersion.V2 ? cg.procsFiles().get(0).resolveSibling("pids.events")
                 : dirOf(cg, "pids").resolve("pids.events");
     }
 

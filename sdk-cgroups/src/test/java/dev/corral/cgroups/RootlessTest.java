@@ -39,7 +39,7 @@ class RootlessTest {
             assertTrue(e.getMessage().contains("not delegated to " + before), e.getMessage());
 
             try (Cgroup cg = cgroups.create("hog", CgroupLimits.builder().memory(DataSize.ofMebibytes(64)).pids(16).build())) {
-                Path dir = cg.unifiedDirectory().orElseThrow();
+                Path dir = cg.procsFiles().get(0).getParent();
                 assertTrue(dir.startsWith(before), dir + " is outside the delegated subtree " + before);
                 assertEquals("16", Files.readString(dir.resolve("pids.max")).trim());
                 Process p = Workload.start(cg, "dd if=/dev/zero of=/dev/null bs=200M count=1");
@@ -53,7 +53,7 @@ class RootlessTest {
             try (Cgroup cg = cgroups.create("optional", CgroupLimits.builder().cpus(0.5).pids(8)
                     .allowUnenforced(Controller.CPU).build())) {
                 assertEquals(Set.of(Controller.CPU), cg.unenforced());
-                assertEquals("8", Files.readString(cg.unifiedDirectory().orElseThrow().resolve("pids.max")).trim());
+                assertEquals("8", Files.readString(cg.procsFiles().get(0).getParent().resolve("pids.max")).trim());
             }
         }
     }

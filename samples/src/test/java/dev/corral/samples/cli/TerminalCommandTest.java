@@ -49,9 +49,17 @@ class TerminalCommandTest {
         await("[1] + Running");
         awaitPrompts(4);
         tmux("resize-window", "-x", "120", "-y", "40");
-        type("stty size");
+        /* the resize reaches the container's terminal a while later (corral's SIGWINCH handler
+           asks stty for the new size, then the launcher sets it): a stty typed at once may still
+           see the old size, so ask again, after each prompt, until it shows the new one */
+        int prompts = 4;
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!capture().contains("40 120") && System.nanoTime() < deadline) {
+            awaitPrompts(prompts++);
+            type("stty size");
+            awaitPrompts(prompts);
+        }
         await("40 120");
-        awaitPrompts(5);
         type("kill %1; exit 3");
         String screen = await("EXIT=3");
         assertFalse(screen.contains("job control turned off"), screen);

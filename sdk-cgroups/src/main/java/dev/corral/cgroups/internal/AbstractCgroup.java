@@ -70,16 +70,19 @@ abstract class AbstractCgroup implements Cgroup {
         return usage.build();
     }
 
-    @Override
-    public final CgroupUsage usage(Map<Path, Optional<String>> counterFiles) {
+    /**
+     * @param counterFiles counter files as a caller read them (empty: did not exist); a file not
+     *     in the map is read now
+     * @return the usage they report
+     */
+    final CgroupUsage usage(Map<Path, Optional<String>> counterFiles) {
         UsageBuilder usage = UsageBuilder.of(counterFiles);
         readUsage(usage);
         return usage.build();
     }
 
     /** The usage's files, then those that decide whether the cgroup can be reset for reuse. */
-    @Override
-    public final List<Path> counterFiles() {
+    final List<Path> counterFiles() {
         List<Path> files = counterFiles;
         if (files == null) {
             files = UsageBuilder.filesRead(b -> {
@@ -90,6 +93,15 @@ abstract class AbstractCgroup implements Cgroup {
         }
         return files;
     }
+
+    /** @return the files a process with one thread writes "0" to, to move itself in (v1 tasks; v2 cgroup.procs) */
+    abstract List<Path> selfJoinFiles();
+
+    /** @return the cgroup v2 directory, for clone3 CLONE_INTO_CGROUP; empty on v1 */
+    abstract Optional<Path> unifiedDirectory();
+
+    /** @return the files that set the counters back when written "0" (none on v2) */
+    abstract List<Path> counterResetFiles();
 
     /** @return the directories of this cgroup, one per hierarchy */
     abstract List<Path> directories();
@@ -146,13 +158,23 @@ abstract class AbstractCgroup implements Cgroup {
         }
     }
 
-    @Override
-    public final boolean resetForReuse(int processFloor) {
+    /**
+     * Readies this cgroup, once no process is in it any more, for new processes: its counters
+     * as a new cgroup's, its limits as they are. Only where every counter {@link #usage()} reads
+     * can be set back exactly: on v2 never ({@code cpu.stat} and {@code memory.peak} only grow);
+     * on v1 when no OOM kill happened, the freezer is thawed, what is left charged to the memory
+     * cgroup is within the kernel's per-CPU charge batches plus an exited process's kernel
+     * objects awaiting their RCU grace period, and {@code pids.peak}, which cannot be written, is
+     * at most {@code processFloor}.
+     *
+     * @return whether it is ready for reuse
+     */
+    final boolean resetForReuse(int processFloor) {
         return readyForReuse(processFloor, UsageBuilder.live(), true);
     }
 
-    @Override
-    public final boolean isResetForReuse(Map<Path, Optional<String>> countersBeforeReset, int processFloor) {
+    /** As {@link #resetForReuse}, judged from counters read right before the reset files were written "0". */
+    final boolean isResetForReuse(Map<Path, Optional<String>> countersBeforeReset, int processFloor) {
         return readyForReuse(processFloor, UsageBuilder.of(countersBeforeReset), false);
     }
 
@@ -180,7 +202,7 @@ abstract class AbstractCgroup implements Cgroup {
     /**
      * @param counters the counter files as they are now, or as read right before a reset
      * @return whether no process is left and every counter can be set back exactly
-     * @see Cgroup#resetForReuse
+     * @see #resetForReuse
      */
     abstract boolean canResetCounters(int processFloor, UsageBuilder counters);
 

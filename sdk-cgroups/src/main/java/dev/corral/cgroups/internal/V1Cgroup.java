@@ -93,7 +93,7 @@ public final class V1Cgroup extends AbstractCgroup {
     }
 
     @Override
-    public List<Path> selfJoinFiles() {
+    List<Path> selfJoinFiles() {
         return inEachHierarchy("tasks");
     }
 
@@ -103,7 +103,7 @@ public final class V1Cgroup extends AbstractCgroup {
     }
 
     @Override
-    public Optional<Path> unifiedDirectory() {
+    Optional<Path> unifiedDirectory() {
         return Optional.empty();
     }
 
@@ -146,7 +146,7 @@ public final class V1Cgroup extends AbstractCgroup {
     }
 
     @Override
-    public List<Path> counterResetFiles() {
+    List<Path> counterResetFiles() {
         return counterResetFiles;
     }
 

@@ -76,12 +76,12 @@ public final class V2Cgroup extends AbstractCgroup {
     }
 
     @Override
-    public List<Path> selfJoinFiles() {
+    List<Path> selfJoinFiles() {
         return procsFiles();
     }
 
     @Override
-    public Optional<Path> unifiedDirectory() {
+    Optional<Path> unifiedDirectory() {
         return Optional.of(dir);
     }
 
@@ -113,7 +113,7 @@ public final class V2Cgroup extends AbstractCgroup {
     }
 
     @Override
-    public List<Path> counterResetFiles() {
+    List<Path> counterResetFiles() {
         return List.of();
     }
 

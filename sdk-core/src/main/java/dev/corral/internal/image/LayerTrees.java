@@ -6,6 +6,7 @@ import dev.corral.internal.archive.Compression;
 import dev.corral.internal.archive.ExtractOptions;
 import dev.corral.internal.archive.TarExtractor;
 import dev.corral.internal.archive.WhiteoutMode;
+import dev.corral.namespaces.launcher.LaunchPlan.MountOp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -37,8 +38,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class LayerTrees {
     private static final Logger LOG = LoggerFactory.getLogger(LayerTrees.class);
-    /** The kernel reads one page of mount options; keep a margin for the launcher's /oldroot prefixes. */
-    static final int MAX_OVERLAY_OPTIONS = 3800;
 
     private final Path root;
     private final StoreLock lock;
@@ -118,7 +117,7 @@ public final class LayerTrees {
             if (lowers.isEmpty()) {
                 throw new IOException("image " + manifestDigest + " has no layers");
             }
-            if (optionsLength(lowers) > MAX_OVERLAY_OPTIONS) {
+            if (!fitOneOverlay(lowers)) {
                 return List.of(flatten(manifestDigest, m, listener));
             }
             if (lowers.stream().allMatch(Files::isDirectory)) {
@@ -148,12 +147,19 @@ public final class LayerTrees {
         }
     }
 
-    private static int optionsLength(List<Path> lowers) {
-        int n = "lowerdir=".length() + ",upperdir=,workdir=,redirect_dir=off,metacopy=off".length() + 2 * 80;
-        for (Path p : lowers) {
-            n += p.toString().length() + "/oldroot:".length();
-        }
-        return n;
+    /**
+     * Whether these lower directories fit in one overlay mount's options, as the launcher writes
+     * them, with a run's upper and work directories ({@link Runs} names them) and the longer of
+     * the options {@link PreparedRootfs} adds.
+     */
+    private boolean fitOneOverlay(List<Path> lowers) {
+        Path run = root.resolve("runs").resolve("0".repeat(Runs.ID_LENGTH));
+        String extra = PreparedRootfs.OVERLAY_EXTRA.length() >= PreparedRootfs.OVERLAY_EXTRA_USERNS.length()
+                ? PreparedRootfs.OVERLAY_EXTRA : PreparedRootfs.OVERLAY_EXTRA_USERNS;
+        MountOp op = MountOp.overlay(lowers.stream().map(Path::toString).toList(), run.resolve("upper").toString(),
+                run.resolve("work").toString(), "/", 0);
+        op = new MountOp(op.kind(), op.flags(), 0, 0, 0, op.source(), op.target(), op.data() + extra);
+        return op.launcherOptionsLength() <= MountOp.MAX_OPTIONS;
     }
 
     private Path flatten(String manifestDigest, Manifest m, UnpackListener listener) throws IOException {

@@ -37,6 +37,9 @@ public final class Runs {
     private static final Pattern RUN_ID = Pattern.compile("[0-9a-f]{16}");
 
     private final Path root;
+    /** The length of a run's ID, the name of its directory under {@code runs/}. */
+    static final int ID_LENGTH = 16;
+
     private final Path dir;
     private final StoreLock lock;
     private final StoreFiles files;
@@ -59,7 +62,7 @@ public final class Runs {
     public RunLayer create(List<Path> lowers, String image, boolean keep) {
         return lock.locked(() -> {
             String id = HexFormat.of().formatHex(Digests.sha256().digest(UUID.randomUUID().toString()
-                    .getBytes(StandardCharsets.UTF_8))).substring(0, 16);
+                    .getBytes(StandardCharsets.UTF_8))).substring(0, ID_LENGTH);
             Path run = dir.resolve(id);
             Files.createDirectory(run);
             Files.createDirectory(run.resolve("upper"));

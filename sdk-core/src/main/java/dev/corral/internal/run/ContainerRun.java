@@ -12,8 +12,9 @@ import dev.corral.ResourceUsage;
 import dev.corral.Termination;
 import dev.corral.cgroups.Cgroup;
 import dev.corral.cgroups.CgroupUsage;
-import dev.corral.unit.DataSize;
+import dev.corral.cgroups.internal.CgroupLease;
 import dev.corral.internal.limits.ContainerCgroups;
+import dev.corral.namespaces.launcher.OverlayTrees;
 import dev.corral.internal.image.PreparedRootfs;
 import dev.corral.internal.mounts.MountPlanner;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
@@ -35,7 +36,6 @@ import java.io.OutputStream;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -59,7 +59,6 @@ import org.slf4j.LoggerFactory;
 public final class ContainerRun implements ContainerProcess, LaunchListener, CaptureSink.Owner {
     private static final Logger log = LoggerFactory.getLogger(ContainerRun.class);
     private static final int SIGKILL = 9;
-    private static final int SIGSYS = 31;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
     /** How often a CPU-time limit is checked: the overshoot is at most this much CPU per CPU. */
     private static final Duration CPU_WATCH = Duration.ofMillis(10);
@@ -84,7 +83,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     private volatile boolean killedByCaller;
     private volatile ScheduledFuture<?> timeoutTask;
     private ExitReport exit; /* I/O thread only */
-    private Cgroup cgroup; /* null: no limits, no cgroup */
+    private CgroupLease lease; /* null: no limits, no cgroup */
+    private Cgroup cgroup; /* the lease's */
     private volatile boolean cpuTimeExceeded;
     private volatile ScheduledFuture<?> cpuWatch;
     private boolean cgroupDone; /* usage read (guarded by this) */
@@ -263,22 +263,30 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             throw new ContainerStartException("start the Corral launcher", Optional.empty(), OptionalInt.empty(), Optional.empty(), e.getMessage(), e);
         }
         try {
-            run.cgroup = ContainerCgroups.create(spec.resources(), spec.commandAsPid1() ? 1 : 2).orElse(null);
+            run.lease = ContainerCgroups.create(spec.resources(), spec.commandAsPid1() ? 1 : 2).orElse(null);
+            run.cgroup = run.lease == null ? null : run.lease.cgroup();
         } catch (RuntimeException e) {
             prepared.release();
             throw e;
         }
         if (run.cgroup != null) { /* the container's own cgroup, read-only at /sys/fs/cgroup (run.mounts is this list) */
-            mounts.addAll(MountPlanner.cgroupView(spec, run.cgroup.selfJoinFiles().stream().map(Path::getParent).toList(),
+            mounts.addAll(MountPlanner.cgroupView(spec, run.cgroup.procsFiles().stream().map(Path::getParent).toList(),
                     prepared.rootMount()));
         }
-        try {
-            run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts, Optional.ofNullable(run.cgroup),
-                    prepared.passwdRoots()), run);
+        /* an overlay's layers are cloned in this process and handed over with the plan: this
+           process's copies are closed once it is sent */
+        try (OverlayTrees trees = new OverlayTrees()) {
+            run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts, Optional.ofNullable(run.lease),
+                    prepared.passwdRoots(), trees), run);
         } catch (LauncherUnavailableException e) {
             prepared.release();
             run.releaseCgroup(false);
             throw new ContainerStartException("start the Corral launcher", Optional.empty(), OptionalInt.empty(), Optional.empty(), e.getMessage(), e);
+        } catch (OverlayTrees.CloneException e) {
+            prepared.release();
+            run.releaseCgroup(false);
+            throw new ContainerStartException("mount the image's layers as an overlay on /", Optional.empty(), OptionalInt.empty(),
+                    Optional.empty(), e.getMessage(), e);
         }
         return run;
     }
@@ -414,10 +422,10 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         } else {
             /* the launcher read the counter files right after the reap (any it could not read,
                and all if it was given none, are read here, on the I/O thread) */
-            Map<Path, Optional<String>> counters = counterFiles(report);
+            List<Optional<String>> counters = Usages.countersRead(lease.counterDescriptors().size(), report);
             CgroupUsage u = null;
             try {
-                u = cgroup.usage(counters);
+                u = lease.usage(counters);
             } catch (RuntimeException e) {
                 log.warn("container {}: cannot read its cgroup's usage: {}", id, e.getMessage());
             }
@@ -438,22 +446,6 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         }
     }
 
-    /** @return the counter files the launcher read, by path; the plan named them in this order */
-    private Map<Path, Optional<String>> counterFiles(ExitReport report) {
-        List<Path> files = cgroup.counterFiles();
-        List<ExitReport.CounterFile> read = report.counterFiles();
-        if (read.size() != files.size()) { /* the plan had none: too many */
-            return Map.of();
-        }
-        Map<Path, Optional<String>> byPath = new HashMap<>();
-        for (int i = 0; i < files.size(); i++) {
-            if (read.get(i).read()) {
-                byPath.put(files.get(i), read.get(i).content());
-            }
-        }
-        return byPath;
-    }
-
     private synchronized void cgroupDone(CgroupUsage usage) {
         cgroupUsage = usage;
         cgroupDone = true;
@@ -468,10 +460,10 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     }
 
     /** @return whether the cgroup, set back by the launcher, is a spare again (else release it) */
-    private boolean keepResetCgroup(Map<Path, Optional<String>> countersBeforeReset) {
+    private boolean keepResetCgroup(List<Optional<String>> countersBeforeReset) {
         markCgroupReleased();
         try {
-            return ContainerCgroups.keepIfReset(cgroup, countersBeforeReset);
+            return ContainerCgroups.keepIfReset(lease, countersBeforeReset);
         } catch (RuntimeException e) {
             log.debug("container {}: its cgroup is not kept: {}", id, e.getMessage());
             return false;
@@ -490,7 +482,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         if (cgroup != null) {
             markCgroupReleased();
             try {
-                ContainerCgroups.release(cgroup, reusable);
+                ContainerCgroups.release(lease, reusable);
             } catch (RuntimeException e) {
                 log.warn("container {}: cannot remove its cgroup: {}", id, e.getMessage());
             }
@@ -556,25 +548,10 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
             return;
         }
         CgroupUsage cg = cgroupUsage;
-        boolean oomKilled = cg != null && cg.oomKills().orElse(0) > 0;
         ExitReport r = exit;
-        Termination termination;
-        if (outputLimited) {
-            termination = Termination.OUTPUT_LIMITED;
-        } else if (timedOut && r.signaled()) {
-            termination = Termination.TIMED_OUT;
-        } else if (cpuTimeExceeded && r.signaled()) {
-            termination = Termination.CPU_TIME_EXCEEDED;
-        } else if (oomKilled && r.signaled() && r.value() == SIGKILL) {
-            termination = Termination.OOM_KILLED;
-        } else if (killedByCaller && r.signaled()) {
-            termination = Termination.KILLED;
-        } else if (r.signaled() && r.value() == SIGSYS && !spec.security().seccomp().isUnconfined()) {
-            termination = Termination.SECCOMP_KILLED;
-        } else {
-            termination = r.signaled() ? Termination.SIGNALED : Termination.EXITED;
-        }
-        ResourceUsage usage = usage(r, cg);
+        Termination termination = Usages.termination(r, new Usages.Causes(outputLimited, timedOut, cpuTimeExceeded,
+                cg != null && cg.oomKills().orElse(0) > 0, killedByCaller, !spec.security().seccomp().isUnconfined()));
+        ResourceUsage usage = Usages.ofExit(r, Optional.ofNullable(cg));
         ContainerResult done = new ContainerResult(termination, r.exitCode(), r.signal(),
                 stdoutSink == null ? new byte[0] : stdoutSink.bytes(),
                 stderrSink == null ? new byte[0] : stderrSink.bytes(), usage);
@@ -602,46 +579,6 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         } else {
             result.complete(done);
         }
-    }
-
-    /** The cgroup's counters where it has them (every process, reaped or not), else wait4's. */
-    private static ResourceUsage usage(ExitReport r, CgroupUsage cg) {
-        Duration user = r.userTime(), system = r.systemTime();
-        DataSize peak = DataSize.ofKibibytes(r.maxRssKibibytes());
-        ResourceUsage.PeakMemorySource source = ResourceUsage.PeakMemorySource.RUSAGE_MAX_RSS;
-        if (cg == null) {
-            return new ResourceUsage(r.wallTime(), user, system, peak, source, 0, java.util.OptionalLong.empty(),
-                    Optional.empty());
-        }
-        user = cg.cpuUser().orElse(user);
-        system = cg.cpuSystem().orElse(system);
-        if (cg.memoryPeak().isPresent() && cg.memoryPeakSource() != CgroupUsage.PeakSource.UNKNOWN) {
-            peak = cg.memoryPeak().get();
-            source = cg.memoryPeakSource() == CgroupUsage.PeakSource.MEMORY_PEAK
-                    ? ResourceUsage.PeakMemorySource.CGROUP_MEMORY_PEAK : ResourceUsage.PeakMemorySource.CGROUP_MAX_USAGE;
-        }
-        return new ResourceUsage(r.wallTime(), user, system, peak, source, cg.oomKills().orElse(0), cg.pidsPeak(),
-                Optional.empty(), cg.pidsLimitHits());
-    }
-
-    /**
-     * A running container's usage: the cgroup's counters as they are now. CPU times the cgroup
-     * does not count (v1 without cpuacct) are zero; without a peak counter the peak is the
-     * current usage, said so by its source.
-     */
-    static ResourceUsage liveUsage(Duration wall, CgroupUsage cg) {
-        DataSize peak;
-        ResourceUsage.PeakMemorySource source;
-        if (cg.memoryPeak().isPresent() && cg.memoryPeakSource() != CgroupUsage.PeakSource.UNKNOWN) {
-            peak = cg.memoryPeak().get();
-            source = cg.memoryPeakSource() == CgroupUsage.PeakSource.MEMORY_PEAK
-                    ? ResourceUsage.PeakMemorySource.CGROUP_MEMORY_PEAK : ResourceUsage.PeakMemorySource.CGROUP_MAX_USAGE;
-        } else {
-            peak = cg.memoryCurrent().orElse(DataSize.ofBytes(0));
-            source = ResourceUsage.PeakMemorySource.CGROUP_MEMORY_CURRENT;
-        }
-        return new ResourceUsage(wall, cg.cpuUser().orElse(Duration.ZERO), cg.cpuSystem().orElse(Duration.ZERO), peak,
-                source, cg.oomKills().orElse(0), cg.pidsPeak(), cg.memoryCurrent(), cg.pidsLimitHits());
     }
 
     private void failPipes(Exception e) {
@@ -750,7 +687,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public ResourceUsage stats() {
-        return withCgroup("stats", c -> liveUsage(Duration.ofNanos(System.nanoTime() - startNanos), c.usage()));
+        return withCgroup("stats", c -> Usages.live(Duration.ofNanos(System.nanoTime() - startNanos), c.usage()));
     }
 
     /** @return what {@code op} returns, run on the container's cgroup while it is still the container's own */

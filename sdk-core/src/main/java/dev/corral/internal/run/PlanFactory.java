@@ -25,6 +25,7 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.WeakHashMap;
 import dev.corral.namespaces.launcher.LaunchPlan;
+import dev.corral.namespaces.launcher.OverlayTrees;
 import dev.corral.namespaces.launcher.LaunchPlan.StdioOp;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -45,7 +46,23 @@ final class PlanFactory {
      *              (for the default {@code HOME})
      */
     static LaunchPlan plan(ContainerSpec spec, List<String> command, List<PlannedMount> mounts,
-                           java.util.Optional<dev.corral.cgroups.Cgroup> cgroup, List<Path> roots) {
+                           java.util.Optional<dev.corral.cgroups.internal.CgroupLease> cgroup, List<Path> roots) {
+        try (OverlayTrees none = new OverlayTrees()) {
+            if (mounts.stream().anyMatch(m -> m.op().kind() == LaunchPlan.MountOp.Kind.OVERLAY)) {
+                throw new IllegalArgumentException("an overlay needs its trees kept until the plan is sent");
+            }
+            return plan(spec, command, mounts, cgroup, roots, none);
+        }
+    }
+
+    /**
+     * @param roots the directories whose {@code etc/passwd} the container sees, topmost first
+     *              (for the default {@code HOME})
+     * @param trees where an overlay's layers are cloned: the caller closes it once the plan is sent
+     */
+    static LaunchPlan plan(ContainerSpec spec, List<String> command, List<PlannedMount> mounts,
+                           java.util.Optional<dev.corral.cgroups.internal.CgroupLease> cgroup, List<Path> roots,
+                           OverlayTrees trees) {
         Identity who = identity(spec);
         LaunchPlan.Builder b = LaunchPlan.builder()
                 .cloneFlags(spec.security().namespaces().cloneFlags())
@@ -64,25 +81,32 @@ final class PlanFactory {
                 .searchPath(searchPath(spec))
                 .cwd(spec.workingDirectory())
                 .umask(022);
-        mounts.forEach(m -> b.mount(asOwner(m, who)));
+        for (PlannedMount m : mounts) {
+            if (m.op().kind() == LaunchPlan.MountOp.Kind.OVERLAY) {
+                trees.add(b, m.op()); /* its layers cloned here, its options final */
+            } else {
+                b.mount(asOwner(m, who));
+            }
+        }
         applySecurity(b, spec, who);
-        /* the container's first process moves itself in through files the launcher opens, after
+        /* the container's first process moves itself in through the lease's descriptors, after
            its mounts and before the command: every byte and CPU nanosecond of the command is
            accounted */
         cgroup.ifPresent(c -> {
             /* on v2, cloned straight into the cgroup where the kernel can (clone3) */
-            java.util.Optional<java.nio.file.Path> v2 = c.unifiedDirectory();
-            v2.ifPresent(d -> b.cgroupDirectory(d.toString()));
-            c.selfJoinFiles().stream().filter(f -> v2.isEmpty() || !f.getParent().equals(v2.get()))
-                    .forEach(f -> b.cgroupJoinFile(f.toString()));
+            if (c.directoryDescriptor().isPresent() && c.procsDescriptor().isPresent()) {
+                b.cloneIntoCgroup(new LaunchPlan.CgroupClone(b.descriptor(c.directoryDescriptor().getAsInt()),
+                        b.descriptor(c.procsDescriptor().getAsInt())));
+            }
+            c.joinDescriptors().forEach(fd -> b.writeZero(b.descriptor(fd)));
             /* read by the launcher right after the reap, with no JVM file reads on the result's
                path; then, where no process can outlive the first (its own PID namespace), set
                back at once for the next container, which may get this cgroup again */
-            List<java.nio.file.Path> counters = c.counterFiles();
+            List<Integer> counters = c.counterDescriptors();
             if (counters.size() <= LaunchPlan.MAX_COUNTER_FILES) {
-                counters.forEach(f -> b.counterFile(f.toString()));
+                counters.forEach(fd -> b.readAtReap(b.descriptor(fd)));
                 if (spec.security().namespaces().contains(Namespace.PID)) {
-                    c.counterResetFiles().forEach(f -> b.counterResetFile(f.toString()));
+                    c.counterResetDescriptors().forEach(fd -> b.zeroAtReap(b.descriptor(fd)));
                 }
             }
         });

@@ -165,7 +165,7 @@ final class StartFailures {
         return switch (step) {
             case MOUNT_TARGET, MOUNT_KIND, MOUNT_BIND, MOUNT_BIND_SOURCE_STAT, MOUNT_BIND_FLAGS_OPEN, MOUNT_BIND_FLAGS,
                     MOUNT_TMPFS, MOUNT_PROC, MOUNT_DEVPTS, MOUNT_MQUEUE, MAKE_DIR, MAKE_SYMLINK, MAKE_FILE, MOUNT_MASK,
-                    MOUNT_READONLY_OPEN, MOUNT_READONLY, OVERLAY_LAYER_DIR, OVERLAY_LAYER_ATTACH -> true;
+                    MOUNT_READONLY_OPEN, MOUNT_READONLY -> true; /* an overlay layer's index is its attach op's */
             default -> false;
         };
     }

@@ -12,7 +12,7 @@ import dev.corral.Input;
 import dev.corral.InvalidSpecException;
 import dev.corral.Output;
 import dev.corral.namespaces.UserNamespace;
-import dev.corral.cgroups.Cgroup;
+import dev.corral.cgroups.internal.CgroupLease;
 import dev.corral.cgroups.CgroupLimits;
 import dev.corral.cgroups.Cgroups;
 import dev.corral.internal.mounts.MountPlanner;
@@ -48,7 +48,7 @@ class PlanFactoryTest {
         return plan(spec, Optional.empty());
     }
 
-    private static LaunchPlan plan(ContainerSpec spec, Optional<Cgroup> cgroup) {
+    private static LaunchPlan plan(ContainerSpec spec, Optional<CgroupLease> cgroup) {
         return PlanFactory.plan(spec, List.of("/bin/true"), MountPlanner.plan(spec, false), cgroup, List.of());
     }
 
@@ -135,33 +135,26 @@ class PlanFactoryTest {
     }
 
     @Test
-    void aCgroupIsEnteredThroughItsJoinFilesAndItsCountersReadAndSetBack() throws Exception {
-        try (Cgroups placement = Cgroups.open()) {
-            Cgroup c = placement.create("plan-factory-test-" + ProcessHandle.current().pid(),
-                    CgroupLimits.builder().memory(DataSize.ofMebibytes(64)).build());
-            try {
-                LaunchPlan own = plan(hostIds().build(), Optional.of(c));
-                assertEquals(c.unifiedDirectory().map(Path::toString), own.cgroupDirectory());
-                List<String> joins = c.selfJoinFiles().stream()
-                        .filter(f -> c.unifiedDirectory().isEmpty() || !f.getParent().equals(c.unifiedDirectory().get()))
-                        .map(Path::toString).collect(Collectors.toList());
-                assertEquals(joins, own.cgroupJoinFiles());
-                assertFalse(own.cgroupJoinFiles().isEmpty() && own.cgroupDirectory().isPresent()
-                        && own.cgroupJoinFiles().stream().anyMatch(f -> f.startsWith(own.cgroupDirectory().get() + "/")),
-                        "the v2 directory is entered by clone3, not by a join file: " + own);
-                List<String> counters = c.counterFiles().stream().map(Path::toString).collect(Collectors.toList());
-                assertFalse(counters.isEmpty(), "a memory limit has counters to read");
-                assertEquals(counters, own.counterFiles());
-                assertEquals(c.counterResetFiles().stream().map(Path::toString).collect(Collectors.toList()),
-                        own.counterResetFiles());
+    void aCgroupIsEnteredThroughItsLeasesDescriptorsAndItsCountersReadAndSetBack() throws Exception {
+        try (Cgroups placement = Cgroups.open();
+             CgroupLease c = CgroupLease.open(placement.create("plan-factory-test-" + ProcessHandle.current().pid(),
+                     CgroupLimits.builder().memory(DataSize.ofMebibytes(64)).build()))) {
+            LaunchPlan own = plan(hostIds().build(), Optional.of(c));
+            java.util.function.Function<List<Integer>, List<Integer>> fds =
+                    places -> places.stream().map(own.descriptors()::get).collect(Collectors.toList());
+            assertEquals(c.directoryDescriptor().isPresent(), own.cloneIntoCgroup().isPresent());
+            own.cloneIntoCgroup().ifPresent(clone -> {
+                assertEquals(c.directoryDescriptor().getAsInt(), own.descriptors().get(clone.directory()));
+                assertEquals(c.procsDescriptor().getAsInt(), own.descriptors().get(clone.procs()));
+            });
+            assertEquals(c.joinDescriptors(), fds.apply(own.writeZero()));
+            assertFalse(c.counterDescriptors().isEmpty(), "a memory limit has counters to read");
+            assertEquals(c.counterDescriptors(), fds.apply(own.readAtReap()));
+            assertEquals(c.counterResetDescriptors(), fds.apply(own.zeroAtReap()), "its own PID namespace: set back");
 
-                LaunchPlan none = plan(hostIds().build());
-                assertEquals(List.of(), none.cgroupJoinFiles());
-                assertEquals(List.of(), none.counterFiles());
-                assertEquals(Optional.empty(), none.cgroupDirectory());
-            } finally {
-                c.remove();
-            }
+            LaunchPlan none = plan(hostIds().build());
+            assertEquals(List.of(), none.descriptors());
+            assertEquals(Optional.empty(), none.cloneIntoCgroup());
         }
     }
 

@@ -21,12 +21,13 @@ import java.util.OptionalInt;
  * @param userTime       user CPU time
  * @param systemTime     system CPU time
  * @param maxRssKibibytes the largest resident set of any of its processes, in KiB
- * @param counterFiles   the plan's {@link LaunchPlan#counterFiles()}, in its order, as the launcher
- *                       read them right after the reap: {@link CounterFile#absent()} if a file
- *                       did not exist, {@link CounterFile#unread()} if it could not be read whole
+ * @param counterFiles   the plan's {@link LaunchPlan#readAtReap()} descriptors, in its order, as
+ *                       the launcher read them right after the reap: {@link CounterFile#unread()}
+ *                       if one could not be read whole ({@link CounterFile#absent()} is the JVM's
+ *                       own note for a file that did not exist; the launcher reads descriptors)
  * @param countersReset  whether the launcher then wrote "0" to every one of the plan's
- *                       {@link LaunchPlan#counterResetFiles()}: only tried if it read every
- *                       counter file, and false if the plan names none
+ *                       {@link LaunchPlan#zeroAtReap()} descriptors: only tried if it read every
+ *                       counter, and false if the plan names none
  */
 public record ExitReport(boolean signaled, int value, Duration wallTime, Duration userTime, Duration systemTime,
                          long maxRssKibibytes, List<CounterFile> counterFiles, boolean countersReset) {

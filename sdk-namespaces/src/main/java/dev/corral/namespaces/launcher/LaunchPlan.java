@@ -40,11 +40,6 @@ import java.util.OptionalInt;
  * @param noNewPrivs    set {@code no_new_privs}
  * @param seccomp       a compiled seccomp program to install last
  * @param umask         the command's umask
- * @param cgroupJoinFiles v1 {@code tasks} files the container's first process writes itself to
- *                      (through descriptors the launcher opens), after its mounts, before the command.
- *                      The launcher keeps these, the counter files and the cgroup directory open
- *                      for the next plans that name them: a path must name the same cgroup for as
- *                      long as the launcher lives (a removed cgroup's path is never given again)
  * @param uidMap        the user namespace's {@code uid_map}
  * @param gidMap        the user namespace's {@code gid_map}
  * @param capabilities  the capability sets, or empty to leave them as the kernel makes them
@@ -52,18 +47,34 @@ import java.util.OptionalInt;
  *                      gid map, and leave the supplementary groups alone (rootless without newgidmap)
  * @param uidMapTool    a {@code newuidmap} program that writes the uid map instead of the launcher
  * @param gidMapTool    a {@code newgidmap} program that writes the gid map instead of the launcher
- * @param cgroupDirectory a cgroup v2 directory to clone the container into ({@code clone3}
- *                      {@code CLONE_INTO_CGROUP}; its {@code cgroup.procs} where that is not possible)
  * @param execFd        exec the command through this descriptor ({@code execveat}, {@code AT_EMPTY_PATH}):
  *                      the launcher opens the resolved program {@code O_PATH} onto it before the
  *                      rlimits, so that a seccomp filter may allow only that one exec
- * @param counterFiles  files (a cgroup's counters, up to 16) the launcher reads right after the
- *                      container's first process is reaped and sends with the exit, in
- *                      {@link ExitReport#counterFiles()}: read there, they cost the result's path
- *                      no JVM file reads
- * @param counterResetFiles files (up to 16) the launcher writes "0" to right after it has read
- *                      every counter file, before it sends the exit: they set a cgroup's counters
- *                      back for its next container ({@link ExitReport#countersReset()})
+ * @param descriptors   this JVM's descriptors sent with the plan ({@code SCM_RIGHTS}, at most
+ *                      {@link #MAX_PLAN_DESCRIPTORS}); the operations below name them by their
+ *                      place in this list. The caller keeps them open until the plan is sent;
+ *                      the launcher closes its copies once the container is reaped
+ * @param writeZero     descriptors the container's first process writes {@code "0"} to after its
+ *                      mounts, before the command (cgroup v1 {@code tasks} files: it moves itself in)
+ * @param cloneIntoCgroup a cgroup v2 directory to clone the container into ({@code clone3}
+ *                      {@code CLONE_INTO_CGROUP}), with its {@code cgroup.procs} for where that is
+ *                      not possible
+ * @param readAtReap    descriptors (a cgroup's counters, up to {@link #MAX_COUNTER_FILES}) the
+ *                      launcher reads right after the container's first process is reaped and
+ *                      sends with the exit, in {@link ExitReport#counterFiles()}: read there, they
+ *                      cost the result's path no JVM file reads
+ * @param zeroAtReap    descriptors (up to {@link #MAX_COUNTER_FILES}) the launcher writes
+ *                      {@code "0"} to right after it has read every {@code readAtReap} one whole,
+ *                      before it sends the exit: they set a cgroup's counters back for its next
+ *                      container ({@link ExitReport#countersReset()})
+ * @param attachInStaging detached mount trees (descriptors from {@code open_tree}) the container's
+ *                      first process attaches at {@code /ovl-N} in its staging tmpfs, N the
+ *                      descriptor's place, for an overlay's options to name (see {@link OverlayTrees});
+ *                      idmapped first for the container's user namespace when the plan has ID maps
+ * @param setns         namespaces the container's first process joins, in order, first thing after
+ *                      the launcher lets it go on: before it joins or makes any other (a namespace
+ *                      owned by another user namespace than the container's own cannot be joined
+ *                      from inside a new user namespace)
  */
 public record LaunchPlan(
         int cloneFlags,
@@ -83,7 +94,6 @@ public record LaunchPlan(
         boolean noNewPrivs,
         Optional<SeccompBytes> seccomp,
         OptionalInt umask,
-        List<String> cgroupJoinFiles,
         Optional<String> uidMap,
         Optional<String> gidMap,
         Optional<CapabilitySets> capabilities,
@@ -91,12 +101,20 @@ public record LaunchPlan(
         Optional<String> uidMapTool,
         Optional<String> gidMapTool,
         OptionalInt execFd,
-        Optional<String> cgroupDirectory,
-        List<String> counterFiles,
-        List<String> counterResetFiles) {
+        List<Integer> descriptors,
+        List<Integer> writeZero,
+        Optional<CgroupClone> cloneIntoCgroup,
+        List<Integer> readAtReap,
+        List<Integer> zeroAtReap,
+        List<SetnsOp> setns,
+        List<Integer> attachInStaging) {
 
-    /** The most counter files a plan may name (the launcher's MAX_COUNTER_FILES). */
+    /** The most descriptors a plan may read at the reap, and write 0 to then (the launcher's MAX_COUNTER_FILES). */
     public static final int MAX_COUNTER_FILES = Wire.MAX_COUNTER_FILES;
+    /** The most descriptors one plan carries. */
+    public static final int MAX_PLAN_DESCRIPTORS = Wire.MAX_PLAN_DESCRIPTORS;
+    /** The most namespaces one plan joins. */
+    public static final int MAX_SETNS = Wire.MAX_SETNS;
 
     /** Checks the shape the launcher relies on; values are the caller's business. */
     public LaunchPlan {
@@ -106,12 +124,31 @@ public record LaunchPlan(
         argv = List.copyOf(argv);
         env = List.copyOf(env);
         rlimits = List.copyOf(rlimits);
-        cgroupJoinFiles = List.copyOf(cgroupJoinFiles);
-        counterFiles = List.copyOf(counterFiles);
-        counterResetFiles = List.copyOf(counterResetFiles);
-        if (counterFiles.size() > MAX_COUNTER_FILES || counterResetFiles.size() > MAX_COUNTER_FILES) {
-            throw new IllegalArgumentException("a plan has at most " + MAX_COUNTER_FILES + " counter files and as many"
-                    + " counter reset files, not " + counterFiles.size() + " and " + counterResetFiles.size());
+        descriptors = List.copyOf(descriptors);
+        writeZero = List.copyOf(writeZero);
+        readAtReap = List.copyOf(readAtReap);
+        zeroAtReap = List.copyOf(zeroAtReap);
+        setns = List.copyOf(setns);
+        attachInStaging = List.copyOf(attachInStaging);
+        if (descriptors.size() > MAX_PLAN_DESCRIPTORS || readAtReap.size() > MAX_COUNTER_FILES
+                || zeroAtReap.size() > MAX_COUNTER_FILES || setns.size() > MAX_SETNS) {
+            throw new IllegalArgumentException("a plan has at most " + MAX_PLAN_DESCRIPTORS + " descriptors, "
+                    + MAX_COUNTER_FILES + " to read at the reap and as many to write 0 to then, and " + MAX_SETNS
+                    + " namespaces to join; not " + descriptors.size() + ", " + readAtReap.size() + ", "
+                    + zeroAtReap.size() + " and " + setns.size());
+        }
+        int n = descriptors.size();
+        java.util.stream.IntStream named = java.util.stream.Stream.of(writeZero, readAtReap, zeroAtReap, attachInStaging,
+                        cloneIntoCgroup.map(c -> List.of(c.directory(), c.procs())).orElse(List.of()),
+                        setns.stream().map(SetnsOp::descriptor).toList())
+                .flatMap(List::stream).mapToInt(Integer::intValue);
+        if (!named.allMatch(i -> i >= 0 && i < n)) {
+            throw new IllegalArgumentException("a descriptor operation names a descriptor the plan does not carry ("
+                    + n + " carried)");
+        }
+        if (mounts.stream().anyMatch(m -> m.kind() == MountOp.Kind.OVERLAY && !m.source().isEmpty())) {
+            throw new IllegalArgumentException("an overlay's host directories must be resolved into its options"
+                    + " (OverlayTrees.add) before it is planned");
         }
         if (stdio.size() != 3) {
             throw new IllegalArgumentException("a plan has exactly three stdio entries, not " + stdio.size());
@@ -184,10 +221,11 @@ public record LaunchPlan(
             /** Bind a path of the new root onto itself read-only, recursively, if it exists (OCI read-only paths). */
             READONLY(Wire.MOUNT_READONLY),
             /**
-             * Mount an overlay: {@code source} holds the host lower directories joined by
-             * {@code ':'}, top first; {@code data} holds options, where {@code upperdir=} and
-             * {@code workdir=} values are host paths. The launcher resolves every host path below
-             * the host's root, as for {@link #BIND}.
+             * Mount an overlay with the options in {@code data}, as the kernel gets them; they
+             * name its layers attached in the staging tmpfs ({@code /ovl-N}) or host directories
+             * below {@code /oldroot}. {@link MountOp#overlay} makes a request with host paths
+             * ({@code source}: the lower directories joined by {@code ':'}), which
+             * {@link OverlayTrees#add} turns into such options before it is planned.
              */
             OVERLAY(Wire.MOUNT_OVERLAY);
 
@@ -260,6 +298,50 @@ public record LaunchPlan(
         public static MountOp overlay(List<String> lowerDirs, String upperDir, String workDir, String target, int flags) {
             String data = upperDir.isEmpty() ? "" : "upperdir=" + upperDir + ",workdir=" + workDir;
             return new MountOp(Kind.OVERLAY, flags, 0, 0, 0, String.join(":", lowerDirs), target, data);
+        }
+
+        /** The most bytes of options the kernel takes for one mount: a page, less its NUL. */
+        public static final int MAX_OPTIONS = 4095;
+
+        /* How OverlayTrees names a host directory of an overlay: by the staging path its clone is
+           attached at, "/ovl-N" (N a descriptor's place, below MAX_PLAN_DESCRIPTORS: at most 7
+           bytes), or where it cannot clone the tree, below the host's root at /oldroot: never
+           shorter (8 bytes and the path), so the longest is counted. */
+        private static final int OLD_ROOT_PREFIX = "/oldroot".length();
+
+        /**
+         * The length of the longest option string the kernel may get for this mount (at most
+         * {@link #MAX_OPTIONS} to mount): its {@code data}, and for an overlay request the
+         * {@code lowerdir=}, {@code upperdir=} and {@code workdir=} options {@link OverlayTrees}
+         * writes, each directory named below {@code /oldroot} (a staging path is never longer).
+         *
+         * <pre>{@code
+         * MountOp op = MountOp.overlay(List.of("/store/layers/a"), "/store/runs/1/upper", "/store/runs/1/work", "/", 0);
+         * boolean fits = op.launcherOptionsLength() <= MountOp.MAX_OPTIONS;   // true
+         * }</pre>
+         *
+         * @return the length in bytes (host paths are ASCII in practice; UTF-8 is counted)
+         */
+        public int launcherOptionsLength() {
+            int n = utf8(data);
+            if (kind != Kind.OVERLAY) {
+                return n;
+            }
+            n += "lowerdir=".length();
+            String[] lowers = source.split(":", -1);
+            for (String lower : lowers) {
+                n += OLD_ROOT_PREFIX + utf8(lower) + 1; /* and a ':' or, after the last, the ',' data's first option gains */
+            }
+            for (String option : data.split(",", -1)) {
+                if (option.startsWith("upperdir=") || option.startsWith("workdir=")) {
+                    n += OLD_ROOT_PREFIX; /* the host path, below /oldroot */
+                }
+            }
+            return n;
+        }
+
+        private static int utf8(String s) {
+            return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         }
 
         /** @param target container path @return a procfs mount */
@@ -465,6 +547,23 @@ public record LaunchPlan(
      */
     public record CapabilitySets(long bounding, long effective, long permitted, long inheritable, long ambient) {}
 
+    /**
+     * Clone into a cgroup v2 directory ({@code clone3} {@code CLONE_INTO_CGROUP}); where the kernel
+     * cannot, the container's first process writes {@code "0"} to its {@code cgroup.procs}.
+     *
+     * @param directory the directory's place among the plan's descriptors
+     * @param procs     its {@code cgroup.procs}' place
+     */
+    public record CgroupClone(int directory, int procs) {}
+
+    /**
+     * Join a namespace: {@code setns(descriptor, nstype)}.
+     *
+     * @param descriptor the namespace's place among the plan's descriptors
+     * @param nstype     its {@code CLONE_NEW*} flag, e.g. {@code Namespace.NETWORK.cloneFlag()}
+     */
+    public record SetnsOp(int descriptor, int nstype) {}
+
     /** Builds a {@link LaunchPlan}; every list starts empty, stdio on /dev/null. */
     public static final class Builder {
         private int cloneFlags;
@@ -484,7 +583,6 @@ public record LaunchPlan(
         private boolean noNewPrivs;
         private SeccompBytes seccomp;
         private Integer umask;
-        private final List<String> cgroupJoinFiles = new ArrayList<>();
         private String uidMap;
         private String gidMap;
         private CapabilitySets capabilities;
@@ -492,9 +590,13 @@ public record LaunchPlan(
         private String uidMapTool;
         private String gidMapTool;
         private Integer execFd;
-        private String cgroupDirectory;
-        private final List<String> counterFiles = new ArrayList<>();
-        private final List<String> counterResetFiles = new ArrayList<>();
+        private final List<Integer> descriptors = new ArrayList<>();
+        private final List<Integer> writeZero = new ArrayList<>();
+        private CgroupClone cloneIntoCgroup;
+        private final List<Integer> readAtReap = new ArrayList<>();
+        private final List<Integer> zeroAtReap = new ArrayList<>();
+        private final List<SetnsOp> setns = new ArrayList<>();
+        private final List<Integer> attachInStaging = new ArrayList<>();
 
         Builder() {}
 
@@ -538,8 +640,6 @@ public record LaunchPlan(
         public Builder seccomp(SeccompBytes program) { this.seccomp = program; return this; }
         /** @param mask the umask @return this */
         public Builder umask(int mask) { this.umask = mask; return this; }
-        /** @param file a v1 tasks file to join through @return this */
-        public Builder cgroupJoinFile(String file) { cgroupJoinFiles.add(file); return this; }
         /** @param map uid_map contents @return this */
         public Builder uidMap(String map) { this.uidMap = map; return this; }
         /** @param map gid_map contents @return this */
@@ -554,12 +654,32 @@ public record LaunchPlan(
         public Builder gidMapTool(String program) { this.gidMapTool = program; return this; }
         /** @param fd the descriptor to exec the command through @return this */
         public Builder execFd(int fd) { this.execFd = fd; return this; }
-        /** @param dir a cgroup v2 directory to clone into @return this */
-        public Builder cgroupDirectory(String dir) { this.cgroupDirectory = dir; return this; }
-        /** @param file a file to read right after the exit @return this */
-        public Builder counterFile(String file) { counterFiles.add(file); return this; }
-        /** @param file a file to write "0" to once the counter files are read @return this */
-        public Builder counterResetFile(String file) { counterResetFiles.add(file); return this; }
+        /**
+         * @param fd one of this JVM's descriptors, to send with the plan
+         * @return its place among the plan's descriptors, for the operations (the same for the same fd)
+         */
+        public int descriptor(int fd) {
+            int at = descriptors.indexOf(fd);
+            if (at < 0) {
+                descriptors.add(fd);
+                at = descriptors.size() - 1;
+            }
+            return at;
+        }
+        /** @param index a descriptor's place, to write "0" to before the command @return this */
+        public Builder writeZero(int index) { writeZero.add(index); return this; }
+        /** @param clone the cgroup v2 directory to clone into, and its cgroup.procs @return this */
+        public Builder cloneIntoCgroup(CgroupClone clone) { this.cloneIntoCgroup = clone; return this; }
+        /** @param index a descriptor's place, to read right after the reap @return this */
+        public Builder readAtReap(int index) { readAtReap.add(index); return this; }
+        /** @param index a descriptor's place, to write "0" to once every readAtReap one is read @return this */
+        public Builder zeroAtReap(int index) { zeroAtReap.add(index); return this; }
+        /** @param op a namespace to join @return this */
+        public Builder setns(SetnsOp op) { setns.add(op); return this; }
+        /** @param index a detached mount tree's place, to attach at /ovl-INDEX in the staging tmpfs @return this */
+        public Builder attachInStaging(int index) { attachInStaging.add(index); return this; }
+        /** @return how many descriptors the plan carries so far */
+        public int descriptorCount() { return descriptors.size(); }
 
         /** @return the plan */
         public LaunchPlan build() {
@@ -567,11 +687,12 @@ public record LaunchPlan(
                     Optional.ofNullable(hostname), loopback, Arrays.asList(stdio), argv, env,
                     Optional.ofNullable(searchPath), Optional.ofNullable(cwd), Optional.ofNullable(user),
                     rlimits, noNewPrivs, Optional.ofNullable(seccomp),
-                    umask == null ? OptionalInt.empty() : OptionalInt.of(umask), cgroupJoinFiles,
+                    umask == null ? OptionalInt.empty() : OptionalInt.of(umask),
                     Optional.ofNullable(uidMap), Optional.ofNullable(gidMap), Optional.ofNullable(capabilities),
                     denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
-                    execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd), Optional.ofNullable(cgroupDirectory),
-                    counterFiles, counterResetFiles);
+                    execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd),
+                    descriptors, writeZero, Optional.ofNullable(cloneIntoCgroup), readAtReap, zeroAtReap, setns,
+                    attachInStaging);
         }
     }
 }

@@ -82,6 +82,7 @@ public final class Launcher {
     private final Selector selector;
     private final ServerSocketChannel listener;
     private final SocketChannel control;
+    private final DescriptorChannel descriptors;
     private final byte[] token;
     private final Map<Long, LaunchListener> sessions = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
@@ -118,14 +119,29 @@ public final class Launcher {
             Path socket = dir.resolve("s");
             ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(socket), 4096);
+            DescriptorChannel descriptors;
+            try {
+                descriptors = DescriptorChannel.listen(dir.resolve("d"));
+            } catch (IOException e) {
+                server.close();
+                throw e;
+            }
             byte[] token = new byte[TOKEN_BYTES];
             new SecureRandom().nextBytes(token);
-            Process process = exec(binary, socket, token);
+            Process process;
             try {
-                return new Launcher(process, server, token);
+                process = exec(binary, socket, dir.resolve("d"), token);
+            } catch (IOException | RuntimeException e) {
+                descriptors.close();
+                server.close();
+                throw e;
+            }
+            try {
+                return new Launcher(process, server, descriptors, token);
             } catch (IOException | RuntimeException e) {
                 process.destroyForcibly();
                 server.close();
+                descriptors.close();
                 throw e;
             }
         } catch (IOException e) {
@@ -134,6 +150,7 @@ public final class Launcher {
             if (dir != null) { /* the launcher holds the socket by an O_PATH fd: delete the path now */
                 try {
                     Files.deleteIfExists(dir.resolve("s"));
+                    Files.deleteIfExists(dir.resolve("d"));
                     Files.deleteIfExists(dir);
                 } catch (IOException e) {
                     log.warn("cannot remove the launcher socket directory {}: {}", dir, e.toString());
@@ -151,17 +168,17 @@ public final class Launcher {
         return Path.of(System.getProperty("java.io.tmpdir"));
     }
 
-    private static Process exec(LauncherBinary binary, Path socket, byte[] token) throws IOException {
+    private static Process exec(LauncherBinary binary, Path socket, Path descriptors, byte[] token) throws IOException {
         String hex = HexFormat.of().formatHex(token);
         IOException memfdFailure;
         try {
-            return execAt(binary.memfdPath(), socket, hex);
+            return execAt(binary.memfdPath(), socket, descriptors, hex);
         } catch (IOException | RuntimeException e) {
             memfdFailure = e instanceof IOException io ? io : new IOException(e.getMessage(), e);
             log.debug("cannot run the launcher from a memfd ({}); using the verified cache file", e.toString());
         }
         try {
-            return execAt(binary.verifiedCacheFile().toString(), socket, hex);
+            return execAt(binary.verifiedCacheFile().toString(), socket, descriptors, hex);
         } catch (IOException | UncheckedIOException e) {
             IOException failure = new IOException("neither from a memfd (" + memfdFailure.getMessage()
                     + ") nor from a cache file (" + e.getMessage() + ")", e);
@@ -170,8 +187,8 @@ public final class Launcher {
         }
     }
 
-    private static Process execAt(String executable, Path socket, String hexToken) throws IOException {
-        ProcessBuilder pb = new ProcessBuilder(executable, socket.toString());
+    private static Process execAt(String executable, Path socket, Path descriptors, String hexToken) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(executable, socket.toString(), descriptors.toString());
         pb.environment().clear(); /* nothing of the JVM's environment reaches the launcher */
         pb.environment().put("CORRAL_LAUNCHER_TOKEN", hexToken);
         pb.redirectInput(ProcessBuilder.Redirect.INHERIT);
@@ -180,12 +197,15 @@ public final class Launcher {
         return pb.start();
     }
 
-    private Launcher(Process process, ServerSocketChannel server, byte[] token) throws IOException {
+    private Launcher(Process process, ServerSocketChannel server, DescriptorChannel descriptors, byte[] token)
+            throws IOException {
         this.process = process;
         this.listener = server;
+        this.descriptors = descriptors;
         this.token = token;
         this.selector = Selector.open();
         this.control = acceptControl();
+        descriptors.accept(token); /* connected before the control connection: waiting now */
         this.launcherPid = readHello();
         control.configureBlocking(false);
         listener.configureBlocking(false);
@@ -316,15 +336,16 @@ public final class Launcher {
         Objects.requireNonNull(listener, "listener");
         byte[] wire = PlanCodec.encode(plan);
         Optional<byte[]> profile = pool.profileOf(plan);
+        List<Integer> fds = plan.descriptors();
         sessions.put(id, listener);
         try {
             if (profile.isEmpty()) {
-                send(runMessage(MSG_RUN, id, wire));
+                send(runMessage(MSG_RUN, id, fds.size(), wire), fds);
                 return;
             }
             synchronized (pool) { /* a new profile's POOL, then the plan: no other plan between */
-                pool.switchTo(profile.get()).ifPresent(p -> send(poolMessage(pool.ready(), p)));
-                send(runMessage(pool.usable(profile.get()) ? MSG_RUN_POOLED : MSG_RUN, id, wire));
+                pool.switchTo(profile.get()).ifPresent(p -> send(poolMessage(pool.ready(), p), List.of()));
+                send(runMessage(pool.usable(profile.get()) ? MSG_RUN_POOLED : MSG_RUN, id, fds.size(), wire), fds);
             }
         } catch (LauncherUnavailableException e) {
             sessions.remove(id);
@@ -332,9 +353,9 @@ public final class Launcher {
         }
     }
 
-    private static ByteBuffer runMessage(int type, long id, byte[] wire) {
-        ByteBuffer m = ByteBuffer.allocate(16 + wire.length).order(ByteOrder.LITTLE_ENDIAN);
-        return m.putInt(12 + wire.length).putInt(type).putLong(id).put(wire).flip();
+    private static ByteBuffer runMessage(int type, long id, int descriptors, byte[] wire) {
+        ByteBuffer m = ByteBuffer.allocate(20 + wire.length).order(ByteOrder.LITTLE_ENDIAN);
+        return m.putInt(16 + wire.length).putInt(type).putLong(id).putInt(descriptors).put(wire).flip();
     }
 
     private static ByteBuffer poolMessage(int ready, byte[] profile) {
@@ -363,7 +384,7 @@ public final class Launcher {
         }
         ByteBuffer m = ByteBuffer.allocate(20).order(ByteOrder.LITTLE_ENDIAN);
         m.putInt(16).putInt(MSG_SIGNAL).putLong(id).putInt(signal).flip();
-        send(m);
+        send(m, List.of());
     }
 
     /**
@@ -384,7 +405,7 @@ public final class Launcher {
         }
         ByteBuffer m = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
         m.putInt(20).putInt(MSG_RESIZE).putLong(id).putInt(rows).putInt(columns).flip();
-        send(m);
+        send(m, List.of());
     }
 
     /**
@@ -419,11 +440,20 @@ public final class Launcher {
         void ready(SelectionKey key) throws IOException;
     }
 
-    private void send(ByteBuffer message) {
+    /** Sends fds (if any) on the descriptor connection, then queues the message that says how many. */
+    private void send(ByteBuffer message, List<Integer> fds) {
         if (lost != null) {
             throw new LauncherUnavailableException("the Corral launcher is gone: " + lost.getMessage(), lost);
         }
         synchronized (outbox) {
+            if (!fds.isEmpty()) {
+                try {
+                    descriptors.send(fds);
+                } catch (IOException e) {
+                    throw new LauncherUnavailableException("cannot hand a plan's descriptors to the Corral launcher: "
+                            + e.getMessage(), e);
+                }
+            }
             outbox.add(message);
             try {
                 flushOutbox();
@@ -649,6 +679,7 @@ public final class Launcher {
             selector.close();
             control.close();
             listener.close();
+            descriptors.close();
         } catch (IOException e) {
             log.debug("closing after the launcher died: {}", e.toString());
         }

@@ -49,7 +49,7 @@ final class NamespacePool {
      */
     Optional<byte[]> profileOf(LaunchPlan plan) {
         int f = plan.cloneFlags();
-        if (ready == 0 || !privileged || (f & SHARED) != SHARED) {
+        if (ready == 0 || !privileged || (f & SHARED) != SHARED || !plan.setns().isEmpty()) {
             return Optional.empty();
         }
         if ((f & Namespace.USER.cloneFlag()) == 0) {

@@ -22,11 +22,12 @@ import java.util.List;
  * (counting a final NUL) and UTF-8 bytes ending in NUL; a standalone string record's value is
  * just the bytes and the NUL. The tags are defined in {@code wire.def}, with every other wire constant. {@link #describe}
  * prints the same text as {@code corral-launcher --describe-plan}, so tests can check both
- * sides agree.
+ * sides agree. The plan's descriptors are not in its bytes: they travel beside it
+ * ({@code SCM_RIGHTS}), and the message that carries the plan says how many.
  *
  * <pre>{@code
  * byte[] wire = PlanCodec.encode(plan);
- * PlanCodec.decode(wire).equals(plan);   // true
+ * PlanCodec.decode(wire, plan.descriptors()).equals(plan);   // true
  * }</pre>
  */
 public final class PlanCodec {
@@ -78,7 +79,7 @@ public final class PlanCodec {
         w.u32Record(TAG_NO_NEW_PRIVS, plan.noNewPrivs() ? 1 : 0);
         plan.seccomp().ifPresent(s -> w.record(TAG_SECCOMP, ByteBuffer.wrap(s.program()).position(s.program().length)));
         plan.umask().ifPresent(u -> w.u32Record(TAG_UMASK, u));
-        plan.cgroupJoinFiles().forEach(c -> w.strRecord(TAG_CGROUP_JOIN, c));
+        plan.writeZero().forEach(i -> w.u32Record(TAG_FD_WRITE_ZERO, i));
         plan.uidMap().ifPresent(m -> w.strRecord(TAG_UID_MAP, m));
         plan.gidMap().ifPresent(m -> w.strRecord(TAG_GID_MAP, m));
         plan.capabilities().ifPresent(c -> w.record(TAG_CAPS, Writer.buffer(40).putLong(c.bounding())
@@ -87,9 +88,11 @@ public final class PlanCodec {
         plan.uidMapTool().ifPresent(t -> w.strRecord(TAG_UID_MAP_TOOL, t));
         plan.gidMapTool().ifPresent(t -> w.strRecord(TAG_GID_MAP_TOOL, t));
         plan.execFd().ifPresent(fd -> w.u32Record(TAG_EXEC_FD, fd));
-        plan.cgroupDirectory().ifPresent(d -> w.strRecord(TAG_CGROUP_DIR, d));
-        plan.counterFiles().forEach(f -> w.strRecord(TAG_COUNTER_FILE, f));
-        plan.counterResetFiles().forEach(f -> w.strRecord(TAG_COUNTER_RESET, f));
+        plan.cloneIntoCgroup().ifPresent(c -> w.record(TAG_FD_CLONE_INTO_CGROUP, Writer.buffer(8).putInt(c.directory()).putInt(c.procs())));
+        plan.readAtReap().forEach(i -> w.u32Record(TAG_FD_READ_AT_REAP, i));
+        plan.zeroAtReap().forEach(i -> w.u32Record(TAG_FD_ZERO_AT_REAP, i));
+        plan.setns().forEach(o -> w.record(TAG_SETNS, Writer.buffer(8).putInt(o.descriptor()).putInt(o.nstype())));
+        plan.attachInStaging().forEach(i -> w.u32Record(TAG_FD_ATTACH_IN_STAGING, i));
         return w.out.toByteArray();
     }
 
@@ -101,8 +104,21 @@ public final class PlanCodec {
      * @throws IllegalArgumentException if the bytes are not a plan of this version
      */
     public static LaunchPlan decode(byte[] wire) {
+        return decode(wire, List.of());
+    }
+
+    /**
+     * Reads a plan back with the descriptors that travelled beside it.
+     *
+     * @param wire        a plan's wire form
+     * @param descriptors its descriptors, in order
+     * @return the plan
+     * @throws IllegalArgumentException if the bytes are not a plan of this version
+     */
+    public static LaunchPlan decode(byte[] wire, List<Integer> descriptors) {
         ByteBuffer in = ByteBuffer.wrap(wire).order(ByteOrder.LITTLE_ENDIAN);
         LaunchPlan.Builder b = LaunchPlan.builder();
+        descriptors.forEach(b::descriptor);
         List<String> argv = new ArrayList<>();
         List<String> env = new ArrayList<>();
         List<Integer> groups = new ArrayList<>();
@@ -142,7 +158,7 @@ public final class PlanCodec {
                         b.seccomp(new SeccompBytes(p));
                     }
                     case TAG_UMASK -> b.umask(v.getInt());
-                    case TAG_CGROUP_JOIN -> b.cgroupJoinFile(wholeStr(v));
+                    case TAG_FD_WRITE_ZERO -> b.writeZero(v.getInt());
                     case TAG_UID_MAP -> b.uidMap(wholeStr(v));
                     case TAG_GID_MAP -> b.gidMap(wholeStr(v));
                     case TAG_CAPS -> b.capabilities(new CapabilitySets(v.getLong(), v.getLong(), v.getLong(),
@@ -151,9 +167,11 @@ public final class PlanCodec {
                     case TAG_UID_MAP_TOOL -> b.uidMapTool(wholeStr(v));
                     case TAG_GID_MAP_TOOL -> b.gidMapTool(wholeStr(v));
                     case TAG_EXEC_FD -> b.execFd(v.getInt());
-                    case TAG_CGROUP_DIR -> b.cgroupDirectory(wholeStr(v));
-                    case TAG_COUNTER_FILE -> b.counterFile(wholeStr(v));
-                    case TAG_COUNTER_RESET -> b.counterResetFile(wholeStr(v));
+                    case TAG_FD_CLONE_INTO_CGROUP -> b.cloneIntoCgroup(new LaunchPlan.CgroupClone(v.getInt(), v.getInt()));
+                    case TAG_FD_READ_AT_REAP -> b.readAtReap(v.getInt());
+                    case TAG_FD_ZERO_AT_REAP -> b.zeroAtReap(v.getInt());
+                    case TAG_SETNS -> b.setns(new LaunchPlan.SetnsOp(v.getInt(), v.getInt()));
+                    case TAG_FD_ATTACH_IN_STAGING -> b.attachInStaging(v.getInt());
                     default -> throw new IllegalArgumentException("unknown plan tag " + tag);
                 }
             }
@@ -215,7 +233,7 @@ public final class PlanCodec {
                     .append('\n');
         }
         plan.umask().ifPresent(u -> s.append("umask ").append(Integer.toOctalString(u)).append('\n'));
-        plan.cgroupJoinFiles().forEach(c -> s.append("cgroup_join ").append(quoted(c)).append('\n'));
+        plan.writeZero().forEach(i -> s.append("fd_write_zero ").append(i).append('\n'));
         plan.seccomp().ifPresent(p -> s.append("seccomp ").append(p.program().length / 8).append(" instructions\n"));
         plan.capabilities().ifPresent(c -> s.append("caps bounding 0x").append(Long.toHexString(c.bounding()))
                 .append(" effective 0x").append(Long.toHexString(c.effective()))
@@ -226,9 +244,13 @@ public final class PlanCodec {
         plan.uidMapTool().ifPresent(t -> s.append("uid_map_tool ").append(quoted(t)).append('\n'));
         plan.gidMapTool().ifPresent(t -> s.append("gid_map_tool ").append(quoted(t)).append('\n'));
         plan.execFd().ifPresent(fd -> s.append("exec_fd ").append(Integer.toUnsignedString(fd)).append('\n'));
-        plan.cgroupDirectory().ifPresent(d -> s.append("cgroup_dir ").append(quoted(d)).append('\n'));
-        plan.counterFiles().forEach(f -> s.append("counter_file ").append(quoted(f)).append('\n'));
-        plan.counterResetFiles().forEach(f -> s.append("counter_reset ").append(quoted(f)).append('\n'));
+        plan.cloneIntoCgroup().ifPresent(c -> s.append("fd_clone_into_cgroup ").append(c.directory()).append(' ')
+                .append(c.procs()).append('\n'));
+        plan.readAtReap().forEach(i -> s.append("fd_read_at_reap ").append(i).append('\n'));
+        plan.zeroAtReap().forEach(i -> s.append("fd_zero_at_reap ").append(i).append('\n'));
+        plan.setns().forEach(o -> s.append("setns ").append(o.descriptor()).append(" 0x")
+                .append(Integer.toHexString(o.nstype())).append('\n'));
+        plan.attachInStaging().forEach(i -> s.append("fd_attach_in_staging ").append(i).append('\n'));
         return s.toString();
     }
 

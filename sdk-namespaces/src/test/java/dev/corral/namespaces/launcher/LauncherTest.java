@@ -90,48 +90,138 @@ class LauncherTest {
     }
 
     @Test
-    void readsTheCounterFilesAfterTheExitAndSaysWhichItCouldNot(@TempDir Path dir) throws Exception {
+    void readsTheCounterDescriptorsAfterTheExitAndSaysWhichItCouldNot(@TempDir Path dir) throws Exception {
         Path written = dir.resolve("written-at-the-end");
         Files.writeString(written, "before\n");
-        Path missing = dir.resolve("missing");
         Path large = dir.resolve("large");
         Files.writeString(large, "x".repeat(64 * 1024));
-        Recorder r = new Recorder();
-        /* the command writes the file as it ends: only a read after the reap sees it */
-        LaunchPlan plan = hostView().mount(MountOp.bind(dir.toString(), "/out", MountOp.RECURSIVE))
-                .argv(List.of("sh", "-c", "echo after > /out/" + written.getFileName()))
-                .counterFile(written.toString()).counterFile(missing.toString()).counterFile(dir.toString())
-                .counterFile(large.toString()).build();
-        Launcher.shared().launch(plan, r);
-        Object end = r.end.get(20, TimeUnit.SECONDS);
-        assertTrue(end instanceof ExitReport, () -> "ended with " + end);
-        List<ExitReport.CounterFile> files = ((ExitReport) end).counterFiles();
-        assertEquals(List.of(new ExitReport.CounterFile(true, java.util.Optional.of("after")),
-                ExitReport.CounterFile.absent(), ExitReport.CounterFile.unread(), ExitReport.CounterFile.unread()),
-                files, "read after the exit; missing; a directory; too large to be read whole");
+        try (TestFds fds = new TestFds()) {
+            /* the command writes the file as it ends: only a read after the reap sees it */
+            LaunchPlan.Builder b = hostView().mount(MountOp.bind(dir.toString(), "/out", MountOp.RECURSIVE))
+                    .argv(List.of("sh", "-c", "echo after > /out/" + written.getFileName()));
+            for (Path f : List.of(written, dir, large)) {
+                b.readAtReap(b.descriptor(fds.open(f, TestFds.O_RDONLY)));
+            }
+            List<ExitReport.CounterFile> files = exitOf(b.build()).counterFiles();
+            assertEquals(List.of(new ExitReport.CounterFile(true, java.util.Optional.of("after")),
+                    ExitReport.CounterFile.unread(), ExitReport.CounterFile.unread()),
+                    files, "read after the exit; a directory; too large to be read whole");
+        }
     }
 
-    /** Reset files are written "0" after the counter files, and only if each could be read. */
+    /** Reset descriptors are written "0" after the counters, and only if each could be read. */
     @Test
     void setsTheCountersBackOnlyOnceItHasReadThemAll(@TempDir Path dir) throws Exception {
         Path counter = Files.writeString(dir.resolve("counter"), "5\n");
         Path large = Files.writeString(dir.resolve("large"), "x".repeat(64 * 1024));
         Path reset = Files.writeString(dir.resolve("reset"), "9\n");
         Path kept = Files.writeString(dir.resolve("kept"), "9\n");
+        try (TestFds fds = new TestFds()) {
+            LaunchPlan.Builder b = hostView().argv(List.of("true"));
+            b.readAtReap(b.descriptor(fds.open(counter, TestFds.O_RDONLY)));
+            b.zeroAtReap(b.descriptor(fds.open(reset, TestFds.O_WRONLY)));
+            ExitReport read = exitOf(b.build());
+            assertEquals(List.of(new ExitReport.CounterFile(true, java.util.Optional.of("5"))), read.counterFiles());
+            assertTrue(read.countersReset());
+            assertEquals("0\n", Files.readString(reset), "written after the read");
 
-        ExitReport read = exitOf(hostView().argv(List.of("true")).counterFile(counter.toString())
-                .counterResetFile(reset.toString()).build());
-        assertEquals(List.of(new ExitReport.CounterFile(true, java.util.Optional.of("5"))), read.counterFiles());
-        assertTrue(read.countersReset());
-        assertEquals("0\n", Files.readString(reset), "written after the read");
+            b = hostView().argv(List.of("true"));
+            b.readAtReap(b.descriptor(fds.open(counter, TestFds.O_RDONLY)));
+            b.readAtReap(b.descriptor(fds.open(large, TestFds.O_RDONLY)));
+            b.zeroAtReap(b.descriptor(fds.open(kept, TestFds.O_WRONLY)));
+            ExitReport unread = exitOf(b.build());
+            assertEquals(false, unread.countersReset(), "a counter could not be read whole");
+            assertEquals("9\n", Files.readString(kept), "not written: the JVM reads that counter itself");
 
-        ExitReport unread = exitOf(hostView().argv(List.of("true")).counterFile(counter.toString())
-                .counterFile(large.toString()).counterResetFile(kept.toString()).build());
-        assertEquals(false, unread.countersReset(), "a counter file could not be read whole");
-        assertEquals("9\n", Files.readString(kept), "not written: the JVM reads that counter itself");
+            b = hostView().argv(List.of("true"));
+            b.readAtReap(b.descriptor(fds.open(counter, TestFds.O_RDONLY)));
+            assertEquals(false, exitOf(b.build()).countersReset(), "no reset descriptors");
+        }
+    }
 
-        assertEquals(false, exitOf(hostView().argv(List.of("true")).counterFile(counter.toString()).build())
-                .countersReset(), "no reset files");
+    /**
+     * The child writes "0" to its descriptors before the command, which has none of the plan's
+     * descriptors; the launcher keeps none of them once the container is reaped.
+     */
+    @Test
+    void writesZeroBeforeTheCommandWhichSeesNoneOfThePlansDescriptors(@TempDir Path dir) throws Exception {
+        Path target = Files.writeString(dir.resolve("joined"), "x\n");
+        Path counter = Files.writeString(dir.resolve("counter"), "1\n");
+        String listFds = "cd /proc/self/fd && echo *";
+        Recorder plain = new Recorder();
+        Launcher.shared().launch(hostView().stdio(1, StdioOp.relay()).argv(List.of("sh", "-c", listFds)).build(), plain);
+        assertTrue(plain.end.get(20, TimeUnit.SECONDS) instanceof ExitReport);
+        plain.outDone.get(20, TimeUnit.SECONDS);
+        try (TestFds fds = new TestFds()) {
+            LaunchPlan.Builder b = hostView().stdio(1, StdioOp.relay())
+                    .argv(List.of("sh", "-c", "cat /out/joined; " + listFds))
+                    .mount(MountOp.bind(dir.toString(), "/out", MountOp.RECURSIVE));
+            b.writeZero(b.descriptor(fds.open(target, TestFds.O_WRONLY)));
+            b.readAtReap(b.descriptor(fds.open(counter, TestFds.O_RDONLY)));
+            Recorder r = new Recorder();
+            Launcher.shared().launch(b.build(), r);
+            Object end = r.end.get(20, TimeUnit.SECONDS);
+            r.outDone.get(20, TimeUnit.SECONDS);
+            assertTrue(end instanceof ExitReport, () -> "ended with " + end);
+            assertEquals("0\n" + plain.out.toString(StandardCharsets.UTF_8), r.out.toString(StandardCharsets.UTF_8),
+                    "written before the command, which has the descriptors a plan without them gives");
+        }
+        /* the launcher closes its copies right after it sent the exit: look until they are gone */
+        List<String> launcherFiles = launcherFilesBelow(dir);
+        for (int i = 0; i < 200 && !launcherFiles.isEmpty(); i++) {
+            Thread.sleep(50);
+            launcherFiles = launcherFilesBelow(dir);
+        }
+        assertEquals(List.of(), launcherFiles, "the launcher keeps no descriptor of an ended container's plan");
+    }
+
+    private static List<String> launcherFilesBelow(Path dir) throws IOException {
+        List<String> files = new java.util.ArrayList<>();
+        try (var links = Files.list(Path.of("/proc/" + Launcher.shared().pid() + "/fd"))) {
+            for (Path l : links.toList()) {
+                try {
+                    String f = Files.readSymbolicLink(l).toString();
+                    if (f.startsWith(dir.toString())) {
+                        files.add(f);
+                    }
+                } catch (IOException gone) { /* closed meanwhile */ }
+            }
+        }
+        return files;
+    }
+
+    /** A container joins a network namespace made by {@code ip netns add}, handed over as a descriptor. */
+    @Test
+    void joinsANetworkNamespaceItIsHandedInsteadOfMakingOne() throws Exception {
+        assumeTrue(HostSecurity.probe().uid() == 0, "ip netns add needs root");
+        String name = "corral-test-" + ProcessHandle.current().pid();
+        assertEquals(0, new ProcessBuilder("ip", "netns", "add", name).inheritIO().start().waitFor());
+        try (TestFds fds = new TestFds()) {
+            Path ns = Path.of("/run/netns", name);
+            long inode = (Long) Files.getAttribute(ns, "unix:ino");
+            LaunchPlan.Builder b = hostView().cloneFlags(Namespace.PID.cloneFlag() | Namespace.MOUNT.cloneFlag())
+                    .stdio(1, StdioOp.relay()).argv(List.of("readlink", "/proc/self/ns/net"));
+            b.setns(new LaunchPlan.SetnsOp(b.descriptor(fds.open(ns, TestFds.O_RDONLY)), Namespace.NETWORK.cloneFlag()));
+            Recorder r = new Recorder();
+            Launcher.shared().launch(b.build(), r);
+            Object end = r.end.get(20, TimeUnit.SECONDS);
+            r.outDone.get(20, TimeUnit.SECONDS);
+            assertTrue(end instanceof ExitReport, () -> "ended with " + end);
+            assertEquals("net:[" + inode + "]\n", r.out.toString(StandardCharsets.UTF_8));
+
+            /* a descriptor that is no namespace: the step and the operation's index say so */
+            b = hostView().argv(List.of("true"));
+            b.setns(new LaunchPlan.SetnsOp(b.descriptor(fds.open(Path.of("/dev/null"), TestFds.O_RDONLY)),
+                    Namespace.NETWORK.cloneFlag()));
+            Recorder bad = new Recorder();
+            Launcher.shared().launch(b.build(), bad);
+            Object failed = bad.end.get(20, TimeUnit.SECONDS);
+            assertTrue(failed instanceof LaunchFailure, () -> "ended with " + failed);
+            assertEquals(LaunchStep.SETNS, ((LaunchFailure) failed).step().orElseThrow());
+            assertEquals("EINVAL", ((LaunchFailure) failed).errnoName());
+        } finally {
+            new ProcessBuilder("ip", "netns", "delete", name).inheritIO().start().waitFor();
+        }
     }
 
     private static ExitReport exitOf(LaunchPlan plan) throws Exception {
@@ -163,11 +253,13 @@ class LauncherTest {
         Files.writeString(lower2.resolve("a"), "bottom\n");
         Files.writeString(lower2.resolve("b"), "only below\n");
         Recorder r = new Recorder();
-        LaunchPlan plan = hostView().mount(MountOp.overlay(List.of(lower1.toString(), lower2.toString()),
-                        upper.toString(), work.toString(), "/ov", 0))
-                .stdio(1, StdioOp.relay())
-                .argv(List.of("sh", "-c", "cat /ov/a /ov/b; echo new > /ov/c; rm /ov/b")).build();
-        Launcher.shared().launch(plan, r);
+        try (OverlayTrees trees = new OverlayTrees()) {
+            LaunchPlan.Builder b = hostView().stdio(1, StdioOp.relay())
+                    .argv(List.of("sh", "-c", "cat /ov/a /ov/b; echo new > /ov/c; rm /ov/b"));
+            trees.add(b, MountOp.overlay(List.of(lower1.toString(), lower2.toString()), upper.toString(),
+                    work.toString(), "/ov", 0));
+            Launcher.shared().launch(b.build(), r);
+        }
         Object end = r.end.get(20, TimeUnit.SECONDS);
         r.outDone.get(20, TimeUnit.SECONDS);
         assertTrue(end instanceof ExitReport, () -> "ended with " + end);
@@ -175,9 +267,18 @@ class LauncherTest {
         assertEquals("new\n", Files.readString(upper.resolve("c")), "writes land in the upper directory");
         assertTrue(Files.exists(lower2.resolve("b")), "the lower directory is unchanged");
 
+        try (OverlayTrees trees = new OverlayTrees()) {
+            org.junit.jupiter.api.Assertions.assertThrows(OverlayTrees.CloneException.class, () -> trees.add(hostView(),
+                    MountOp.overlay(List.of(dir.resolve("missing").toString()), upper.toString(), work.toString(), "/ov", 0)),
+                    "a missing layer is found in the JVM, as it clones the layers");
+        }
         Recorder bad = new Recorder();
-        Launcher.shared().launch(hostView().mount(MountOp.overlay(List.of(dir.resolve("missing").toString()),
-                upper.toString(), work.toString(), "/ov", 0)).argv(List.of("true")).build(), bad);
+        try (OverlayTrees trees = new OverlayTrees()) {
+            LaunchPlan.Builder b = hostView().argv(List.of("true"));
+            trees.add(b, MountOp.overlay(List.of(lower1.toString()), upper.toString(),
+                    dir.resolve("no-such-work").toString(), "/ov", 0));
+            Launcher.shared().launch(b.build(), bad);
+        }
         Object failed = bad.end.get(20, TimeUnit.SECONDS);
         assertTrue(failed instanceof LaunchFailure, () -> "ended with " + failed);
         assertEquals(LaunchStep.MOUNT_OVERLAY, ((LaunchFailure) failed).step().orElseThrow());

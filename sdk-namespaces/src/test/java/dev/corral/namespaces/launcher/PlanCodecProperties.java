@@ -39,7 +39,7 @@ class PlanCodecProperties {
 
     @Property(tries = 300)
     void javaReadsBackWhatItWrites(@ForAll("plans") LaunchPlan plan) {
-        assertEquals(plan, PlanCodec.decode(PlanCodec.encode(plan)));
+        assertEquals(plan, PlanCodec.decode(PlanCodec.encode(plan), plan.descriptors()));
     }
 
     @net.jqwik.api.Example
@@ -130,7 +130,14 @@ class PlanCodecProperties {
         return Combinators.combine(Arbitraries.of(MountOp.Kind.values()), Arbitraries.integers().between(0, 31),
                         Arbitraries.integers().between(0, 07777), Arbitraries.integers(), Arbitraries.integers(),
                         text(), path(), text())
-                .as(MountOp::new);
+                .as((kind, flags, mode, major, minor, source, target, data) -> new MountOp(kind, flags, mode, major, minor,
+                        kind == MountOp.Kind.OVERLAY ? "" : source, target, data)); /* an overlay is planned resolved */
+    }
+
+    static final int DESCRIPTORS = 8;
+
+    static Arbitrary<Integer> descriptorPlace() {
+        return Arbitraries.integers().between(0, DESCRIPTORS - 1);
     }
 
     static Arbitrary<StdioOp> stdio() {
@@ -146,6 +153,9 @@ class PlanCodecProperties {
     @Provide
     Arbitrary<LaunchPlan> plans() {
         return Builders.withBuilder(LaunchPlan::builder)
+                /* descriptors 0 to 7 are always there (they travel beside the plan's bytes); the
+                   operations name them by place */
+                .use(Arbitraries.integers().between(3, 9999).set().ofSize(DESCRIPTORS)).in((b, v) -> { v.forEach(b::descriptor); return b; })
                 .use(Arbitraries.integers()).in((b, v) -> b.cloneFlags(v))
                 .use(Arbitraries.of(true, false)).in((b, v) -> b.commandAsPid1(v))
                 .use(path()).in((b, v) -> b.stagingDir(v))
@@ -170,7 +180,7 @@ class PlanCodecProperties {
                     return new SeccompBytes(p);
                 })).withProbability(0.5).in((b, v) -> b.seccomp(v))
                 .use(Arbitraries.integers().between(0, 0777)).withProbability(0.5).in((b, v) -> b.umask(v))
-                .use(path().list().ofMaxSize(3)).in((b, v) -> { v.forEach(b::cgroupJoinFile); return b; })
+                .use(descriptorPlace().list().ofMaxSize(3)).in((b, v) -> { v.forEach(b::writeZero); return b; })
                 .use(text()).withProbability(0.5).in((b, v) -> b.uidMap(v))
                 .use(text()).withProbability(0.5).in((b, v) -> b.gidMap(v))
                 .use(Combinators.combine(Arbitraries.longs(), Arbitraries.longs(), Arbitraries.longs(),
@@ -179,9 +189,13 @@ class PlanCodecProperties {
                 .use(path()).withProbability(0.3).in((b, v) -> b.uidMapTool(v))
                 .use(path()).withProbability(0.3).in((b, v) -> b.gidMapTool(v))
                 .use(Arbitraries.integers().between(3, 65535)).withProbability(0.3).in((b, v) -> b.execFd(v))
-                .use(path()).withProbability(0.5).in((b, v) -> b.cgroupDirectory(v))
-                .use(path().list().ofMaxSize(LaunchPlan.MAX_COUNTER_FILES)).in((b, v) -> { v.forEach(b::counterFile); return b; })
-                .use(path().list().ofMaxSize(LaunchPlan.MAX_COUNTER_FILES)).in((b, v) -> { v.forEach(b::counterResetFile); return b; })
+                .use(Combinators.combine(descriptorPlace(), descriptorPlace()).as(LaunchPlan.CgroupClone::new))
+                        .withProbability(0.5).in((b, v) -> b.cloneIntoCgroup(v))
+                .use(descriptorPlace().list().ofMaxSize(LaunchPlan.MAX_COUNTER_FILES)).in((b, v) -> { v.forEach(b::readAtReap); return b; })
+                .use(descriptorPlace().list().ofMaxSize(LaunchPlan.MAX_COUNTER_FILES)).in((b, v) -> { v.forEach(b::zeroAtReap); return b; })
+                .use(Combinators.combine(descriptorPlace(), Arbitraries.integers()).as(LaunchPlan.SetnsOp::new)
+                        .list().ofMaxSize(LaunchPlan.MAX_SETNS)).in((b, v) -> { v.forEach(b::setns); return b; })
+                .use(descriptorPlace().list().ofMaxSize(4)).in((b, v) -> { v.forEach(b::attachInStaging); return b; })
                 .build(LaunchPlan.Builder::build);
     }
 

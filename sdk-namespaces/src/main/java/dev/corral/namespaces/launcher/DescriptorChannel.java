@@ -1,0 +1,156 @@
+package dev.corral.namespaces.launcher;
+
+import dev.corral.namespaces.libc.DescriptorLibC;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.List;
+import jnr.ffi.LastError;
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.In;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
+
+/**
+ * The connection a plan's descriptors travel on to the launcher: a {@code SOCK_SEQPACKET} Unix
+ * socket beside the control connection, made with libc through jnr-ffi because a
+ * {@link java.nio.channels.SocketChannel} cannot pass descriptors. Java's side listens in the
+ * launcher's 0700 socket directory; the launcher connects once, before its control connection,
+ * and proves itself with the same token. From then on each plan that carries descriptors is
+ * preceded by one message of one byte with them all ({@code SCM_RIGHTS}); the launcher takes
+ * exactly as many as the plan's message says.
+ *
+ * <pre>{@code
+ * DescriptorChannel d = DescriptorChannel.listen(dir.resolve("d"));   // before the launcher starts
+ * ... the launcher starts and connects ...
+ * d.accept(token);
+ * d.send(List.of(tasksFd, counterFd));                                 // then the plan
+ * }</pre>
+ */
+final class DescriptorChannel implements AutoCloseable {
+    private static final int AF_UNIX = 1;
+    private static final int SOCK_SEQPACKET = 5;
+    private static final int SOCK_CLOEXEC = 0x80000;
+    private static final int SOL_SOCKET = 1;
+    private static final int SCM_RIGHTS = 1;
+    private static final int NO_SIGPIPE = 0x4000; /* MSG_NOSIGNAL */
+    private static final int EINTR = 4;
+
+
+    private static final DescriptorLibC LIBC = LibraryLoader.create(DescriptorLibC.class).load("c");
+    private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
+
+    private int listener;
+    private int connection = -1;
+
+    private DescriptorChannel(int listener) {
+        this.listener = listener;
+    }
+
+    /**
+     * @param path where to listen (in a directory only this user may enter)
+     * @return the listening channel
+     * @throws IOException if the socket cannot be made
+     */
+    static DescriptorChannel listen(Path path) throws IOException {
+        byte[] name = path.toString().getBytes(StandardCharsets.UTF_8);
+        if (name.length >= 108) {
+            throw new IOException("descriptor socket path too long: " + path);
+        }
+        byte[] addr = new byte[110];
+        addr[0] = AF_UNIX;
+        System.arraycopy(name, 0, addr, 2, name.length);
+        int fd = LIBC.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            throw failure("socket");
+        }
+        if (LIBC.bind(fd, addr, 2 + name.length + 1) < 0 || LIBC.listen(fd, 1) < 0) {
+            IOException e = failure("bind or listen on " + path);
+            LIBC.close(fd);
+            throw e;
+        }
+        return new DescriptorChannel(fd);
+    }
+
+    /**
+     * Takes the launcher's connection, which it made before its control connection, so it is
+     * waiting by the time that one was accepted, and checks its token.
+     *
+     * @param token the launcher's token
+     * @throws IOException if there is no such connection or it carries another token
+     */
+    void accept(byte[] token) throws IOException {
+        int fd = LIBC.accept4(listener, new byte[110], new int[] {110}, SOCK_CLOEXEC);
+        if (fd < 0) {
+            throw failure("accept the launcher's descriptor connection");
+        }
+        LIBC.close(listener);
+        listener = -1;
+        connection = fd;
+        byte[] got = new byte[token.length];
+        long n = LIBC.recv(fd, got, got.length, 0);
+        if (n != token.length || !MessageDigest.isEqual(got, token)) {
+            throw new IOException("the descriptor connection did not carry the launcher's token");
+        }
+    }
+
+    /**
+     * Sends descriptors, all in one message; the launcher has its own copies once this returns.
+     *
+     * @param fds descriptors of this process, at most {@link LaunchPlan#MAX_PLAN_DESCRIPTORS}
+     * @throws IOException if they cannot be sent (the plan must then not be sent either)
+     */
+    synchronized void send(List<Integer> fds) throws IOException {
+        int n = fds.size();
+        int cmsgLen = 16 + 4 * n;
+        int space = 16 + ((4 * n + 7) & ~7);
+        Pointer data = Memory.allocateDirect(RUNTIME, 1);
+        Pointer iov = Memory.allocateDirect(RUNTIME, 16);
+        Pointer control = Memory.allocateDirect(RUNTIME, space);
+        Pointer msg = Memory.allocateDirect(RUNTIME, 56);
+        data.putByte(0, (byte) 'd');
+        iov.putAddress(0, data.address());
+        iov.putLong(8, 1);
+        control.putLong(0, cmsgLen);
+        control.putInt(8, SOL_SOCKET);
+        control.putInt(12, SCM_RIGHTS);
+        for (int i = 0; i < n; i++) {
+            control.putInt(16 + 4L * i, fds.get(i));
+        }
+        msg.putAddress(0, 0);
+        msg.putLong(8, 0);
+        msg.putAddress(16, iov.address());
+        msg.putLong(24, 1);
+        msg.putAddress(32, control.address());
+        msg.putLong(40, space);
+        msg.putLong(48, 0);
+        long sent;
+        do {
+            sent = LIBC.sendmsg(connection, msg, NO_SIGPIPE);
+        } while (sent < 0 && LastError.getLastError(RUNTIME) == EINTR);
+        if (sent != 1) {
+            throw failure("send descriptors " + Arrays.toString(fds.toArray()) + " to the launcher");
+        }
+    }
+
+    private static IOException failure(String what) {
+        int errno = LastError.getLastError(RUNTIME);
+        return new IOException(what + ": " + Errno.name(errno) + " (" + Errno.description(errno) + ")");
+    }
+
+    @Override
+    public synchronized void close() {
+        if (listener >= 0) {
+            LIBC.close(listener);
+            listener = -1;
+        }
+        if (connection >= 0) {
+            LIBC.close(connection);
+            connection = -1;
+        }
+    }
+}
