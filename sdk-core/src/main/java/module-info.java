@@ -17,8 +17,6 @@ module dev.corral {
     requires org.tukaani.xz;
     // zstd-compressed layers (zstd-jni: the reference C decoder, a named module)
     requires com.github.luben.zstd_jni;
-    // OCI index, manifest and config documents (already here through dev.corral.namespaces).
-    requires com.fasterxml.jackson.core;
 
     exports dev.corral;
     exports dev.corral.image;

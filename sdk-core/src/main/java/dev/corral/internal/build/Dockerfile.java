@@ -1,10 +1,7 @@
 package dev.corral.internal.build;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.core.JsonToken;
 import dev.corral.image.ImageBuildException;
-import java.io.IOException;
+import dev.corral.namespaces.json.JsonTree;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -25,7 +22,6 @@ import java.util.regex.Pattern;
 public final class Dockerfile {
     private static final Pattern DIRECTIVE = Pattern.compile("^#\\s*([a-zA-Z][a-zA-Z0-9]*)\\s*=\\s*(.+?)\\s*$");
     private static final Pattern HEREDOC = Pattern.compile("<<-?\\s*[\"']?[A-Za-z_][A-Za-z0-9_]*[\"']?");
-    private static final JsonFactory JSON = new JsonFactory();
 
     /**
      * One instruction.
@@ -179,24 +175,23 @@ public final class Dockerfile {
         if (!s.startsWith("[")) {
             return Optional.empty();
         }
-        try (JsonParser p = JSON.createParser(s)) {
-            if (p.nextToken() != JsonToken.START_ARRAY) {
-                return Optional.empty();
-            }
-            List<String> out = new ArrayList<>();
-            for (JsonToken t = p.nextToken(); t != JsonToken.END_ARRAY; t = p.nextToken()) {
-                if (t != JsonToken.VALUE_STRING) {
-                    return Optional.empty();
-                }
-                out.add(p.getText());
-            }
-            if (p.nextToken() != null) {
-                return Optional.empty();
-            }
-            return Optional.of(out);
-        } catch (IOException e) {
+        Object tree;
+        try {
+            tree = JsonTree.parse(s);
+        } catch (JsonTree.MalformedJsonException e) {
             return Optional.empty();
         }
+        if (!(tree instanceof List<?> items)) {
+            return Optional.empty();
+        }
+        List<String> out = new ArrayList<>();
+        for (Object item : items) {
+            if (!(item instanceof String text)) {
+                return Optional.empty();
+            }
+            out.add(text);
+        }
+        return Optional.of(out);
     }
 
     static ImageBuildException error(String file, int line, String message) {

@@ -122,4 +122,15 @@ class DockerfileTest {
         assertFalse(d.ignored("src/Main.java"));
         assertEquals("a/c", DockerIgnore.clean("/./a/b/../c/"));
     }
+
+    @Test
+    void theJsonFormIsAnArrayOfStringsAndNothingElse() {
+        assertEquals(Optional.of(List.of("a", "b c", "\u00e9\n")), Dockerfile.json("[\"a\", \"b c\", \"\\u00e9\\n\"]"));
+        assertEquals(Optional.of(List.of()), Dockerfile.json("[]"));
+        assertEquals(Optional.empty(), Dockerfile.json("[\"a\", 1]"), "a number: the shell form");
+        assertEquals(Optional.empty(), Dockerfile.json("[[\"a\"]]"), "a nested array");
+        assertEquals(Optional.empty(), Dockerfile.json("[\"a\"] b"), "something after the array");
+        assertEquals(Optional.empty(), Dockerfile.json("[\"a\""), "not closed");
+        assertEquals(Optional.empty(), Dockerfile.json("{\"a\": 1}"), "not an array");
+    }
 }
