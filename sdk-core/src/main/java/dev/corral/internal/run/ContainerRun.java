@@ -5,47 +5,36 @@ import dev.corral.ContainerProcess;
 import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
 import dev.corral.ContainerStartException;
-import dev.corral.Input;
-import dev.corral.Terminal;
-import dev.corral.Output;
+import dev.corral.Mount;
 import dev.corral.ResourceUsage;
-import dev.corral.Termination;
-import dev.corral.cgroups.Cgroup;
+import dev.corral.Terminal;
 import dev.corral.cgroups.CgroupUsage;
-import dev.corral.cgroups.internal.CgroupLease;
-import dev.corral.internal.limits.ContainerCgroups;
-import dev.corral.namespaces.launcher.OverlayTrees;
+import dev.corral.internal.files.ScratchBox;
 import dev.corral.internal.image.PreparedRootfs;
+import dev.corral.internal.limits.ContainerCgroups;
 import dev.corral.internal.mounts.MountPlanner;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
-import dev.corral.internal.stdio.BytesFeeder;
-import dev.corral.internal.stdio.CaptureSink;
-import dev.corral.internal.stdio.PipeStreams;
 import dev.corral.internal.stdio.Splice;
-import dev.corral.internal.files.ScratchBox;
-import dev.corral.Mount;
 import dev.corral.namespaces.Namespace;
 import dev.corral.namespaces.launcher.ExitReport;
 import dev.corral.namespaces.launcher.LaunchFailure;
 import dev.corral.namespaces.launcher.LaunchListener;
 import dev.corral.namespaces.launcher.Launcher;
 import dev.corral.namespaces.launcher.LauncherUnavailableException;
+import dev.corral.namespaces.launcher.OverlayTrees;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -53,59 +42,49 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One container's life, from plan to result: its launcher events arrive on the launcher's
- * I/O thread, its timeout on the one timer thread; it holds no thread of its own.
+ * One container's life, from plan to result, as the coordinator of its parts: its files on the
+ * host ({@link RunFiles}), its cgroup ({@link RunCgroup}), its stdio ({@link RunStdio}), its
+ * clocks ({@link Watchdog}) and its result ({@link ResultAssembly}). The launcher's events
+ * arrive on the launcher's I/O thread and are handed to the parts; the caller's requests
+ * ({@link ContainerProcess}) likewise. It holds no thread of its own ({@link RunThreads}).
+ *
+ * <pre>{@code
+ * ContainerResult r = ContainerRun.run(spec, List.of("/bin/true"));      // to its end
+ * ContainerProcess p = ContainerRun.start(spec, List.of("/bin/sleep", "9")); // once it runs
+ * }</pre>
  */
-public final class ContainerRun implements ContainerProcess, LaunchListener, CaptureSink.Owner {
+public final class ContainerRun implements ContainerProcess, LaunchListener {
     private static final Logger log = LoggerFactory.getLogger(ContainerRun.class);
     private static final int SIGKILL = 9;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
-    /** How often a CPU-time limit is checked: the overshoot is at most this much CPU per CPU. */
-    private static final Duration CPU_WATCH = Duration.ofMillis(10);
-    private static volatile ScheduledExecutorService timers;
-    private static volatile java.util.concurrent.Executor cleanup;
 
     private final ContainerSpec spec;
     private final List<String> command;
     private final List<PlannedMount> mounts;
+    private final Launcher launcher;
+    private final long id;
+    private final RunFiles files;
+    private final RunCgroup cgroup;
+    private final RunStdio stdio;
+    private final Watchdog watchdog = new Watchdog(() -> signalQuietly(SIGKILL));
+    private final ResultAssembly parts = new ResultAssembly();
     private final CompletableFuture<Long> started = new CompletableFuture<>();
     private final CompletableFuture<ContainerResult> result = new CompletableFuture<>();
-    private final CompletableFuture<SocketChannel> stdinPipe = new CompletableFuture<>();
-    private final CompletableFuture<SocketChannel> stdoutPipe = new CompletableFuture<>();
-    private final CompletableFuture<SocketChannel> stderrPipe = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final CaptureSink stdoutSink;
-    private final CaptureSink stderrSink;
-    private Launcher launcher;
-    private long id;
-    private volatile boolean timedOut;
     private volatile boolean outputLimited;
     private volatile boolean killedByCaller;
-    private volatile ScheduledFuture<?> timeoutTask;
-    private ExitReport exit; /* I/O thread only */
-    private CgroupLease lease; /* null: no limits, no cgroup */
-    private Cgroup cgroup; /* the lease's */
-    private volatile boolean cpuTimeExceeded;
-    private volatile ScheduledFuture<?> cpuWatch;
-    private boolean cgroupDone; /* usage read (guarded by this) */
     private volatile long startNanos; /* when the launcher reported the container running, for stats() */
-    /* once set, the cgroup may serve another container: pause, resume, stats and the CPU-time
-       watch no longer touch it (guarded by cgroupLock) */
-    private boolean cgroupReleased;
-    private final Object cgroupLock = new Object();
-    private CgroupUsage cgroupUsage;
-    private PreparedRootfs prepared;
-    /* an interaction's wires: this container's stdin is the reader of one, its stdout the writer of the other */
-    private Splice stdinFrom;
-    private Splice stdoutTo;
-    private ScratchBox scratch; /* null: the spec has no scratch directory */
 
-    private ContainerRun(ContainerSpec spec, List<String> command, List<PlannedMount> mounts) {
+    private ContainerRun(ContainerSpec spec, List<String> command, List<PlannedMount> mounts, Launcher launcher, long id,
+                         RunFiles files, RunCgroup cgroup, Optional<Splice> stdinFrom, Optional<Splice> stdoutTo) {
         this.spec = spec;
         this.command = command;
         this.mounts = mounts;
-        this.stdoutSink = spec.stdout() instanceof Output.Capture c ? new CaptureSink(c.limit().bytes(), c.live(), this) : null;
-        this.stderrSink = spec.stderr() instanceof Output.Capture c ? new CaptureSink(c.limit().bytes(), c.live(), this) : null;
+        this.launcher = launcher;
+        this.id = id;
+        this.files = files;
+        this.cgroup = cgroup;
+        this.stdio = new RunStdio(spec, stdinFrom, stdoutTo, id, this::maybeComplete, this::outputOverLimit);
     }
 
     /**
@@ -116,7 +95,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
      * @return the running container
      */
     public static ContainerProcess start(ContainerSpec spec, List<String> command) {
-        ContainerRun run = launch(spec, command);
+        ContainerRun run = launch(spec, command, Optional.empty(), Optional.empty());
         run.awaitStart();
         return run;
     }
@@ -152,7 +131,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
      * @throws ContainerStartException if the container could not be started
      */
     public static ContainerResult run(ContainerSpec spec, List<String> command) {
-        try (ContainerRun run = launch(spec, command)) {
+        try (ContainerRun run = launch(spec, command, Optional.empty(), Optional.empty())) {
             return run.waitFor();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -171,7 +150,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
      * @throws ContainerStartException if the container could not even be handed to the launcher
      */
     public static CompletableFuture<ContainerResult> runAsync(ContainerSpec spec, List<String> command) {
-        ContainerRun run = launch(spec, command);
+        ContainerRun run = launch(spec, command, Optional.empty(), Optional.empty());
         CompletableFuture<ContainerResult> future = new CompletableFuture<>() {
             @Override
             public boolean cancel(boolean mayInterruptIfRunning) {
@@ -185,18 +164,12 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         run.result.whenComplete((r, e) -> {
             run.close(); /* the result is in: nothing left to wait for */
             if (e != null) {
-                future.completeExceptionally(e instanceof java.util.concurrent.CompletionException && e.getCause() != null
-                        ? e.getCause() : e);
+                future.completeExceptionally(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e);
             } else {
                 future.complete(r);
             }
         });
         return future;
-    }
-
-    /** Prepares the rootfs, mounts and cgroup, and hands the plan to the launcher. */
-    private static ContainerRun launch(ContainerSpec spec, List<String> command) {
-        return launch(spec, command, null, null);
     }
 
     /**
@@ -211,187 +184,93 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
      * @return the container, starting
      */
     public static ContainerRun launchWired(ContainerSpec spec, List<String> command, Splice stdinFrom, Splice stdoutTo) {
-        return launch(spec, command, Objects.requireNonNull(stdinFrom), Objects.requireNonNull(stdoutTo));
+        return launch(spec, command, Optional.of(stdinFrom), Optional.of(stdoutTo));
     }
 
-    private static ContainerRun launch(ContainerSpec spec, List<String> command, Splice stdinFrom, Splice stdoutTo) {
-        ContainerCgroups.sweepStaleSoon(cleanup()); /* once per JVM: what killed JVMs left behind */
-        ScratchBox scratch = null;
-        if (spec.scratch().isPresent()) { /* filled before anything else is made: a cap refuses the start */
-            scratch = ScratchBox.create(spec.scratch().get());
-            List<Mount> mounts = new java.util.ArrayList<>(spec.mounts());
-            mounts.add(Mount.bindReadWrite(scratch.directory(), spec.scratch().get().target()));
-            spec = new ContainerSpec(spec.rootfs(), spec.readOnlyRoot(), mounts, spec.hostname(), spec.environment(),
-                    spec.workingDirectory(), spec.user(), spec.stdin(), spec.stdout(), spec.stderr(), spec.terminal(),
-                    spec.timeout(), spec.commandAsPid1(), spec.command(), spec.security(), spec.resources(), Optional.empty());
+    /** Fills the scratch directory, if any (a cap refuses the start before anything else is made), then launches. */
+    private static ContainerRun launch(ContainerSpec spec, List<String> command, Optional<Splice> stdinFrom,
+                                       Optional<Splice> stdoutTo) {
+        ContainerCgroups.sweepStaleSoon(RunThreads.cleanup()); /* once per JVM: what killed JVMs left behind */
+        if (spec.scratch().isEmpty()) {
+            return launchPrepared(spec, command, stdinFrom, stdoutTo, Optional.empty());
         }
+        ScratchBox scratch = ScratchBox.create(spec.scratch().get());
+        List<Mount> mounts = new ArrayList<>(spec.mounts());
+        mounts.add(Mount.bindReadWrite(scratch.directory(), spec.scratch().get().target()));
+        ContainerSpec bound = new ContainerSpec(spec.rootfs(), spec.readOnlyRoot(), mounts, spec.hostname(),
+                spec.environment(), spec.workingDirectory(), spec.user(), spec.stdin(), spec.stdout(), spec.stderr(),
+                spec.terminal(), spec.timeout(), spec.commandAsPid1(), spec.command(), spec.security(), spec.resources(),
+                Optional.empty());
         try {
-            return launchPrepared(spec, command, stdinFrom, stdoutTo, scratch);
+            return launchPrepared(bound, command, stdinFrom, stdoutTo, Optional.of(scratch));
         } catch (RuntimeException e) {
-            if (scratch != null) {
-                scratch.remove();
-            }
+            scratch.remove();
             throw e;
         }
     }
 
-    private static ContainerRun launchPrepared(ContainerSpec spec, List<String> command, Splice stdinFrom, Splice stdoutTo,
-                                               ScratchBox scratch) {
+    /** Prepares the rootfs, mounts and cgroup, and hands the plan to the launcher. */
+    private static ContainerRun launchPrepared(ContainerSpec spec, List<String> command, Optional<Splice> stdinFrom,
+                                               Optional<Splice> stdoutTo, Optional<ScratchBox> scratch) {
         PreparedRootfs prepared = PreparedRootfs.prepare(spec, command); /* an image: layers, writable layer, defaults */
-        spec = prepared.spec();
-        command = prepared.command();
+        ContainerSpec effective = prepared.spec();
         List<PlannedMount> mounts;
+        Launcher launcher;
+        long id;
+        RunCgroup cgroup;
         try {
-            mounts = MountPlanner.plan(spec, PlanFactory.usesUserNamespace(spec), prepared.rootMount());
+            mounts = MountPlanner.plan(effective, PlanFactory.usesUserNamespace(effective), prepared.rootMount());
+            try {
+                launcher = Launcher.shared();
+                id = launcher.reserveId();
+            } catch (LauncherUnavailableException e) {
+                throw launcherUnavailable(e);
+            }
+            cgroup = new RunCgroup(ContainerCgroups.create(effective.resources(), effective.commandAsPid1() ? 1 : 2), id);
         } catch (RuntimeException e) {
             prepared.release();
             throw e;
         }
-        ContainerRun run = new ContainerRun(spec, command, mounts);
-        run.prepared = prepared;
-        run.scratch = scratch;
-        run.stdinFrom = stdinFrom;
-        run.stdoutTo = stdoutTo;
-        if (stdoutTo != null) {
-            stdoutTo.onOverLimit(run::wiredOutputOverLimit);
+        /* the container's own cgroup, read-only at /sys/fs/cgroup (run.mounts is this list) */
+        if (cgroup.lease().isPresent()) {
+            mounts.addAll(MountPlanner.cgroupView(effective, cgroup.directories(), prepared.rootMount()));
         }
-        try {
-            run.launcher = Launcher.shared();
-            run.id = run.launcher.reserveId();
-        } catch (LauncherUnavailableException e) {
-            prepared.release();
-            throw new ContainerStartException("start the Corral launcher", Optional.empty(), OptionalInt.empty(), Optional.empty(), e.getMessage(), e);
-        }
-        try {
-            run.lease = ContainerCgroups.create(spec.resources(), spec.commandAsPid1() ? 1 : 2).orElse(null);
-            run.cgroup = run.lease == null ? null : run.lease.cgroup();
-        } catch (RuntimeException e) {
-            prepared.release();
-            throw e;
-        }
-        if (run.cgroup != null) { /* the container's own cgroup, read-only at /sys/fs/cgroup (run.mounts is this list) */
-            mounts.addAll(MountPlanner.cgroupView(spec, run.cgroup.procsFiles().stream().map(Path::getParent).toList(),
-                    prepared.rootMount()));
-        }
+        ContainerRun run = new ContainerRun(effective, prepared.command(), mounts, launcher, id,
+                new RunFiles(prepared, scratch, id), cgroup, stdinFrom, stdoutTo);
         /* an overlay's layers are cloned in this process and handed over with the plan: this
            process's copies are closed once it is sent */
         try (OverlayTrees trees = new OverlayTrees()) {
-            run.launcher.launch(run.id, PlanFactory.plan(spec, command, mounts, Optional.ofNullable(run.lease),
-                    prepared.passwdRoots(), trees), run);
+            launcher.launch(id, PlanFactory.plan(effective, run.command, mounts, cgroup.lease(), prepared.passwdRoots(),
+                    trees), run);
         } catch (LauncherUnavailableException e) {
             prepared.release();
-            run.releaseCgroup(false);
-            throw new ContainerStartException("start the Corral launcher", Optional.empty(), OptionalInt.empty(), Optional.empty(), e.getMessage(), e);
+            cgroup.release(false);
+            throw launcherUnavailable(e);
         } catch (OverlayTrees.CloneException e) {
             prepared.release();
-            run.releaseCgroup(false);
-            throw new ContainerStartException("mount the image's layers as an overlay on /", Optional.empty(), OptionalInt.empty(),
-                    Optional.empty(), e.getMessage(), e);
+            cgroup.release(false);
+            throw new ContainerStartException("mount the image's layers as an overlay on /", Optional.empty(),
+                    OptionalInt.empty(), Optional.empty(), e.getMessage(), e);
         }
         return run;
     }
 
-    /**
-     * Removes writable layers and cgroups off the launcher's I/O thread and off the timer thread
-     * (whose timeouts must not wait behind a large deletion); its threads end when idle.
-     */
-    private static java.util.concurrent.Executor cleanup() {
-        if (cleanup == null) {
-            synchronized (ContainerRun.class) {
-                if (cleanup == null) {
-                    java.util.concurrent.ThreadPoolExecutor e = new java.util.concurrent.ThreadPoolExecutor(0, 4, 10,
-                            TimeUnit.SECONDS, new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
-                                Thread th = new Thread(r, "corral-cleanup");
-                                th.setDaemon(true);
-                                return th;
-                            });
-                    cleanup = e;
-                }
-            }
-        }
-        return cleanup;
-    }
-
-    private static ScheduledExecutorService timers() {
-        if (timers == null) {
-            synchronized (ContainerRun.class) {
-                if (timers == null) {
-                    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, r -> {
-                        Thread th = new Thread(r, "corral-timer");
-                        th.setDaemon(true);
-                        return th;
-                    });
-                    t.setRemoveOnCancelPolicy(true);
-                    timers = t;
-                }
-            }
-        }
-        return timers;
+    private static ContainerStartException launcherUnavailable(LauncherUnavailableException e) {
+        return new ContainerStartException("start the Corral launcher", Optional.empty(), OptionalInt.empty(),
+                Optional.empty(), e.getMessage(), e);
     }
 
     /* ---- launcher events, on the I/O thread ---- */
 
     @Override
     public void streamConnected(int fd, SocketChannel channel) {
-        try {
-            switch (fd) {
-                case 0 -> {
-                    if (stdinFrom != null) {
-                        stdinFrom.sinkConnected(launcher, channel);
-                    } else if (spec.stdin() instanceof Input.Bytes b) {
-                        new BytesFeeder(b.bytes()).attach(launcher, channel);
-                    } else if (spec.stdin() instanceof Input.Empty) { /* a terminal's input: nothing typed */
-                        channel.close();
-                    } else {
-                        channel.configureBlocking(true);
-                        stdinPipe.complete(channel);
-                    }
-                }
-                case 1 -> {
-                    if (stdoutTo != null) {
-                        stdoutTo.sourceConnected(launcher, channel);
-                    } else {
-                        connectOutput(channel, stdoutSink, stdoutPipe);
-                    }
-                }
-                default -> connectOutput(channel, stderrSink, stderrPipe);
-            }
-        } catch (IOException e) {
-            log.debug("container {}: stream {} failed: {}", id, fd, e.toString());
-            PipeStreams.closeQuietly(channel);
-        }
-    }
-
-    private void connectOutput(SocketChannel channel, CaptureSink sink, CompletableFuture<SocketChannel> pipe)
-            throws IOException {
-        if (sink != null) {
-            sink.attach(launcher, channel);
-        } else {
-            channel.configureBlocking(true);
-            pipe.complete(channel);
-        }
+        stdio.connected(launcher, fd, channel);
     }
 
     @Override
     public void started(long pid) {
         startNanos = System.nanoTime();
-        spec.timeout().ifPresent(t -> timeoutTask = timers().schedule(() -> {
-            timedOut = true;
-            signalQuietly(SIGKILL);
-        }, t.toNanos(), TimeUnit.NANOSECONDS));
-        spec.resources().cpuTime().ifPresent(limit -> cpuWatch = timers().scheduleAtFixedRate(() -> {
-            Optional<Duration> used;
-            synchronized (cgroupLock) {
-                if (cgroupReleased) {
-                    return;
-                }
-                used = cgroup.usage().cpuTotal();
-            }
-            if (used.isPresent() && used.get().compareTo(limit) >= 0 && !cpuTimeExceeded) {
-                cpuTimeExceeded = true;
-                signalQuietly(SIGKILL);
-            }
-        }, CPU_WATCH.toNanos(), CPU_WATCH.toNanos(), TimeUnit.NANOSECONDS));
+        watchdog.start(RunThreads.timers(), spec.timeout(), spec.resources().cpuTime(), cgroup::cpuUsed);
         started.complete(pid);
     }
 
@@ -399,94 +278,24 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
     public void failed(LaunchFailure failure) {
         ContainerStartException e = StartFailures.map(failure, spec, command, mounts);
         log.debug("container {}: {}", id, e.getMessage());
-        prepared.release();
-        removeScratchSoon();
-        if (cgroup != null) {
-            cleanup().execute(() -> releaseCgroup(false));
-        }
+        files.releaseAfterFailure(RunThreads.cleanup());
+        cgroup.removeSoon(RunThreads.cleanup());
         started.completeExceptionally(e);
         result.completeExceptionally(e);
-        failPipes(e);
+        stdio.fail(e);
     }
 
     @Override
     public void exited(ExitReport report) {
-        exit = report;
-        ScheduledFuture<?> t = timeoutTask;
-        if (t != null) {
-            t.cancel(false);
-        }
-        stopCpuWatch();
-        if (cgroup == null) {
-            cgroupDone(null);
-        } else {
-            /* the launcher read the counter files right after the reap (any it could not read,
-               and all if it was given none, are read here, on the I/O thread) */
-            List<Optional<String>> counters = Usages.countersRead(lease.counterDescriptors().size(), report);
-            CgroupUsage u = null;
-            try {
-                u = lease.usage(counters);
-            } catch (RuntimeException e) {
-                log.warn("container {}: cannot read its cgroup's usage: {}", id, e.getMessage());
-            }
-            /* With its own PID namespace, as by default, the container's processes are gone
-               already, and its cgroup may serve the next container; any left (a shared PID
-               namespace) are killed by the removal. If the launcher set its counters back right
-               after reading them, and what it read allows reuse, it is a spare again before the
-               result, with no file read here. Else the result first, then the reuse or removal,
-               which read, write and wait on the kernel (v1: one rmdir per hierarchy), off this
-               thread. A removal the JVM's exit interrupts is finished by Cgroups.close() or the
-               next start. */
-            boolean reusable = u != null && spec.security().namespaces().contains(Namespace.PID);
-            boolean kept = reusable && report.countersReset() && keepResetCgroup(counters);
-            cgroupDone(u);
-            if (!kept) {
-                cleanup().execute(() -> releaseCgroup(reusable));
-            }
-        }
+        parts.exited(report);
+        watchdog.stop();
+        cgroup.meterAtExit(report, spec.security().namespaces().contains(Namespace.PID), this::metered,
+                RunThreads.cleanup());
     }
 
-    private synchronized void cgroupDone(CgroupUsage usage) {
-        cgroupUsage = usage;
-        cgroupDone = true;
+    private void metered(Optional<CgroupUsage> usage) {
+        parts.metered(usage);
         maybeComplete();
-    }
-
-    private void stopCpuWatch() {
-        ScheduledFuture<?> w = cpuWatch;
-        if (w != null) {
-            w.cancel(false);
-        }
-    }
-
-    /** @return whether the cgroup, set back by the launcher, is a spare again (else release it) */
-    private boolean keepResetCgroup(List<Optional<String>> countersBeforeReset) {
-        markCgroupReleased();
-        try {
-            return ContainerCgroups.keepIfReset(lease, countersBeforeReset);
-        } catch (RuntimeException e) {
-            log.debug("container {}: its cgroup is not kept: {}", id, e.getMessage());
-            return false;
-        }
-    }
-
-    /** From now on the cgroup may serve another container: this one's pause, stats and CPU watch leave it alone. */
-    private void markCgroupReleased() {
-        synchronized (cgroupLock) {
-            cgroupReleased = true;
-        }
-    }
-
-    /** Hands the cgroup back for reuse (if {@code reusable} and it can be reset) or removal. */
-    private void releaseCgroup(boolean reusable) {
-        if (cgroup != null) {
-            markCgroupReleased();
-            try {
-                ContainerCgroups.release(lease, reusable);
-            } catch (RuntimeException e) {
-                log.warn("container {}: cannot remove its cgroup: {}", id, e.getMessage());
-            }
-        }
     }
 
     @Override
@@ -495,103 +304,31 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
                 ? new ContainerException("the Corral launcher died; the container was killed with it", cause)
                 : new ContainerStartException("start the container", Optional.empty(), OptionalInt.empty(), Optional.empty(),
                         "the Corral launcher died: " + cause.getMessage(), cause);
-        prepared.release();
-        removeScratchSoon();
-        stopCpuWatch();
-        if (cgroup != null) {
-            cleanup().execute(() -> {
-                try {
-                    cgroup.kill();
-                } catch (RuntimeException ignored) {
-                    /* removal below says what is wrong */
-                }
-                releaseCgroup(false);
-            });
-        }
+        files.releaseAfterFailure(RunThreads.cleanup());
+        watchdog.stop();
+        cgroup.killAndRemoveSoon(RunThreads.cleanup());
         started.completeExceptionally(e);
         result.completeExceptionally(e);
-        failPipes(e);
+        stdio.fail(e);
     }
 
-    @Override
-    public void captureEnded(CaptureSink sink) {
-        maybeComplete();
-    }
+    /* ---- the result ---- */
 
-    private void removeScratchSoon() {
-        if (scratch != null) {
-            cleanup().execute(() -> {
-                try {
-                    scratch.remove();
-                } catch (RuntimeException e) {
-                    log.warn("container {}: cannot remove its scratch directory: {}", id, e.getMessage());
-                }
-            });
-        }
-    }
-
-    /** The container wrote more to the other container of its interaction than its output limit. */
-    private void wiredOutputOverLimit() {
+    /** An output went past its limit (a capture, or the wire to the other container of an interaction). */
+    private void outputOverLimit() {
         outputLimited = true;
         signalQuietly(SIGKILL);
     }
 
-    @Override
-    public void captureLimitExceeded(CaptureSink sink) {
-        outputLimited = true;
-        signalQuietly(SIGKILL);
-    }
-
-    private synchronized void maybeComplete() {
-        if (exit == null || !cgroupDone || (stdoutSink != null && !stdoutSink.ended())
-                || (stderrSink != null && !stderrSink.ended()) || result.isDone()) {
+    /** Completes the result when its last part is in: the exit, the usage, the captured outputs. */
+    private void maybeComplete() {
+        if (result.isDone()) {
             return;
         }
-        CgroupUsage cg = cgroupUsage;
-        ExitReport r = exit;
-        Termination termination = Usages.termination(r, new Usages.Causes(outputLimited, timedOut, cpuTimeExceeded,
-                cg != null && cg.oomKills().orElse(0) > 0, killedByCaller, !spec.security().seccomp().isUnconfined()));
-        ResourceUsage usage = Usages.ofExit(r, Optional.ofNullable(cg));
-        ContainerResult done = new ContainerResult(termination, r.exitCode(), r.signal(),
-                stdoutSink == null ? new byte[0] : stdoutSink.bytes(),
-                stderrSink == null ? new byte[0] : stderrSink.bytes(), usage);
-        if (prepared.hasWritableLayer() || scratch != null) {
-            /* removing the writable layer, copying files out: not on the launcher's I/O thread */
-            CompletableFuture.runAsync(() -> {
-                try {
-                    ContainerResult d = done;
-                    if (prepared.hasWritableLayer()) {
-                        d = d.withWritableLayer(prepared.release());
-                    }
-                    if (scratch != null) {
-                        try {
-                            d = d.withFiles(Optional.of(scratch.copyOut()));
-                        } finally {
-                            scratch.remove();
-                        }
-                    }
-                    result.complete(d);
-                } catch (RuntimeException e) {
-                    result.completeExceptionally(new ContainerException("the container ended, but its files could not "
-                            + "be copied out or removed: " + e.getMessage(), e));
-                }
-            }, cleanup());
-        } else {
-            result.complete(done);
-        }
-    }
-
-    private void failPipes(Exception e) {
-        for (CompletableFuture<SocketChannel> p : List.of(stdinPipe, stdoutPipe, stderrPipe)) {
-            failPipe(p, e);
-        }
-    }
-
-    /** Fails a pipe no one took yet, or closes it; the I/O thread and close() may race here. */
-    private static void failPipe(CompletableFuture<SocketChannel> p, Exception e) {
-        if (!p.completeExceptionally(e) && !p.isCompletedExceptionally()) {
-            PipeStreams.closeQuietly(p.join());
-        }
+        parts.take(stdio::outputsEnded).ifPresent(in -> files.complete(
+                in.result(new ResultAssembly.Seen(outputLimited, watchdog.timedOut(), watchdog.cpuTimeExceeded(),
+                        killedByCaller, !spec.security().seccomp().isUnconfined()), stdio.stdoutBytes(), stdio.stderrBytes()),
+                result, RunThreads.cleanup()));
     }
 
     private void signalQuietly(int signal) {
@@ -611,32 +348,17 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public OutputStream stdin() {
-        if (stdinFrom != null) {
-            throw new IllegalStateException("stdin is wired to the other container's stdout (an Interaction)");
-        }
-        if (!(spec.stdin() instanceof Input.Pipe)) {
-            throw new IllegalStateException("stdin is " + spec.stdin() + ", not Input.pipe()");
-        }
-        return PipeStreams.output(stdinPipe);
+        return stdio.stdin();
     }
 
     @Override
     public InputStream stdout() {
-        if (stdoutTo != null) {
-            throw new IllegalStateException("stdout is wired to the other container's stdin (an Interaction)");
-        }
-        if (!(spec.stdout() instanceof Output.Pipe)) {
-            throw new IllegalStateException("stdout is " + spec.stdout() + ", not Output.pipe()");
-        }
-        return PipeStreams.input(stdoutPipe);
+        return stdio.stdout();
     }
 
     @Override
     public InputStream stderr() {
-        if (!(spec.stderr() instanceof Output.Pipe)) {
-            throw new IllegalStateException("stderr is " + spec.stderr() + ", not Output.pipe()");
-        }
-        return PipeStreams.input(stderrPipe);
+        return stdio.stderr();
     }
 
     @Override
@@ -671,7 +393,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public void pause() {
-        withCgroup("pause", c -> {
+        cgroup.whileOwn("pause", result::isDone, c -> {
             c.freeze();
             return null;
         });
@@ -679,7 +401,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public void resume() {
-        withCgroup("resume", c -> {
+        cgroup.whileOwn("resume", result::isDone, c -> {
             c.thaw();
             return null;
         });
@@ -687,21 +409,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
 
     @Override
     public ResourceUsage stats() {
-        return withCgroup("stats", c -> Usages.live(Duration.ofNanos(System.nanoTime() - startNanos), c.usage()));
-    }
-
-    /** @return what {@code op} returns, run on the container's cgroup while it is still the container's own */
-    private <T> T withCgroup(String what, java.util.function.Function<Cgroup, T> op) {
-        if (cgroup == null) {
-            throw new IllegalStateException(what + " needs the container's cgroup, and it has none: a container gets "
-                    + "one when it has a resource limit, e.g. memory(...), cpus(...), pids(...) or cpuTimeLimit(...)");
-        }
-        synchronized (cgroupLock) {
-            if (result.isDone() || cgroupReleased) {
-                throw new IllegalStateException(what + ": the container has ended");
-            }
-            return op.apply(cgroup);
-        }
+        return cgroup.whileOwn("stats", result::isDone,
+                c -> Usages.live(Duration.ofNanos(System.nanoTime() - startNanos), c.usage()));
     }
 
     @Override
@@ -722,7 +431,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         if (spec.terminal().isEmpty()) {
             throw new IllegalStateException("the container has no terminal: give the spec one with terminal(...)");
         }
-        if (!result.isDone() && launcher != null) {
+        if (!result.isDone()) {
             launcher.resize(id, size.rows(), size.columns());
         }
     }
@@ -748,11 +457,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener, Cap
         } catch (ExecutionException | TimeoutException e) {
             log.debug("container {} closed: {}", id, e.toString());
         }
-        ScheduledFuture<?> t = timeoutTask;
-        if (t != null) {
-            t.cancel(false);
-        }
-        failPipes(new IOException("the container was closed"));
+        watchdog.stop();
+        stdio.fail(new IOException("the container was closed"));
     }
 
     @Override

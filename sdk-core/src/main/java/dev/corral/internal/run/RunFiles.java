@@ -1,0 +1,89 @@
+package dev.corral.internal.run;
+
+import dev.corral.ContainerException;
+import dev.corral.ContainerResult;
+import dev.corral.internal.files.ScratchBox;
+import dev.corral.internal.image.PreparedRootfs;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A run's files on the host: its prepared root (an image's layers, with a writable layer that is
+ * the run's own) and its scratch directory. When the start fails they are let go; when the
+ * container ends, the writable layer (removed, or kept as asked) and the files copied out of the
+ * scratch directory go into the result, off the launcher's I/O thread.
+ *
+ * <pre>{@code
+ * RunFiles files = new RunFiles(prepared, Optional.of(scratch), id);
+ * files.complete(result, future, RunThreads.cleanup());  // at the end
+ * files.releaseAfterFailure(RunThreads.cleanup());        // or when the start failed
+ * }</pre>
+ */
+final class RunFiles {
+    private static final Logger log = LoggerFactory.getLogger(RunFiles.class);
+
+    private final PreparedRootfs prepared;
+    private final Optional<ScratchBox> scratch;
+    private final long id;
+
+    /**
+     * @param prepared the run's prepared root
+     * @param scratch  its scratch directory, if the spec has one
+     * @param id       the container's id, for the log
+     */
+    RunFiles(PreparedRootfs prepared, Optional<ScratchBox> scratch, long id) {
+        this.prepared = prepared;
+        this.scratch = scratch;
+        this.id = id;
+    }
+
+    /** The container did not start, or its launcher died: the writable layer goes now, the scratch directory soon. */
+    void releaseAfterFailure(Executor cleanup) {
+        prepared.release();
+        scratch.ifPresent(s -> cleanup.execute(() -> {
+            try {
+                s.remove();
+            } catch (RuntimeException e) {
+                log.warn("container {}: cannot remove its scratch directory: {}", id, e.getMessage());
+            }
+        }));
+    }
+
+    /**
+     * Completes {@code result} with {@code done} and what the files add to it: at once if there
+     * is nothing to add, else on {@code cleanup} (removing a layer and copying files out wait on
+     * the disk).
+     */
+    void complete(ContainerResult done, CompletableFuture<ContainerResult> result, Executor cleanup) {
+        if (!prepared.hasWritableLayer() && scratch.isEmpty()) {
+            result.complete(done);
+            return;
+        }
+        CompletableFuture.runAsync(() -> {
+            try {
+                result.complete(finish(done));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(new ContainerException("the container ended, but its files could not "
+                        + "be copied out or removed: " + e.getMessage(), e));
+            }
+        }, cleanup);
+    }
+
+    private ContainerResult finish(ContainerResult done) {
+        ContainerResult d = done;
+        if (prepared.hasWritableLayer()) {
+            d = d.withWritableLayer(prepared.release());
+        }
+        if (scratch.isPresent()) {
+            try {
+                d = d.withFiles(Optional.of(scratch.get().copyOut()));
+            } finally {
+                scratch.get().remove();
+            }
+        }
+        return d;
+    }
+}
