@@ -27,15 +27,19 @@ import org.junit.jupiter.api.Test;
 class ResourceLimitsTest {
 
     /**
-     * Every cgroup directory named like a container's (c + number), anywhere under
-     * /sys/fs/cgroup. Cgroups are removed just after their container's result, possibly while
+     * Every cgroup directory named like a container's (c + number) in this JVM's placement,
+     * anywhere under /sys/fs/cgroup. Cgroups are removed just after their container's result, possibly while
      * this walks: a walk that loses a file to a removal is tried again.
      */
     static List<Path> containerCgroups() throws IOException {
+        /* this JVM's placement only (jvm-<pid namespace>-<pid>-<start time>): other JVMs on the
+           machine, such as other builds' tests, have cgroups of their own at any moment */
+        String ours = "jvm-\\d+-" + ProcessHandle.current().pid() + "-\\d+";
         for (int attempt = 0; ; attempt++) {
             try (Stream<Path> s = Files.walk(Path.of("/sys/fs/cgroup"), 6)) {
                 return s.filter(Files::isDirectory)
-                        .filter(p -> p.toString().contains("/corral/") && p.getFileName().toString().matches("c\\d+"))
+                        .filter(p -> p.toString().contains("/corral/") && p.getFileName().toString().matches("c\\d+")
+                                && p.getParent().getFileName().toString().matches(ours))
                         .toList();
             } catch (java.io.UncheckedIOException e) {
                 if (!(e.getCause() instanceof java.nio.file.NoSuchFileException) || attempt == 100) {
