@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.corral.cgroups.CgroupLimits;
 import dev.corral.cgroups.Controller;
+import dev.corral.namespaces.UserNamespace;
 import dev.corral.unit.DataSize;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -254,6 +255,20 @@ class ResourceLimitsTest {
             assertEquals(Termination.EXITED, spec.run("/bin/true").termination());
         }
         /* a cgroup is removed just after its result: the last ones may take a moment */
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
+        while (!containerCgroups().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertEquals(List.of(), containerCgroups());
+    }
+
+    @Test
+    void aStartRefusedAfterItsCgroupWasMadeLeavesNoCgroupBehind() throws Exception {
+        /* the user is checked against the ID maps when the plan is made, after the cgroup */
+        ContainerSpec spec = Container.builder().pids(8).userNamespace(UserNamespace.callerAsRoot()).user(5000, 5000).build();
+        InvalidSpecException e = assertThrows(InvalidSpecException.class, () -> spec.run("/bin/true"));
+        assertTrue(e.getMessage().contains("5000:5000"), e.getMessage());
+        /* the spares made for the next start go a second after the last use */
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(30);
         while (!containerCgroups().isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(10);

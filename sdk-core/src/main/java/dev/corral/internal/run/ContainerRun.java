@@ -242,15 +242,16 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
         try (OverlayTrees trees = new OverlayTrees()) {
             launcher.launch(id, PlanFactory.plan(effective, run.command, mounts, cgroup.lease(), prepared.passwdRoots(),
                     trees), run);
-        } catch (LauncherUnavailableException e) {
+        } catch (RuntimeException e) { /* not started: a refused plan (its user IDs), no launcher, no overlay */
             prepared.release();
             cgroup.release(false);
-            throw launcherUnavailable(e);
-        } catch (OverlayTrees.CloneException e) {
-            prepared.release();
-            cgroup.release(false);
-            throw new ContainerStartException("mount the image's layers as an overlay on /", Optional.empty(),
-                    OptionalInt.empty(), Optional.empty(), e.getMessage(), e);
+            if (e instanceof LauncherUnavailableException u) {
+                throw launcherUnavailable(u);
+            } else if (e instanceof OverlayTrees.CloneException c) {
+                throw new ContainerStartException("mount the image's layers as an overlay on /", Optional.empty(),
+                        OptionalInt.empty(), Optional.empty(), c.getMessage(), c);
+            }
+            throw e;
         }
         return run;
     }
