@@ -24,26 +24,45 @@ public class ContainerStartException extends ContainerException {
     private final transient Optional<LaunchStep> step;
     private final transient OptionalInt errno;
     private final transient Optional<String> errnoName;
-    private final String hint;
+    private final String hint; /* null: none */
 
     /**
      * @param what      what failed, in the user's terms, e.g. "mount /proc"
      * @param step      the launcher step, if the failure came from the launcher
      * @param errno     the errno value, if a system call failed
      * @param errnoName its name, e.g. "EPERM": present exactly when {@code errno} is
-     * @param hint      what to do about it
+     * @param hint      what to do about it (null or blank: no hint, as with the constructor without one)
      * @param cause     the underlying exception, or null
      */
     public ContainerStartException(String what, Optional<LaunchStep> step, OptionalInt errno, Optional<String> errnoName,
                                    String hint, Throwable cause) {
-        super(what + errnoName.map(n -> ": " + n).orElse("") + (hint.isEmpty() ? "" : " — " + hint), cause);
+        this(what, step, errno, errnoName, Optional.ofNullable(hint).filter(h -> !h.isBlank()), cause);
+    }
+
+    /**
+     * A failure Corral has no advice for.
+     *
+     * @param what      what failed, in the user's terms, e.g. "mount /proc"
+     * @param step      the launcher step, if the failure came from the launcher
+     * @param errno     the errno value, if a system call failed
+     * @param errnoName its name, e.g. "EPERM": present exactly when {@code errno} is
+     * @param cause     the underlying exception, or null
+     */
+    public ContainerStartException(String what, Optional<LaunchStep> step, OptionalInt errno, Optional<String> errnoName,
+                                   Throwable cause) {
+        this(what, step, errno, errnoName, Optional.empty(), cause);
+    }
+
+    private ContainerStartException(String what, Optional<LaunchStep> step, OptionalInt errno, Optional<String> errnoName,
+                                    Optional<String> hint, Throwable cause) {
+        super(what + errnoName.map(n -> ": " + n).orElse("") + hint.map(h -> " — " + h).orElse(""), cause);
         if (errno.isPresent() != errnoName.isPresent()) {
             throw new IllegalArgumentException("errno " + errno + " and its name " + errnoName + " go together");
         }
         this.step = step;
         this.errno = errno;
         this.errnoName = errnoName;
-        this.hint = hint;
+        this.hint = hint.orElse(null);
     }
 
     /** @return the launcher step that failed, if the failure came from the launcher */
@@ -61,8 +80,8 @@ public class ContainerStartException extends ContainerException {
         return errnoName;
     }
 
-    /** @return what the caller can do about it */
-    public String hint() {
-        return hint;
+    /** @return what the caller can do about it, if Corral knows */
+    public Optional<String> hint() {
+        return Optional.ofNullable(hint);
     }
 }

@@ -277,7 +277,7 @@ final class RunCommand implements Callable<Integer> {
                 error.putNull("errno");
                 error.putNull("errno_number");
             }
-            error.put("hint", s.hint());
+            s.hint().ifPresentOrElse(h -> error.put("hint", h), () -> error.putNull("hint"));
         } else if (e instanceof InvalidSpecException i) {
             error.put("field", i.field());
         }

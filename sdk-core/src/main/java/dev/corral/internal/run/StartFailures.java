@@ -150,9 +150,9 @@ final class StartFailures {
                         "the launcher may not mount here: run as root, or check for a security module (AppArmor, "
                         + "SELinux) or a seccomp filter that forbids mount");
             }
-            return new ContainerStartException(what, s, OptionalInt.of(e), Optional.of(name), "", null);
+            return new ContainerStartException(what, s, OptionalInt.of(e), Optional.of(name), null);
         }
-        return new ContainerStartException(step.action(), s, OptionalInt.of(e), Optional.of(name), "", null);
+        return new ContainerStartException(step.action(), s, OptionalInt.of(e), Optional.of(name), null);
     }
 
     /** The plan's rlimits are the spec's, in order, then possibly the judge's nofile: index -> resource. */

@@ -59,7 +59,7 @@ class StartFailuresTest {
         assertEquals(OptionalInt.of(ENOENT), e.errno());
         assertEquals(Optional.of("ENOENT"), e.errnoName());
         assertEquals(Optional.of(LaunchStep.EXEC), e.step());
-        assertTrue(e.hint().contains("host"), e.hint()); /* the host view: install it on the host */
+        assertTrue(e.hint().orElseThrow().contains("host"), e.toString()); /* the host view: install it on the host */
 
         ContainerStartException full = map(LaunchStep.EXEC, ENOTDIR, 0, spec, List.of("/x/y"));
         assertInstanceOf(CommandNotFoundException.class, full);
@@ -71,10 +71,10 @@ class StartFailuresTest {
         ContainerSpec spec = Container.builder().build();
         ContainerStartException noExec = map(LaunchStep.EXEC, ENOEXEC, 0, spec, List.of("/a.out"));
         assertInstanceOf(CommandNotExecutableException.class, noExec);
-        assertTrue(noExec.hint().contains("architecture"), noExec.hint());
+        assertTrue(noExec.hint().orElseThrow().contains("architecture"), noExec.toString());
         ContainerStartException denied = map(LaunchStep.EXEC, EACCES, 0, spec, List.of("/a.out"));
         assertInstanceOf(CommandNotExecutableException.class, denied);
-        assertTrue(denied.hint().contains("chmod +x"), denied.hint());
+        assertTrue(denied.hint().orElseThrow().contains("chmod +x"), denied.toString());
     }
 
     @Test
@@ -120,7 +120,7 @@ class StartFailuresTest {
         int index = spec.security().rlimits().indexOf(Rlimit.of(Rlimit.Resource.NOFILE, 64));
         ContainerStartException e = map(LaunchStep.RLIMIT, EPERM, index, spec, List.of("/bin/true"));
         assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("nofile"), e.getMessage());
-        assertTrue(e.hint().contains("CAP_SYS_RESOURCE"), e.hint());
+        assertTrue(e.hint().orElseThrow().contains("CAP_SYS_RESOURCE"), e.toString());
     }
 
     @Test
@@ -129,7 +129,19 @@ class StartFailuresTest {
         ContainerStartException e = StartFailures.map(new LaunchFailure(Optional.empty(), EINVAL, 0), spec,
                 List.of("/bin/true"), MountPlanner.plan(spec, false));
         assertEquals(Optional.empty(), e.step());
-        assertTrue(e.hint().contains("rebuild"), e.hint());
+        assertTrue(e.hint().orElseThrow().contains("rebuild"), e.toString());
         assertEquals(OptionalInt.of(EINVAL), e.errno());
+    }
+
+    @Test
+    void aFailureCorralHasNoAdviceForHasNoHintRatherThanAnEmptyOne() {
+        ContainerSpec spec = Container.builder().build();
+        ContainerStartException e = map(LaunchStep.PIVOT_ROOT, EINVAL, 0, spec, List.of("/bin/true"));
+        assertEquals(Optional.empty(), e.hint());
+        assertTrue(e.getMessage().endsWith(": EINVAL"), e.getMessage());
+        assertEquals(Optional.of("no cgroup here"), new ContainerStartException("create the container's cgroup",
+                Optional.empty(), OptionalInt.empty(), Optional.empty(), "no cgroup here", null).hint());
+        assertEquals(Optional.empty(), new ContainerStartException("start the Corral launcher", Optional.empty(),
+                OptionalInt.empty(), Optional.empty(), " ", null).hint(), "a blank hint is none");
     }
 }
