@@ -21,8 +21,13 @@ import org.objectweb.asm.Opcodes;
  *
  * <p>Why: JDK 17's AppCDS leaves out every class older than Java 6 ("Old class"), and picocli is
  * compiled for Java 5, so its ~180 classes were loaded, parsed and verified from the jar on every
- * CLI start, the largest cost left after the archive. Same bytecode, same behaviour; only the
- * class file version and its frames change. JDK 19 archives old classes itself (JDK-8261090).
+ * CLI start, the largest cost left after the archive. ASM and jnr-x86asm (jnr-ffi's code
+ * generators, on every start that touches libc) are Java 5 class files too. Same bytecode, same
+ * behaviour; only the class file version and its frames change. JDK 19 archives old classes
+ * itself (JDK-8261090).
+ *
+ * <p>The frames' common superclasses are looked up in the jar and the jars beside it (asm-util's
+ * classes extend asm's).
  *
  * <p>Usage: {@code java -cp asm.jar RetargetForCds.java JAR}
  */
@@ -34,7 +39,7 @@ public final class RetargetForCds {
         Path tmp = jar.resolveSibling(jar.getFileName() + ".tmp");
         int rewritten = 0;
         try (JarFile in = new JarFile(jar.toFile());
-                URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()});
+                URLClassLoader loader = new URLClassLoader(siblings(jar));
                 OutputStream file = new FileOutputStream(tmp.toFile());
                 JarOutputStream out = new JarOutputStream(file)) {
             for (JarEntry entry : Collections.list(in.entries())) {
@@ -50,6 +55,17 @@ public final class RetargetForCds {
         }
         Files.move(tmp, jar, StandardCopyOption.REPLACE_EXISTING);
         System.out.println("corral: " + rewritten + " class files of " + jar.getFileName() + " retargeted to Java 8 for AppCDS");
+    }
+
+    private static URL[] siblings(Path jar) throws IOException {
+        try (java.util.stream.Stream<Path> all = Files.list(jar.toAbsolutePath().getParent())) {
+            java.util.List<URL> urls = new java.util.ArrayList<>();
+            urls.add(jar.toUri().toURL());
+            for (Path p : (Iterable<Path>) all.filter(p -> p.toString().endsWith(".jar") && !p.equals(jar.toAbsolutePath()))::iterator) {
+                urls.add(p.toUri().toURL());
+            }
+            return urls.toArray(URL[]::new);
+        }
     }
 
     private static boolean isOldClass(String name, byte[] bytes) {

@@ -1,9 +1,12 @@
 #!/bin/sh
-# Package step: record the classes a short `corral run` loads into an AppCDS archive that
-# bin/corral maps at start (a CLI spends most of its life loading and verifying classes).
-# A training run that cannot start a container (no user namespaces where the build runs) still
-# records the CLI's and the SDK's classes up to the start; when no archive results, bin/corral
-# runs without one. The archive belongs to this JDK build: bin/corral falls back if the JDK changes.
+# Package step: record the classes a short `corral run --rootfs R` loads into an AppCDS archive
+# that bin/corral maps at start (a CLI spends most of its life loading and verifying classes).
+# The training run is a warm one, from a root file system archive already in a scratch store (the
+# store, overlay and descriptor path: what a script calling corral repeats), so it is the second
+# run there. A training run that cannot start a container (no user namespaces where the build
+# runs) still records the CLI's and the SDK's classes up to the start; when no archive results,
+# bin/corral runs without one. The archive belongs to this JDK build: bin/corral falls back if the
+# JDK changes.
 #   usage: appcds.sh CHECKOUT ARCHIVE
 set -u
 checkout=$1; archive=$2
@@ -11,8 +14,10 @@ log=$archive.log
 rm -f "$archive" "$archive.tmp"
 : >"$log"
 lib=$(dirname "$archive")/lib
-# picocli is Java 5 bytecode, which JDK 17's AppCDS cannot archive: retarget it first.
-for jar in "$lib"/picocli-*.jar; do
+# picocli, ASM and jnr-x86asm (jnr-ffi's code generators) are Java 5 bytecode, which JDK 17's
+# AppCDS cannot archive: retarget them first.
+for jar in "$lib"/picocli-*.jar "$lib"/asm-*.jar "$lib"/jnr-x86asm-*.jar; do
+    [ -f "$jar" ] || continue
     java -cp "$(ls "$lib"/asm-[0-9]*.jar)" "$(dirname "$0")/RetargetForCds.java" "$jar" >>"$log" 2>&1 \
         || echo "corral: could not retarget $jar for AppCDS (see $log); it stays as it is"
 done
@@ -26,9 +31,24 @@ for jar in "$lib"/jffi-*-native.jar; do
         && mv "$native/jni/$jffi_arch-Linux/"*.so "$native/" 2>>"$log"
     rm -rf "$native/jni"
 done
+# The training root file system: the host's /bin/true and the libraries it needs.
+train=$(mktemp -d "${TMPDIR:-/tmp}/corral-appcds.XXXXXX")
+chmod 755 "$train" # a default container's root is an unprivileged host ID: it must get to the rootfs
+mkdir -p "$train/root/bin"
+cp /bin/true "$train/root/bin/true"
+for so in $(ldd /bin/true 2>/dev/null | grep -o '/[^ ]*'); do
+    mkdir -p "$train/root$(dirname "$so")" && cp "$so" "$train/root$so"
+done
+tar -cf "$train/root.tar" -C "$train/root" . 2>>"$log"
+training="run --store $train/store --rootfs $train/root.tar -- /bin/true"
+# shellcheck disable=SC2086
+CORRAL_CDS_ARCHIVE=none "$checkout/bin/corral" $training >>"$log" 2>&1
+echo "unpacking run exit code $?" >>"$log"
+# shellcheck disable=SC2086
 CORRAL_CDS_ARCHIVE=none CORRAL_JAVA_OPTS="-XX:ArchiveClassesAtExit=$archive.tmp -Xlog:cds=off -Xlog:cds+dynamic=off" \
-    "$checkout/bin/corral" run -- /bin/true >>"$log" 2>&1
+    "$checkout/bin/corral" $training >>"$log" 2>&1
 echo "training run exit code $?" >>"$log"
+rm -rf "$train"
 if [ -s "$archive.tmp" ]; then
     mv "$archive.tmp" "$archive"
     echo "corral: AppCDS archive $archive"

@@ -63,7 +63,10 @@ final class RunCommand implements Callable<Integer> {
 
     private static final int SIGKILL = 9;
 
-    /** Jackson only when --json asks for it: building an ObjectMapper costs a short run much of its time. */
+    /**
+     * Jackson only when --json asks for it: building an ObjectMapper costs a short run much of its
+     * time, so without --json no result document is built at all.
+     */
     private static final class Json {
         static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
     }
@@ -119,11 +122,15 @@ final class RunCommand implements Callable<Integer> {
                     .run(command);
         } catch (InvalidSpecException e) {
             err.println("corral run: invalid " + e.getMessage());
-            writeJson(err, error(e));
+            if (json != null) {
+                writeJson(err, error(e));
+            }
             return CorralCommand.EXIT_USAGE;
         } catch (ContainerException e) {
             err.println("corral run: " + message(e));
-            writeJson(err, error(e));
+            if (json != null) {
+                writeJson(err, error(e));
+            }
             return exitCodeOf(e);
         }
         result.writableLayer().ifPresent(l -> err.println("corral run: kept the writable layer " + l.id() + " at "
@@ -139,7 +146,7 @@ final class RunCommand implements Callable<Integer> {
                     + "; the container was killed");
             default -> { }
         }
-        if (!writeJson(err, success(result, options.outputLimit != null))) {
+        if (json != null && !writeJson(err, success(result, options.outputLimit != null))) {
             return CorralCommand.EXIT_START_FAILED;
         }
         return exitCodeOf(result);
