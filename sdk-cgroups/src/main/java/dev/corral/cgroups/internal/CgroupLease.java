@@ -52,7 +52,7 @@ public final class CgroupLease implements AutoCloseable {
     private static final int ENOENT = 2;
 
 
-    private static final CgroupLibC LIBC = LibraryLoader.create(CgroupLibC.class).load("c");
+    private static final CgroupLibC LIBC = LibraryLoader.create(CgroupLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
     private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
 
     private final AbstractCgroup cgroup;

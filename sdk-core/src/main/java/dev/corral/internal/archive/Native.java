@@ -66,7 +66,7 @@ final class Native {
         int geteuid();
     }
 
-    private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+    private static final LibC LIBC = LibraryLoader.create(LibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
     private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
 
     static final boolean X86_64;

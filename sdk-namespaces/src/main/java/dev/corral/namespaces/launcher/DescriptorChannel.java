@@ -41,7 +41,7 @@ final class DescriptorChannel implements AutoCloseable {
     private static final int EINTR = 4;
 
 
-    private static final DescriptorLibC LIBC = LibraryLoader.create(DescriptorLibC.class).load("c");
+    private static final DescriptorLibC LIBC = LibraryLoader.create(DescriptorLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
     private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
 
     private int listener;

@@ -3,6 +3,7 @@ package dev.corral.namespaces.launcher;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +36,12 @@ final class LauncherBinary {
 
     /** The C functions this needs, bound with jnr-ffi. */
     public interface LibC {
-        /** @param name name @param flags flags @return fd or -1 */
-        int memfd_create(String name, int flags);
+        /**
+         * @param name the name, NUL-terminated (bytes, not a String: jnr-ffi's String
+         *     conversion reads annotations, which costs a short-lived JVM generated classes)
+         * @param flags flags @return fd or -1
+         */
+        int memfd_create(byte[] name, int flags);
 
         /** @param fd fd @param buf bytes @param count length @return written or -1 */
         long write(int fd, byte[] buf, long count);
@@ -89,11 +94,12 @@ final class LauncherBinary {
     }
 
     private String createSealedMemfd() {
-        LibC libc = LibraryLoader.create(LibC.class).load("c");
+        LibC libc = LibraryLoader.create(LibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
         jnr.ffi.Runtime runtime = jnr.ffi.Runtime.getRuntime(libc);
-        int fd = libc.memfd_create("corral-launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+        byte[] name = "corral-launcher\0".getBytes(StandardCharsets.US_ASCII);
+        int fd = libc.memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
         if (fd < 0 && runtime.getLastError() == EINVAL) { /* kernels before 6.3 know no MFD_EXEC */
-            fd = libc.memfd_create("corral-launcher", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+            fd = libc.memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
         }
         if (fd < 0) {
             throw new IllegalStateException("memfd_create: " + Errno.name(runtime.getLastError()));

@@ -41,7 +41,7 @@ public final class OverlayTrees implements AutoCloseable {
     private static final int RESERVED = 24;
 
 
-    private static final OverlayLibC LIBC = LibraryLoader.create(OverlayLibC.class).load("c");
+    private static final OverlayLibC LIBC = LibraryLoader.create(OverlayLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
     private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
 
     private final List<Integer> opened = new ArrayList<>();

@@ -134,4 +134,19 @@ public record ArgCondition(int index, Op op, long value, long mask) {
                 ? "(arg" + index + " & 0x" + Long.toHexString(mask) + ") == " + v
                 : "arg" + index + " " + op + " " + v;
     }
+
+    /*
+     * equals and hashCode written out, with the same meaning as a record's own: those are
+     * linked through invokedynamic on first use, which costs a short-lived JVM (the CLI) more
+     * than compiling a whole profile; the compiler hashes rule lists to share their code.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof ArgCondition c && index == c.index && op == c.op && value == c.value && mask == c.mask;
+    }
+
+    @Override
+    public int hashCode() {
+        return ((31 * index + op.hashCode()) * 31 + Long.hashCode(value)) * 31 + Long.hashCode(mask);
+    }
 }

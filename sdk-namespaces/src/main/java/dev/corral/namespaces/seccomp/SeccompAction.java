@@ -158,4 +158,19 @@ public record SeccompAction(Kind kind, int data) {
                 return kind.name().toLowerCase(java.util.Locale.ROOT);
         }
     }
+
+    /*
+     * equals and hashCode written out, with the same meaning as a record's own: those are
+     * linked through invokedynamic on first use, which costs a short-lived JVM (the CLI) more
+     * than compiling a whole profile; the compiler hashes rule lists to share their code.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SeccompAction a && kind == a.kind && data == a.data;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * kind.hashCode() + data;
+    }
 }

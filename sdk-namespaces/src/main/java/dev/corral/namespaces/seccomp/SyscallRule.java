@@ -84,4 +84,21 @@ public record SyscallRule(String syscall, SeccompAction action, List<ArgConditio
         return syscall + (conditions.isEmpty() ? "" : " if " + conditions) + " -> " + action
                 + (optional ? " (optional)" : "") + (architectures.isEmpty() ? "" : " on " + architectures);
     }
+
+    /*
+     * equals and hashCode written out, with the same meaning as a record's own: those are
+     * linked through invokedynamic on first use, which costs a short-lived JVM (the CLI) more
+     * than compiling a whole profile; the compiler hashes rule lists to share their code.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SyscallRule r && optional == r.optional && syscall.equals(r.syscall) && action.equals(r.action)
+                && conditions.equals(r.conditions) && architectures.equals(r.architectures);
+    }
+
+    @Override
+    public int hashCode() {
+        return (((31 * syscall.hashCode() + action.hashCode()) * 31 + conditions.hashCode()) * 31
+                + architectures.hashCode()) * 31 + Boolean.hashCode(optional);
+    }
 }
