@@ -1,6 +1,7 @@
 #!/bin/sh
 # Package step: record the classes a short `corral run --rootfs R` loads into an AppCDS archive
-# that bin/corral maps at start (a CLI spends most of its life loading and verifying classes).
+# (and those of a `corral build` into a second one, see below) that bin/corral maps at start (a
+# CLI spends most of its life loading and verifying classes).
 # The training run is a warm one, from a root file system archive already in a scratch store (the
 # store, overlay and descriptor path: what a script calling corral repeats), so it is the second
 # run there. A training run that cannot start a container (no user namespaces where the build
@@ -48,11 +49,27 @@ echo "unpacking run exit code $?" >>"$log"
 CORRAL_CDS_ARCHIVE=none CORRAL_JAVA_OPTS="-XX:ArchiveClassesAtExit=$archive.tmp -Xlog:cds=off -Xlog:cds+dynamic=off" \
     "$checkout/bin/corral" $training >>"$log" 2>&1
 echo "training run exit code $?" >>"$log"
+# `corral build` maps an archive of its own (bin/corral picks it), trained by a build that runs
+# every step of a Dockerfile taking the common paths: ADD of an archive, COPY, a RUN (a container
+# on the image so far, its writable layer committed), the config instructions. A rebuild that
+# runs nothing loads a subset of these classes.
+build_archive=$(dirname "$archive")/corral-build.jsa
+rm -f "$build_archive" "$build_archive.tmp"
+mkdir -p "$train/ctx"
+cp "$train/root.tar" "$train/ctx/root.tar"
+echo corral >"$train/ctx/file"
+printf '%s\n' 'FROM scratch' 'ADD root.tar /' 'COPY file /etc/file' 'RUN ["/bin/true"]' 'ENV A=1' 'WORKDIR /srv' \
+    'USER 0' 'LABEL a=b' 'EXPOSE 80' 'ENTRYPOINT ["/bin/true"]' 'CMD ["x"]' >"$train/ctx/Dockerfile"
+CORRAL_CDS_ARCHIVE=none CORRAL_JAVA_OPTS="-XX:ArchiveClassesAtExit=$build_archive.tmp -Xlog:cds=off -Xlog:cds+dynamic=off" \
+    "$checkout/bin/corral" build --store "$train/store" -t training:1 "$train/ctx" >>"$log" 2>&1
+echo "build training run exit code $?" >>"$log"
 rm -rf "$train"
-if [ -s "$archive.tmp" ]; then
-    mv "$archive.tmp" "$archive"
-    echo "corral: AppCDS archive $archive"
-else
-    echo "corral: no AppCDS archive (see $log); bin/corral starts without one"
-fi
+for a in "$archive" "$build_archive"; do
+    if [ -s "$a.tmp" ]; then
+        mv "$a.tmp" "$a"
+        echo "corral: AppCDS archive $a"
+    else
+        echo "corral: no AppCDS archive $a (see $log); bin/corral starts without it"
+    fi
+done
 exit 0
