@@ -3,6 +3,8 @@
 # CMD) on a busybox base, cold (no step cache: corral --no-cache, buildah without --layers) and
 # warm (every step cached: corral's default, buildah --layers), each timed from the command line as
 # a user would run it (corral's time includes starting its JVM), in interleaved rounds; medians.
+# Then corral's builds again through the API in one JVM (bench/BuildInProcess.java), without the
+# JVM's start and the command line.
 #   bench/build-compare.sh [--runs N]      (needs: mvn package; buildah, umoci)
 # buildah runs with vfs storage under a temp dir (never a system store), with chroot isolation and,
 # when runc is installed, again with runc (crun refuses this machine's hybrid cgroups).
@@ -79,10 +81,17 @@ for ((r = 0; r < runs; r++)); do
     times[$i]+="$(( (t1 - t0) / 1000000 )) "
   done
 done
-printf '%-34s %10s %10s %10s\n' "build ($runs rounds)" "median ms" "min ms" "max ms"
+# the same builds through the API in one JVM (bench/BuildInProcess.java): no JVM start, no CLI
+inproc=$(java -XX:+UseSerialGC -cp "$top/samples/target/corral/lib/*" "$top/bench/BuildInProcess.java" \
+  "$work/store" ctx app:1 "$runs")
+echo "$runs rounds; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-34s %10s %10s %10s\n' "build" "median ms" "min ms" "max ms"
 for i in "${!cmds[@]}"; do
   read -r -a ts <<< "${times[$i]}"
   sorted=$(printf '%s\n' "${ts[@]}" | sort -n)
   median=$(echo "$sorted" | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : int((a[NR/2]+a[NR/2+1])/2)}')
   printf '%-34s %10s %10s %10s\n' "${names[$i]}" "$median" "$(echo "$sorted" | head -1)" "$(echo "$sorted" | tail -1)"
 done
+while read -r kind first median min max; do
+  printf '%-34s %10s %10s %10s   (first build in the JVM: %s ms)\n' "corral $kind, API in one JVM" "$median" "$min" "$max" "$first"
+done <<< "$inproc"
