@@ -96,7 +96,7 @@ static void close_all_but(const int *keep, size_t n) {
 
 static void set_capabilities(const struct plan *pl) {
     for (int cap = 0; cap <= host.last_cap; cap++) {
-        if (pl->cap_bounding & (1ULL << cap)) continue;
+        if (pl->caps.bounding & (1ULL << cap)) continue;
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) child_fail(STEP_CAP_BOUNDING, cap);
     }
 }
@@ -104,80 +104,30 @@ static void set_capabilities(const struct plan *pl) {
 static void set_capability_sets(const struct plan *pl) {
     struct k_cap_header h = {K_LINUX_CAPABILITY_VERSION_3, 0};
     struct k_cap_data d[2] = {
-        {(uint32_t)pl->cap_effective, (uint32_t)pl->cap_permitted, (uint32_t)pl->cap_inheritable},
-        {(uint32_t)(pl->cap_effective >> 32), (uint32_t)(pl->cap_permitted >> 32), (uint32_t)(pl->cap_inheritable >> 32)},
+        {(uint32_t)pl->caps.effective, (uint32_t)pl->caps.permitted, (uint32_t)pl->caps.inheritable},
+        {(uint32_t)(pl->caps.effective >> 32), (uint32_t)(pl->caps.permitted >> 32), (uint32_t)(pl->caps.inheritable >> 32)},
     };
     if (syscall(SYS_capset, &h, d) < 0) child_fail(STEP_CAPSET, 0);
     for (int cap = 0; cap < 64; cap++) {
-        if (!(pl->cap_ambient & (1ULL << cap))) continue;
+        if (!(pl->caps.ambient & (1ULL << cap))) continue;
         if (prctl(K_PR_CAP_AMBIENT, K_PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) child_fail(STEP_CAP_AMBIENT, cap);
     }
 }
 
-/* Finds the program as execvpe would (first EACCES wins over ENOENT) and opens it O_PATH onto
-   exec_fd, close-on-exec: the seccomp filter may then allow exactly execveat(exec_fd, "", ...,
-   AT_EMPTY_PATH). The exec permission itself is checked by execveat, as the final user. */
-static void open_exec_fd(const struct plan *pl) {
+/* Tries the command where execvpe would look for it, calling try with each path until it
+   returns >= 0 (execve does not return then): its own path if it has a slash or there is no
+   search path, else each search path directory in turn, without malloc; the first EACCES wins
+   over ENOENT. Returns what try returned, or fails STEP_EXEC. */
+static int find_program(const struct plan *pl, int (*try)(const char *path, const struct plan *pl)) {
     const char *cmd = pl->args[0];
     char path[PATH_MAX];
-    int fd = -1, seen_eacces = 0;
-    if (strchr(cmd, '/') || pl->search_path == NULL) {
-        fd = open(cmd, O_PATH | O_CLOEXEC);
-        if (fd < 0) child_fail(STEP_EXEC, 0);
-    } else {
-        size_t clen = strlen(cmd);
-        for (const char *dir = pl->search_path; fd < 0; ) {
-            const char *end = strchr(dir, ':');
-            size_t dlen = end ? (size_t)(end - dir) : strlen(dir);
-            if (dlen + 1 + clen + 1 <= sizeof path) {
-                memcpy(path, dlen ? dir : ".", dlen ? dlen : 1);
-                size_t at = dlen ? dlen : 1;
-                path[at] = '/';
-                memcpy(path + at + 1, cmd, clen + 1);
-                fd = open(path, O_PATH | O_CLOEXEC);
-                if (fd >= 0) {
-                    struct stat st;
-                    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0) {
-                        close(fd);
-                        fd = -1;
-                        seen_eacces = 1;
-                    }
-                } else if (errno == EACCES) {
-                    seen_eacces = 1;
-                } else if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG) {
-                    child_fail(STEP_EXEC, 0);
-                }
-            }
-            if (!end) break;
-            dir = end + 1;
-        }
-        if (fd < 0) {
-            errno = seen_eacces ? EACCES : ENOENT;
-            child_fail(STEP_EXEC, 0);
-        }
-    }
-    if (dup3(fd, (int)pl->exec_fd, O_CLOEXEC) < 0) child_fail(STEP_EXEC_FD_OPEN, 0);
-    close(fd);
-}
-
-/* Executes the command: through the exec descriptor, by its path, or found in the search
-   path as execvpe would (without malloc: the first EACCES wins over ENOENT). */
-__attribute__((noreturn)) static void exec_program(const struct plan *pl) {
-    char *const *argv = (char *const *)pl->args;
-    char *const *envp = (char *const *)pl->env;
-    const char *cmd = pl->args[0];
-    if (pl->has_exec_fd) {
-        syscall(SYS_execveat, (int)pl->exec_fd, "", argv, envp, AT_EMPTY_PATH);
-        child_fail(STEP_EXEC, 0);
-    }
-    if (strchr(cmd, '/') || pl->search_path == NULL) {
-        execve(cmd, argv, envp);
-        child_fail(STEP_EXEC, 0);
-    }
-    char path[PATH_MAX];
-    int seen_eacces = 0;
+    int seen_eacces = 0, r;
     size_t clen = strlen(cmd);
-    for (const char *dir = pl->search_path; ; ) {
+    if (strchr(cmd, '/') || pl->search_path == NULL) {
+        if ((r = try(cmd, pl)) >= 0) return r;
+        child_fail(STEP_EXEC, 0);
+    }
+    for (const char *dir = pl->search_path; dir != NULL;) {
         const char *end = strchr(dir, ':');
         size_t dlen = end ? (size_t)(end - dir) : strlen(dir);
         if (dlen + 1 + clen + 1 <= sizeof path) {
@@ -185,17 +135,48 @@ __attribute__((noreturn)) static void exec_program(const struct plan *pl) {
             size_t at = dlen ? dlen : 1;
             path[at] = '/';
             memcpy(path + at + 1, cmd, clen + 1);
-            execve(path, argv, envp);
+            if ((r = try(path, pl)) >= 0) return r;
             if (errno == EACCES) seen_eacces = 1;
             else if (errno != ENOENT && errno != ENOTDIR && errno != ENAMETOOLONG) child_fail(STEP_EXEC, 0);
         }
-        if (!end) break;
-        dir = end + 1;
+        dir = end ? end + 1 : NULL;
     }
     errno = seen_eacces ? EACCES : ENOENT;
     child_fail(STEP_EXEC, 0);
 }
 
+static int exec_path(const char *path, const struct plan *pl) {
+    return execve(path, (char *const *)pl->args, (char *const *)pl->env);
+}
+
+/* path opened O_PATH if it is a regular file that may be executed, else -1 (EACCES if it is there) */
+static int open_program(const char *path, const struct plan *pl) {
+    struct stat st;
+    int fd = open(path, O_PATH | O_CLOEXEC);
+    if (fd < 0 || (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) == 0))
+        return fd;
+    close(fd);
+    errno = EACCES;
+    return -1;
+}
+
+/* Opens the program O_PATH onto exec_fd, close-on-exec: the seccomp filter may then allow
+   exactly execveat(exec_fd, "", ..., AT_EMPTY_PATH). The exec permission itself is checked by
+   execveat, as the final user. */
+static void open_exec_fd(const struct plan *pl) {
+    int fd = find_program(pl, open_program);
+    if (dup3(fd, (int)pl->exec_fd, O_CLOEXEC) < 0) child_fail(STEP_EXEC_FD_OPEN, 0);
+    close(fd);
+}
+
+/* Executes the command: through the exec descriptor, or as execvpe would. */
+__attribute__((noreturn)) static void exec_program(const struct plan *pl) {
+    if (pl->n[TAG_EXEC_FD])
+        syscall(SYS_execveat, (int)pl->exec_fd, "", (char *const *)pl->args, (char *const *)pl->env, AT_EMPTY_PATH);
+    else
+        find_program(pl, exec_path);
+    child_fail(STEP_EXEC, 0);
+}
 
 __attribute__((noreturn)) static void exec_command(const struct plan *pl, const struct child_fds *fds) {
     struct sigaction dfl;
@@ -212,7 +193,7 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
 
     for (int i = 0; i < 3; i++) /* the sources are distinct and >= 3, so order does not matter */
         if (dup2(fds->stdio[i], i) < 0) child_fail(STEP_STDIO_DUP, i);
-    if (pl->stdio[0].present && pl->stdio[0].kind == STDIO_TTY) { /* the terminal controls its own session */
+    if (pl->stdio[0] && pl->stdio[0]->kind == STDIO_TTY) { /* the terminal controls its own session */
         if (getsid(0) != getpid() && setsid() < 0) child_fail(STEP_TTY_SESSION, 0);
         if (ioctl(0, TIOCSCTTY, 0) < 0) child_fail(STEP_TTY_CONTROLLING, 0);
     }
@@ -221,36 +202,36 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
         /* before 5.11: every fd the launcher opens is close-on-exec already */
     }
 
-    umask(pl->has_umask ? pl->umask : 022);
+    umask(pl->n[TAG_UMASK] ? pl->umask : 022);
     if (pl->cwd && chdir(pl->cwd) < 0) child_fail(STEP_CHDIR, 0);
     /* before the rlimits: a file limit at or below exec_fd would forbid the dup */
-    if (pl->has_exec_fd) open_exec_fd(pl);
-    for (size_t i = 0; i < pl->n_rlimits; i++) {
+    if (pl->n[TAG_EXEC_FD]) open_exec_fd(pl);
+    for (size_t i = 0; i < pl->n[TAG_RLIMIT]; i++) {
         struct rlimit rl = {(rlim_t)pl->rlimits[i].soft, (rlim_t)pl->rlimits[i].hard};
         if (setrlimit((int)pl->rlimits[i].resource, &rl) < 0) child_fail(STEP_RLIMIT, (int)i);
     }
-    if (pl->has_caps) {
+    if (pl->n[TAG_CAPS]) {
         set_capabilities(pl);
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) child_fail(STEP_KEEP_CAPS, 0);
     }
-    if (pl->has_user) {
+    if (pl->n[TAG_USER]) {
         gid_t groups[MAX_GROUPS];
-        for (size_t i = 0; i < pl->n_groups; i++) groups[i] = pl->groups[i];
+        for (size_t i = 0; i < pl->n[TAG_GROUP]; i++) groups[i] = pl->groups[i];
         /* with setgroups denied (rootless), the groups stay the caller's own; otherwise they are
            replaced, so no supplementary group of the launcher (root's 0) survives */
         /* raw system calls: this process shares the init's memory until it execs (see run_init),
            where a libc's wrapper might act for every thread it believes the process has */
-        if (!pl->deny_setgroups && syscall(SYS_setgroups, pl->n_groups, groups) < 0) child_fail(STEP_SETGROUPS, 0);
-        if (syscall(SYS_setresgid, pl->gid, pl->gid, pl->gid) < 0) child_fail(STEP_SETGID, 0);
-        if (syscall(SYS_setresuid, pl->uid, pl->uid, pl->uid) < 0) child_fail(STEP_SETUID, 0);
+        if (!pl->deny_setgroups && syscall(SYS_setgroups, pl->n[TAG_GROUP], groups) < 0) child_fail(STEP_SETGROUPS, 0);
+        if (syscall(SYS_setresgid, pl->user.gid, pl->user.gid, pl->user.gid) < 0) child_fail(STEP_SETGID, 0);
+        if (syscall(SYS_setresuid, pl->user.uid, pl->user.uid, pl->user.uid) < 0) child_fail(STEP_SETUID, 0);
     }
-    if (pl->has_caps) {
+    if (pl->n[TAG_CAPS]) {
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) child_fail(STEP_KEEP_CAPS_OFF, 0);
         set_capability_sets(pl);
     }
     if (pl->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(STEP_NO_NEW_PRIVS, 0);
-    if (pl->seccomp) {
-        struct k_sock_fprog prog = {(unsigned short)(pl->seccomp_len / 8), pl->seccomp};
+    if (pl->n[TAG_SECCOMP]) {
+        struct k_sock_fprog prog = {(unsigned short)(pl->seccomp.len / 8), pl->seccomp.bytes};
         if (syscall(SYS_seccomp, K_SECCOMP_SET_MODE_FILTER, 0, &prog) < 0) child_fail(STEP_SECCOMP, 0);
     }
 
@@ -321,8 +302,8 @@ static void exit_if_orphaned(void) {
    moves all of it, without the machine-wide lock the kernel takes to move a whole process
    through cgroup.procs (which costs several times as much). */
 static void write_zeros(const struct plan *pl, int join_v2) {
-    for (size_t i = 0; i <= pl->n_write_zero; i++) {
-        int fd = i < pl->n_write_zero ? pl->fd[pl->write_zero[i]] : join_v2 ? pl->fd[pl->cgroup_procs] : -1;
+    for (size_t i = 0; i <= pl->n[TAG_FD_WRITE_ZERO]; i++) {
+        int fd = i < pl->n[TAG_FD_WRITE_ZERO] ? pl->fd[pl->write_zero[i]] : join_v2 ? pl->fd[pl->cgroup.procs] : -1;
         ssize_t w;
         if (fd < 0) continue;
         do w = write(fd, "0", 1); while (w < 0 && errno == EINTR);
@@ -333,7 +314,7 @@ static void write_zeros(const struct plan *pl, int join_v2) {
 
 /* Joins the namespaces the plan hands over, in its order, and closes them. */
 static void join_given_namespaces(const struct plan *pl) {
-    for (size_t i = 0; i < pl->n_setns; i++) {
+    for (size_t i = 0; i < pl->n[TAG_SETNS]; i++) {
         if (setns(pl->fd[pl->setns[i].fd], (int)pl->setns[i].nstype) < 0) child_fail(STEP_SETNS, (int)i);
         close(pl->fd[pl->setns[i].fd]);
     }

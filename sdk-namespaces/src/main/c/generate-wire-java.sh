@@ -35,7 +35,11 @@ HEAD
   [ -n "$version" ] || { echo "wire.def: no WIRE_VERSION" >&2; exit 1; }
   printf '    /** the plan and protocol version */\n    static final int VERSION = %s;\n\n' "$version"
   constants MSG MSG_
-  constants TAG TAG_
+  entries | sed -n 's/^TAG(\([A-Z0-9_]*\), *\([0-9][0-9]*\), *"\([a-z]*\)", *"\(.*\)")$/    \/** \4 (shape \3) *\/\n    static final int TAG_\1 = \2;/p'
+  printf '    /** @return the shape of a plan record (see wire.def), or null for an unknown tag */\n'
+  printf '    static String tagShape(int tag) {\n        return switch (tag) {\n'
+  entries | sed -n 's/^TAG(\([A-Z0-9_]*\), *[0-9]*, *"\([a-z]*\)".*/            case TAG_\1 -> "\2";/p'
+  printf '            default -> null;\n        };\n    }\n\n'
   constants MOUNT_KIND MOUNT_
   constants MOUNT_FLAG MF_
   constants STDIO_KIND STDIO_

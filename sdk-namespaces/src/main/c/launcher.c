@@ -246,7 +246,7 @@ static int describe_plan(void) {
         printf("error %s\n", strerror(errno));
         return 1;
     }
-    plan_describe(pl, 1);
+    plan_describe(pl);
     return 0;
 }
 

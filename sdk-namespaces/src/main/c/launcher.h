@@ -70,9 +70,10 @@ enum exit_how {
 
 /* the plan: a version tag, then (u16 tag, u32 length, value) records */
 enum plan_tag {
-#define TAG(name, value, text) TAG_##name = value,
+#define TAG(name, value, shape, text) TAG_##name = value,
 #include "wire.def"
 };
+#define MAX_TAG 64 /* above every tag's value (plan.c checks) */
 
 enum mount_kind {
 #define MOUNT_KIND(name, value, text) MOUNT_##name = value,
@@ -102,47 +103,37 @@ enum wire_limit {
 #define COUNTER_FILE_BYTES 1024 /* read at most this much of each */
 #define MAX_SECCOMP_INSNS 4096
 
+/* The plan, as plan_decode fills it: each record is decoded by its shape (wire.def) into its
+   field here, field after field at their natural alignment, which is how C lays out these
+   structs; n[TAG] counts the records of a tag. Strings point into the message. */
 struct mount_op {
     uint32_t kind, flags, mode, major, minor;
     const char *source, *target, *data;
 };
 
 struct stdio_op {
-    int present;
-    uint32_t kind, open_flags, mode;
+    uint32_t fd, kind, open_flags, mode;
     const char *path;
 };
 
-struct rlimit_op {
-    uint32_t resource;
-    uint64_t soft, hard;
-};
-
 struct plan {
-    uint32_t version, clone_flags, command_as_pid1, root_readonly, loopback, no_new_privs;
-    int has_user, has_umask, has_caps;
-    uint32_t uid, gid, umask;
-    const char *staging, *hostname, *search_path, *cwd, *uid_map, *gid_map;
-    size_t n_mounts, n_args, n_env, n_groups, n_rlimits;
-    struct stdio_op stdio[3];
+    size_t n[MAX_TAG];
+    uint32_t version, clone_flags, command_as_pid1, root_readonly, loopback, no_new_privs, umask, deny_setgroups, exec_fd;
+    const char *staging, *hostname, *search_path, *cwd, *uid_map, *gid_map, *uid_map_tool, *gid_map_tool;
+    struct { uint32_t uid, gid; } user;
     uint32_t groups[MAX_GROUPS];
-    struct rlimit_op rlimits[MAX_RLIMITS];
-    const unsigned char *seccomp;
-    size_t seccomp_len;
-    uint64_t cap_bounding, cap_effective, cap_permitted, cap_inheritable, cap_ambient;
-    uint32_t deny_setgroups;
-    int has_exec_fd;
-    uint32_t exec_fd;
-    const char *uid_map_tool, *gid_map_tool;
+    struct { uint32_t resource; uint64_t soft, hard; } rlimits[MAX_RLIMITS];
+    struct { const unsigned char *bytes; size_t len; } seccomp;
+    struct { uint64_t bounding, effective, permitted, inheritable, ambient; } caps;
+    struct stdio_op stdio_ops[3];
+    const struct stdio_op *stdio[3]; /* by fd: stdio_ops' entry for it, NULL if none */
     /* Descriptor operations: each names one of the plan's descriptors by its place (see
        MAX_PLAN_DESCRIPTORS); fd[] holds them once received, -1 past n_fds. */
     uint32_t n_fds;
     int fd[MAX_PLAN_DESCRIPTORS];
     uint32_t write_zero[MAX_PLAN_DESCRIPTORS], read_at_reap[MAX_COUNTER_FILES], zero_at_reap[MAX_COUNTER_FILES];
     uint32_t attach[MAX_PLAN_DESCRIPTORS];
-    size_t n_write_zero, n_read_at_reap, n_zero_at_reap, n_setns, n_attach;
-    int has_clone_into_cgroup;
-    uint32_t cgroup_dir, cgroup_procs;
+    struct { uint32_t dir, procs; } cgroup;
     struct { uint32_t fd, nstype; } setns[MAX_SETNS];
     /* Last, and not cleared per plan (their counts bound them): ~150 KiB that the launcher
        would otherwise write for every container, a page fault per page after each clone. */
@@ -154,8 +145,8 @@ struct plan {
 /* plan.c: parses buf into plan (pointers into buf), whose descriptor operations may name n_fds
    descriptors; returns 0 or -1 with errno = EPROTO/E2BIG */
 int plan_decode(const unsigned char *buf, size_t len, uint32_t n_fds, struct plan *plan);
-/* plan.c: prints the plan as the text that PlanCodec.describe() prints */
-void plan_describe(const struct plan *plan, int fd);
+/* plan.c: prints the plan as PlanCodec.describe() does: each record as decoded, by tag */
+void plan_describe(const struct plan *plan);
 
 /* The prepared namespaces, in this order: the first three (up to POOLED_USER) for either kind
    of set, the user namespace only for a container that has one. */

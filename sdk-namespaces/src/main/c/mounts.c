@@ -96,36 +96,17 @@ static unsigned long ms_flags(uint32_t f) {
 /* ---- resolving targets inside the new root, never escaping it ---- */
 
 /* Opens path below rootfd as if rootfd were "/": symlinks resolve inside the new root
-   (RESOLVE_IN_ROOT); without openat2 (before 5.6), symlinks in the path are refused. */
+   (openat2 RESOLVE_IN_ROOT, 5.6, the oldest kernel Corral supports). */
 static int open_in_root(int rootfd, const char *path, int flags) {
     struct k_open_how how = {(uint64_t)(flags | O_CLOEXEC), 0, K_RESOLVE_IN_ROOT | K_RESOLVE_NO_MAGICLINKS};
-    int fd = (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
-    if (fd >= 0 || errno != ENOSYS) return fd;
+    return (int)syscall(SYS_openat2, rootfd, path, &how, sizeof how);
+}
 
-    char buf[PATH_MAX];
-    size_t len = strlen(path);
-    if (len >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy(buf, path, len + 1);
-    int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
-    char *comp = buf;
-    while (cur >= 0) {
-        while (*comp == '/') comp++;
-        if (*comp == 0) return cur;
-        char *slash = strchr(comp, '/');
-        if (slash) *slash = 0;
-        int last = slash == NULL || slash[1] == 0;
-        int next = openat(cur, comp, (last ? flags : O_PATH | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC);
-        int saved = errno;
-        close(cur);
-        errno = saved;
-        cur = next;
-        if (last || cur < 0) return cur;
-        comp = slash + 1;
-    }
-    return -1;
+/* Creates name in dir, a directory or an empty file; 0 if it is there now, or -1 with errno. */
+static int create_in(int dir, const char *name, int as_dir) {
+    int r = as_dir ? mkdirat(dir, name, 0755) : openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (r >= 0 && !as_dir) close(r);
+    return r < 0 && errno != EEXIST ? -1 : 0;
 }
 
 /* Opens (O_PATH) the target in the new root, creating missing directories on the way and the
@@ -133,14 +114,14 @@ static int open_in_root(int rootfd, const char *path, int flags) {
 static int make_target(int rootfd, const char *target, int as_dir, int index) {
     char buf[PATH_MAX];
     size_t len = strlen(target);
-    if (len >= sizeof buf) {
-        errno = ENAMETOOLONG;
-        child_fail(STEP_MOUNT_TARGET, index);
-    }
     int fd = open_in_root(rootfd, target, O_PATH | (as_dir ? O_DIRECTORY : 0));
     if (fd >= 0 || errno != ENOENT) {
         if (fd < 0) child_fail(STEP_MOUNT_TARGET, index);
         return fd;
+    }
+    if (len >= sizeof buf) {
+        errno = ENAMETOOLONG;
+        child_fail(STEP_MOUNT_TARGET, index);
     }
     memcpy(buf, target, len + 1);
     char *tail = strrchr(buf, '/');
@@ -149,15 +130,9 @@ static int make_target(int rootfd, const char *target, int as_dir, int index) {
         int dir = open_in_root(rootfd, buf, O_PATH | O_DIRECTORY);
         *tail = '/';
         if (dir >= 0) {
-            int r;
-            if (as_dir) {
-                r = mkdirat(dir, tail + 1, 0755);
-            } else {
-                r = openat(dir, tail + 1, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-                if (r >= 0) close(r);
-            }
+            int r = create_in(dir, tail + 1, as_dir);
             close(dir);
-            if (r < 0 && errno != EEXIST) child_fail(STEP_MOUNT_TARGET, index);
+            if (r < 0) child_fail(STEP_MOUNT_TARGET, index);
             fd = open_in_root(rootfd, target, O_PATH | (as_dir ? O_DIRECTORY : 0));
             if (fd < 0) child_fail(STEP_MOUNT_TARGET, index);
             return fd;
@@ -176,14 +151,7 @@ static int make_target(int rootfd, const char *target, int as_dir, int index) {
         int dir = !last || as_dir;
         fd = open_in_root(rootfd, buf, O_PATH | (dir ? O_DIRECTORY : 0));
         if (fd < 0 && errno == ENOENT) {
-            int r;
-            if (dir) {
-                r = mkdirat(parent, comp, 0755);
-            } else {
-                r = openat(parent, comp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-                if (r >= 0) close(r);
-            }
-            if (r < 0 && errno != EEXIST) child_fail(STEP_MOUNT_TARGET, index);
+            if (create_in(parent, comp, dir) < 0) child_fail(STEP_MOUNT_TARGET, index);
             fd = open_in_root(rootfd, buf, O_PATH | (dir ? O_DIRECTORY : 0));
         }
         if (fd < 0) child_fail(STEP_MOUNT_TARGET, index);
@@ -285,7 +253,7 @@ static void mask_path(int rootfd, const struct mount_op *m, int idx) {
 void mounts_prepare_proc(const struct plan *pl) {
     mnt.prepared = 1;
     char opts[256];
-    for (size_t i = 0; i < pl->n_mounts; i++) {
+    for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++) {
         const struct mount_op *m = &pl->mounts[i];
         int idx = (int)i;
         mnt.proc_tree[i] = -1;
@@ -331,7 +299,7 @@ static void enter_staging(const struct plan *pl) {
    where overlay, which wants layers of this mount namespace, can use them; detached with the
    staging tmpfs. */
 static void attach_in_staging(const struct plan *pl) {
-    for (size_t i = 0; i < pl->n_attach; i++) {
+    for (size_t i = 0; i < pl->n[TAG_FD_ATTACH_IN_STAGING]; i++) {
         char dir[32] = "/ovl-";
         *decimal(dir + 5, pl->attach[i]) = 0;
         if (mkdir(dir, 0700) < 0) child_fail(STEP_OVERLAY_LAYER_DIR, (int)i);
@@ -484,7 +452,7 @@ void mounts_set_up(const struct plan *pl, const struct child_fds *fds) {
     enter_staging(pl);
     attach_in_staging(pl);
     int rootfd = open_new_root(0);
-    for (size_t i = 0; i < pl->n_mounts; i++) rootfd = mount_one(rootfd, pl, fds, i);
+    for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++) rootfd = mount_one(rootfd, pl, fds, i);
     if (pl->root_readonly) apply_flags(rootfd, MF_RDONLY, 0, STEP_REMOUNT_ROOT_READONLY, 0);
     close(rootfd);
 

@@ -181,15 +181,15 @@ void relay_resize(uint64_t id, uint32_t rows, uint32_t columns) {
    0, or -1 with errno, *step and *index; what was opened is in stdio[] and slot[] either way. */
 int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int slot[3], int32_t *step, int32_t *index) {
     int tty = 0;
-    for (int i = 0; i < 3; i++) tty += pl->stdio[i].present && pl->stdio[i].kind == STDIO_TTY;
+    for (int i = 0; i < 3; i++) tty += pl->stdio[i] && pl->stdio[i]->kind == STDIO_TTY;
     if (tty) {
         *step = STEP_TTY_OPEN, *index = 0;
         errno = EINVAL; /* all three or none */
-        return tty == 3 ? open_tty(id, pl->stdio[0].mode, stdio, slot, step, index) : -1;
+        return tty == 3 ? open_tty(id, pl->stdio[0]->mode, stdio, slot, step, index) : -1;
     }
     for (int i = 0; i < 3; i++) {
-        const struct stdio_op *s = &pl->stdio[i];
-        uint32_t kind = s->present ? s->kind : STDIO_NULL;
+        const struct stdio_op *s = pl->stdio[i];
+        uint32_t kind = s ? s->kind : STDIO_NULL;
         *index = i;
         *step = STEP_STDIO_OPEN;
         if (kind == STDIO_INHERIT || kind == STDIO_STDOUT) { /* STDOUT: fd 2 only (plan.c), fd 1's is open */

@@ -122,11 +122,11 @@ static void send_exited(struct container *c, int status, const struct rusage *ru
    CLONE_INTO_CGROUP, 5.7), so that not even its first page fault is accounted elsewhere.
    Where clone3 or the flag is missing, a plain clone, and *into_cgroup stays 0. */
 static pid_t clone_container(long flags, int *into_cgroup) {
-    if (run.plan.has_clone_into_cgroup) {
+    if (run.plan.n[TAG_FD_CLONE_INTO_CGROUP]) {
         struct {
             uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup;
         } args = {(uint64_t)(flags & ~0xffL) | K_CLONE_INTO_CGROUP, 0, 0, 0, SIGCHLD, 0, 0, 0, 0, 0,
-                  (uint64_t)run.plan.fd[run.plan.cgroup_dir]};
+                  (uint64_t)run.plan.fd[run.plan.cgroup.dir]};
         pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
         int saved = errno;
         if (pid == 0) return 0; /* the child: the directory is close-on-exec and closed with the rest */
@@ -223,10 +223,10 @@ static void adopt(struct container *c, struct start *s, uint64_t id, pid_t pid) 
     const struct plan *pl = &run.plan;
     c->n_fds = pl->n_fds;
     memcpy(c->fd, pl->fd, sizeof c->fd);
-    c->n_read_at_reap = (uint32_t)pl->n_read_at_reap;
-    c->n_zero_at_reap = (uint32_t)pl->n_zero_at_reap;
-    for (size_t i = 0; i < pl->n_read_at_reap; i++) c->read_at_reap[i] = pl->fd[pl->read_at_reap[i]];
-    for (size_t i = 0; i < pl->n_zero_at_reap; i++) c->zero_at_reap[i] = pl->fd[pl->zero_at_reap[i]];
+    c->n_read_at_reap = (uint32_t)pl->n[TAG_FD_READ_AT_REAP];
+    c->n_zero_at_reap = (uint32_t)pl->n[TAG_FD_ZERO_AT_REAP];
+    for (size_t i = 0; i < pl->n[TAG_FD_READ_AT_REAP]; i++) c->read_at_reap[i] = pl->fd[pl->read_at_reap[i]];
+    for (size_t i = 0; i < pl->n[TAG_FD_ZERO_AT_REAP]; i++) c->zero_at_reap[i] = pl->fd[pl->zero_at_reap[i]];
     run.plan.n_fds = 0; /* the container's now */
     c->mount_ns = -1;
     c->own_mount_ns = (run.plan.clone_flags & CLONE_NEWNS) != 0;
@@ -252,7 +252,7 @@ static int release_child(struct start *s, pid_t pid, int into_cgroup) {
     if (idmap_store_mounts(pl, pid, s->cf.pooled_ns[POOLED_USER], &s->step, &s->index) < 0) return -1;
     close_fd(&s->cf.pooled_ns[POOLED_USER]);
     s->step = STEP_RELEASE_CHILD, s->index = 0;
-    char go = pl->has_clone_into_cgroup && !into_cgroup ? RELEASE_JOIN_V2 : RELEASE_GO;
+    char go = pl->n[TAG_FD_CLONE_INTO_CGROUP] && !into_cgroup ? RELEASE_JOIN_V2 : RELEASE_GO;
     if (write(s->release_w, &go, 1) != 1) return -1;
     close_fd(&s->release_w);
     close_child_sources(pl);

@@ -33,13 +33,13 @@ static int int_order(const void *a, const void *b) {
 }
 
 void close_child_sources(const struct plan *pl) {
-    for (size_t i = 0; i < pl->n_mounts; i++) close_fd(&src.bind_tree[i]);
+    for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++) close_fd(&src.bind_tree[i]);
 }
 
 int open_child_sources(const struct plan *pl, struct child_fds *cf, int *failed_index, int *failed_step) {
     size_t n = 0;
-    for (size_t i = 0; i < pl->n_mounts; i++) src.bind_tree[i] = -1;
-    for (size_t i = 0; i < pl->n_mounts; i++) {
+    for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++) src.bind_tree[i] = -1;
+    for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++) {
         const struct mount_op *m = &pl->mounts[i];
         if (m->kind != MOUNT_BIND) continue;
         *failed_index = (int)i;
@@ -56,10 +56,10 @@ int open_child_sources(const struct plan *pl, struct child_fds *cf, int *failed_
     for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
         if (fixed[k] >= 0) src.keep_fds[n++] = fixed[k];
     /* the plan's descriptors the child itself uses (each at most once: one op each) */
-    for (size_t i = 0; i < pl->n_write_zero; i++) src.keep_fds[n++] = pl->fd[pl->write_zero[i]];
-    if (pl->has_clone_into_cgroup) src.keep_fds[n++] = pl->fd[pl->cgroup_procs];
-    for (size_t i = 0; i < pl->n_setns; i++) src.keep_fds[n++] = pl->fd[pl->setns[i].fd];
-    for (size_t i = 0; i < pl->n_attach; i++) src.keep_fds[n++] = pl->fd[pl->attach[i]];
+    for (size_t i = 0; i < pl->n[TAG_FD_WRITE_ZERO]; i++) src.keep_fds[n++] = pl->fd[pl->write_zero[i]];
+    if (pl->n[TAG_FD_CLONE_INTO_CGROUP]) src.keep_fds[n++] = pl->fd[pl->cgroup.procs];
+    for (size_t i = 0; i < pl->n[TAG_SETNS]; i++) src.keep_fds[n++] = pl->fd[pl->setns[i].fd];
+    for (size_t i = 0; i < pl->n[TAG_FD_ATTACH_IN_STAGING]; i++) src.keep_fds[n++] = pl->fd[pl->attach[i]];
     qsort(src.keep_fds, n, sizeof src.keep_fds[0], int_order);
     cf->keep = src.keep_fds;
     cf->n_keep = n;
@@ -105,7 +105,7 @@ static int container_userns(pid_t pid, int user_ns) {
 int idmap_store_mounts(const struct plan *pl, pid_t pid, int user_ns, int32_t *failed_step, int32_t *failed_index) {
     int ns = -1, err = 0;
     *failed_step = STEP_MOUNT_BIND;
-    for (size_t i = 0; i < pl->n_mounts && !err; i++) {
+    for (size_t i = 0; i < pl->n[TAG_MOUNT] && !err; i++) {
         const struct mount_op *m = &pl->mounts[i];
         int bind = m->kind == MOUNT_BIND && (m->flags & MF_IDMAP), own = bind && m->data[0], use;
         if (!bind || (!own && (!pl->uid_map || src.bind_tree[i] < 0))) continue;
@@ -116,11 +116,11 @@ int idmap_store_mounts(const struct plan *pl, pid_t pid, int user_ns, int32_t *f
         if (use < 0 || idmap(src.bind_tree[i], use) < 0) err = errno;
         if (own && use >= 0) close(use);
     }
-    if (!err && pl->uid_map && pl->n_attach > 0) {
+    if (!err && pl->uid_map && pl->n[TAG_FD_ATTACH_IN_STAGING] > 0) {
         *failed_step = STEP_OVERLAY_LAYER_ATTACH;
         *failed_index = 0;
         if (ns < 0 && (ns = container_userns(pid, user_ns)) < 0) err = errno;
-        for (size_t i = 0; i < pl->n_attach && !err; i++) {
+        for (size_t i = 0; i < pl->n[TAG_FD_ATTACH_IN_STAGING] && !err; i++) {
             *failed_index = (int32_t)i;
             if (idmap(pl->fd[pl->attach[i]], ns) < 0) err = errno;
         }

@@ -188,88 +188,77 @@ public final class PlanCodec {
     }
 
     /**
+     * The plan as {@code corral-launcher --describe-plan} prints it after decoding its wire
+     * form: a line per record, by tag (in the order given within one tag), each the tag's
+     * number and then its fields in the order of the tag's shape in {@code wire.def}, a number in
+     * unsigned decimal, a string (without its NUL) or bytes in hex after an {@code x}. Built from
+     * the plan's values, not from its bytes, so that the launcher's decoding is checked against
+     * what each value means.
+     *
      * @param plan a plan
-     * @return the canonical text that {@code corral-launcher --describe-plan} prints for it
+     * @return the text
      */
     public static String describe(LaunchPlan plan) {
-        StringBuilder s = new StringBuilder();
-        s.append("version ").append(VERSION).append('\n');
-        s.append("clone_flags 0x").append(Integer.toHexString(plan.cloneFlags())).append('\n');
-        s.append("command_as_pid1 ").append(plan.commandAsPid1() ? 1 : 0).append('\n');
-        s.append("root_readonly ").append(plan.rootReadOnly() ? 1 : 0).append('\n');
-        s.append("loopback ").append(plan.loopback() ? 1 : 0).append('\n');
-        s.append("no_new_privs ").append(plan.noNewPrivs() ? 1 : 0).append('\n');
-        s.append("staging ").append(quoted(plan.stagingDir())).append('\n');
-        s.append("hostname ").append(quoted(plan.hostname().orElse(null))).append('\n');
-        s.append("search_path ").append(quoted(plan.searchPath().orElse(null))).append('\n');
-        s.append("cwd ").append(quoted(plan.cwd().orElse(null))).append('\n');
-        s.append("uid_map ").append(quoted(plan.uidMap().orElse(null))).append('\n');
-        s.append("gid_map ").append(quoted(plan.gidMap().orElse(null))).append('\n');
-        for (MountOp m : plan.mounts()) {
-            s.append("mount ").append(m.kind().wire).append(" flags ").append(Integer.toUnsignedString(m.flags()))
-                    .append(" mode ").append(Integer.toOctalString(m.mode()))
-                    .append(" dev ").append(Integer.toUnsignedString(m.major())).append(':')
-                    .append(Integer.toUnsignedString(m.minor()))
-                    .append(" source ").append(quoted(m.source())).append(" target ").append(quoted(m.target()))
-                    .append(" data ").append(quoted(m.data())).append('\n');
-        }
+        java.util.TreeMap<Integer, List<List<Object>>> records = new java.util.TreeMap<>();
+        java.util.function.BiConsumer<Integer, List<Object>> add =
+                (tag, fields) -> records.computeIfAbsent(tag, t -> new ArrayList<>()).add(fields);
+        add.accept(TAG_VERSION, List.of(VERSION));
+        add.accept(TAG_CLONE_FLAGS, List.of(plan.cloneFlags()));
+        add.accept(TAG_COMMAND_AS_PID1, List.of(plan.commandAsPid1() ? 1 : 0));
+        add.accept(TAG_STAGING, List.of(plan.stagingDir()));
+        plan.mounts().forEach(m -> add.accept(TAG_MOUNT, List.of(m.kind().wire, m.flags(), m.mode(), m.major(), m.minor(),
+                m.source(), m.target(), m.data())));
+        add.accept(TAG_ROOT_READONLY, List.of(plan.rootReadOnly() ? 1 : 0));
+        plan.hostname().ifPresent(h -> add.accept(TAG_HOSTNAME, List.of(h)));
+        add.accept(TAG_LOOPBACK, List.of(plan.loopback() ? 1 : 0));
         for (int fd = 0; fd < 3; fd++) {
             StdioOp o = plan.stdio().get(fd);
-            s.append("stdio ").append(fd).append(" kind ").append(o.kind().wire)
-                    .append(" flags 0x").append(Integer.toHexString(o.openFlags()))
-                    .append(" mode ").append(Integer.toOctalString(o.mode()))
-                    .append(" path ").append(quoted(o.path())).append('\n');
+            add.accept(TAG_STDIO, List.of(fd, o.kind().wire, o.openFlags(), o.mode(), o.path()));
         }
-        plan.argv().forEach(a -> s.append("arg ").append(quoted(a)).append('\n'));
-        plan.env().forEach(e -> s.append("env ").append(quoted(e)).append('\n'));
+        plan.argv().forEach(a -> add.accept(TAG_ARG, List.of(a)));
+        plan.env().forEach(e -> add.accept(TAG_ENV, List.of(e)));
+        plan.searchPath().ifPresent(p -> add.accept(TAG_SEARCH_PATH, List.of(p)));
+        plan.cwd().ifPresent(c -> add.accept(TAG_CWD, List.of(c)));
         plan.user().ifPresent(u -> {
-            s.append("user ").append(Integer.toUnsignedString(u.uid())).append(' ')
-                    .append(Integer.toUnsignedString(u.gid())).append('\n');
-            u.groups().forEach(g -> s.append("group ").append(Integer.toUnsignedString(g)).append('\n'));
+            add.accept(TAG_USER, List.of(u.uid(), u.gid()));
+            u.groups().forEach(g -> add.accept(TAG_GROUP, List.of(g)));
         });
-        for (RlimitOp r : plan.rlimits()) {
-            s.append("rlimit ").append(Integer.toUnsignedString(r.resource())).append(" soft ")
-                    .append(Long.toUnsignedString(r.soft())).append(" hard ").append(Long.toUnsignedString(r.hard()))
-                    .append('\n');
-        }
-        plan.umask().ifPresent(u -> s.append("umask ").append(Integer.toOctalString(u)).append('\n'));
-        plan.writeZero().forEach(i -> s.append("fd_write_zero ").append(i).append('\n'));
-        plan.seccomp().ifPresent(p -> s.append("seccomp ").append(p.program().length / 8).append(" instructions\n"));
-        plan.capabilities().ifPresent(c -> s.append("caps bounding 0x").append(Long.toHexString(c.bounding()))
-                .append(" effective 0x").append(Long.toHexString(c.effective()))
-                .append(" permitted 0x").append(Long.toHexString(c.permitted()))
-                .append(" inheritable 0x").append(Long.toHexString(c.inheritable()))
-                .append(" ambient 0x").append(Long.toHexString(c.ambient())).append('\n'));
-        s.append("deny_setgroups ").append(plan.denySetgroups() ? 1 : 0).append('\n');
-        plan.uidMapTool().ifPresent(t -> s.append("uid_map_tool ").append(quoted(t)).append('\n'));
-        plan.gidMapTool().ifPresent(t -> s.append("gid_map_tool ").append(quoted(t)).append('\n'));
-        plan.execFd().ifPresent(fd -> s.append("exec_fd ").append(Integer.toUnsignedString(fd)).append('\n'));
-        plan.cloneIntoCgroup().ifPresent(c -> s.append("fd_clone_into_cgroup ").append(c.directory()).append(' ')
-                .append(c.procs()).append('\n'));
-        plan.readAtReap().forEach(i -> s.append("fd_read_at_reap ").append(i).append('\n'));
-        plan.zeroAtReap().forEach(i -> s.append("fd_zero_at_reap ").append(i).append('\n'));
-        plan.setns().forEach(o -> s.append("setns ").append(o.descriptor()).append(" 0x")
-                .append(Integer.toHexString(o.nstype())).append('\n'));
-        plan.attachInStaging().forEach(i -> s.append("fd_attach_in_staging ").append(i).append('\n'));
-        return s.toString();
-    }
-
-    private static String quoted(String value) {
-        if (value == null) {
-            return "none";
-        }
-        StringBuilder s = new StringBuilder("\"");
-        for (byte b : value.getBytes(StandardCharsets.UTF_8)) {
-            int c = b & 0xff;
-            if (c == '"' || c == '\\') {
-                s.append('\\').append((char) c);
-            } else if (c < 0x20 || c >= 0x7f) {
-                s.append(String.format("\\x%02x", c));
-            } else {
-                s.append((char) c);
+        plan.rlimits().forEach(r -> add.accept(TAG_RLIMIT, List.of(r.resource(), r.soft(), r.hard())));
+        add.accept(TAG_NO_NEW_PRIVS, List.of(plan.noNewPrivs() ? 1 : 0));
+        plan.seccomp().ifPresent(p -> add.accept(TAG_SECCOMP, List.of(p.program())));
+        plan.umask().ifPresent(u -> add.accept(TAG_UMASK, List.of(u)));
+        plan.uidMap().ifPresent(m -> add.accept(TAG_UID_MAP, List.of(m)));
+        plan.gidMap().ifPresent(m -> add.accept(TAG_GID_MAP, List.of(m)));
+        plan.capabilities().ifPresent(c -> add.accept(TAG_CAPS, List.of(c.bounding(), c.effective(), c.permitted(),
+                c.inheritable(), c.ambient())));
+        add.accept(TAG_DENY_SETGROUPS, List.of(plan.denySetgroups() ? 1 : 0));
+        plan.uidMapTool().ifPresent(t -> add.accept(TAG_UID_MAP_TOOL, List.of(t)));
+        plan.gidMapTool().ifPresent(t -> add.accept(TAG_GID_MAP_TOOL, List.of(t)));
+        plan.execFd().ifPresent(fd -> add.accept(TAG_EXEC_FD, List.of(fd)));
+        plan.writeZero().forEach(i -> add.accept(TAG_FD_WRITE_ZERO, List.of(i)));
+        plan.cloneIntoCgroup().ifPresent(c -> add.accept(TAG_FD_CLONE_INTO_CGROUP, List.of(c.directory(), c.procs())));
+        plan.readAtReap().forEach(i -> add.accept(TAG_FD_READ_AT_REAP, List.of(i)));
+        plan.zeroAtReap().forEach(i -> add.accept(TAG_FD_ZERO_AT_REAP, List.of(i)));
+        plan.setns().forEach(o -> add.accept(TAG_SETNS, List.of(o.descriptor(), o.nstype())));
+        plan.attachInStaging().forEach(i -> add.accept(TAG_FD_ATTACH_IN_STAGING, List.of(i)));
+        StringBuilder s = new StringBuilder();
+        records.forEach((tag, list) -> list.forEach(fields -> {
+            String shape = tagShape(tag);
+            s.append(tag);
+            for (int k = 0; k < fields.size(); k++) {
+                Object f = fields.get(k);
+                if (k >= shape.length() || !(f instanceof Integer ? "uf" : f instanceof Long ? "l" : f instanceof String ? "sw" : "b")
+                        .contains(shape.substring(k, k + 1))) {
+                    throw new IllegalStateException("tag " + tag + ": " + fields + " does not fit its shape " + shape);
+                }
+                s.append(' ').append(f instanceof Integer i ? Integer.toUnsignedString(i)
+                        : f instanceof Long l ? Long.toUnsignedString(l)
+                        : "x" + java.util.HexFormat.of().formatHex(f instanceof byte[] b ? b
+                                : ((String) f).getBytes(StandardCharsets.UTF_8)));
             }
-        }
-        return s.append('"').toString();
+            s.append('\n');
+        }));
+        return s.toString();
     }
 
     private static String str(ByteBuffer v) {
