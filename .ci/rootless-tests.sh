@@ -66,7 +66,7 @@ set +e
 setpriv --reuid="$user" --regid="$user" --init-groups --reset-env \
   java -XX:TieredStopAtLevel=1 -Djava.io.tmpdir=/tmp -jar "$ci/junit-platform-console-standalone-$junit.jar" execute \
   --disable-banner --disable-ansi-colors --details=summary --fail-if-no-tests -cp "$cp" \
-  --config=jqwik.database=/tmp/jqwik-database-rootless "${select[@]}" > "$ci/rootless.log" 2>&1
+  --config=jqwik.database="/tmp/jqwik-database-rootless-$user" "${select[@]}" > "$ci/rootless.log" 2>&1
 rc=$?
 set -e
 tail -n 40 "$ci/rootless.log"
