@@ -312,16 +312,19 @@ static void write_zeros(const struct plan *pl, int join_v2) {
     }
 }
 
-/* Joins the namespaces the plan hands over, in its order, and closes them. */
+/* Joins the namespaces the plan hands over, in its order, and closes them. The PID namespace
+   (the clone's) belongs to the launcher's user namespace: only there may its /proc be made, so
+   before joining another user namespace (mounts_prepare_proc). */
 static void join_given_namespaces(const struct plan *pl) {
     for (size_t i = 0; i < pl->n[TAG_SETNS]; i++) {
+        if ((int)i == pl->setns_user && (pl->clone_flags & CLONE_NEWNS)) mounts_prepare_proc(pl);
         if (setns(pl->fd[pl->setns[i].fd], (int)pl->setns[i].nstype) < 0) child_fail(STEP_SETNS, (int)i);
         close(pl->fd[pl->setns[i].fd]);
     }
 }
 
 void container_main(const struct plan *pl, const struct child_fds *fds) {
-    int at, pooled = fds->pooled_ns[POOLED_NET] >= 0, pooled_user = fds->pooled_ns[POOLED_USER] >= 0;
+    int at, joins_user = pl->setns_user >= 0;
     child.report_fd = fds->report;
     close_all_but(fds->keep, fds->n_keep);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) child_fail(STEP_PARENT_DEATH_SIGNAL, 0);
@@ -335,16 +338,11 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
     }
     close(fds->release);
     join_given_namespaces(pl);
-    if (pooled_user) { /* prepared with its maps; it owns the other prepared namespaces */
-        if (pl->clone_flags & CLONE_NEWNS) mounts_prepare_proc(pl);
-        if (setns(fds->pooled_ns[POOLED_USER], CLONE_NEWUSER) < 0) child_fail(STEP_NAMESPACE_JOIN, POOLED_USER);
-        close(fds->pooled_ns[POOLED_USER]);
-    }
     /* In a user namespace, become its root at once: until then this process is still the
        launcher's host user (unmapped: files it creates would overflow), and the init that stays
        behind must not be host root either. With setgroups allowed, the host's supplementary
        groups (root's 0) are dropped here too. */
-    if (pl->clone_flags & CLONE_NEWUSER) {
+    if ((pl->clone_flags & CLONE_NEWUSER) || joins_user) {
         if (!pl->deny_setgroups && setgroups(0, NULL) < 0) child_fail(STEP_ROOT_SETGROUPS, 0);
         /* EINVAL: 0 is not mapped (a map of the caller as itself): it stays the caller */
         if (setresgid(0, 0, 0) < 0 && errno != EINVAL) child_fail(STEP_ROOT_SETGID, 0);
@@ -358,14 +356,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) child_fail(STEP_PARENT_DEATH_SIGNAL, 1);
     exit_if_orphaned();
 
-    if (pooled) { /* the launcher prepared these while idle */
-        static const int kinds[POOLED_USER] = {CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWUTS};
-        for (int k = 0; k < POOLED_USER; k++) {
-            if (setns(fds->pooled_ns[k], kinds[k]) < 0) child_fail(STEP_NAMESPACE_JOIN, k);
-            close(fds->pooled_ns[k]);
-        }
-    }
-    if (pooled_user && (pl->clone_flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0) child_fail(STEP_UNSHARE_MOUNT, 0);
+    if (joins_user && (pl->clone_flags & CLONE_NEWNS) && unshare(CLONE_NEWNS) < 0) child_fail(STEP_UNSHARE_MOUNT, 0);
     /* CLONE_NEWTIME cannot go to clone(2) (its bit is part of the exit signal): the init's
        children, and the command when it is PID 1 from its exec on, enter it */
     if ((pl->clone_flags & K_CLONE_NEWTIME) && unshare(K_CLONE_NEWTIME) < 0) child_fail(STEP_UNSHARE_TIME, 0);
@@ -373,7 +364,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
     umask(0);
     if (pl->clone_flags & CLONE_NEWNS) mounts_set_up(pl, fds);
     if (pl->hostname && sethostname(pl->hostname, strlen(pl->hostname)) < 0) child_fail(STEP_SET_HOSTNAME, 0);
-    if (pl->loopback && !pooled && loopback_up(&at) < 0) child_fail(STEP_LOOPBACK_UP, at); /* a prepared one has lo up */
+    if (pl->loopback && loopback_up(&at) < 0) child_fail(STEP_LOOPBACK_UP, at);
 
     /* Into its cgroups, now that the mounts are made (their kernel objects are the launcher's
        business, not charged to the container's memory cgroup), before the command and every

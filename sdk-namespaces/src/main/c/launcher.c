@@ -159,14 +159,36 @@ int receive_descriptors(uint32_t n, int *fds, int32_t *step, int32_t *index) {
     return 0;
 }
 
+ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, int n) {
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * NAMESPACE_KINDS)]; } u;
+    struct iovec iov = {(void *)data, len};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
+    ssize_t r;
+    if (n < 0 || n > NAMESPACE_KINDS) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (n > 0) {
+        msg.msg_control = u.buf;
+        msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
+        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+        *c = (struct cmsghdr){.cmsg_len = CMSG_LEN(n * sizeof(int)), .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS};
+        memcpy(CMSG_DATA(c), fds, n * sizeof(int));
+    }
+    do r = sendmsg(sock, &msg, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+    return r;
+}
+
+int jvm_descriptor_socket(void) { return ctl.descriptor_fd; }
+
 /* ---- the control connection ---- */
 
 static void handle_message(uint32_t type, const unsigned char *p, uint32_t len) {
     uint64_t id;
     if (len < 8) die("short message from the JVM");
     memcpy(&id, p, 8);
-    if (type == MSG_RUN || type == MSG_RUN_POOLED) {
-        run_container(id, p + 8, len - 8, type == MSG_RUN_POOLED);
+    if (type == MSG_RUN) {
+        run_container(id, p + 8, len - 8);
     } else if (type == MSG_SIGNAL && len == 12) {
         int32_t sig;
         memcpy(&sig, p + 8, 4);
@@ -175,10 +197,10 @@ static void handle_message(uint32_t type, const unsigned char *p, uint32_t len) 
         uint32_t size[2];
         memcpy(size, p + 8, 8);
         relay_resize(id, size[0], size[1]);
-    } else if (type == MSG_POOL && len >= 12) {
-        uint32_t target;
-        memcpy(&target, p + 8, 4);
-        pool_configure(target, p + 12, len - 12);
+    } else if (type == MSG_MAKE_NAMESPACES && len >= 12) {
+        uint32_t now;
+        memcpy(&now, p + 8, 4);
+        pool_request(id, now, p + 12, len - 12);
     } else {
         errno = EPROTO;
         die("unknown message from the JVM");

@@ -10,7 +10,7 @@
  *   launcher.c  the control connection to the JVM and the event loop
  *   run.c       starting containers (RUN) and following them to their end (EXITED)
  *   relay.c     stdio: files, /dev/null, and streams relayed to the JVM
- *   pool.c      the namespace pool
+ *   pool.c      namespace sets made ahead for the JVM
  *   sources.c   mount sources, opened before clone
  *   idmaps.c    user namespace ID maps
  *   plan.c      the plan reader
@@ -135,6 +135,7 @@ struct plan {
     uint32_t attach[MAX_PLAN_DESCRIPTORS];
     struct { uint32_t dir, procs; } cgroup;
     struct { uint32_t fd, nstype; } setns[MAX_SETNS];
+    int setns_user; /* which SETNS joins a user namespace, or -1 */
     /* Last, and not cleared per plan (their counts bound them): ~150 KiB that the launcher
        would otherwise write for every container, a page fault per page after each clone. */
     struct mount_op mounts[MAX_MOUNTS];
@@ -148,9 +149,9 @@ int plan_decode(const unsigned char *buf, size_t len, uint32_t n_fds, struct pla
 /* plan.c: prints the plan as PlanCodec.describe() does: each record as decoded, by tag */
 void plan_describe(const struct plan *plan);
 
-/* The prepared namespaces, in this order: the first three (up to POOLED_USER) for either kind
-   of set, the user namespace only for a container that has one. */
-enum pooled_kind { POOLED_NET, POOLED_IPC, POOLED_UTS, POOLED_USER, POOLED_KINDS };
+/* A namespace set's namespaces, in this order: the first three for either kind of set, the
+   user namespace only for a "u" set (pool.c). */
+enum namespace_kind { NAMESPACE_NET, NAMESPACE_IPC, NAMESPACE_UTS, NAMESPACE_USER, NAMESPACE_KINDS };
 
 /* Descriptors the container's first process keeps; everything else is closed in it. */
 struct child_fds {
@@ -158,11 +159,6 @@ struct child_fds {
     int release;  /* read end: one byte from the launcher when the child may go on */
     int status;   /* write end: the command's wait status, written by the init */
     int stdio[3]; /* what becomes fds 0, 1, 2 */
-    /* Namespaces prepared ahead by the launcher's pool, to join instead of creating them, or -1:
-       network (loopback up), IPC, UTS, and, for a container with a user namespace, that
-       namespace (ID maps written), which owns the other three. With a prepared user namespace
-       the child creates its mount namespace itself, after joining it, so that it owns that too. */
-    int pooled_ns[POOLED_KINDS];
     /* Bind sources the launcher opened before clone, with the host's view and rights, so the
        container's (possibly unprivileged) root needs no access to the paths leading to them: a
        detached copy of the source tree (open_tree), or -1 to open it by path. */
@@ -208,10 +204,13 @@ int connect_to_jvm(uint64_t id, uint32_t stream);
 /* receives exactly n descriptors (close-on-exec) sent with one plan into fds; 0, or -1 with
    errno and *step */
 int receive_descriptors(uint32_t n, int *fds, int32_t *step, int32_t *index);
+/* sends len bytes with n descriptors (SCM_RIGHTS) on a socket; sendmsg's result */
+ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, int n);
+/* the connection the JVM's and the launcher's descriptors travel on */
+int jvm_descriptor_socket(void);
 
 /* ---- containers (run.c) ---- */
-/* pooled: join a namespace set of the pool's profile, if there is one */
-void run_container(uint64_t id, const unsigned char *buf, size_t len, int pooled);
+void run_container(uint64_t id, const unsigned char *buf, size_t len);
 void signal_container(uint64_t id, int sig);
 void container_event(uint32_t kind, uint32_t slot);
 void reap(void);
@@ -225,12 +224,10 @@ void relay_close(int slot);
 void relay_pump(int slot);
 void relay_event(uint32_t slot);
 
-/* ---- the namespace pool (pool.c) ---- */
-void pool_configure(uint32_t target, const unsigned char *profile, size_t len);
+/* ---- namespace sets made ahead (pool.c) ---- */
+void pool_request(uint64_t request, uint32_t now, const unsigned char *profile, size_t len);
 void pool_stop(void);
 void pool_event(void);
-int pool_take(int fds[POOLED_KINDS]);
-void pool_refuse(int err);
 
 /* ---- ID maps (idmaps.c): uid_map, then "deny" to setgroups where asked, then gid_map; 0, or
    -1 with errno and *step, *index naming the write that failed (index 1: by the tool) ---- */
@@ -242,7 +239,7 @@ int write_id_maps(pid_t pid, const char *uid_map, const char *uid_tool, const ch
 __attribute__((noreturn)) void container_main(const struct plan *plan, const struct child_fds *fds);
 /* reports (step, errno, index) on the report pipe and exits */
 __attribute__((noreturn)) void child_fail(enum step step, int index);
-/* with a prepared user namespace: the plan's /proc mounts, made before joining it */
+/* with a user namespace to join: the plan's /proc mounts, made before joining it */
 void mounts_prepare_proc(const struct plan *pl);
 /* the staging tmpfs, the plan's mounts in the new root, pivot_root into it */
 void mounts_set_up(const struct plan *pl, const struct child_fds *fds);
@@ -258,13 +255,13 @@ int open_child_sources(const struct plan *pl, struct child_fds *fds, int *failed
 void close_child_sources(const struct plan *pl);
 /* the idmapped binds' and FD_ATTACH_IN_STAGING trees idmapped for the container's user
    namespace; 0, or -1 with errno, *failed_step and *failed_index (the mount, or the op) */
-int idmap_store_mounts(const struct plan *pl, pid_t pid, int user_ns, int32_t *failed_step, int32_t *failed_index);
+int idmap_store_mounts(const struct plan *pl, pid_t pid, int32_t *failed_step, int32_t *failed_index);
 
 /* a failure record, as the launcher and the container's processes report it */
 struct report {
     int32_t step, err, index;
 };
-/* pool.c: a user namespace with a profile's maps, and net, IPC and UTS namespaces it owns */
-int make_user_set(const char *profile, size_t len, int fds[POOLED_KINDS], struct report *why);
+/* pool.c: a namespace set of profile into fds (namespace_kind order); how many, or -1 with why */
+int make_set(const char *profile, size_t len, int fds[NAMESPACE_KINDS], struct report *why);
 
 #endif

@@ -49,7 +49,7 @@ struct k_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 #define NEW_ROOT "/newroot"
 #define OLD_ROOT "/oldroot"
 
-/* The procfs trees made before joining a prepared user namespace (mounts_prepare_proc), by
+/* The procfs trees made before joining a user namespace (mounts_prepare_proc), by
    mount index; prepared: 0 when none were made (proc_tree is then unset). */
 static struct {
     int prepared;
@@ -247,7 +247,7 @@ static void mask_path(int rootfd, const struct mount_op *m, int idx) {
     close(fd);
 }
 
-/* With a prepared user namespace, the PID namespace (the clone's) belongs to the launcher's:
+/* With a user namespace to join, the PID namespace (the clone's) belongs to the launcher's:
    only there may its /proc be made. So it is made here, detached (fsopen, fsmount), before
    this process joins the user namespace, and attached with the other mounts. */
 void mounts_prepare_proc(const struct plan *pl) {
@@ -367,7 +367,7 @@ static void read_only_path(int rootfd, const struct mount_op *m, int idx) {
     close(fd);
 }
 
-/* A procfs: made now, or attached from the tree prepared before joining a prepared user
+/* A procfs: made now, or attached from the tree prepared before joining a user
    namespace (see mounts_prepare_proc). */
 static void proc_mount(int rootfd, const struct mount_op *m, int idx) {
     int tree = mnt.prepared ? mnt.proc_tree[idx] : -1;

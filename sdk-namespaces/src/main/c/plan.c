@@ -4,6 +4,7 @@
 #include "launcher.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -100,6 +101,9 @@ static int check(struct plan *pl) {
     if (pl->n[TAG_SECCOMP] && (pl->seccomp.len == 0 || pl->seccomp.len % 8 || pl->seccomp.len / 8 > MAX_SECCOMP_INSNS))
         return -1;
     if (pl->n[TAG_EXEC_FD] && (pl->exec_fd < 3 || pl->exec_fd > 65535)) return -1;
+    pl->setns_user = -1;
+    for (size_t i = 0; i < pl->n[TAG_SETNS]; i++)
+        if (pl->setns[i].nstype == CLONE_NEWUSER) pl->setns_user = (int)i;
     pl->args[pl->n[TAG_ARG]] = NULL;
     pl->env[pl->n[TAG_ENV]] = NULL;
     return 0;

@@ -179,40 +179,21 @@ static int make_pipes(struct start *s) {
     return 0;
 }
 
-/* Opens the child's sources and clones it, into prepared namespaces where asked to (pooled)
-   and the pool has a set; its PID (0 in the child), or -1 with errno, s->step and s->index. */
-static pid_t start_clone(struct start *s, int pooled, int *into_cgroup) {
+/* Opens the child's sources and clones it; its PID (0 in the child), or -1 with errno, s->step
+   and s->index. */
+static pid_t start_clone(struct start *s, int *into_cgroup) {
     const struct plan *pl = &run.plan;
     /* A cgroup namespace is entered by the child after it has been moved into its cgroup, and
-       a time namespace by unshare in the child: CLONE_NEWTIME (0x80) is an exit signal bit here */
-    const long clone_flags = (long)(pl->clone_flags & ~((uint32_t)CLONE_NEWCGROUP | 0x80u)) | SIGCHLD;
-    long flags = clone_flags;
+       a time namespace by unshare in the child: CLONE_NEWTIME (0x80) is an exit signal bit here.
+       With a user namespace to join, the child makes its mount namespace after joining it. */
+    uint32_t later = (uint32_t)CLONE_NEWCGROUP | 0x80u | (pl->setns_user >= 0 ? (uint32_t)CLONE_NEWNS : 0);
     int src_index, src_step;
-    if (pooled && pool_take(s->cf.pooled_ns)) {
-        flags &= ~(long)(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
-        if (s->cf.pooled_ns[POOLED_USER] >= 0) /* the child makes its mount namespace in this one */
-            flags &= ~(long)(CLONE_NEWUSER | CLONE_NEWNS);
-    }
     if (open_child_sources(pl, &s->cf, &src_index, &src_step) < 0) {
         s->step = src_step, s->index = src_index;
         return -1;
     }
     s->step = STEP_CLONE, s->index = 0;
-    pid_t pid = clone_container(flags, into_cgroup);
-    if (pid < 0 && errno == EPERM && s->cf.pooled_ns[POOLED_USER] >= 0) {
-        /* a PID namespace outside a new user namespace needs a privileged launcher: never mind
-           the prepared ones (closed by the failure path, or now) */
-        for (int k = 0; k < POOLED_KINDS; k++) close_fd(&s->cf.pooled_ns[k]);
-        pool_refuse(EPERM);
-        close_child_sources(pl);
-        if (open_child_sources(pl, &s->cf, &src_index, &src_step) < 0) {
-            s->step = src_step, s->index = src_index;
-            return -1;
-        }
-        s->step = STEP_CLONE, s->index = 0;
-        pid = clone_container(clone_flags, into_cgroup);
-    }
-    return pid;
+    return clone_container((long)(pl->clone_flags & ~later) | SIGCHLD, into_cgroup);
 }
 
 /* The cloned container is the slot's: it keeps the read ends; the child's ends are closed. */
@@ -237,20 +218,16 @@ static void adopt(struct container *c, struct start *s, uint64_t id, pid_t pid) 
     close_fd(&s->cf.release);
     close_fd(&s->cf.status);
     for (int i = 0; i < 3; i++) close_fd(&s->cf.stdio[i]);
-    for (int k = 0; k < POOLED_KINDS; k++)
-        if (k != POOLED_USER) close_fd(&s->cf.pooled_ns[k]);
 }
 
-/* Writes the ID maps (a prepared user namespace has them), idmaps the store's layers, and lets
-   the child go on. 0, or -1 with errno, s->step and s->index. */
+/* Writes the ID maps, idmaps the store's layers, and lets the child go on. 0, or -1 with errno,
+   s->step and s->index. */
 static int release_child(struct start *s, pid_t pid, int into_cgroup) {
     const struct plan *pl = &run.plan;
-    if (s->cf.pooled_ns[POOLED_USER] < 0
-        && write_id_maps(pid, pl->uid_map, pl->uid_map_tool, pl->gid_map, pl->gid_map_tool, (int)pl->deny_setgroups,
-                         &s->step, &s->index) < 0)
+    if (write_id_maps(pid, pl->uid_map, pl->uid_map_tool, pl->gid_map, pl->gid_map_tool, (int)pl->deny_setgroups,
+                      &s->step, &s->index) < 0)
         return -1;
-    if (idmap_store_mounts(pl, pid, s->cf.pooled_ns[POOLED_USER], &s->step, &s->index) < 0) return -1;
-    close_fd(&s->cf.pooled_ns[POOLED_USER]);
+    if (idmap_store_mounts(pl, pid, &s->step, &s->index) < 0) return -1;
     s->step = STEP_RELEASE_CHILD, s->index = 0;
     char go = pl->n[TAG_FD_CLONE_INTO_CGROUP] && !into_cgroup ? RELEASE_JOIN_V2 : RELEASE_GO;
     if (write(s->release_w, &go, 1) != 1) return -1;
@@ -275,7 +252,6 @@ static void abandon(struct container *c, struct start *s) {
     int32_t step = s->step, index = s->index;
     struct report own;
     close_child_sources(&run.plan);
-    close_fd(&s->cf.pooled_ns[POOLED_USER]);
     /* a child that failed on its own (a broken release pipe says it is gone) reported why
        before it exited: that is the failure, not the pipe */
     if (child_failure(c->report_fd, &own)) step = own.step, saved = own.err, index = own.index;
@@ -302,7 +278,6 @@ static void give_up(struct start *s, uint64_t id) {
     close_fd(&s->cf.report);
     close_fd(&s->cf.release);
     close_fd(&s->cf.status);
-    for (int k = 0; k < POOLED_KINDS; k++) close_fd(&s->cf.pooled_ns[k]);
     close_fd(&s->report_r);
     close_fd(&s->release_w);
     close_fd(&s->status_r);
@@ -335,8 +310,8 @@ static int take_plan(struct start *s, const unsigned char *buf, size_t len) {
     return 0;
 }
 
-void run_container(uint64_t id, const unsigned char *buf, size_t len, int pooled) {
-    struct start s = {.cf = {.report = -1, .release = -1, .status = -1, .stdio = {-1, -1, -1}, .pooled_ns = {-1, -1, -1, -1}},
+void run_container(uint64_t id, const unsigned char *buf, size_t len) {
+    struct start s = {.cf = {.report = -1, .release = -1, .status = -1, .stdio = {-1, -1, -1}},
                       .report_r = -1, .release_w = -1, .status_r = -1, .relay_slot = {-1, -1, -1},
                       .step = STEP_PLAN_DECODE};
     int slot = -1, into_cgroup = 0;
@@ -356,7 +331,7 @@ void run_container(uint64_t id, const unsigned char *buf, size_t len, int pooled
     struct container *c = &run.containers[slot];
     memset(c, 0, sizeof *c);
     clock_gettime(CLOCK_MONOTONIC, &c->t0);
-    pid_t pid = start_clone(&s, pooled, &into_cgroup);
+    pid_t pid = start_clone(&s, &into_cgroup);
     if (pid == 0) container_main(&run.plan, &s.cf);
     if (pid < 0) goto failed;
     adopt(c, &s, id, pid);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@
 #define K_OPEN_TREE_CLOEXEC O_CLOEXEC
 #define K_MOUNT_ATTR_IDMAP 0x00100000ULL
 
-#define KEEP_FIXED 10 /* report, release, status, stdio, pooled namespaces */
+#define KEEP_FIXED 6 /* report, release, status, stdio */
 
 /* What was opened for the child of the plan being started, until close_child_sources. */
 static struct {
@@ -50,8 +51,7 @@ int open_child_sources(const struct plan *pl, struct child_fds *cf, int *failed_
         src.bind_tree[i] = tree; /* -1: the child opens it by path, with its own rights */
         if (tree >= 0) src.keep_fds[n++] = tree;
     }
-    int fixed[] = {cf->report, cf->release, cf->status, cf->stdio[0], cf->stdio[1], cf->stdio[2],
-                   cf->pooled_ns[0], cf->pooled_ns[1], cf->pooled_ns[2], cf->pooled_ns[3]};
+    int fixed[] = {cf->report, cf->release, cf->status, cf->stdio[0], cf->stdio[1], cf->stdio[2]};
     _Static_assert(sizeof fixed / sizeof fixed[0] == KEEP_FIXED, "keep_fds is sized for these");
     for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
         if (fixed[k] >= 0) src.keep_fds[n++] = fixed[k];
@@ -68,19 +68,19 @@ int open_child_sources(const struct plan *pl, struct child_fds *cf, int *failed_
 }
 
 /* An owner-mapped bind (data "UID_MAP|GID_MAP", a line each; the launcher is root) gets a user
-   namespace of its own, made as the pool makes one, whose maps take the bind's owner on the
+   namespace of its own, made as a "u" namespace set is, whose maps take the bind's owner on the
    host to the container's user. Its fd, or -1 with errno. */
 static int owner_userns(const char *data) {
-    char profile[512]; /* as the pool's: "u", deny, uid tool, uid map, gid tool, gid map */
-    int fds[POOLED_KINDS];
+    char profile[512]; /* "u", deny, uid map, gid map */
+    int fds[NAMESPACE_KINDS];
     struct report why;
     const char *bar = strchr(data, '|');
-    int n = bar ? snprintf(profile, sizeof profile, "u0%c%.*s%c%c%s%c", 0, (int)(bar - data), data, 0, 0, bar + 1, 0) : -1;
+    int n = bar ? snprintf(profile, sizeof profile, "u0%.*s%c%s%c", (int)(bar - data), data, 0, bar + 1, 0) : -1;
     errno = EINVAL;
     if (n < 0 || n >= (int)sizeof profile) return -1;
-    if (make_user_set(profile, (size_t)n, fds, &why) < 0) return errno = why.err, -1;
-    for (int k = 0; k < POOLED_USER; k++) close(fds[k]);
-    return fds[POOLED_USER];
+    if (make_set(profile, (size_t)n, fds, &why) < 0) return errno = why.err, -1;
+    for (int k = 0; k < NAMESPACE_USER; k++) close(fds[k]);
+    return fds[NAMESPACE_USER];
 }
 
 /* In a user namespace, the container's root is an unprivileged host ID, to which the layers of
@@ -95,31 +95,32 @@ static int idmap(int tree, int ns) {
     return (int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr);
 }
 
-/* The container's user namespace: a prepared one (not the child's yet), or the child's own. */
-static int container_userns(pid_t pid, int user_ns) {
+/* The container's user namespace: the one it joins (not the child's yet), or the child's own. */
+static int container_userns(const struct plan *pl, pid_t pid) {
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
-    return user_ns >= 0 ? fcntl(user_ns, F_DUPFD_CLOEXEC, 3) : open(path, O_RDONLY | O_CLOEXEC);
+    return pl->setns_user >= 0 ? fcntl(pl->fd[pl->setns[pl->setns_user].fd], F_DUPFD_CLOEXEC, 3)
+                               : open(path, O_RDONLY | O_CLOEXEC);
 }
 
-int idmap_store_mounts(const struct plan *pl, pid_t pid, int user_ns, int32_t *failed_step, int32_t *failed_index) {
-    int ns = -1, err = 0;
+int idmap_store_mounts(const struct plan *pl, pid_t pid, int32_t *failed_step, int32_t *failed_index) {
+    int ns = -1, err = 0, has_userns = (pl->clone_flags & CLONE_NEWUSER) || pl->setns_user >= 0;
     *failed_step = STEP_MOUNT_BIND;
     for (size_t i = 0; i < pl->n[TAG_MOUNT] && !err; i++) {
         const struct mount_op *m = &pl->mounts[i];
         int bind = m->kind == MOUNT_BIND && (m->flags & MF_IDMAP), own = bind && m->data[0], use;
-        if (!bind || (!own && (!pl->uid_map || src.bind_tree[i] < 0))) continue;
+        if (!bind || (!own && (!has_userns || src.bind_tree[i] < 0))) continue;
         *failed_index = (int32_t)i;
         errno = EPERM; /* an owner-mapped bind the launcher could not clone */
         if (own) use = src.bind_tree[i] < 0 ? -1 : owner_userns(m->data);
-        else use = ns >= 0 ? ns : (ns = container_userns(pid, user_ns));
+        else use = ns >= 0 ? ns : (ns = container_userns(pl, pid));
         if (use < 0 || idmap(src.bind_tree[i], use) < 0) err = errno;
         if (own && use >= 0) close(use);
     }
-    if (!err && pl->uid_map && pl->n[TAG_FD_ATTACH_IN_STAGING] > 0) {
+    if (!err && has_userns && pl->n[TAG_FD_ATTACH_IN_STAGING] > 0) {
         *failed_step = STEP_OVERLAY_LAYER_ATTACH;
         *failed_index = 0;
-        if (ns < 0 && (ns = container_userns(pid, user_ns)) < 0) err = errno;
+        if (ns < 0 && (ns = container_userns(pl, pid)) < 0) err = errno;
         for (size_t i = 0; i < pl->n[TAG_FD_ATTACH_IN_STAGING] && !err; i++) {
             *failed_index = (int32_t)i;
             if (idmap(pl->fd[pl->attach[i]], ns) < 0) err = errno;

@@ -39,6 +39,9 @@ final class DescriptorChannel implements AutoCloseable {
     private static final int SCM_RIGHTS = 1;
     private static final int NO_SIGPIPE = 0x4000; /* MSG_NOSIGNAL */
     private static final int EINTR = 4;
+    private static final int CONTROL_TRUNCATED = 0x8; /* MSG_CTRUNC */
+    private static final int DONT_WAIT = 0x40; /* MSG_DONTWAIT */
+    private static final int CMSG_CLOEXEC = 0x40000000; /* MSG_CMSG_CLOEXEC */
 
 
     private static final DescriptorLibC LIBC = LibraryLoader.create(DescriptorLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
@@ -135,6 +138,55 @@ final class DescriptorChannel implements AutoCloseable {
         if (sent != 1) {
             throw failure("send descriptors " + Arrays.toString(fds.toArray()) + " to the launcher");
         }
+    }
+
+    /**
+     * Receives the descriptors the launcher sent for a namespace set (NAMESPACES_MADE says how
+     * many, after they were sent: they are there to take). Only the I/O thread calls this.
+     *
+     * @param n how many the launcher said it sent
+     * @return them, close-on-exec, this process's own
+     * @throws IOException if not exactly n came (any that came are closed)
+     */
+    List<Integer> receive(int n) throws IOException {
+        int space = 16 + ((4 * n + 7) & ~7);
+        Pointer data = Memory.allocateDirect(RUNTIME, 1);
+        Pointer iov = Memory.allocateDirect(RUNTIME, 16);
+        Pointer control = Memory.allocateDirect(RUNTIME, space);
+        Pointer msg = Memory.allocateDirect(RUNTIME, 56);
+        iov.putAddress(0, data.address());
+        iov.putLong(8, 1);
+        msg.putAddress(0, 0);
+        msg.putLong(8, 0);
+        msg.putAddress(16, iov.address());
+        msg.putLong(24, 1);
+        msg.putAddress(32, control.address());
+        msg.putLong(40, space);
+        msg.putLong(48, 0);
+        long got;
+        do {
+            got = LIBC.recvmsg(connection, msg, CMSG_CLOEXEC | DONT_WAIT);
+        } while (got < 0 && LastError.getLastError(RUNTIME) == EINTR);
+        if (got < 0) {
+            throw failure("receive a namespace set's descriptors from the launcher");
+        }
+        long controlLen = msg.getLong(40);
+        boolean rights = controlLen >= 16 && control.getInt(8) == SOL_SOCKET && control.getInt(12) == SCM_RIGHTS;
+        int count = rights ? (int) ((control.getLong(0) - 16) / 4) : 0;
+        List<Integer> fds = new java.util.ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            fds.add(control.getInt(16 + 4L * i));
+        }
+        if (count != n || (msg.getInt(48) & CONTROL_TRUNCATED) != 0) {
+            fds.forEach(LIBC::close);
+            throw new IOException("the launcher sent " + count + " descriptors for a namespace set, not " + n);
+        }
+        return fds;
+    }
+
+    /** @param fds descriptors of this process to close */
+    static void closeAll(List<Integer> fds) {
+        fds.forEach(LIBC::close);
     }
 
     private static IOException failure(String what) {

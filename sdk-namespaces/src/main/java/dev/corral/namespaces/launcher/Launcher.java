@@ -3,11 +3,10 @@ package dev.corral.namespaces.launcher;
 import static dev.corral.namespaces.launcher.Wire.MSG_EXITED;
 import static dev.corral.namespaces.launcher.Wire.MSG_FAILED;
 import static dev.corral.namespaces.launcher.Wire.MSG_HELLO;
-import static dev.corral.namespaces.launcher.Wire.MSG_POOL;
-import static dev.corral.namespaces.launcher.Wire.MSG_POOL_FAILED;
+import static dev.corral.namespaces.launcher.Wire.MSG_NAMESPACES_FAILED;
+import static dev.corral.namespaces.launcher.Wire.MSG_NAMESPACES_MADE;
 import static dev.corral.namespaces.launcher.Wire.MSG_RUN;
 import static dev.corral.namespaces.launcher.Wire.MSG_RESIZE;
-import static dev.corral.namespaces.launcher.Wire.MSG_RUN_POOLED;
 import static dev.corral.namespaces.launcher.Wire.MSG_SIGNAL;
 import static dev.corral.namespaces.launcher.Wire.MSG_STARTED;
 
@@ -54,11 +53,12 @@ import org.slf4j.LoggerFactory;
  * whatever the number of containers. If the launcher dies, every running container is reported
  * lost and the next {@link #shared()} starts a new launcher.
  *
- * <p>A privileged launcher keeps a small pool of fresh namespaces made ahead by a helper
- * process ({@code corral-nspool}), each set used by one container only: network (loopback up),
- * IPC and UTS, and for containers with a user namespace that namespace too, with the ID maps
- * of the last such container already written and owning the other three. The system property
- * {@code corral.namespacePool=false} turns it off, e.g. to measure what it saves.
+ * <p>With a privileged launcher, this class keeps a small pool of fresh namespaces
+ * ({@link NamespacePool}), made ahead by the launcher's helper process ({@code corral-nspool}),
+ * each set joined by one container only: network (loopback up), IPC and UTS, and for containers
+ * with a user namespace that namespace too, with the ID maps of the last such container already
+ * written and owning the other three. The system property {@code corral.namespacePool=false}
+ * turns it off, e.g. to measure what it saves.
  *
  * <pre>{@code
  * Launcher launcher = Launcher.shared();
@@ -93,8 +93,8 @@ public final class Launcher {
     private ByteBuffer inbox = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private volatile IOException lost;
     private volatile boolean shuttingDown;
-    private final NamespacePool pool = new NamespacePool(HostSecurity.probe().uid() == 0,
-            Boolean.parseBoolean(System.getProperty("corral.namespacePool", "true")) ? POOL_READY : 0);
+    private final NamespacePool pool = new NamespacePool(NamespacePool.launcherOwnsPidNamespaces(HostSecurity.probe()),
+            Boolean.parseBoolean(System.getProperty("corral.namespacePool", "true")) ? POOL_READY : 0, m -> send(m, List.of()));
     private final List<LaunchFailure> poolFailures = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     /**
@@ -334,33 +334,25 @@ public final class Launcher {
      */
     public void launch(long id, LaunchPlan plan, LaunchListener listener) {
         Objects.requireNonNull(listener, "listener");
-        byte[] wire = PlanCodec.encode(plan);
-        Optional<byte[]> profile = pool.profileOf(plan);
-        List<Integer> fds = plan.descriptors();
+        Optional<List<Integer>> set = Optional.empty();
         sessions.put(id, listener);
         try {
-            if (profile.isEmpty()) {
-                send(runMessage(MSG_RUN, id, fds.size(), wire), fds);
-                return;
-            }
-            synchronized (pool) { /* a new profile's POOL, then the plan: no other plan between */
-                pool.switchTo(profile.get()).ifPresent(p -> send(poolMessage(pool.ready(), p), List.of()));
-                send(runMessage(pool.usable(profile.get()) ? MSG_RUN_POOLED : MSG_RUN, id, fds.size(), wire), fds);
-            }
-        } catch (LauncherUnavailableException e) {
+            Optional<byte[]> profile = pool.profileOf(plan);
+            set = profile.isEmpty() ? set : pool.take(profile.get(), !onIoThread());
+            LaunchPlan run = set.map(s -> NamespacePool.join(plan, s)).orElse(plan);
+            byte[] wire = PlanCodec.encode(run);
+            send(runMessage(MSG_RUN, id, run.descriptors().size(), wire), run.descriptors());
+        } catch (LauncherUnavailableException | IllegalArgumentException e) {
             sessions.remove(id);
             throw e;
+        } finally {
+            set.ifPresent(DescriptorChannel::closeAll); /* the launcher has its own copies once sent */
         }
     }
 
     private static ByteBuffer runMessage(int type, long id, int descriptors, byte[] wire) {
         ByteBuffer m = ByteBuffer.allocate(20 + wire.length).order(ByteOrder.LITTLE_ENDIAN);
         return m.putInt(16 + wire.length).putInt(type).putLong(id).putInt(descriptors).put(wire).flip();
-    }
-
-    private static ByteBuffer poolMessage(int ready, byte[] profile) {
-        ByteBuffer m = ByteBuffer.allocate(20 + profile.length).order(ByteOrder.LITTLE_ENDIAN);
-        return m.putInt(16 + profile.length).putInt(MSG_POOL).putLong(0).putInt(ready).put(profile).flip();
     }
 
     /**
@@ -614,11 +606,13 @@ public final class Launcher {
                             Duration.ofNanos(user * 1000), Duration.ofNanos(sys * 1000), rss, counters, reset)));
                 }
             }
-            case MSG_POOL_FAILED -> {
+            case MSG_NAMESPACES_MADE -> pool.made(id, descriptors.receive(p.getInt()));
+            case MSG_NAMESPACES_FAILED -> {
                 LaunchFailure f = new LaunchFailure(LaunchStep.fromOrdinal(p.getInt()), p.getInt(), p.getInt());
-                pool.refused();
-                poolFailures.add(f);
-                log.info("the launcher cannot prepare namespaces ahead ({}); containers create their own", f);
+                if (pool.failed(id)) {
+                    poolFailures.add(f);
+                    log.info("the launcher cannot prepare namespaces ahead ({}); containers create their own", f);
+                }
             }
             default -> throw new IOException("unknown message type " + type + " from the launcher");
         }

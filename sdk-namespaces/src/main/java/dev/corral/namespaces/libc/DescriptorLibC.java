@@ -27,5 +27,13 @@ public interface DescriptorLibC {
 
     long sendmsg(int fd, Pointer msg, int flags);
 
+    /**
+     * @param fd    a socket
+     * @param msg   a {@code struct msghdr}
+     * @param flags {@code MSG_*} flags
+     * @return bytes received, or -1 with errno
+     */
+    long recvmsg(int fd, Pointer msg, int flags);
+
     int close(int fd);
 }
