@@ -17,6 +17,7 @@ import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -314,7 +315,8 @@ public final class Cgroups implements AutoCloseable {
                 CgroupFs.mkdir(leaf);
                 CgroupFs.write(leaf.resolve("cgroup.procs"), Long.toString(ProcessHandle.current().pid()));
                 movedSelf = true;
-                LOG.debug("moved this JVM from {} into the leaf {}", own.get(), leaf);
+                List<Long> children = moveDescendants(own.get(), leaf);
+                LOG.debug("moved this JVM and the processes it started {} from {} into the leaf {}", children, own.get(), leaf);
             }
         }
         chain.add(0, top);
@@ -324,6 +326,35 @@ public final class Cgroups implements AutoCloseable {
             enable(dir, use);
         }
         return jvmDir;
+    }
+
+    /**
+     * Moves the processes this JVM started before it left {@code from} (the launcher and what it
+     * holds) into {@code leaf} too: one left behind would keep controllers from {@code from}'s
+     * children. A process forked while the others move is caught by the next pass.
+     */
+    private static List<Long> moveDescendants(Path from, Path leaf) {
+        List<Long> moved = new ArrayList<>();
+        for (int pass = 0; pass < 5; pass++) {
+            Set<Long> ours = new HashSet<>();
+            ProcessHandle.current().descendants().forEach(p -> ours.add(p.pid()));
+            List<Long> left = new ArrayList<>(CgroupFs.readPids(from.resolve("cgroup.procs")));
+            left.retainAll(ours);
+            if (left.isEmpty()) {
+                break;
+            }
+            for (long pid : left) {
+                try {
+                    CgroupFs.write(leaf.resolve("cgroup.procs"), Long.toString(pid));
+                    moved.add(pid);
+                } catch (CgroupException e) {
+                    if (ProcessHandle.of(pid).isPresent()) {
+                        throw e;
+                    }
+                }
+            }
+        }
+        return moved;
     }
 
     private void enable(Path dir, Set<Controller> use) {

@@ -26,6 +26,8 @@ class RootlessTest {
     void limitsAreEnforcedInTheDelegatedSubtree() throws Exception {
         assumeTrue(CgroupHierarchy.detect().mode() == CgroupMode.UNIFIED, "about cgroup v2 delegation");
         Path before = CgroupHierarchy.detect().ownUnifiedDirectory().orElseThrow();
+        // a process this JVM started first (as it starts its launcher) sits in the top with it
+        Process child = new ProcessBuilder("sleep", "600").start();
         try (Cgroups cgroups = Cgroups.open()) {
             assertTrue(cgroups.rootless(), "must run as an unprivileged user: see .ci/cgroup-v2-tests.sh");
             assertEquals(Optional.empty(), cgroups.unavailableReason());
@@ -49,12 +51,16 @@ class RootlessTest {
             // this JVM sat in the top of its subtree; it moved into a leaf to enable controllers
             Path now = CgroupHierarchy.detect().ownUnifiedDirectory().orElseThrow();
             assertEquals("_jvm", now.getFileName().toString(), "moved into " + now);
+            String childs = Files.readString(Path.of("/proc/" + child.pid() + "/cgroup")).trim();
+            assertTrue(childs.endsWith(before.relativize(now).toString()), "the child stayed in " + childs);
 
             try (Cgroup cg = cgroups.create("optional", CgroupLimits.builder().cpus(0.5).pids(8)
                     .allowUnenforced(Controller.CPU).build())) {
                 assertEquals(Set.of(Controller.CPU), cg.unenforced());
                 assertEquals("8", Files.readString(cg.procsFiles().get(0).getParent().resolve("pids.max")).trim());
             }
+        } finally {
+            child.destroyForcibly().waitFor();
         }
     }
 }
