@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -61,8 +60,11 @@ public final class Runs {
      */
     public RunLayer create(List<Path> lowers, String image, boolean keep) {
         return lock.locked(() -> {
-            String id = HexFormat.of().formatHex(Digests.sha256().digest(UUID.randomUUID().toString()
-                    .getBytes(StandardCharsets.UTF_8))).substring(0, ID_LENGTH);
+            // 64 random bits: a random UUID's two halves, whose fixed version and variant bits
+            // lie in different places (no SHA-256 here: its provider lookup alone costs a short
+            // CLI run more than the rest of this method)
+            UUID u = UUID.randomUUID();
+            String id = HexFormat.of().toHexDigits(u.getMostSignificantBits() ^ u.getLeastSignificantBits());
             Path run = dir.resolve(id);
             Files.createDirectory(run);
             Files.createDirectory(run.resolve("upper"));

@@ -1,19 +1,17 @@
 package dev.corral.namespaces.seccomp;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
-import java.util.TreeMap;
 
 /**
  * An architecture a seccomp program can be compiled for, with its {@code AUDIT_ARCH_*} value
@@ -132,32 +130,45 @@ public enum SeccompArchitecture {
             this.byNumber = Collections.unmodifiableMap(byNumber);
         }
 
+        /*
+         * Parsed from the resource's bytes by hand, not with a reader and String.split: the default
+         * profile's validation loads every table in each JVM, and a short-lived one (the CLI) runs
+         * this loop interpreted.
+         */
         static Table load(String resource) {
-            Map<String, Integer> byName = new LinkedHashMap<>();
-            Map<Integer, String> byNumber = new TreeMap<>();
+            Map<String, Integer> byName = new LinkedHashMap<>(1024);
+            Map<Integer, String> byNumber = new HashMap<>(1024);
+            byte[] b;
             try (InputStream in = SeccompArchitecture.class.getResourceAsStream(resource)) {
                 if (in == null) {
                     throw new IllegalStateException("syscall table " + resource + " missing from the jar");
                 }
-                BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-                String line;
-                int lineNumber = 0;
-                while ((line = reader.readLine()) != null) {
-                    lineNumber++;
-                    if (line.isBlank() || line.startsWith("#")) {
-                        continue;
-                    }
-                    String[] fields = line.split("\t");
-                    if (fields.length != 2) {
-                        throw new IllegalStateException(resource + ":" + lineNumber + ": expected NAME<TAB>NUMBER");
-                    }
-                    int nr = Integer.parseInt(fields[1]);
-                    if (byName.put(fields[0], nr) != null || byNumber.put(nr, fields[0]) != null) {
-                        throw new IllegalStateException(resource + ":" + lineNumber + ": duplicate " + line);
-                    }
-                }
+                b = in.readAllBytes();
             } catch (IOException e) {
                 throw new UncheckedIOException("reading syscall table " + resource, e);
+            }
+            int lineNumber = 0;
+            for (int i = 0; i < b.length; ) {
+                int eol = i;
+                while (eol < b.length && b[eol] != '\n') {
+                    eol++;
+                }
+                lineNumber++;
+                int end = eol > i && b[eol - 1] == '\r' ? eol - 1 : eol;
+                String line = new String(b, i, end - i, StandardCharsets.UTF_8);
+                i = eol + 1;
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                int tab = line.indexOf('\t');
+                if (tab <= 0 || tab == line.length() - 1 || line.indexOf('\t', tab + 1) >= 0) {
+                    throw new IllegalStateException(resource + ":" + lineNumber + ": expected NAME<TAB>NUMBER");
+                }
+                String name = line.substring(0, tab);
+                int nr = Integer.parseInt(line, tab + 1, line.length(), 10);
+                if (byName.put(name, nr) != null || byNumber.put(nr, name) != null) {
+                    throw new IllegalStateException(resource + ":" + lineNumber + ": duplicate " + line);
+                }
             }
             return new Table(byName, byNumber);
         }
