@@ -22,7 +22,6 @@ import picocli.CommandLine.Spec;
  * when it does not exist; 2 for a usage error.
  */
 @Command(name = "corral",
-        mixinStandardHelpOptions = true,
         versionProvider = CorralCommand.Version.class,
         description = "Run commands in isolated Linux containers, without a daemon.",
         exitCodeListHeading = "%nExit codes:%n",
@@ -53,6 +52,16 @@ public final class CorralCommand implements Runnable {
     @Spec
     CommandSpec spec;
 
+    /*
+     * -h and -V as options of this command, not mixinStandardHelpOptions: picocli builds that
+     * mixin by reflection as a command model of its own, on every start (same options, same help).
+     */
+    @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean helpRequested;
+
+    @CommandLine.Option(names = {"-V", "--version"}, versionHelp = true, description = "Print version information and exit.")
+    boolean versionRequested;
+
     /** @return whether progress may rewrite its line in place (corral's stderr is a terminal) */
     static boolean progressOnTerminal() {
         return stderrTerminal;
@@ -69,6 +78,14 @@ public final class CorralCommand implements Runnable {
      * @param args the command-line arguments
      */
     public static void main(String... args) {
+        // slf4j otherwise finds its provider with a ServiceLoader, which looks into every jar on
+        // the class path; corral ships slf4j-simple, so name it (and keep slf4j's note on that quiet).
+        if (System.getProperty("slf4j.provider") == null) {
+            System.setProperty("slf4j.provider", "org.slf4j.simple.SimpleServiceProvider");
+            if (System.getProperty("slf4j.internal.verbosity") == null) {
+                System.setProperty("slf4j.internal.verbosity", "WARN");
+            }
+        }
         // A command line reports through its exit code and messages, not logs: the SDK's
         // warnings (e.g. its launcher dying with the JVM on Ctrl-C) would only be noise.
         // -Dorg.slf4j.simpleLogger.defaultLogLevel=debug (CORRAL_JAVA_OPTS) shows every step.

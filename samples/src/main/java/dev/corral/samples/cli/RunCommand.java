@@ -31,7 +31,7 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /** {@code corral run}: one command in a new container, with the terminal's stdio, like {@code docker run}. */
-@Command(name = "run", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "run", sortOptions = false,
         customSynopsis = "corral run [OPTIONS] [--] CMD [ARG...]",
         description = {
                 "Run a command in a new container and exit with its exit code.",
@@ -98,6 +98,16 @@ final class RunCommand implements Callable<Integer> {
             + "-t, with corral's terminal in raw mode meanwhile, so Ctrl-C reaches the container). Without -t, "
             + "stdin is passed anyway.")
     boolean interactive;
+
+    /*
+     * -h and -V as options of this command, not mixinStandardHelpOptions: picocli builds that
+     * mixin by reflection as a command model of its own, on every start (same options, same help).
+     */
+    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
+    boolean helpRequested;
+
+    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print version information and exit.")
+    boolean versionRequested;
 
     @Parameters(index = "0..*", arity = "0..*", paramLabel = "CMD",
             description = "The command and its arguments; with --image, the image's entrypoint and cmd when none is given.")
