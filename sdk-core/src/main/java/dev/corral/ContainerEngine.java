@@ -32,6 +32,27 @@ final class ContainerEngine {
         return InteractionRun.launch(first, second);
     }
 
+    private static final java.util.concurrent.CompletableFuture<Void> WARM = new java.util.concurrent.CompletableFuture<>();
+    private static final java.util.concurrent.atomic.AtomicBoolean WARMING = new java.util.concurrent.atomic.AtomicBoolean();
+
+    /** Starts preparing a first run on a daemon thread, once per JVM. */
+    static java.util.concurrent.CompletableFuture<Void> warmUp() {
+        if (WARMING.compareAndSet(false, true)) {
+            Thread t = new Thread(() -> {
+                try {
+                    ContainerRun.warmUp();
+                } catch (RuntimeException e) {
+                    /* the first run starts the launcher again and reports why it cannot */
+                } finally {
+                    WARM.complete(null);
+                }
+            }, "corral-warm-up");
+            t.setDaemon(true);
+            t.start();
+        }
+        return WARM.copy();
+    }
+
     /** Waits until a container this engine started runs. */
     static void awaitStart(ContainerProcess process) {
         ((ContainerRun) process).awaitStart();

@@ -15,6 +15,7 @@ public final class ChildJvm {
      * {@code hold-tarball STORE ARCHIVE}: start a sleeping container on the archive, print "holding PID", wait.
      * {@code run-and-wait}: run /bin/true without limits, print "ran EXITED", wait forever.
      * {@code try}: run /bin/true and print the outcome's class name and message.
+     * {@code warm-up}: Container.warmUp(), run /bin/true at once, print "ran EXITED launcher PID".
      *
      * @param args the mode
      * @throws Exception on failure
@@ -37,6 +38,12 @@ public final class ChildJvm {
             System.out.println("ran " + r.termination());
             System.out.flush();
             Thread.sleep(Long.MAX_VALUE);
+        } else if (args[0].equals("warm-up")) {
+            java.util.concurrent.CompletableFuture<Void> warm = Container.warmUp();
+            ContainerResult r = Container.builder().run("/bin/true");
+            warm.join();
+            Container.warmUp().join(); /* once per JVM: the same, finished preparation */
+            System.out.println("ran " + r.termination() + " launcher " + Launcher.shared().pid());
         } else if (args[0].equals("hold")) {
             ContainerProcess p = Container.builder().start("/bin/sh", "-c", "sleep 1000 & sleep 1000");
             System.out.println(Launcher.shared().pid() + " " + p.pid());

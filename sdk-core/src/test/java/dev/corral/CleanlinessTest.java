@@ -118,6 +118,17 @@ class CleanlinessTest {
     }
 
     @Test
+    void aWarmUpRacingTheFirstRunSharesOneLauncherThatEndsWithTheJvm() throws Exception {
+        Process jvm = ChildJvm.start(List.of(), "warm-up");
+        String out = new String(jvm.getInputStream().readAllBytes()).trim();
+        assertEquals(0, jvm.waitFor(), out);
+        assertTrue(out.matches("ran EXITED launcher \\d+"), out);
+        long launcher = Long.parseLong(out.substring(out.lastIndexOf(' ') + 1));
+        /* one launcher per JVM (the run waited for the one the warm-up was starting), gone with its JVM */
+        waitUntil(() -> ProcessHandle.of(launcher).map(h -> !h.isAlive()).orElse(true), "launcher " + launcher + " exits with its JVM");
+    }
+
+    @Test
     void aJvmWithoutThePrivilegeToCreateNamespacesGetsAnExplanation() throws Exception {
         /* without CAP_SYS_ADMIN a user namespace still works: that is the point of the default */
         Process ok = ChildJvm.start(List.of("setpriv", "--bounding-set=-sys_admin", "--inh-caps=-sys_admin"), "try");

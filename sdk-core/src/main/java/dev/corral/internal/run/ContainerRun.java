@@ -122,6 +122,17 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
     }
 
     /**
+     * Prepares what a first run would: the shared launcher (started, with its native calls
+     * bound) and the default policy's compiled seccomp filter. For {@code Container.warmUp()}.
+     *
+     * @throws RuntimeException whatever starting the launcher throws; the first run reports it
+     */
+    public static void warmUp() {
+        Launcher.shared();
+        PlanFactory.precompile(dev.corral.SecurityPolicy.defaults().seccomp());
+    }
+
+    /**
      * Runs a container to its end. Unlike {@link #start}, the caller does not wake up when the
      * command starts (a thread switch less per container): a failed start fails the result.
      *

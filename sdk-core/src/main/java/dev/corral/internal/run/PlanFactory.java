@@ -262,6 +262,13 @@ final class PlanFactory {
      */
     private static volatile CompiledProfile lastCompiled;
 
+    /** @param profile a profile to compile now, for the runs to come (unconfined: nothing) */
+    static void precompile(SeccompProfile profile) {
+        if (!profile.isUnconfined()) {
+            compile(profile);
+        }
+    }
+
     private static CompiledProfile compile(SeccompProfile profile) {
         CompiledProfile last = lastCompiled;
         if (last != null && last.profile() == profile) {
