@@ -58,6 +58,7 @@ if ! grep -q "^$user:" /etc/subuid 2>/dev/null; then
 fi
 
 classes+=(PooledIsolationTest InteractionTest ScratchDirectoryTest) # the judge's pieces: pooled runs, interactions, scratch directories
+classes+=(ExecTest) # a command exec'd in a running container
 select=()
 for c in "${classes[@]}"; do select+=(--select-class "dev.corral.$c"); done
 echo "== sdk-core container tests as $user (uid $(id -u "$user")), rootless"

@@ -179,6 +179,7 @@ __attribute__((noreturn)) static void exec_program(const struct plan *pl) {
 }
 
 __attribute__((noreturn)) static void exec_command(const struct plan *pl, const struct child_fds *fds) {
+    pid_t parent = getppid(); /* 0 while an exec's starter, outside its PID namespace, lives */
     struct sigaction dfl;
     sigset_t none;
     memset(&dfl, 0, sizeof dfl);
@@ -225,6 +226,9 @@ __attribute__((noreturn)) static void exec_command(const struct plan *pl, const 
         if (syscall(SYS_setresgid, pl->user.gid, pl->user.gid, pl->user.gid) < 0) child_fail(STEP_SETGID, 0);
         if (syscall(SYS_setresuid, pl->user.uid, pl->user.uid, pl->user.uid) < 0) child_fail(STEP_SETUID, 0);
     }
+    /* after the change of user, which clears it; a starter gone already left an orphan: gone too */
+    if (pl->command_parent_death && prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) child_fail(STEP_COMMAND_PARENT_DEATH, 0);
+    if (pl->command_parent_death && getppid() != parent) _exit(126);
     if (pl->n[TAG_CAPS]) {
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) child_fail(STEP_KEEP_CAPS_OFF, 0);
         set_capability_sets(pl);

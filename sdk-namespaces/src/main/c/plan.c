@@ -34,6 +34,7 @@ static const struct field {
     ONE(EXEC_FD, exec_fd), MANY(FD_WRITE_ZERO, write_zero, MAX_PLAN_DESCRIPTORS), ONE(FD_CLONE_INTO_CGROUP, cgroup),
     MANY(FD_READ_AT_REAP, read_at_reap, MAX_COUNTER_FILES), MANY(FD_ZERO_AT_REAP, zero_at_reap, MAX_COUNTER_FILES),
     MANY(SETNS, setns, MAX_SETNS), MANY(FD_ATTACH_IN_STAGING, attach, MAX_PLAN_DESCRIPTORS),
+    ONE(COMMAND_PARENT_DEATH, command_parent_death),
 };
 
 /* A shape letter's size in the plan: u and f a u32; l a u64; s and w a pointer; b a pointer and

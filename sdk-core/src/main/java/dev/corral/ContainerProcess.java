@@ -104,6 +104,47 @@ public interface ContainerProcess extends AutoCloseable {
      */
     void resizeTerminal(Terminal size);
 
+    /**
+     * Runs another command in this running container, as {@code docker exec} does: in its
+     * namespaces (user, mount, PID, IPC, UTS, network, cgroup, time), in its cgroup (counted in
+     * its limits), as its user, under its security policy (capabilities, {@code no_new_privs},
+     * seccomp filter, rlimits), with the container's environment plus the options'. No mount or
+     * root is made again. The command is a process of the container (its init adopts what it
+     * leaves behind) and dies with it; killing or timing out the returned process kills the
+     * command only. Its result's usage is the command's own (its rusage): the container's cgroup
+     * counts it too.
+     *
+     * <pre>{@code
+     * try (ContainerProcess c = Container.builder().start("sleep", "60")) {
+     *     c.exec("hostname").waitFor().stdout();   // "corral\n"
+     * }
+     * }</pre>
+     *
+     * @param options the command's environment additions, working directory, stdio, terminal and timeout
+     * @param command the command and its arguments
+     * @return the command, running
+     * @throws IllegalStateException if the container has ended (or never started)
+     * @throws InvalidSpecException if an option or the command is not valid
+     * @throws ContainerStartException if the command could not be started in the container
+     */
+    ContainerProcess exec(ExecSpec options, java.util.List<String> command);
+
+    /**
+     * Runs another command in this running container with {@link ExecSpec#defaults()}: see
+     * {@link #exec(ExecSpec, java.util.List)}.
+     *
+     * <pre>{@code
+     * ContainerResult r = container.exec("cat", "/etc/hostname").waitFor();
+     * }</pre>
+     *
+     * @param command the command and its arguments
+     * @return the command, running
+     */
+    default ContainerProcess exec(String... command) {
+        java.util.Objects.requireNonNull(command, "command");
+        return exec(ExecSpec.defaults(), java.util.Arrays.asList(command));
+    }
+
     /** Kills every process of the container; the result says {@link Termination#KILLED}. */
     void kill();
 

@@ -74,6 +74,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
     private volatile boolean outputLimited;
     private volatile boolean killedByCaller;
     private volatile long startNanos; /* when the launcher reported the container running, for stats() */
+    /* an exec: the container it runs in (its exec() goes there); null for a container */
+    private volatile ContainerRun execParent;
 
     private ContainerRun(ContainerSpec spec, List<String> command, List<PlannedMount> mounts, Launcher launcher, long id,
                          RunFiles files, RunCgroup cgroup, Optional<Splice> stdinFrom, Optional<Splice> stdoutTo) {
@@ -341,6 +343,57 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
                 in.result(new ResultAssembly.Seen(outputLimited, watchdog.timedOut(), watchdog.cpuTimeExceeded(),
                         killedByCaller, !spec.security().seccomp().isUnconfined()), stdio.stdoutBytes(), stdio.stderrBytes()),
                 result, RunThreads.cleanup()));
+    }
+
+    /* ---- exec: another command in this running container ---- */
+
+    @Override
+    public ContainerProcess exec(dev.corral.ExecSpec options, List<String> command) {
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(command, "command");
+        ContainerRun parent = execParent;
+        if (parent != null) {
+            return parent.exec(options, command);
+        }
+        if (command.stream().anyMatch(Objects::isNull)) {
+            throw new dev.corral.InvalidSpecException("command", "must not contain null: " + command);
+        }
+        if (command.isEmpty()) {
+            throw new dev.corral.InvalidSpecException("command", "must not be empty");
+        }
+        java.util.SortedMap<String, String> env = new java.util.TreeMap<>(spec.environment());
+        env.putAll(options.environment());
+        ContainerSpec execSpec = new ContainerSpec(spec.rootfs(), spec.readOnlyRoot(), spec.mounts(), spec.hostname(), env,
+                options.workingDirectory().orElse(spec.workingDirectory()), spec.user(), options.stdin(), options.stdout(),
+                options.stderr(), options.terminal(), options.timeout(), false, command, spec.security(),
+                dev.corral.ResourceLimits.none(), Optional.empty());
+        if (!started.isDone() || started.isCompletedExceptionally() || result.isDone()) {
+            throw ended();
+        }
+        long execId;
+        try {
+            execId = launcher.reserveId();
+        } catch (LauncherUnavailableException e) {
+            throw launcherUnavailable(e);
+        }
+        ContainerRun run = new ContainerRun(execSpec, command, List.of(), launcher, execId, RunFiles.ofExec(execId),
+                new RunCgroup(Optional.empty(), execId), Optional.empty(), Optional.empty());
+        run.execParent = this;
+        try (ExecNamespaces ns = ExecNamespaces.open(started.join(), this::ended)) {
+            /* the init is not reaped yet (its end not seen): its PID was not reused, the namespaces are its */
+            cgroup.startExec(result::isDone, this::ended, lease -> launcher.launch(execId,
+                    PlanFactory.execPlan(execSpec, command, lease, files.passwdRoots(), ns.joinOrder()), run));
+        } catch (LauncherUnavailableException e) {
+            throw launcherUnavailable(e);
+        }
+        run.awaitStart();
+        return run;
+    }
+
+    private IllegalStateException ended() {
+        return new IllegalStateException("exec: the container " + command + " has ended"
+                + (result.isDone() && !result.isCompletedExceptionally() ? " (" + result.join().termination() + ")" : "")
+                + ": nothing runs in it to join");
     }
 
     private void signalQuietly(int signal) {

@@ -88,7 +88,7 @@ final class PlanFactory {
                 b.mount(asOwner(m, who));
             }
         }
-        applySecurity(b, spec, who);
+        applySecurity(b, spec, who, true);
         /* the container's first process moves itself in through the lease's descriptors, after
            its mounts and before the command: every byte and CPU nanosecond of the command is
            accounted */
@@ -214,16 +214,62 @@ final class PlanFactory {
                 IdMapping.of(ownerUid, hostUid, 1), IdMapping.of(ownerGid, hostGid, 1));
     }
 
-    private static void applySecurity(LaunchPlan.Builder b, ContainerSpec spec, Identity who) {
+    /**
+     * The plan of a command started in a running container (an exec): no new namespace, mount or
+     * ID map; it joins the container's namespaces (their descriptors, in {@code namespaces}'
+     * order), moves into its cgroup, and takes the container's user and security policy. Its
+     * first process stays outside the container's PID namespace (joining one affects children
+     * only) and starts the command in it, which dies with it.
+     *
+     * @param spec       the container's spec with the exec's environment, directory, stdio and terminal
+     * @param namespaces descriptor and {@code CLONE_NEW*} type of each namespace to join, in order
+     */
+    static LaunchPlan execPlan(ContainerSpec spec, List<String> command,
+                               java.util.Optional<dev.corral.cgroups.internal.CgroupLease> cgroup, List<Path> roots,
+                               List<int[]> namespaces) {
+        Identity who = identity(spec);
+        LaunchPlan.Builder b = LaunchPlan.builder()
+                .cloneFlags(0)
+                .commandAsPid1(false)
+                .commandParentDeath(true)
+                .stagingDir(STAGING)
+                .stdio(0, spec.terminal().map(PlanFactory::tty).orElseGet(() -> stdin(spec.stdin())))
+                .stdio(1, spec.terminal().map(PlanFactory::tty).orElseGet(() -> output(spec.stdout())))
+                .stdio(2, spec.terminal().map(PlanFactory::tty).orElseGet(() ->
+                        spec.stderr() instanceof Output.ToStdout ? StdioOp.sameAsStdout() : output(spec.stderr())))
+                .argv(command)
+                .env(DefaultEnvironment.of(spec.environment(), spec.hostname(),
+                        who.user().map(ContainerSpec.User::uid).orElse(0), roots))
+                .searchPath(searchPath(spec))
+                .cwd(spec.workingDirectory())
+                .umask(022);
+        for (int[] ns : namespaces) {
+            b.setns(new LaunchPlan.SetnsOp(b.descriptor(ns[0]), ns[1]));
+        }
+        applySecurity(b, spec, who, false);
+        cgroup.ifPresent(c -> {
+            if (c.directoryDescriptor().isPresent() && c.procsDescriptor().isPresent()) {
+                b.cloneIntoCgroup(new LaunchPlan.CgroupClone(b.descriptor(c.directoryDescriptor().getAsInt()),
+                        b.descriptor(c.procsDescriptor().getAsInt())));
+            }
+            c.joinDescriptors().forEach(fd -> b.writeZero(b.descriptor(fd)));
+        });
+        return b.build();
+    }
+
+    /** @param idMaps whether the plan makes the user namespace (and writes its maps), not joins it */
+    private static void applySecurity(LaunchPlan.Builder b, ContainerSpec spec, Identity who, boolean idMaps) {
         SecurityPolicy sec = spec.security();
         if (usesUserNamespace(spec)) {
             HostSecurity.IdMaps maps = who.maps().orElseThrow();
             ContainerSpec.User u = who.user().orElseThrow();
-            b.uidMap(IdMapping.mapText(maps.uids())).gidMap(IdMapping.mapText(maps.gids()))
-                    .denySetgroups(maps.denySetgroups())
+            b.denySetgroups(maps.denySetgroups())
                     .user(new LaunchPlan.UserIds(u.uid(), u.gid(), List.of())); /* kuid moves into the map here */
-            maps.uidTool().ifPresent(t -> b.uidMapTool(t.toString()));
-            maps.gidTool().ifPresent(t -> b.gidMapTool(t.toString()));
+            if (idMaps) {
+                b.uidMap(IdMapping.mapText(maps.uids())).gidMap(IdMapping.mapText(maps.gids()));
+                maps.uidTool().ifPresent(t -> b.uidMapTool(t.toString()));
+                maps.gidTool().ifPresent(t -> b.gidMapTool(t.toString()));
+            }
         } else {
             spec.user().ifPresent(u -> b.user(new LaunchPlan.UserIds(u.uid(), u.gid(), List.of())));
         }

@@ -46,6 +46,10 @@ final class RunCgroup {
     private final long id;
     private final Object lock = new Object();
     private boolean released; /* guarded by lock: it may serve another container now */
+    /* guarded by lock: a command was exec'd in the container (its starter was in the cgroup, so
+       the cgroup is not reused), and its end was seen (no exec may start after) */
+    private boolean execStarted;
+    private boolean exitSeen;
 
     /**
      * @param lease the container's cgroup, if it has limits
@@ -103,6 +107,27 @@ final class RunCgroup {
         }
     }
 
+    /**
+     * Starts an exec in the container, while it runs: {@code launch} is given the cgroup to join
+     * (none once handed back), under this cgroup's lock, so that the container's end, seen by
+     * {@link #meterAtExit}, comes either before (the exec is refused) or after (the cgroup is then
+     * removed, not reused: the exec's starter was in it).
+     *
+     * @param ended  whether the container has ended
+     * @param refuse the exception for an ended container
+     * @param launch hands the exec's plan to the launcher
+     */
+    void startExec(BooleanSupplier ended, java.util.function.Supplier<? extends RuntimeException> refuse,
+                   Consumer<Optional<CgroupLease>> launch) {
+        synchronized (lock) {
+            if (exitSeen || ended.getAsBoolean()) {
+                throw refuse.get();
+            }
+            execStarted = true;
+            launch.accept(released ? Optional.empty() : lease);
+        }
+    }
+
     /** @return the CPU time the cgroup counted, for the CPU-time watch; empty once handed back */
     Optional<Duration> cpuUsed() {
         synchronized (lock) {
@@ -126,6 +151,11 @@ final class RunCgroup {
      */
     void meterAtExit(ExitReport report, boolean ownPidNamespace, Consumer<Optional<CgroupUsage>> metered,
                      Executor cleanup) {
+        boolean hadExec;
+        synchronized (lock) {
+            exitSeen = true;
+            hadExec = execStarted;
+        }
         if (lease.isEmpty()) {
             metered.accept(Optional.empty());
             return;
@@ -145,7 +175,7 @@ final class RunCgroup {
            which read, write and wait on the kernel (v1: one rmdir per hierarchy), off this
            thread. A removal the JVM's exit interrupts is finished by Cgroups.close() or the
            next start. */
-        AfterExit after = afterExit(usage.isPresent(), ownPidNamespace, report.countersReset());
+        AfterExit after = afterExit(usage.isPresent(), ownPidNamespace && !hadExec, report.countersReset());
         boolean kept = after == AfterExit.KEEP_IF_RESET && keepIfReset(counters);
         metered.accept(usage);
         if (!kept) {

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 final class RunFiles {
     private static final Logger log = LoggerFactory.getLogger(RunFiles.class);
 
-    private final PreparedRootfs prepared;
+    private final PreparedRootfs prepared; /* null: an exec, which has no files of its own */
     private final Optional<ScratchBox> scratch;
     private final long id;
 
@@ -40,9 +40,21 @@ final class RunFiles {
         this.id = id;
     }
 
+    /** @param id the exec's id, for the log @return the files of an exec: none of its own */
+    static RunFiles ofExec(long id) {
+        return new RunFiles(null, Optional.empty(), id);
+    }
+
+    /** @return the directories whose etc/passwd the container sees, topmost first; none for an exec */
+    java.util.List<java.nio.file.Path> passwdRoots() {
+        return prepared == null ? java.util.List.of() : prepared.passwdRoots();
+    }
+
     /** The container did not start, or its launcher died: the writable layer goes now, the scratch directory soon. */
     void releaseAfterFailure(Executor cleanup) {
-        prepared.release();
+        if (prepared != null) {
+            prepared.release();
+        }
         scratch.ifPresent(s -> cleanup.execute(() -> {
             try {
                 s.remove();
@@ -58,7 +70,7 @@ final class RunFiles {
      * the disk).
      */
     void complete(ContainerResult done, CompletableFuture<ContainerResult> result, Executor cleanup) {
-        if (!prepared.hasWritableLayer() && scratch.isEmpty()) {
+        if ((prepared == null || !prepared.hasWritableLayer()) && scratch.isEmpty()) {
             result.complete(done);
             return;
         }
@@ -74,7 +86,7 @@ final class RunFiles {
 
     private ContainerResult finish(ContainerResult done) {
         ContainerResult d = done;
-        if (prepared.hasWritableLayer()) {
+        if (prepared != null && prepared.hasWritableLayer()) {
             d = d.withWritableLayer(prepared.release());
         }
         if (scratch.isPresent()) {

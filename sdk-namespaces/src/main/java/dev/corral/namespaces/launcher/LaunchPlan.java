@@ -75,6 +75,9 @@ import java.util.OptionalInt;
  *                      the launcher lets it go on: before it joins or makes any other (a namespace
  *                      owned by another user namespace than the container's own cannot be joined
  *                      from inside a new user namespace)
+ * @param commandParentDeath the command is killed ({@code SIGKILL}) when the process that started it
+ *                      dies: for a command started in a running container's namespaces (an exec),
+ *                      whose starter stays outside its PID namespace and is what a kill reaches
  */
 public record LaunchPlan(
         int cloneFlags,
@@ -107,7 +110,8 @@ public record LaunchPlan(
         List<Integer> readAtReap,
         List<Integer> zeroAtReap,
         List<SetnsOp> setns,
-        List<Integer> attachInStaging) {
+        List<Integer> attachInStaging,
+        boolean commandParentDeath) {
 
     /** The most descriptors a plan may read at the reap, and write 0 to then (the launcher's MAX_COUNTER_FILES). */
     public static final int MAX_COUNTER_FILES = Wire.MAX_COUNTER_FILES;
@@ -597,6 +601,7 @@ public record LaunchPlan(
         private final List<Integer> zeroAtReap = new ArrayList<>();
         private final List<SetnsOp> setns = new ArrayList<>();
         private final List<Integer> attachInStaging = new ArrayList<>();
+        private boolean commandParentDeath;
 
         Builder() {}
 
@@ -678,6 +683,8 @@ public record LaunchPlan(
         public Builder setns(SetnsOp op) { setns.add(op); return this; }
         /** @param index a detached mount tree's place, to attach at /ovl-INDEX in the staging tmpfs @return this */
         public Builder attachInStaging(int index) { attachInStaging.add(index); return this; }
+        /** @param value kill the command when its starter dies (an exec) @return this */
+        public Builder commandParentDeath(boolean value) { this.commandParentDeath = value; return this; }
         /** @return how many descriptors the plan carries so far */
         public int descriptorCount() { return descriptors.size(); }
 
@@ -692,7 +699,7 @@ public record LaunchPlan(
                     denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
                     execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd),
                     descriptors, writeZero, Optional.ofNullable(cloneIntoCgroup), readAtReap, zeroAtReap, setns,
-                    attachInStaging);
+                    attachInStaging, commandParentDeath);
         }
     }
 }

@@ -93,6 +93,9 @@ public final class PlanCodec {
         plan.zeroAtReap().forEach(i -> w.u32Record(TAG_FD_ZERO_AT_REAP, i));
         plan.setns().forEach(o -> w.record(TAG_SETNS, Writer.buffer(8).putInt(o.descriptor()).putInt(o.nstype())));
         plan.attachInStaging().forEach(i -> w.u32Record(TAG_FD_ATTACH_IN_STAGING, i));
+        if (plan.commandParentDeath()) {
+            w.u32Record(TAG_COMMAND_PARENT_DEATH, 1);
+        }
         return w.out.toByteArray();
     }
 
@@ -172,6 +175,7 @@ public final class PlanCodec {
                     case TAG_FD_ZERO_AT_REAP -> b.zeroAtReap(v.getInt());
                     case TAG_SETNS -> b.setns(new LaunchPlan.SetnsOp(v.getInt(), v.getInt()));
                     case TAG_FD_ATTACH_IN_STAGING -> b.attachInStaging(v.getInt());
+                    case TAG_COMMAND_PARENT_DEATH -> b.commandParentDeath(v.getInt() != 0);
                     default -> throw new IllegalArgumentException("unknown plan tag " + tag);
                 }
             }
@@ -241,6 +245,9 @@ public final class PlanCodec {
         plan.zeroAtReap().forEach(i -> add.accept(TAG_FD_ZERO_AT_REAP, List.of(i)));
         plan.setns().forEach(o -> add.accept(TAG_SETNS, List.of(o.descriptor(), o.nstype())));
         plan.attachInStaging().forEach(i -> add.accept(TAG_FD_ATTACH_IN_STAGING, List.of(i)));
+        if (plan.commandParentDeath()) {
+            add.accept(TAG_COMMAND_PARENT_DEATH, List.of(1));
+        }
         StringBuilder s = new StringBuilder();
         records.forEach((tag, list) -> list.forEach(fields -> {
             String shape = tagShape(tag);

@@ -161,6 +161,7 @@ class PlanCodecProperties {
                 .use(path()).in((b, v) -> b.stagingDir(v))
                 .use(mounts().list().ofMaxSize(6)).in((b, v) -> { v.forEach(b::mount); return b; })
                 .use(Arbitraries.of(true, false)).in((b, v) -> b.rootReadOnly(v))
+                .use(Arbitraries.of(true, false)).in((b, v) -> b.commandParentDeath(v))
                 .use(text()).withProbability(0.5).in((b, v) -> b.hostname(v))
                 .use(Arbitraries.of(true, false)).in((b, v) -> b.loopback(v))
                 .use(stdio().list().ofSize(3)).in((b, v) -> b.stdio(0, notStdout(v.get(0))).stdio(1, notStdout(v.get(1)))
