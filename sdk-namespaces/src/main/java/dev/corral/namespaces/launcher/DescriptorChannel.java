@@ -2,6 +2,8 @@ package dev.corral.namespaces.launcher;
 
 import dev.corral.namespaces.libc.DescriptorLibC;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -9,7 +11,6 @@ import java.util.Arrays;
 import java.util.List;
 import jnr.ffi.LastError;
 import jnr.ffi.LibraryLoader;
-import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
@@ -111,30 +112,33 @@ final class DescriptorChannel implements AutoCloseable {
         int n = fds.size();
         int cmsgLen = 16 + 4 * n;
         int space = 16 + ((4 * n + 7) & ~7);
-        Pointer data = Memory.allocateDirect(RUNTIME, 1);
-        Pointer iov = Memory.allocateDirect(RUNTIME, 16);
-        Pointer control = Memory.allocateDirect(RUNTIME, space);
-        Pointer msg = Memory.allocateDirect(RUNTIME, 56);
-        data.putByte(0, (byte) 'd');
-        iov.putAddress(0, data.address());
-        iov.putLong(8, 1);
-        control.putLong(0, cmsgLen);
-        control.putInt(8, SOL_SOCKET);
-        control.putInt(12, SCM_RIGHTS);
+        // One direct buffer holds it all: the msghdr at 0, its iovec at 56, the one data byte
+        // at 72, the control message at 80. Not jnr-ffi's Memory: its allocator starts a
+        // finalizer thread (and looks for a class loader for it) on first use.
+        ByteBuffer buffer = ByteBuffer.allocateDirect(80 + space).order(ByteOrder.nativeOrder());
+        Pointer msg = Pointer.wrap(RUNTIME, buffer);
+        long base = msg.address();
+        msg.putByte(72, (byte) 'd');
+        msg.putAddress(56, base + 72);
+        msg.putLong(64, 1);
+        msg.putLong(80, cmsgLen);
+        msg.putInt(88, SOL_SOCKET);
+        msg.putInt(92, SCM_RIGHTS);
         for (int i = 0; i < n; i++) {
-            control.putInt(16 + 4L * i, fds.get(i));
+            msg.putInt(96 + 4L * i, fds.get(i));
         }
         msg.putAddress(0, 0);
         msg.putLong(8, 0);
-        msg.putAddress(16, iov.address());
+        msg.putAddress(16, base + 56);
         msg.putLong(24, 1);
-        msg.putAddress(32, control.address());
+        msg.putAddress(32, base + 80);
         msg.putLong(40, space);
         msg.putLong(48, 0);
         long sent;
         do {
             sent = LIBC.sendmsg(connection, msg, NO_SIGPIPE);
         } while (sent < 0 && LastError.getLastError(RUNTIME) == EINTR);
+        java.lang.ref.Reference.reachabilityFence(buffer);
         if (sent != 1) {
             throw failure("send descriptors " + Arrays.toString(fds.toArray()) + " to the launcher");
         }
@@ -150,32 +154,33 @@ final class DescriptorChannel implements AutoCloseable {
      */
     List<Integer> receive(int n) throws IOException {
         int space = 16 + ((4 * n + 7) & ~7);
-        Pointer data = Memory.allocateDirect(RUNTIME, 1);
-        Pointer iov = Memory.allocateDirect(RUNTIME, 16);
-        Pointer control = Memory.allocateDirect(RUNTIME, space);
-        Pointer msg = Memory.allocateDirect(RUNTIME, 56);
-        iov.putAddress(0, data.address());
-        iov.putLong(8, 1);
+        // laid out as in send: msghdr at 0, iovec at 56, the data byte at 72, control at 80
+        ByteBuffer buffer = ByteBuffer.allocateDirect(80 + space).order(ByteOrder.nativeOrder());
+        Pointer msg = Pointer.wrap(RUNTIME, buffer);
+        long base = msg.address();
+        msg.putAddress(56, base + 72);
+        msg.putLong(64, 1);
         msg.putAddress(0, 0);
         msg.putLong(8, 0);
-        msg.putAddress(16, iov.address());
+        msg.putAddress(16, base + 56);
         msg.putLong(24, 1);
-        msg.putAddress(32, control.address());
+        msg.putAddress(32, base + 80);
         msg.putLong(40, space);
         msg.putLong(48, 0);
         long got;
         do {
             got = LIBC.recvmsg(connection, msg, CMSG_CLOEXEC | DONT_WAIT);
         } while (got < 0 && LastError.getLastError(RUNTIME) == EINTR);
+        java.lang.ref.Reference.reachabilityFence(buffer);
         if (got < 0) {
             throw failure("receive a namespace set's descriptors from the launcher");
         }
         long controlLen = msg.getLong(40);
-        boolean rights = controlLen >= 16 && control.getInt(8) == SOL_SOCKET && control.getInt(12) == SCM_RIGHTS;
-        int count = rights ? (int) ((control.getLong(0) - 16) / 4) : 0;
+        boolean rights = controlLen >= 16 && msg.getInt(88) == SOL_SOCKET && msg.getInt(92) == SCM_RIGHTS;
+        int count = rights ? (int) ((msg.getLong(80) - 16) / 4) : 0;
         List<Integer> fds = new java.util.ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            fds.add(control.getInt(16 + 4L * i));
+            fds.add(msg.getInt(96 + 4L * i));
         }
         if (count != n || (msg.getInt(48) & CONTROL_TRUNCATED) != 0) {
             fds.forEach(LIBC::close);
