@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 import java.util.Properties;
-import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -146,35 +144,40 @@ public final class CorralCommand implements Runnable {
     /**
      * The subcommands, in help order. picocli builds a command's model by reflection when it is
      * added, so only the one a command line names is added (all of them for help or a usage
-     * error): a short-lived CLI pays for one command's model, not ten.
+     * error): a short-lived CLI pays for one command's model, not ten. A switch, not a map of
+     * constructor references: each of those is an invokedynamic linked at start.
      */
-    private static final Map<String, Supplier<Object>> SUBCOMMANDS = subcommands();
+    private static final List<String> SUBCOMMANDS = List.of("run", "build", "bench", "doctor", "images", "import",
+            "pull", "push", "commit", "rmi", "volume", "prune", "help");
 
-    private static Map<String, Supplier<Object>> subcommands() {
-        Map<String, Supplier<Object>> m = new LinkedHashMap<>();
-        m.put("run", RunCommand::new);
-        m.put("build", BuildCommand::new);
-        m.put("bench", BenchCommand::new);
-        m.put("doctor", DoctorCommand::new);
-        m.put("images", ImageCommands.Images::new);
-        m.put("import", ImageCommands.Import::new);
-        m.put("pull", ImageCommands.Pull::new);
-        m.put("push", ImageCommands.Push::new);
-        m.put("commit", ImageCommands.Commit::new);
-        m.put("rmi", ImageCommands.Rmi::new);
-        m.put("volume", ImageCommands.Volume::new);
-        m.put("prune", ImageCommands.Prune::new);
-        m.put("help", CommandLine.HelpCommand::new);
-        return m;
+    private static Object subcommand(String name) {
+        switch (name) {
+            case "run": return new RunCommand();
+            case "build": return new BuildCommand();
+            case "bench": return new BenchCommand();
+            case "doctor": return new DoctorCommand();
+            case "images": return new ImageCommands.Images();
+            case "import": return new ImageCommands.Import();
+            case "pull": return new ImageCommands.Pull();
+            case "push": return new ImageCommands.Push();
+            case "commit": return new ImageCommands.Commit();
+            case "rmi": return new ImageCommands.Rmi();
+            case "volume": return new ImageCommands.Volume();
+            case "prune": return new ImageCommands.Prune();
+            case "help": return new CommandLine.HelpCommand();
+            default: return null;
+        }
     }
 
     static CommandLine commandLine(String... args) {
         CommandLine cl = new CommandLine(new CorralCommand());
-        Supplier<Object> named = args.length > 0 && !args[0].equals("help") ? SUBCOMMANDS.get(args[0]) : null;
+        Object named = args.length > 0 && !args[0].equals("help") ? subcommand(args[0]) : null;
         if (named != null) {
-            cl.addSubcommand(args[0], named.get());
+            cl.addSubcommand(args[0], named);
         } else {
-            SUBCOMMANDS.forEach((name, make) -> cl.addSubcommand(name, make.get()));
+            for (String name : SUBCOMMANDS) {
+                cl.addSubcommand(name, subcommand(name));
+            }
         }
         // `corral run sh -c 'exit 7'` works without `--`: options end at the command.
         cl.setStopAtPositional(true);

@@ -130,8 +130,9 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
      * @throws RuntimeException whatever starting the launcher throws; the first run reports it
      */
     public static void warmUp() {
+        dev.corral.SecurityPolicy defaults = dev.corral.SecurityPolicy.defaults(); /* a builder needs it first */
         Launcher.shared();
-        PlanFactory.precompile(dev.corral.SecurityPolicy.defaults().seccomp());
+        PlanFactory.precompile(defaults.seccomp());
     }
 
     /**
