@@ -4,7 +4,7 @@
 #
 #   bench/compare.sh [--runs N] [--rounds R] [--cli-runs M] [--warmup W] [--rootfs DIR] [--judge-tests T]
 #
-# Also: corral through a ContainerPool, a posix_spawn+wait loop in C of the same /bin/true (the
+# Also: corral through a ContainerPool, exec'd into one running container, a posix_spawn+wait loop in C of the same /bin/true (the
 # floor a pooled run is held to), and corral-judge's throughput on T (default 100) tests of A+B
 # in C, one sandbox per core (0: skip it).
 #
@@ -198,6 +198,8 @@ while [ "$r" -le "$rounds" ]; do
     corral_bench corral
     # the same through a ContainerPool of one: each run starts from the spec, nothing of the last
     corral_bench pooled --pool 1
+    # the same command exec'd into one running container (ContainerProcess.exec)
+    corral_bench exec --exec
     spawn_round spawn
     # with limits: each container gets a cgroup of its own (memory, pids, cpu)
     corral_bench limited --memory 256m --pids 64 --cpus 1
@@ -232,6 +234,7 @@ printf '%-46s %9s %9s %9s  %s\n' "per container (median of round medians)" "medi
 row_of "corral bench (in-JVM, start to result)" corral
 printf '%-46s %9.2f\n' "  of which clone to end, as the launcher saw it" "$(median_of "$tmp/corral.container_wall_median_ms")"
 row_of "corral bench --pool 1 (pooled, in-JVM)" pooled
+row_of "corral bench --exec (into a running one)" exec
 row_of "corral bench, no user namespace, no seccomp" bare
 row_of "corral bench --memory 256m --pids 64 --cpus 1" limited
 row_of "bwrap --unshare-all (process)" bwrap
@@ -259,6 +262,7 @@ if [ "$crun_limits" = yes ]; then
     report "corral with limits/crun with limits" limited crun-limits 0.35
 fi
 report "corral pooled/posix_spawn loop" pooled spawn 1.3
+report "corral exec/posix_spawn loop" exec spawn 1.3
 
 # --- judge throughput: corral-judge on A+B in C with $judge_tests tests, one sandbox per core ---
 # Each output line is timestamped as it comes (corral-judge prints a test case's line as soon as

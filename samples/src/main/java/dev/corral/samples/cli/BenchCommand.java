@@ -59,6 +59,11 @@ final class BenchCommand implements Callable<Integer> {
             + "once, and the line also says how many ended per second (throughput_per_s).")
     Integer pool;
 
+    @Option(names = "--exec", description = "Start one container (sh reading its stdin) and run the measured "
+            + "commands in it with ContainerProcess.exec, one after another, each timed from before the exec to its "
+            + "result: the cost of a command in a running container's namespaces and cgroup.")
+    boolean exec;
+
     @Mixin
     ContainerOptions options;
 
@@ -89,6 +94,12 @@ final class BenchCommand implements Callable<Integer> {
         } catch (ContainerException e) {
             err.println("corral bench: " + RunCommand.message(e));
             return CorralCommand.EXIT_START_FAILED;
+        }
+        if (exec && pool != null) {
+            throw new ParameterException(spec.commandLine(), "--exec and --pool are two ways to run; pick one");
+        }
+        if (exec) {
+            return benchExec(containerSpec, out, err);
         }
         if (pool != null && pool < 1) {
             throw new ParameterException(spec.commandLine(), "--pool must be at least 1, not " + pool);
@@ -173,6 +184,55 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "corral-bench median_ms=%.3f min_ms=%.3f max_ms=%.3f p90_ms=%.3f runs=%d failed=%d"
                 + " container_wall_median_ms=%.3f%s%n", median, min, max, p90, runs, failed, wallMedian,
                 Double.isNaN(throughput) ? "" : String.format(Locale.ROOT, " throughput_per_s=%.1f", throughput));
+        return 0;
+    }
+
+    /** --exec: one container, the measured commands exec'd into it one after another. */
+    private int benchExec(ContainerSpec containerSpec, PrintWriter out, PrintWriter err) {
+        long[] nanos = new long[runs];
+        long[] wall = new long[runs];
+        int failed = 0;
+        String firstFailure = null;
+        dev.corral.ExecSpec each = dev.corral.ExecSpec.builder().stdout(options.output(Output.discard()))
+                .stderr(options.output(Output.discard())).build();
+        try (dev.corral.ContainerProcess c = containerSpec.toBuilder().stdin(Input.pipe()).start("/bin/sh", "-c", "read x")) {
+            for (int i = 0; i < warmup + runs; i++) {
+                long t0 = System.nanoTime();
+                ContainerResult r = c.exec(each, command).waitFor();
+                long t = System.nanoTime() - t0;
+                if (i < warmup) {
+                    continue;
+                }
+                nanos[i - warmup] = t;
+                wall[i - warmup] = r.usage().wallTime().toNanos();
+                if (!r.succeeded()) {
+                    failed++;
+                    if (firstFailure == null) {
+                        firstFailure = r.toString();
+                    }
+                }
+            }
+        } catch (ContainerException e) {
+            err.println("corral bench: " + RunCommand.message(e));
+            return RunCommand.exitCodeOf(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("corral bench: interrupted");
+            return CorralCommand.EXIT_START_FAILED;
+        }
+        double median = median(nanos);
+        double wallMedian = median(wall);
+        double p90 = ms(nanos[(int) Math.ceil(0.9 * nanos.length) - 1]);
+        out.printf(Locale.ROOT, "command:  %s, exec'd into one running container%n", String.join(" ", command));
+        out.printf(Locale.ROOT, "runs:     %d (after %d warm-up), one after another%n", runs, warmup);
+        out.printf(Locale.ROOT, "per exec, start to result (ms): median %.3f  min %.3f  p90 %.3f  max %.3f%n",
+                median, ms(nanos[0]), p90, ms(nanos[nanos.length - 1]));
+        if (failed > 0) {
+            out.printf(Locale.ROOT, "warning:  %d of %d runs did not exit 0, e.g. %s%n", failed, runs, firstFailure);
+        }
+        out.printf(Locale.ROOT, "corral-bench median_ms=%.3f min_ms=%.3f max_ms=%.3f p90_ms=%.3f runs=%d failed=%d"
+                + " container_wall_median_ms=%.3f%n", median, ms(nanos[0]), ms(nanos[nanos.length - 1]), p90, runs,
+                failed, wallMedian);
         return 0;
     }
 

@@ -290,6 +290,18 @@ class CorralCommandTest {
     }
 
     @Test
+    void benchExecRunsTheCommandsInOneRunningContainer() {
+        Outcome o = corral("bench", "--runs", "4", "--warmup", "1", "--exec", "--", "/bin/sh", "-c", "test $$ -gt 2");
+        assertEquals(0, o.exitCode(), o.err());
+        assertTrue(o.out().contains("exec'd into one running container"), o.out());
+        List<String> lines = o.out().lines().collect(Collectors.toList());
+        /* each exec'd shell is a later process of the one container's PID namespace (1: its init, 2: its sh) */
+        assertTrue(lines.get(lines.size() - 1).matches("corral-bench .* runs=4 failed=0 .*"), o.out());
+        Outcome both = corral("bench", "--runs", "2", "--exec", "--pool", "1", "--", "/bin/true");
+        assertEquals(2, both.exitCode(), both.err());
+    }
+
+    @Test
     void benchThroughAPoolSaysItsThroughput() {
         Outcome o = corral("bench", "--runs", "6", "--warmup", "1", "--pool", "2", "--", "/bin/true");
         assertEquals(0, o.exitCode(), o.err());
