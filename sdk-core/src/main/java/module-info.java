@@ -20,4 +20,5 @@ module dev.corral {
 
     exports dev.corral;
     exports dev.corral.image;
+    exports dev.corral.group;
 }
