@@ -21,4 +21,5 @@ module dev.corral {
     exports dev.corral;
     exports dev.corral.image;
     exports dev.corral.group;
+    exports dev.corral.network;
 }

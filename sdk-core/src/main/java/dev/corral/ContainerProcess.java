@@ -145,6 +145,23 @@ public interface ContainerProcess extends AutoCloseable {
         return exec(ExecSpec.defaults(), java.util.Arrays.asList(command));
     }
 
+    /**
+     * The container's address on its network: on a {@link dev.corral.network.Network#bridge bridge},
+     * the address leased to it there; on any other network, empty (a container joined to
+     * another's network has that one's, when it has one).
+     *
+     * <pre>{@code
+     * try (ContainerProcess db = Container.builder().network(Network.bridge("app")).start("/srv/db")) {
+     *     db.address();   // Optional[/10.88.0.2]
+     * }
+     * }</pre>
+     *
+     * @return its address, if it has one of its own
+     */
+    default Optional<java.net.InetAddress> address() {
+        return Optional.empty();
+    }
+
     /** Kills every process of the container; the result says {@link Termination#KILLED}. */
     void kill();
 

@@ -10,6 +10,10 @@ import dev.corral.namespaces.Rlimit;
 import dev.corral.namespaces.UserNamespace;
 import dev.corral.namespaces.seccomp.SeccompProfile;
 import dev.corral.namespaces.seccomp.SeccompProfiles;
+import dev.corral.network.Network;
+import dev.corral.network.NetworkSettings;
+import dev.corral.network.PortMapping;
+import java.net.InetAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -63,6 +67,10 @@ import java.util.regex.Pattern;
  * @param resources        cgroup limits and a CPU-time limit: see {@link ResourceLimits}
  * @param scratch          a fresh directory per run, with files copied in before and out after:
  *                         see {@link ScratchDirectory}
+ * @param network          its network, published ports, {@code /etc/hosts} and {@code /etc/resolv.conf}
+ *                         additions: see {@link NetworkSettings} (default: loopback only)
+ * @param ipcFrom          a running container whose IPC namespace (System V IPC, POSIX message
+ *                         queues) it shares, with the user namespace that owns it; empty: its own
  */
 public record ContainerSpec(
         Rootfs rootfs,
@@ -81,7 +89,9 @@ public record ContainerSpec(
         List<String> command,
         SecurityPolicy security,
         ResourceLimits resources,
-        Optional<ScratchDirectory> scratch) {
+        Optional<ScratchDirectory> scratch,
+        NetworkSettings network,
+        Optional<ContainerProcess> ipcFrom) {
 
     private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62}[A-Za-z0-9])?");
     private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
@@ -170,6 +180,33 @@ public record ContainerSpec(
         check("scratch", scratch != null, "must be given (Optional.empty() for none)");
         scratch.ifPresent(s -> check("scratch", !targets.contains(s.target()),
                 "target '" + s.target() + "' is also a mount's target"));
+        checkNetwork(network);
+        check("ipcFrom", ipcFrom != null, "must be given (Optional.empty() for its own)");
+    }
+
+    private static void checkNetwork(NetworkSettings network) {
+        check("network", network != null, "must be given (NetworkSettings.none())");
+        Network n = network.network();
+        boolean forwards = n instanceof Network.Bridge || n instanceof Network.Pasta;
+        check("ports", network.ports().isEmpty() || forwards, "published ports need Network.bridge(...) or "
+                + "Network.pasta(); this container's network is " + n + ", which has no port of its own to forward to");
+        List<String> seen = new ArrayList<>();
+        for (PortMapping p : network.ports()) {
+            String key = p.protocol() + " " + p.hostPort();
+            check("ports", !seen.contains(key), "host port " + p.hostPort() + "/" + p.protocol().name().toLowerCase(java.util.Locale.ROOT)
+                    + " is published twice");
+            seen.add(key);
+        }
+        for (NetworkSettings.HostEntry e : network.extraHosts()) {
+            check("addHost", HOSTNAME.matcher(e.name()).matches(), "'" + e.name() + "' is not a valid host name (1-64 of "
+                    + "a-z, A-Z, 0-9, '-', '.', not starting or ending with '-' or '.')");
+        }
+        for (String a : network.aliases()) {
+            check("networkAlias", HOSTNAME.matcher(a).matches(), "'" + a + "' is not a valid host name (1-64 of "
+                    + "a-z, A-Z, 0-9, '-', '.', not starting or ending with '-' or '.')");
+        }
+        check("networkAlias", network.aliases().isEmpty() || n instanceof Network.Bridge,
+                "names others reach a container by are a bridge's: this container's network is " + n);
     }
 
     /** A copy of the command, or an error naming the null argument (List.copyOf's has no message). */
@@ -341,6 +378,12 @@ public record ContainerSpec(
         b.limits = resources.cgroup();
         b.cpuTimeLimit = resources.cpuTime().orElse(null);
         b.scratch = scratch.orElse(null);
+        b.network = network.network();
+        b.ports.addAll(network.ports());
+        b.extraHosts.addAll(network.extraHosts());
+        b.dns.addAll(network.dns());
+        b.aliases.addAll(network.aliases());
+        b.ipcFrom = ipcFrom.orElse(null);
         return b;
     }
 
@@ -385,6 +428,13 @@ public record ContainerSpec(
         private Long pids;
         private Duration cpuTimeLimit;
         private ScratchDirectory scratch;
+        /* network: see the block of network methods below */
+        private Network network = Network.none();
+        private final List<PortMapping> ports = new ArrayList<>();
+        private final List<NetworkSettings.HostEntry> extraHosts = new ArrayList<>();
+        private final List<InetAddress> dns = new ArrayList<>();
+        private final List<String> aliases = new ArrayList<>();
+        private ContainerProcess ipcFrom;
 
         Builder() {
             SecurityPolicy.DEFAULT_RLIMITS.forEach(r -> rlimits.put(r.resource(), r));
@@ -630,6 +680,122 @@ public record ContainerSpec(
                     new ArrayList<>(rlimits.values()), maskedPaths);
         }
 
+        /* ---- network (NetworkSettings) ---- */
+
+        /**
+         * The container's network. The default, {@link Network#none()}, is loopback only.
+         *
+         * <pre>{@code
+         * Container.builder().network(Network.host()).run("wget", "-qO-", "http://127.0.0.1:8080/");
+         * }</pre>
+         *
+         * @param network the network
+         * @return this
+         */
+        public Builder network(Network network) {
+            this.network = Objects.requireNonNull(network, "network");
+            return this;
+        }
+
+        /**
+         * Publishes ports of the container on the host (bridge and pasta networks).
+         *
+         * <pre>{@code
+         * Container.builder().network(Network.bridge("web")).publish(PortMapping.parse("8080:80"), PortMapping.udp(5353, 53));
+         * }</pre>
+         *
+         * @param ports the ports; added to those given before
+         * @return this
+         */
+        public Builder publish(PortMapping... ports) {
+            for (PortMapping p : Objects.requireNonNull(ports, "ports")) {
+                this.ports.add(Objects.requireNonNull(p, "port"));
+            }
+            return this;
+        }
+
+        /**
+         * Adds a line to the container's {@code /etc/hosts} (as {@code docker run --add-host}).
+         *
+         * <pre>{@code
+         * Container.builder().addHost("registry.local", InetAddress.getByName("10.89.0.2"));
+         * }</pre>
+         *
+         * @param name    a host name
+         * @param address its address
+         * @return this
+         */
+        public Builder addHost(String name, InetAddress address) {
+            extraHosts.add(new NetworkSettings.HostEntry(Objects.requireNonNull(name, "name"),
+                    Objects.requireNonNull(address, "address")));
+            return this;
+        }
+
+        /**
+         * Sets the name servers of the container's {@code /etc/resolv.conf} (as {@code docker run --dns}).
+         *
+         * <pre>{@code
+         * Container.builder().network(Network.bridge("ci")).dns(InetAddress.getByName("9.9.9.9"));
+         * }</pre>
+         *
+         * @param servers the servers; added to those given before
+         * @return this
+         */
+        public Builder dns(InetAddress... servers) {
+            for (InetAddress a : Objects.requireNonNull(servers, "servers")) {
+                dns.add(Objects.requireNonNull(a, "server"));
+            }
+            return this;
+        }
+
+        /**
+         * Names the other containers on its bridge reach this one by, besides its hostname.
+         *
+         * <pre>{@code
+         * Container.builder().network(Network.bridge("app")).hostname("db-1").networkAlias("db", "mariadb");
+         * }</pre>
+         *
+         * @param names host names; added to those given before
+         * @return this
+         */
+        public Builder networkAlias(String... names) {
+            for (String n : Objects.requireNonNull(names, "names")) {
+                aliases.add(Objects.requireNonNull(n, "name"));
+            }
+            return this;
+        }
+
+        /**
+         * Shares a running container's IPC namespace (System V IPC, POSIX message queues), as
+         * the members of a pod do; the container then also shares the user namespace that owns it.
+         *
+         * <pre>{@code
+         * Container.builder().network(Network.container(first)).ipcFrom(first).start("worker");
+         * }</pre>
+         *
+         * @param other a running container of this JVM
+         * @return this
+         */
+        public Builder ipcFrom(ContainerProcess other) {
+            this.ipcFrom = Objects.requireNonNull(other, "other");
+            return this;
+        }
+
+        /** @param settings every network setting at once @return this */
+        public Builder network(NetworkSettings settings) {
+            Objects.requireNonNull(settings, "settings");
+            network = settings.network();
+            ports.clear();
+            ports.addAll(settings.ports());
+            extraHosts.clear();
+            extraHosts.addAll(settings.extraHosts());
+            dns.clear();
+            dns.addAll(settings.dns());
+            aliases.clear();
+            aliases.addAll(settings.aliases());
+            return this;
+        }
+
         /* ---- resources (ResourceLimits): enforced by a cgroup of the container's own ---- */
 
         /**
@@ -734,7 +900,8 @@ public record ContainerSpec(
             return new ContainerSpec(rootfs, readOnlyRoot, mounts, hostname, new TreeMap<>(environment),
                     workingDirectory, Optional.ofNullable(user), stdin, stdout, stderr, Optional.ofNullable(terminal),
                     Optional.ofNullable(timeout),
-                    commandAsPid1, command, securityPolicy(), resources(), Optional.ofNullable(scratch));
+                    commandAsPid1, command, securityPolicy(), resources(), Optional.ofNullable(scratch),
+                    new NetworkSettings(network, ports, extraHosts, dns, aliases), Optional.ofNullable(ipcFrom));
         }
 
         /** @param command the program and its arguments @return the result @see ContainerSpec#run(String...) */

@@ -76,6 +76,11 @@ final class ContainerOptions {
     @Option(names = "--hostname", paramLabel = "NAME", description = "The container's hostname (default: corral).")
     String hostname;
 
+    @Option(names = "--network", paramLabel = "none|host",
+            description = "The container's network: none (default: loopback only) or host (the host's network namespace, "
+                    + "its interfaces and ports).")
+    String network;
+
     @Option(names = {"-e", "--env"}, paramLabel = "K=V", converter = Converters.EnvConverter.class,
             description = "Set an environment variable; K alone passes corral's own value. The environment is "
                     + "otherwise empty. Repeatable.")
@@ -274,6 +279,15 @@ final class ContainerOptions {
         }
     }
 
+    /** @param value --network's value @return the network it names */
+    static dev.corral.network.Network network(String value) {
+        return switch (value) {
+            case "none" -> dev.corral.network.Network.none();
+            case "host" -> dev.corral.network.Network.host();
+            default -> throw new InvalidSpecException("--network", "is none or host, not '" + value + "'");
+        };
+    }
+
     private static Capability capability(String name) {
         return Capability.fromName(name).orElseThrow(() -> new IllegalArgumentException("unknown capability " + name));
     }
@@ -361,6 +375,9 @@ final class ContainerOptions {
         tmpfs.forEach(b::mount);
         if (hostname != null) {
             b.hostname(hostname);
+        }
+        if (network != null) {
+            b.network(network(network));
         }
         for (String[] kv : env) {
             if (kv != null) {

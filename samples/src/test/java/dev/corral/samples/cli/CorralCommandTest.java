@@ -39,6 +39,19 @@ class CorralCommandTest {
     /** What one {@code corral} invocation returned and printed (corral's own messages, not the container's). */
     record Outcome(int exitCode, String out, String err) {}
 
+    @Test
+    void networkHostSharesTheHostsNetworkNamespaceAndNoneIsTheDefault() throws Exception {
+        String ours = Files.readSymbolicLink(Path.of("/proc/self/ns/net")) + "\n";
+        for (String network : new String[] {"host", "none"}) {
+            Outcome o = corral("run", "--bind", outBind(), "--network", network, "--", "sh", "-c",
+                    "readlink /proc/self/ns/net > /out/" + network);
+            assertEquals(0, o.exitCode(), o.err());
+        }
+        assertEquals(ours, read("host"));
+        assertNotEquals(ours, read("none"));
+        assertTrue(read("none").startsWith("net:["), read("none"));
+    }
+
     static Outcome corral(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -259,6 +272,10 @@ class CorralCommandTest {
         o = corral("run", "--hostname", "not a hostname", "--", "/bin/true");
         assertEquals(2, o.exitCode());
         assertTrue(o.err().contains("hostname"), o.err());
+
+        o = corral("run", "--network", "bogus", "--", "/bin/true");
+        assertEquals(2, o.exitCode());
+        assertTrue(o.err().contains("--network") && o.err().contains("none or host"), o.err());
 
         o = corral("run");
         assertEquals(2, o.exitCode());

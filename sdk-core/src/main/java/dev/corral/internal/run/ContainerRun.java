@@ -14,6 +14,8 @@ import dev.corral.internal.image.PreparedRootfs;
 import dev.corral.internal.limits.ContainerCgroups;
 import dev.corral.internal.mounts.MountPlanner;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
+import dev.corral.internal.network.ContainerNetworks;
+import dev.corral.internal.network.NetworkAttachment;
 import dev.corral.internal.stdio.Splice;
 import dev.corral.namespaces.Namespace;
 import dev.corral.namespaces.launcher.ExitReport;
@@ -214,7 +216,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
         ContainerSpec bound = new ContainerSpec(spec.rootfs(), spec.readOnlyRoot(), mounts, spec.hostname(),
                 spec.environment(), spec.workingDirectory(), spec.user(), spec.stdin(), spec.stdout(), spec.stderr(),
                 spec.terminal(), spec.timeout(), spec.commandAsPid1(), spec.command(), spec.security(), spec.resources(),
-                Optional.empty());
+                Optional.empty(), spec.network(), spec.ipcFrom());
         try {
             return launchPrepared(bound, command, stdinFrom, stdoutTo, Optional.of(scratch));
         } catch (RuntimeException e) {
@@ -232,6 +234,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
         Launcher launcher;
         long id;
         RunCgroup cgroup;
+        NetworkAttachment net = null;
         try {
             mounts = MountPlanner.plan(effective, PlanFactory.usesUserNamespace(effective), prepared.rootMount());
             try {
@@ -240,25 +243,33 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
             } catch (LauncherUnavailableException e) {
                 throw launcherUnavailable(e);
             }
+            net = ContainerNetworks.attach(effective, id); /* before the plan: what it shares, joins and binds */
             cgroup = new RunCgroup(ContainerCgroups.create(effective.resources(), effective.commandAsPid1() ? 1 : 2), id);
         } catch (RuntimeException e) {
             prepared.release();
+            if (net != null) {
+                net.planSent();
+                net.release();
+            }
             throw e;
         }
         /* the container's own cgroup, read-only at /sys/fs/cgroup (run.mounts is this list) */
         if (cgroup.lease().isPresent()) {
             mounts.addAll(MountPlanner.cgroupView(effective, cgroup.directories(), prepared.rootMount()));
         }
+        mounts.addAll(networkFiles(effective, net));
         ContainerRun run = new ContainerRun(effective, prepared.command(), mounts, launcher, id,
-                new RunFiles(prepared, scratch, id), cgroup, stdinFrom, stdoutTo);
+                new RunFiles(prepared, scratch, net, id), cgroup, stdinFrom, stdoutTo);
         /* an overlay's layers are cloned in this process and handed over with the plan: this
            process's copies are closed once it is sent */
         try (OverlayTrees trees = new OverlayTrees()) {
             launcher.launch(id, PlanFactory.plan(effective, run.command, mounts, cgroup.lease(), prepared.passwdRoots(),
-                    trees), run);
+                    trees, net), run);
         } catch (RuntimeException e) { /* not started: a refused plan (its user IDs), no launcher, no overlay */
             prepared.release();
             cgroup.release(false);
+            net.planSent();
+            net.release();
             if (e instanceof LauncherUnavailableException u) {
                 throw launcherUnavailable(u);
             } else if (e instanceof OverlayTrees.CloneException c) {
@@ -267,8 +278,25 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
             }
             throw e;
         }
+        net.planSent();
         return run;
     }
+
+    /** The network's /etc files, bound read-only where the spec binds nothing of its own. */
+    private static List<PlannedMount> networkFiles(ContainerSpec spec, NetworkAttachment net) {
+        List<PlannedMount> out = new ArrayList<>();
+        for (NetworkAttachment.FileBind f : net.files()) {
+            if (spec.mounts().stream().noneMatch(m -> m.target().equals(f.target()))) {
+                out.add(new PlannedMount(dev.corral.namespaces.launcher.LaunchPlan.MountOp.bind(f.source().toString(),
+                        f.target(), NETWORK_FILE_FLAGS), MountPlanner.Role.SYSTEM, Optional.empty()));
+            }
+        }
+        return out;
+    }
+
+    private static final int NETWORK_FILE_FLAGS = dev.corral.namespaces.launcher.LaunchPlan.MountOp.RDONLY
+            | dev.corral.namespaces.launcher.LaunchPlan.MountOp.NOSUID | dev.corral.namespaces.launcher.LaunchPlan.MountOp.NODEV
+            | dev.corral.namespaces.launcher.LaunchPlan.MountOp.NOEXEC;
 
     private static ContainerStartException launcherUnavailable(LauncherUnavailableException e) {
         return new ContainerStartException("start the Corral launcher", Optional.empty(), OptionalInt.empty(),
@@ -285,6 +313,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
     @Override
     public void started(long pid) {
         startNanos = System.nanoTime();
+        files.network().started(pid);
         watchdog.start(RunThreads.timers(), spec.timeout(), spec.resources().cpuTime(), cgroup::cpuUsed);
         started.complete(pid);
     }
@@ -367,7 +396,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
         ContainerSpec execSpec = new ContainerSpec(spec.rootfs(), spec.readOnlyRoot(), spec.mounts(), spec.hostname(), env,
                 options.workingDirectory().orElse(spec.workingDirectory()), spec.user(), options.stdin(), options.stdout(),
                 options.stderr(), options.terminal(), options.timeout(), false, command, spec.security(),
-                dev.corral.ResourceLimits.none(), Optional.empty());
+                dev.corral.ResourceLimits.none(), Optional.empty(), spec.network(), spec.ipcFrom());
         if (!started.isDone() || started.isCompletedExceptionally() || result.isDone()) {
             throw ended();
         }
@@ -410,6 +439,12 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
     @Override
     public long pid() {
         return started.join();
+    }
+
+    @Override
+    public Optional<java.net.InetAddress> address() {
+        ContainerRun parent = execParent;
+        return parent != null ? parent.address() : files.network().address();
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.corral.Input;
 import dev.corral.Terminal;
 import dev.corral.Output;
 import dev.corral.internal.mounts.MountPlanner.PlannedMount;
+import dev.corral.internal.network.NetworkAttachment;
 import dev.corral.InvalidSpecException;
 import dev.corral.NamespacePermissionException;
 import dev.corral.SecurityPolicy;
@@ -51,7 +52,7 @@ final class PlanFactory {
             if (mounts.stream().anyMatch(m -> m.op().kind() == LaunchPlan.MountOp.Kind.OVERLAY)) {
                 throw new IllegalArgumentException("an overlay needs its trees kept until the plan is sent");
             }
-            return plan(spec, command, mounts, cgroup, roots, none);
+            return plan(spec, command, mounts, cgroup, roots, none, dev.corral.internal.network.ContainerNetworks.none());
         }
     }
 
@@ -59,18 +60,19 @@ final class PlanFactory {
      * @param roots the directories whose {@code etc/passwd} the container sees, topmost first
      *              (for the default {@code HOME})
      * @param trees where an overlay's layers are cloned: the caller closes it once the plan is sent
+     * @param net   the container's network, prepared: the namespaces it shares or joins
      */
     static LaunchPlan plan(ContainerSpec spec, List<String> command, List<PlannedMount> mounts,
                            java.util.Optional<dev.corral.cgroups.internal.CgroupLease> cgroup, List<Path> roots,
-                           OverlayTrees trees) {
+                           OverlayTrees trees, NetworkAttachment net) {
         Identity who = identity(spec);
         LaunchPlan.Builder b = LaunchPlan.builder()
-                .cloneFlags(spec.security().namespaces().cloneFlags())
+                .cloneFlags(spec.security().namespaces().cloneFlags() & ~net.sharedNamespaces())
                 .commandAsPid1(spec.commandAsPid1())
                 .stagingDir(STAGING)
                 .rootReadOnly(spec.readOnlyRoot())
                 .hostname(spec.hostname())
-                .loopback(true)
+                .loopback(net.loopback())
                 .stdio(0, spec.terminal().map(PlanFactory::tty).orElseGet(() -> stdin(spec.stdin())))
                 .stdio(1, spec.terminal().map(PlanFactory::tty).orElseGet(() -> output(spec.stdout())))
                 .stdio(2, spec.terminal().map(PlanFactory::tty).orElseGet(() ->
@@ -87,6 +89,9 @@ final class PlanFactory {
             } else {
                 b.mount(asOwner(m, who));
             }
+        }
+        for (NetworkAttachment.Join j : net.joins()) {
+            b.setns(new LaunchPlan.SetnsOp(b.descriptor(j.descriptor()), j.nstype()));
         }
         applySecurity(b, spec, who, true);
         /* the container's first process moves itself in through the lease's descriptors, after

@@ -4,6 +4,8 @@ import dev.corral.ContainerException;
 import dev.corral.ContainerResult;
 import dev.corral.internal.files.ScratchBox;
 import dev.corral.internal.image.PreparedRootfs;
+import dev.corral.internal.network.ContainerNetworks;
+import dev.corral.internal.network.NetworkAttachment;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -12,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A run's files on the host: its prepared root (an image's layers, with a writable layer that is
- * the run's own) and its scratch directory. When the start fails they are let go; when the
+ * the run's own), its scratch directory and its network's host state ({@link NetworkAttachment}). When the start fails they are let go; when the
  * container ends, the writable layer (removed, or kept as asked) and the files copied out of the
  * scratch directory go into the result, off the launcher's I/O thread.
  *
@@ -27,22 +29,30 @@ final class RunFiles {
 
     private final PreparedRootfs prepared; /* null: an exec, which has no files of its own */
     private final Optional<ScratchBox> scratch;
+    private final NetworkAttachment network;
     private final long id;
 
     /**
      * @param prepared the run's prepared root
      * @param scratch  its scratch directory, if the spec has one
+     * @param network  its network, released before the result is handed out
      * @param id       the container's id, for the log
      */
-    RunFiles(PreparedRootfs prepared, Optional<ScratchBox> scratch, long id) {
+    RunFiles(PreparedRootfs prepared, Optional<ScratchBox> scratch, NetworkAttachment network, long id) {
         this.prepared = prepared;
         this.scratch = scratch;
+        this.network = network;
         this.id = id;
+    }
+
+    /** @return the run's network */
+    NetworkAttachment network() {
+        return network;
     }
 
     /** @param id the exec's id, for the log @return the files of an exec: none of its own */
     static RunFiles ofExec(long id) {
-        return new RunFiles(null, Optional.empty(), id);
+        return new RunFiles(null, Optional.empty(), ContainerNetworks.none(), id);
     }
 
     /** @return the directories whose etc/passwd the container sees, topmost first; none for an exec */
@@ -50,10 +60,16 @@ final class RunFiles {
         return prepared == null ? java.util.List.of() : prepared.passwdRoots();
     }
 
-    /** The container did not start, or its launcher died: the writable layer goes now, the scratch directory soon. */
+    /**
+     * The container did not start, or its launcher died: the writable layer goes now, the
+     * scratch directory and the network soon.
+     */
     void releaseAfterFailure(Executor cleanup) {
         if (prepared != null) {
             prepared.release();
+        }
+        if (network.holdsHostState()) {
+            cleanup.execute(network::release);
         }
         scratch.ifPresent(s -> cleanup.execute(() -> {
             try {
@@ -70,7 +86,7 @@ final class RunFiles {
      * the disk).
      */
     void complete(ContainerResult done, CompletableFuture<ContainerResult> result, Executor cleanup) {
-        if ((prepared == null || !prepared.hasWritableLayer()) && scratch.isEmpty()) {
+        if ((prepared == null || !prepared.hasWritableLayer()) && scratch.isEmpty() && !network.holdsHostState()) {
             result.complete(done);
             return;
         }
@@ -86,6 +102,7 @@ final class RunFiles {
 
     private ContainerResult finish(ContainerResult done) {
         ContainerResult d = done;
+        network.release(); /* never throws */
         if (prepared != null && prepared.hasWritableLayer()) {
             d = d.withWritableLayer(prepared.release());
         }

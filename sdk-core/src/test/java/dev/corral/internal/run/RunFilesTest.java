@@ -53,7 +53,7 @@ class RunFilesTest {
 
     @Test
     void aDirectoryRootWithoutScratchCompletesAtOnceOnTheCallersThread() {
-        RunFiles files = new RunFiles(PreparedRootfs.prepare(spec, List.of("/bin/true")), Optional.empty(), 1);
+        RunFiles files = new RunFiles(PreparedRootfs.prepare(spec, List.of("/bin/true")), Optional.empty(), dev.corral.internal.network.ContainerNetworks.none(), 1);
         CompletableFuture<ContainerResult> result = new CompletableFuture<>();
         ContainerResult done = exited();
         files.complete(done, result, cleanup::add);
@@ -66,7 +66,7 @@ class RunFilesTest {
     void theScratchDirectoryIsCopiedOutAndRemovedOffTheCallersThread() throws Exception {
         ScratchBox box = ScratchBox.create(ScratchDirectory.at("/work").copyOut("answer"));
         Files.writeString(box.directory().resolve("answer"), "42"); /* what the container wrote */
-        RunFiles files = new RunFiles(PreparedRootfs.prepare(spec, List.of("/bin/true")), Optional.of(box), 1);
+        RunFiles files = new RunFiles(PreparedRootfs.prepare(spec, List.of("/bin/true")), Optional.of(box), dev.corral.internal.network.ContainerNetworks.none(), 1);
         CompletableFuture<ContainerResult> result = new CompletableFuture<>();
         files.complete(exited(), result, cleanup::add);
         assertFalse(result.isDone(), "copying out waits for the cleanup executor");
@@ -81,7 +81,7 @@ class RunFilesTest {
     @Test
     void aFailedStartRemovesTheScratchDirectorySoon() throws Exception {
         ScratchBox box = ScratchBox.create(ScratchDirectory.at("/work").copyOut("answer"));
-        RunFiles files = new RunFiles(PreparedRootfs.prepare(spec, List.of("/bin/true")), Optional.of(box), 1);
+        RunFiles files = new RunFiles(PreparedRootfs.prepare(spec, List.of("/bin/true")), Optional.of(box), dev.corral.internal.network.ContainerNetworks.none(), 1);
         files.releaseAfterFailure(cleanup::add);
         assertTrue(Files.exists(box.directory()), "not on the I/O thread");
         runCleanups();
