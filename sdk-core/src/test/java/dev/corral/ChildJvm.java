@@ -26,6 +26,19 @@ public final class ChildJvm {
             System.out.println(Launcher.shared().pid() + " " + p.pid() + " " + ProcessHandle.current().pid());
             System.out.flush();
             Thread.sleep(Long.MAX_VALUE);
+        } else if (args[0].equals("hold-bridge")) { /* NAME SUBNET HOSTPORT */
+            ContainerProcess p = Container.builder()
+                    .network(dev.corral.network.Network.bridge(args[1], dev.corral.network.Subnet.parse(args[2])))
+                    .publish(dev.corral.network.PortMapping.tcp(Integer.parseInt(args[3]), 8080))
+                    .start("/bin/sh", "-c", "sleep 1000");
+            System.out.println("holding " + p.address().orElseThrow().getHostAddress());
+            System.out.flush();
+            Thread.sleep(Long.MAX_VALUE);
+        } else if (args[0].equals("bridge-once")) { /* NAME SUBNET */
+            ContainerResult r = Container.builder()
+                    .network(dev.corral.network.Network.bridge(args[1], dev.corral.network.Subnet.parse(args[2])))
+                    .run("/bin/true");
+            System.out.println("ran " + r.termination());
         } else if (args[0].equals("hold-tarball")) {
             ContainerProcess p = Container.builder()
                     .rootfs(Rootfs.tarball(dev.corral.image.ImageStore.open(Path.of(args[1])), Path.of(args[2])))

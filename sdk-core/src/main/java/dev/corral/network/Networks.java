@@ -15,20 +15,24 @@ public final class Networks {
     private Networks() {}
 
     /**
-     * @return the networks, by name
-     * @throws UnsupportedOperationException until bridge networks land in this build
+     * @return the networks, by name, with their running containers counted (a killed JVM's
+     *         containers are not)
+     * @throws java.io.UncheckedIOException if the state cannot be read
      */
     public static List<NetworkInfo> list() {
-        throw new UnsupportedOperationException("Networks.list(): bridge networks are not in this build of Corral yet");
+        return dev.corral.internal.network.NetworkAdmin.list();
     }
 
     /**
-     * Removes a network's state, and its bridge if Corral made it.
+     * Removes a network that has no running container: its NAT and port rules, its bridge if
+     * Corral made it (an adopted bridge stays), and its state. A network is removed by itself
+     * when its last container ends; this is for what a killed JVM left, or to be sure.
      *
      * @param name the network's name
-     * @throws UnsupportedOperationException until bridge networks land in this build
+     * @throws IllegalArgumentException if there is no such network
+     * @throws IllegalStateException if a running container is on it, or the host refuses
      */
     public static void remove(String name) {
-        throw new UnsupportedOperationException("Networks.remove(): bridge networks are not in this build of Corral yet");
+        dev.corral.internal.network.NetworkAdmin.remove(java.util.Objects.requireNonNull(name, "name"));
     }
 }

@@ -33,6 +33,16 @@ public final class ContainerNetworks {
 
     private ContainerNetworks() {}
 
+    /**
+     * Removes, once per JVM and off the caller's thread, what JVMs killed mid-run left of bridge
+     * networks (leases, veths, nft tables, bridges Corral made) and of the runs' network files.
+     *
+     * @param executor where to do it
+     */
+    public static void sweepStaleSoon(java.util.concurrent.Executor executor) {
+        StaleNetworks.sweepStaleSoon(executor);
+    }
+
     /** @return the default's attachment: loopback only, nothing on the host */
     public static NetworkAttachment none() {
         return NONE;
@@ -58,6 +68,8 @@ public final class ContainerNetworks {
                     : Optional.of(etc(id, n.extraHosts().isEmpty() ? null : EtcFiles.hosts(EtcFiles.hostHosts(), n.extraHosts()),
                             EtcFiles.resolvConf(EtcFiles.hostResolvConf(), n.dns(), false)));
             return new Local(true, files);
+        } else if (n.network() instanceof Network.Bridge b) {
+            return BridgeNetworks.attach(spec, id, b);
         }
         throw new UnsupportedOperationException("Network." + n.network().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT)
                 + "(...) is not in this build of Corral yet: use Network.none() or Network.host()");

@@ -62,6 +62,22 @@ public interface NetworkAttachment {
     /** @return the container's address on its network, if it has one of its own */
     Optional<InetAddress> address();
 
+    /**
+     * The namespace set the container joins, made ahead by the launcher and configured here
+     * (a bridge: the veth end moved in, its address and route), or empty for the plan's own.
+     * Called once the plan is made, off the launcher's I/O thread; the set is this attachment's
+     * to close, at {@link #planSent()} at the latest.
+     *
+     * @param launcher the launcher that starts the container
+     * @param plan     its plan
+     * @return the set to launch it with
+     * @throws dev.corral.ContainerStartException if the set cannot be made or configured
+     */
+    default Optional<dev.corral.namespaces.launcher.NamespacesAhead> namespacesFor(
+            dev.corral.namespaces.launcher.Launcher launcher, dev.corral.namespaces.launcher.LaunchPlan plan) {
+        return Optional.empty();
+    }
+
     /** The plan was sent (or not): this process's descriptors of {@link #joins()} are closed. */
     void planSent();
 

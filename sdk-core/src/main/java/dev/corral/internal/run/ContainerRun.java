@@ -207,6 +207,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
     private static ContainerRun launch(ContainerSpec spec, List<String> command, Optional<Splice> stdinFrom,
                                        Optional<Splice> stdoutTo) {
         ContainerCgroups.sweepStaleSoon(RunThreads.cleanup()); /* once per JVM: what killed JVMs left behind */
+        ContainerNetworks.sweepStaleSoon(RunThreads.cleanup());
         if (spec.scratch().isEmpty()) {
             return launchPrepared(spec, command, stdinFrom, stdoutTo, Optional.empty());
         }
@@ -263,8 +264,14 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
         /* an overlay's layers are cloned in this process and handed over with the plan: this
            process's copies are closed once it is sent */
         try (OverlayTrees trees = new OverlayTrees()) {
-            launcher.launch(id, PlanFactory.plan(effective, run.command, mounts, cgroup.lease(), prepared.passwdRoots(),
-                    trees, net), run);
+            dev.corral.namespaces.launcher.LaunchPlan plan = PlanFactory.plan(effective, run.command, mounts, cgroup.lease(),
+                    prepared.passwdRoots(), trees, net);
+            Optional<dev.corral.namespaces.launcher.NamespacesAhead> set = net.namespacesFor(launcher, plan);
+            if (set.isPresent()) {
+                launcher.launch(id, plan, set.get(), run); /* its network namespace configured already */
+            } else {
+                launcher.launch(id, plan, run);
+            }
         } catch (RuntimeException e) { /* not started: a refused plan (its user IDs), no launcher, no overlay */
             prepared.release();
             cgroup.release(false);

@@ -350,6 +350,50 @@ public final class Launcher {
         }
     }
 
+    /**
+     * Has the launcher make a namespace set for a plan now (network with its loopback up, IPC,
+     * UTS, and with a user namespace, one with the plan's ID maps written that owns them), for
+     * the JVM to configure before the container joins it with
+     * {@link #launch(long, LaunchPlan, NamespacesAhead, LaunchListener)}. Waits for it; never
+     * call it on the I/O thread.
+     *
+     * @param plan the container's plan
+     * @return the set; empty if this plan's namespaces cannot be made ahead (a launcher that is
+     *         not root in the host's user namespace, ID maps written by newuidmap, namespaces it
+     *         shares or joins) or the launcher could not make them ({@link #namespacePoolFailures()})
+     * @throws IllegalStateException on the I/O thread
+     */
+    public Optional<NamespacesAhead> makeNamespaces(LaunchPlan plan) {
+        if (onIoThread()) {
+            throw new IllegalStateException("makeNamespaces waits for the launcher: not on its I/O thread");
+        }
+        return pool.profileOfAny(plan).flatMap(pool::makeNow).map(NamespacesAhead::new);
+    }
+
+    /**
+     * Asks the launcher to start a container that joins a set made for it by
+     * {@link #makeNamespaces} instead of creating those namespaces. The set stays the caller's
+     * to close (the launcher has its own copies once this returns).
+     *
+     * @param id       from {@link #reserveId()}
+     * @param plan     the plan the set was made for
+     * @param set      the set
+     * @param listener its events
+     * @throws LauncherUnavailableException if this launcher is gone
+     */
+    public void launch(long id, LaunchPlan plan, NamespacesAhead set, LaunchListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        sessions.put(id, listener);
+        try {
+            LaunchPlan run = NamespacePool.join(plan, set.descriptors());
+            byte[] wire = PlanCodec.encode(run);
+            send(runMessage(MSG_RUN, id, run.descriptors().size(), wire), run.descriptors());
+        } catch (LauncherUnavailableException | IllegalArgumentException e) {
+            sessions.remove(id);
+            throw e;
+        }
+    }
+
     private static ByteBuffer runMessage(int type, long id, int descriptors, byte[] wire) {
         ByteBuffer m = ByteBuffer.allocate(20 + wire.length).order(ByteOrder.LITTLE_ENDIAN);
         return m.putInt(16 + wire.length).putInt(type).putLong(id).putInt(descriptors).put(wire).flip();

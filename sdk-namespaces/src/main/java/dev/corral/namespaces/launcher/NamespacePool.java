@@ -98,8 +98,16 @@ final class NamespacePool {
      * @return the profile of the sets it could join, or empty if none
      */
     Optional<byte[]> profileOf(LaunchPlan plan) {
+        return ready == 0 ? Optional.empty() : profileOfAny(plan);
+    }
+
+    /**
+     * @param plan a plan
+     * @return the profile of the sets it could join, whether or not sets are kept ready
+     */
+    Optional<byte[]> profileOfAny(LaunchPlan plan) {
         int f = plan.cloneFlags();
-        if (ready == 0 || !privileged || (f & SHARED) != SHARED || !plan.setns().isEmpty()) {
+        if (!privileged || (f & SHARED) != SHARED || !plan.setns().isEmpty()) {
             return Optional.empty();
         }
         if ((f & Namespace.USER.cloneFlag()) == 0) {
@@ -149,6 +157,30 @@ final class NamespacePool {
                 return Optional.ofNullable(set);
             }
             made = new CompletableFuture<>();
+            request(profile, made);
+        }
+        try {
+            return made.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * A set made now for one plan, not one of the ready ones, waiting for it.
+     *
+     * @param profile a plan's profile, from {@link #profileOfAny}
+     * @return the set's descriptors, the caller's; empty if the launcher could not make it
+     */
+    Optional<List<Integer>> makeNow(byte[] profile) {
+        CompletableFuture<Optional<List<Integer>>> made = new CompletableFuture<>();
+        synchronized (this) {
+            if (refused.contains(key(profile))) {
+                return Optional.empty();
+            }
             request(profile, made);
         }
         try {
