@@ -182,6 +182,8 @@ public record ContainerSpec(
                 "target '" + s.target() + "' is also a mount's target"));
         checkNetwork(network);
         check("ipcFrom", ipcFrom != null, "must be given (Optional.empty() for its own)");
+        check("ipcFrom", ipcFrom.isEmpty() || network.network() instanceof Network.Shared,
+                "a container sharing another's IPC namespace joins its pod: give it network(Network.container(...)) too");
     }
 
     private static void checkNetwork(NetworkSettings network) {

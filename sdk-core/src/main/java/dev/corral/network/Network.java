@@ -79,8 +79,9 @@ public sealed interface Network permits Network.None, Network.Host, Network.Brid
 
     /**
      * @param other a running container (started by this JVM)
-     * @return its network namespace, joined (with the user namespace that owns it: members of a
-     *         pod share one)
+     * @return its network namespace, joined (with the user namespace that owns it and its UTS
+     *         namespace, its hostname: members of a pod share them); its address and
+     *         {@code /etc/hosts} and {@code /etc/resolv.conf} are the other's
      */
     static Network container(ContainerProcess other) {
         return new Shared(Objects.requireNonNull(other, "other"));

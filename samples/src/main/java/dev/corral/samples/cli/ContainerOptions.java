@@ -76,10 +76,25 @@ final class ContainerOptions {
     @Option(names = "--hostname", paramLabel = "NAME", description = "The container's hostname (default: corral).")
     String hostname;
 
-    @Option(names = "--network", paramLabel = "none|host",
-            description = "The container's network: none (default: loopback only) or host (the host's network namespace, "
-                    + "its interfaces and ports).")
+    @Option(names = "--network", paramLabel = "none|host|bridge[:NAME]",
+            description = "The container's network: none (default: loopback only), host (the host's network namespace, "
+                    + "its interfaces and ports), or bridge[:NAME] (root: a bridge made on first use, 'corral' by default, "
+                    + "with NAT, /etc/hosts by name and published ports).")
     String network;
+
+    @Option(names = {"-p", "--publish"}, paramLabel = "[IP:]HOST:CONTAINER[/udp]",
+            description = "Publish a container port on the host (bridge networks). Repeatable.")
+    List<String> publish = new ArrayList<>();
+
+    @Option(names = "--add-host", paramLabel = "NAME:IP", description = "Add a line to the container's /etc/hosts. Repeatable.")
+    List<String> addHosts = new ArrayList<>();
+
+    @Option(names = "--dns", paramLabel = "IP", description = "A name server for the container's /etc/resolv.conf. Repeatable.")
+    List<String> dns = new ArrayList<>();
+
+    @Option(names = "--network-alias", paramLabel = "NAME",
+            description = "Another name the containers on its bridge reach it by. Repeatable.")
+    List<String> networkAliases = new ArrayList<>();
 
     @Option(names = {"-e", "--env"}, paramLabel = "K=V", converter = Converters.EnvConverter.class,
             description = "Set an environment variable; K alone passes corral's own value. The environment is "
@@ -281,11 +296,53 @@ final class ContainerOptions {
 
     /** @param value --network's value @return the network it names */
     static dev.corral.network.Network network(String value) {
+        try {
+            if (value.equals("bridge")) {
+                return dev.corral.network.Network.bridge("corral");
+            } else if (value.startsWith("bridge:")) {
+                return dev.corral.network.Network.bridge(value.substring("bridge:".length()));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSpecException("--network", e.getMessage());
+        }
         return switch (value) {
             case "none" -> dev.corral.network.Network.none();
             case "host" -> dev.corral.network.Network.host();
-            default -> throw new InvalidSpecException("--network", "is none or host, not '" + value + "'");
+            default -> throw new InvalidSpecException("--network", "is none, host or bridge[:NAME], not '" + value + "'");
         };
+    }
+
+    private void applyNetworkOptions(ContainerSpec.Builder b) {
+        for (String p : publish) {
+            try {
+                b.publish(dev.corral.network.PortMapping.parse(p));
+            } catch (IllegalArgumentException e) {
+                throw new InvalidSpecException("--publish", e.getMessage());
+            }
+        }
+        for (String h : addHosts) {
+            int colon = h.indexOf(':');
+            if (colon <= 0) {
+                throw new InvalidSpecException("--add-host", "'" + h + "' is not NAME:IP");
+            }
+            b.addHost(h.substring(0, colon), literalAddress("--add-host", h.substring(colon + 1)));
+        }
+        for (String d : dns) {
+            b.dns(literalAddress("--dns", d));
+        }
+        networkAliases.forEach(b::networkAlias);
+    }
+
+    /** An IP address as written: never a name to look up. */
+    private static java.net.InetAddress literalAddress(String option, String text) {
+        if (!text.matches("[0-9.]+|[0-9A-Fa-f:]+")) {
+            throw new InvalidSpecException(option, "'" + text + "' is not an IP address");
+        }
+        try {
+            return java.net.InetAddress.getByName(text);
+        } catch (java.net.UnknownHostException e) {
+            throw new InvalidSpecException(option, "'" + text + "' is not an IP address");
+        }
     }
 
     private static Capability capability(String name) {
@@ -379,6 +436,7 @@ final class ContainerOptions {
         if (network != null) {
             b.network(network(network));
         }
+        applyNetworkOptions(b);
         for (String[] kv : env) {
             if (kv != null) {
                 b.env(kv[0], kv[1]);

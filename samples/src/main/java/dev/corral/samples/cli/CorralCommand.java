@@ -148,7 +148,7 @@ public final class CorralCommand implements Runnable {
      * constructor references: each of those is an invokedynamic linked at start.
      */
     private static final List<String> SUBCOMMANDS = List.of("run", "build", "bench", "doctor", "images", "import",
-            "pull", "push", "commit", "rmi", "volume", "prune", "help");
+            "pull", "push", "commit", "rmi", "volume", "network", "prune", "help");
 
     private static Object subcommand(String name) {
         switch (name) {
@@ -163,6 +163,7 @@ public final class CorralCommand implements Runnable {
             case "commit": return new ImageCommands.Commit();
             case "rmi": return new ImageCommands.Rmi();
             case "volume": return new ImageCommands.Volume();
+            case "network": return new NetworkCommands();
             case "prune": return new ImageCommands.Prune();
             case "help": return new CommandLine.HelpCommand();
             default: return null;

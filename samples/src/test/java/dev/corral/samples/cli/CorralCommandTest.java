@@ -52,6 +52,47 @@ class CorralCommandTest {
         assertTrue(read("none").startsWith("net:["), read("none"));
     }
 
+    @Test
+    void runOnABridgeWithAddHostDnsAndAPublishedPortThenNetworkLsAndRm() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.corral.namespaces.HostSecurity.probe().uid() == 0,
+                "bridge networks are root only");
+        String name = "cli" + java.util.HexFormat.of().formatHex(new java.security.SecureRandom().generateSeed(4));
+        String routes = new String(new ProcessBuilder("ip", "-4", "route", "show", "table", "all").start().getInputStream()
+                .readAllBytes());
+        String subnet = null;
+        for (int third = 0; third < 256 && subnet == null; third++) {
+            String prefix = "10.203." + (int) (Math.random() * 256) + ".";
+            subnet = routes.contains(prefix) ? null : prefix + "0/24";
+        }
+        /* the network is made with its subnet through the API, then used by name from the CLI */
+        try (dev.corral.ContainerProcess holder = dev.corral.Container.builder()
+                .network(dev.corral.network.Network.bridge(name, dev.corral.network.Subnet.parse(subnet)))
+                .start("sleep", "60")) {
+            Outcome o = corral("run", "--bind", outBind(), "--network", "bridge:" + name, "-p", "127.0.0.1:40999:80",
+                    "--add-host", "db.internal:10.89.0.9", "--dns", "192.0.2.53", "--network-alias", "api", "--hostname", "web",
+                    "--", "sh", "-c", "cat /etc/hosts > /out/hosts; cat /etc/resolv.conf > /out/resolv; ip -4 -o addr show eth0 > /out/addr");
+            assertEquals(0, o.exitCode(), o.err());
+            assertTrue(read("hosts").contains("\tweb api\n") && read("hosts").contains("10.89.0.9\tdb.internal\n"), read("hosts"));
+            assertTrue(read("hosts").contains(holder.address().orElseThrow().getHostAddress() + "\tcorral\n"), read("hosts"));
+            assertEquals("nameserver 192.0.2.53\n", read("resolv").lines().filter(l -> l.startsWith("nameserver"))
+                    .map(l -> l + "\n").reduce("", String::concat));
+            assertTrue(read("addr").contains(subnet.substring(0, subnet.lastIndexOf('.'))), read("addr"));
+            StringWriter out = new StringWriter();
+            int rc = CorralCommand.execute(new PrintWriter(out), new PrintWriter(new StringWriter()), "network", "ls");
+            assertEquals(0, rc);
+            assertTrue(out.toString().contains(name + "\t" + name + "\t" + subnet + "\t1\tyes"), out.toString());
+            Outcome busy = corral("network", "rm", name);
+            assertEquals(1, busy.exitCode());
+            assertTrue(busy.err().contains("running"), busy.err());
+        }
+        Outcome gone = corral("network", "rm", name);
+        assertEquals(1, gone.exitCode(), "removed with its last container already");
+        assertTrue(gone.err().contains("no network " + name), gone.err());
+        Outcome bad = corral("run", "--network", "bridge", "-p", "80", "--", "/bin/true");
+        assertEquals(2, bad.exitCode());
+        assertTrue(bad.err().contains("--publish"), bad.err());
+    }
+
     static Outcome corral(String... args) {
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
@@ -86,11 +127,11 @@ class CorralCommandTest {
     void helpListsEveryCommandThoughARunBuildsOnlyItsOwn() {
         Outcome help = corral("--help");
         assertEquals(0, help.exitCode());
-        for (String c : List.of("run", "build", "bench", "doctor", "images", "import", "pull", "push", "commit", "rmi", "volume", "prune", "help")) {
+        for (String c : List.of("run", "build", "bench", "doctor", "images", "import", "pull", "push", "commit", "rmi", "volume", "network", "prune", "help")) {
             assertTrue(help.out().lines().anyMatch(l -> l.trim().startsWith(c + " ")), c + " in\n" + help.out());
         }
         assertEquals(1, CorralCommand.commandLine("run", "--", "true").getSubcommands().size());
-        assertEquals(13, CorralCommand.commandLine("help", "run").getSubcommands().size());
+        assertEquals(14, CorralCommand.commandLine("help", "run").getSubcommands().size());
         Outcome helpRun = corral("help", "run");
         assertTrue(helpRun.out().contains("--output-limit"), helpRun.out());
         Outcome typo = corral("rnu", "true");
@@ -275,7 +316,7 @@ class CorralCommandTest {
 
         o = corral("run", "--network", "bogus", "--", "/bin/true");
         assertEquals(2, o.exitCode());
-        assertTrue(o.err().contains("--network") && o.err().contains("none or host"), o.err());
+        assertTrue(o.err().contains("--network") && o.err().contains("none, host or bridge"), o.err());
 
         o = corral("run");
         assertEquals(2, o.exitCode());

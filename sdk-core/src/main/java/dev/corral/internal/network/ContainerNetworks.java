@@ -71,8 +71,9 @@ public final class ContainerNetworks {
         } else if (n.network() instanceof Network.Bridge b) {
             return BridgeNetworks.attach(spec, id, b);
         }
+        /* Network.container(...) is joined by the run itself (PodNamespaces): only pasta is left */
         throw new UnsupportedOperationException("Network." + n.network().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT)
-                + "(...) is not in this build of Corral yet: use Network.none() or Network.host()");
+                + "(...) is not in this build of Corral yet: use Network.none(), host() or bridge(...)");
     }
 
     private static RunEtcDirectory etc(long id, String hosts, Optional<String> resolv) {

@@ -244,7 +244,8 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
             } catch (LauncherUnavailableException e) {
                 throw launcherUnavailable(e);
             }
-            net = ContainerNetworks.attach(effective, id); /* before the plan: what it shares, joins and binds */
+            /* before the plan: what it shares, joins and binds */
+            net = PodNamespaces.joins(effective) ? PodNamespaces.attach(effective) : ContainerNetworks.attach(effective, id);
             cgroup = new RunCgroup(ContainerCgroups.create(effective.resources(), effective.commandAsPid1() ? 1 : 2), id);
         } catch (RuntimeException e) {
             prepared.release();
@@ -446,6 +447,11 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
     @Override
     public long pid() {
         return started.join();
+    }
+
+    /** @return the /etc files of this container's network, for a container joining it */
+    List<NetworkAttachment.FileBind> networkFiles() {
+        return files.network().files();
     }
 
     @Override

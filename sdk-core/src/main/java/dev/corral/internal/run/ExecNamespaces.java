@@ -142,6 +142,25 @@ final class ExecNamespaces implements AutoCloseable {
         }
     }
 
+    /** @param path a namespace file @return its descriptor (close-on-exec), or -1 */
+    static int openFile(Path path) {
+        return Holder.LIBC.open((path + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8), O_RDONLY | O_CLOEXEC, 0);
+    }
+
+    /** @param fd a descriptor from {@link #openFile} */
+    static void closeFile(int fd) {
+        Holder.LIBC.close(fd);
+    }
+
+    /**
+     * @param pid the host PID of a running container's init
+     * @param ended the exception to throw when it is gone
+     * @return the process whose {@code /proc/PID/ns} this process may open: the init or a child of it
+     */
+    static long namespaceSource(long pid, Supplier<? extends RuntimeException> ended) {
+        return readableSource(pid, ended);
+    }
+
     /** @return each namespace's descriptor and {@code CLONE_NEW*} type, in the order to join them */
     List<int[]> joinOrder() {
         return order;

@@ -71,7 +71,7 @@ final class PlanFactory {
                 .commandAsPid1(spec.commandAsPid1())
                 .stagingDir(STAGING)
                 .rootReadOnly(spec.readOnlyRoot())
-                .hostname(spec.hostname())
+                .hostname((net.sharedNamespaces() & Namespace.UTS.cloneFlag()) != 0 ? null : spec.hostname())
                 .loopback(net.loopback())
                 .stdio(0, spec.terminal().map(PlanFactory::tty).orElseGet(() -> stdin(spec.stdin())))
                 .stdio(1, spec.terminal().map(PlanFactory::tty).orElseGet(() -> output(spec.stdout())))
@@ -93,7 +93,8 @@ final class PlanFactory {
         for (NetworkAttachment.Join j : net.joins()) {
             b.setns(new LaunchPlan.SetnsOp(b.descriptor(j.descriptor()), j.nstype()));
         }
-        applySecurity(b, spec, who, true);
+        /* a joined user namespace has its ID maps already */
+        applySecurity(b, spec, who, (net.sharedNamespaces() & Namespace.USER.cloneFlag()) == 0);
         /* the container's first process moves itself in through the lease's descriptors, after
            its mounts and before the command: every byte and CPU nanosecond of the command is
            accounted */
