@@ -59,6 +59,7 @@ fi
 
 classes+=(PooledIsolationTest InteractionTest ScratchDirectoryTest) # the judge's pieces: pooled runs, interactions, scratch directories
 classes+=(ExecTest) # a command exec'd in a running container
+classes+=(RootlessBuildTest) # a Dockerfile build: its layers carry the container's owners, the store keeps nothing the user cannot remove
 select=()
 for c in "${classes[@]}"; do select+=(--select-class "dev.corral.$c"); done
 echo "== sdk-core container tests as $user (uid $(id -u "$user")), rootless"

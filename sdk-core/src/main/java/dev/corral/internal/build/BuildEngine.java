@@ -601,8 +601,10 @@ public final class BuildEngine {
         }
         Path upper = storage.newTmpDir("workdir");
         try {
-            Fs.parents(upper, view, rel + "/x", Optional.empty());
-            return storage.layerFrom(upper);
+            Fs.Layer out = new Fs.Layer(upper);
+            Fs.parents(out, view, rel + "/x", Optional.empty());
+            out.finish();
+            return storage.layerFrom(upper, out.owners);
         } finally {
             BuildStorage.deleteTree(upper);
         }
@@ -701,6 +703,7 @@ public final class BuildEngine {
                 Optional<int[]> owner = ids.isPresent() || fromDigest != null ? ids : Optional.of(new int[] {0, 0});
                 int mode = chmod.isEmpty() ? -1 : Integer.parseInt(chmod, 8);
                 Path upper = storage.newTmpDir("copy");
+                Fs.Layer out = new Fs.Layer(upper);
                 try {
                     String destRel = destAbs.substring(1);
                     boolean existingDir = view.find(destRel).filter(p -> Files.isDirectory(p)).isPresent();
@@ -708,15 +711,16 @@ public final class BuildEngine {
                         boolean dir = Files.isDirectory(s.host(), LinkOption.NOFOLLOW_LINKS);
                         if (add && !dir && fromDigest == null && Fs.isArchive(s.host())) {
                             String target = destRel;
-                            Path into = Fs.parents(upper, view, target.isEmpty() ? "x" : target + "/x", ids).getParent();
+                            Path into = Fs.parents(out, view, target.isEmpty() ? "x" : target + "/x", ids).getParent();
                             if (target.isEmpty()) {
                                 into = upper;
                             }
                             try (InputStream in = Files.newInputStream(s.host())) {
                                 TarExtractor.extract(dev.corral.internal.archive.Compression.decompress(in, 256L << 20),
                                         into, ExtractOptions.builder().whiteouts(WhiteoutMode.NONE).allowSetuid(true)
-                                                .preserveOwnership(true).build());
+                                                .preserveOwnership(false).build());
                             }
+                            Fs.archiveOwners(s.host(), out, into);
                             continue;
                         }
                         String target;
@@ -733,15 +737,16 @@ public final class BuildEngine {
                         }
                         if (dir) {
                             if (!target.isEmpty()) {
-                                Fs.parents(upper, view, target + "/x", ids);
+                                Fs.parents(out, view, target + "/x", ids);
                             }
-                            Fs.copyTree(tree, s.rel(), target.isEmpty() ? upper : upper.resolve(target), owner, mode);
+                            Fs.copyTree(tree, s.rel(), out, target.isEmpty() ? upper : upper.resolve(target), owner, mode);
                         } else {
-                            Fs.parents(upper, view, target, ids);
-                            Fs.copyOne(s.host(), upper.resolve(target), owner, mode);
+                            Fs.parents(out, view, target, ids);
+                            Fs.copyOne(tree, s.rel(), s.host(), out, upper.resolve(target), owner, mode);
                         }
                     }
-                    return storage.layerFrom(upper);
+                    out.finish();
+                    return storage.layerFrom(upper, out.owners);
                 } finally {
                     BuildStorage.deleteTree(upper);
                 }

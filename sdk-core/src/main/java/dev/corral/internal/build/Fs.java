@@ -15,9 +15,12 @@ import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * The file work of COPY, ADD and WORKDIR: finding sources (in the build context, minus what
@@ -32,6 +35,16 @@ final class Fs {
         Optional<Path> find(String rel) throws IOException;
 
         List<String> list(String rel) throws IOException;
+
+        /**
+         * @param rel     a path in the tree
+         * @param hostUid its owner on the host
+         * @param hostGid its group on the host
+         * @return the owner it has in the image (or the context: the host's)
+         */
+        default int[] owner(String rel, int hostUid, int hostGid) {
+            return new int[] {hostUid, hostGid};
+        }
     }
 
     static Tree context(Path root, DockerIgnore ignore) {
@@ -73,6 +86,11 @@ final class Fs {
             @Override
             public List<String> list(String rel) throws IOException {
                 return view.list(rel);
+            }
+
+            @Override
+            public int[] owner(String rel, int hostUid, int hostGid) {
+                return view.owner(rel, hostUid, hostGid);
             }
         };
     }
@@ -144,13 +162,55 @@ final class Fs {
     }
 
     /**
+     * A layer directory being written. Its files stay this process's on the host (an
+     * unprivileged caller may not chown them to others); the owners they are to have in the
+     * layer, as the container sees them, are recorded by name for the layer's tar. Directory
+     * modes are applied last, so that a read-only directory can still be filled.
+     */
+    static final class Layer {
+        final Path upper;
+        final Map<String, int[]> owners = new HashMap<>();
+        private final Map<Path, Integer> dirModes = new HashMap<>();
+
+        Layer(Path upper) {
+            this.upper = upper;
+        }
+
+        /** Records an entry's owner and sets its mode (a directory's at {@link #finish()}). */
+        void own(Path p, int uid, int gid, int mode) throws IOException {
+            owners.put(upper.relativize(p).toString(), new int[] {uid, gid});
+            if (Files.isSymbolicLink(p)) {
+                return;
+            }
+            if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                dirModes.put(p, mode);
+                Files.setAttribute(p, "unix:mode", mode | 0700);
+            } else {
+                Files.setAttribute(p, "unix:mode", mode);
+            }
+        }
+
+        /** Applies the directories' modes, deepest first, keeping their times. */
+        void finish() throws IOException {
+            List<Path> dirs = new ArrayList<>(dirModes.keySet());
+            dirs.sort((a, b) -> Integer.compare(b.getNameCount(), a.getNameCount()));
+            for (Path d : dirs) {
+                FileTime t = Files.getLastModifiedTime(d, LinkOption.NOFOLLOW_LINKS);
+                Files.setAttribute(d, "unix:mode", dirModes.get(d));
+                Files.setLastModifiedTime(d, t);
+            }
+        }
+    }
+
+    /**
      * Makes the parent directories of {@code rel} in a layer directory: those the image has,
      * with its owners, modes and times (so the layer changes nothing about them); new ones
      * 0755, owned by {@code ids} when given, else root.
      *
      * @return {@code upper.resolve(rel)}
      */
-    static Path parents(Path upper, LayerView view, String rel, Optional<int[]> ids) throws IOException {
+    static Path parents(Layer out, LayerView view, String rel, Optional<int[]> ids) throws IOException {
+        Path upper = out.upper;
         String[] parts = rel.split("/");
         String cur = "";
         for (int i = 0; i < parts.length - 1; i++) {
@@ -170,27 +230,27 @@ final class Fs {
             Files.createDirectory(p);
             if (below.isPresent()) {
                 Map<String, Object> a = Files.readAttributes(below.get(), "unix:mode,uid,gid,lastModifiedTime");
-                own(p, (Integer) a.get("uid"), (Integer) a.get("gid"), ((Integer) a.get("mode")) & 07777);
+                int[] o = view.owner(cur, (Integer) a.get("uid"), (Integer) a.get("gid"));
+                out.own(p, o[0], o[1], ((Integer) a.get("mode")) & 07777);
                 Files.setLastModifiedTime(p, (FileTime) a.get("lastModifiedTime"));
             } else {
-                own(p, ids.map(x -> x[0]).orElse(0), ids.map(x -> x[1]).orElse(0), 0755);
+                out.own(p, ids.map(x -> x[0]).orElse(0), ids.map(x -> x[1]).orElse(0), 0755);
             }
         }
         return upper.resolve(rel);
     }
 
-    /** Copies one file or symbolic link; owner empty keeps the source's owner. */
-    static void copyOne(Path src, Path dst, Optional<int[]> owner, int mode) throws IOException {
+    /** Copies one file or symbolic link; owner empty keeps the source's owner (as {@code tree} tells it). */
+    static void copyOne(Tree tree, String rel, Path src, Layer out, Path dst, Optional<int[]> owner, int mode)
+            throws IOException {
         Map<String, Object> a = Files.readAttributes(src, "unix:mode,uid,gid,lastModifiedTime", LinkOption.NOFOLLOW_LINKS);
-        int uid = owner.map(x -> x[0]).orElse((Integer) a.get("uid"));
-        int gid = owner.map(x -> x[1]).orElse((Integer) a.get("gid"));
+        int[] own = owner.orElseGet(() -> tree.owner(rel, (Integer) a.get("uid"), (Integer) a.get("gid")));
         if (Files.exists(dst, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dst, LinkOption.NOFOLLOW_LINKS)) {
             Files.delete(dst);
         }
         if (Files.isSymbolicLink(src)) {
             Files.createSymbolicLink(dst, Files.readSymbolicLink(src));
-            Files.setAttribute(dst, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
-            Files.setAttribute(dst, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
+            out.own(dst, own[0], own[1], 0777);
             Files.getFileAttributeView(dst, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
                     .setTimes((FileTime) a.get("lastModifiedTime"), null, null);
             return;
@@ -204,29 +264,23 @@ final class Fs {
         } else {
             return; /* devices, fifos and sockets are not copied */
         }
-        own(dst, uid, gid, mode >= 0 ? mode : ((Integer) a.get("mode")) & 07777);
+        out.own(dst, own[0], own[1], mode >= 0 ? mode : ((Integer) a.get("mode")) & 07777);
         Files.setLastModifiedTime(dst, (FileTime) a.get("lastModifiedTime"));
     }
 
     /** Copies a directory's contents (not the directory itself) into {@code dst}, which exists. */
-    static void copyTree(Tree tree, String rel, Path dst, Optional<int[]> owner, int mode) throws IOException {
+    static void copyTree(Tree tree, String rel, Layer out, Path dst, Optional<int[]> owner, int mode) throws IOException {
         Files.createDirectories(dst);
         for (String name : tree.list(rel)) {
             String r = rel.isEmpty() ? name : rel + "/" + name;
             Path src = tree.find(r).orElseThrow();
             Path d = dst.resolve(name);
-            copyOne(src, d, owner, mode);
+            copyOne(tree, r, src, out, d, owner, mode);
             if (Files.isDirectory(src, LinkOption.NOFOLLOW_LINKS)) {
-                copyTree(tree, r, d, owner, mode);
+                copyTree(tree, r, out, d, owner, mode);
                 Files.setLastModifiedTime(d, Files.getLastModifiedTime(src));
             }
         }
-    }
-
-    private static void own(Path p, int uid, int gid, int mode) throws IOException {
-        Files.setAttribute(p, "unix:uid", uid, LinkOption.NOFOLLOW_LINKS);
-        Files.setAttribute(p, "unix:gid", gid, LinkOption.NOFOLLOW_LINKS);
-        Files.setAttribute(p, "unix:mode", mode); /* after chown, which clears set-ID bits */
     }
 
     /**
@@ -276,6 +330,23 @@ final class Fs {
             }
         }
         return null;
+    }
+
+    /**
+     * Records the owners an archive's entries give (ADD of a local archive keeps them), for
+     * the entries it unpacked into {@code into}; directories it made without an entry stay root's.
+     */
+    static void archiveOwners(Path archive, Layer out, Path into) throws IOException {
+        try (InputStream in = Compression.decompress(Files.newInputStream(archive), 256L << 20);
+             TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
+                Path p = into.resolve(DockerIgnore.clean(e.getName())).normalize();
+                if (p.startsWith(out.upper) && !p.equals(out.upper)) {
+                    out.owners.put(out.upper.relativize(p).toString(),
+                            new int[] {(int) e.getLongUserId(), (int) e.getLongGroupId()});
+                }
+            }
+        }
     }
 
     /** Whether ADD unpacks it: a tar archive, plain or compressed, by its content. */

@@ -112,6 +112,19 @@ final class LayerView {
         return List.copyOf(names);
     }
 
+    /**
+     * The owner an entry has in the image. As root the unpacked layers keep their owners; rootless
+     * they belong to the caller, which the container sees as root.
+     *
+     * @param rel     the entry's path
+     * @param hostUid its owner in the unpacked layer
+     * @param hostGid its group there
+     * @return uid and gid in the image
+     */
+    int[] owner(String rel, int hostUid, int hostGid) {
+        return dev.corral.internal.image.BuildStorage.containerIds(hostUid, hostGid);
+    }
+
     static boolean isWhiteout(Path p) throws IOException {
         Map<String, Object> a = Files.readAttributes(p, "unix:mode,rdev", LinkOption.NOFOLLOW_LINKS);
         return (((Integer) a.get("mode")) & S_IFMT) == S_IFCHR && ((Long) a.get("rdev")) == 0;

@@ -2,20 +2,15 @@ package dev.corral.internal.image;
 
 import dev.corral.image.ImageStore;
 import dev.corral.image.UnpackListener;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.DigestOutputStream;
-import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
  * What an image build needs of the store: images read as their config and layer descriptors,
@@ -138,25 +133,36 @@ public final class BuildStorage {
 
     /**
      * Makes a layer from an overlay-form directory (whiteouts as 0/0 character devices,
-     * opaque directories by their xattr), as {@code commit} does.
+     * opaque directories by their xattr), as {@code commit} does. Entries record the owners a
+     * container saw (rootless: the caller as 0, its subordinate IDs as 1 and up).
      *
      * @param dir the directory
      * @return the layer's descriptor; its digest is also its {@code diff_id}
      */
     public Map<String, Object> layerFrom(Path dir) {
+        return layerFrom(dir, Map.of());
+    }
+
+    /**
+     * Makes a layer from a directory this process wrote, with the owners its entries are to have
+     * given by name (a COPY's {@code --chown}, as the container sees them): files stay this
+     * process's on the host, which an unprivileged caller could not chown to others.
+     *
+     * @param dir    the directory
+     * @param owners uid and gid by the entry's name in the layer; others as {@link #layerFrom(Path)}
+     * @return the layer's descriptor; its digest is also its {@code diff_id}
+     */
+    public Map<String, Object> layerFrom(Path dir, Map<String, int[]> owners) {
+        ContainerIds ids = ContainerIds.ofThisProcess();
+        LayerCommit.Owners mapped = LayerCommit.Owners.of(ids);
+        LayerCommit.Owners given = (name, uid, gid) -> {
+            int[] o = owners.get(name);
+            return o != null ? o : mapped.of(name, uid, gid);
+        };
         return store.locked(() -> {
             Path tmp = store.files().tmpPath("build-layer");
-            MessageDigest md = Digests.sha256();
             try {
-                try (OutputStream file = Files.newOutputStream(tmp);
-                     DigestOutputStream digesting = new DigestOutputStream(new BufferedOutputStream(file, 65536), md);
-                     TarArchiveOutputStream tar = new TarArchiveOutputStream(digesting)) {
-                    tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-                    tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-                    LayerCommit.write(dir, tar);
-                    tar.finish();
-                }
-                String digest = Digests.of(md);
+                String digest = LayerCommit.writeTar(dir, tmp, given);
                 long size = Files.size(tmp);
                 store.blobs().adopt(tmp, digest);
                 return new Descriptor(MediaTypes.LAYER_TAR, digest, size).toJson();
@@ -164,6 +170,12 @@ public final class BuildStorage {
                 Files.deleteIfExists(tmp);
             }
         });
+    }
+
+    /** @return the container IDs of host owners, for this process's containers */
+    public static int[] containerIds(int hostUid, int hostGid) {
+        ContainerIds ids = ContainerIds.ofThisProcess();
+        return new int[] {ids.uid(hostUid), ids.gid(hostGid)};
     }
 
     /** @param prefix a name prefix @return a new empty directory under the store's {@code tmp/} */

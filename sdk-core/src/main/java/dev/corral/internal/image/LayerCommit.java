@@ -5,6 +5,9 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.security.DigestInputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -33,19 +36,64 @@ final class LayerCommit {
 
     private LayerCommit() {}
 
+    /** The owner a layer's entry records, from its host owner and its name in the layer. */
+    interface Owners {
+        /**
+         * @param name    the entry's name in the layer
+         * @param hostUid its owner on the host
+         * @param hostGid its group on the host
+         * @return uid and gid for the tar entry
+         */
+        int[] of(String name, int hostUid, int hostGid);
+
+        /** @param ids a translation @return every entry's host owner translated */
+        static Owners of(ContainerIds ids) {
+            return (name, uid, gid) -> new int[] {ids.uid(uid), ids.gid(gid)};
+        }
+    }
+
+    /**
+     * Writes the layer tar of an upper directory to {@code tmp} and returns its digest. Rootless,
+     * where this process may not read all of it (a container worked as another ID than its root),
+     * the tar is written inside the user namespace instead ({@link UserNsFiles}).
+     */
+    static String writeTar(Path upper, Path tmp, Owners owners) throws IOException {
+        MessageDigest md = Digests.sha256();
+        try (OutputStream file = Files.newOutputStream(tmp);
+             DigestOutputStream digesting = new DigestOutputStream(new BufferedOutputStream(file, 65536), md);
+             TarArchiveOutputStream tar = new TarArchiveOutputStream(digesting)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+            write(upper, tar, owners);
+            tar.finish();
+        } catch (IOException | UncheckedIOException e) {
+            if (ContainerIds.ofThisProcess().isIdentity() || !denied(e)) {
+                throw e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+            }
+            Files.deleteIfExists(tmp);
+            UserNsFiles.writeLayer(upper, tmp);
+            md = Digests.sha256();
+            try (InputStream in = new DigestInputStream(Files.newInputStream(tmp), md)) {
+                in.transferTo(OutputStream.nullOutputStream());
+            }
+        }
+        return Digests.of(md);
+    }
+
+    private static boolean denied(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof AccessDeniedException
+                    || (t.getMessage() != null && t.getMessage().contains("EACCES"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     static String commit(Store store, Path upper, String baseDigest, String baseName) throws IOException {
         Path tmp = store.files().tmpPath("commit");
-        MessageDigest md = Digests.sha256();
         try {
-            try (OutputStream file = Files.newOutputStream(tmp);
-                 DigestOutputStream digesting = new DigestOutputStream(new BufferedOutputStream(file, 65536), md);
-                 TarArchiveOutputStream tar = new TarArchiveOutputStream(digesting)) {
-                tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
-                tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-                write(upper, tar);
-                tar.finish();
-            }
-            String layerDigest = Digests.of(md);
+            String layerDigest = writeTar(upper, tmp, Owners.of(ContainerIds.ofThisProcess()));
             long layerSize = Files.size(tmp);
             store.blobs().adopt(tmp, layerDigest);
 
@@ -72,7 +120,7 @@ final class LayerCommit {
         }
     }
 
-    static void write(Path upper, TarArchiveOutputStream tar) throws IOException {
+    static void write(Path upper, TarArchiveOutputStream tar, Owners owners) throws IOException {
         List<Path> paths;
         try (Stream<Path> s = Files.walk(upper)) {
             paths = s.filter(p -> !p.equals(upper)).sorted().toList();
@@ -83,8 +131,9 @@ final class LayerCommit {
             Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,rdev,nlink,ino,dev,size,lastModifiedTime",
                     LinkOption.NOFOLLOW_LINKS);
             int mode = (Integer) a.get("mode");
-            int uid = (Integer) a.get("uid");
-            int gid = (Integer) a.get("gid");
+            int[] ids = owners.of(name, (Integer) a.get("uid"), (Integer) a.get("gid"));
+            int uid = ids[0];
+            int gid = ids[1];
             long mtime = ((FileTime) a.get("lastModifiedTime")).toMillis();
             if ((mode & S_IFMT) == S_IFCHR && ((Long) a.get("rdev")) == 0) {
                 int slash = name.lastIndexOf('/');

@@ -70,6 +70,44 @@ public final class LayerTrees {
     }
 
     /**
+     * How {@link UserNsFiles} unpacks a layer inside a rootless user namespace: with the
+     * entries' owners (so uid 1000's files are the host's subordinate {@code base + 999}, and a
+     * container sees them as 1000), overlay markers in {@code user.overlay.*}, no device nodes.
+     */
+    static ExtractOptions layerOptionsInNamespace(WhiteoutMode mode) {
+        return ExtractOptions.builder().whiteouts(mode).allowSetuid(true).privileged(false).preserveOwnership(true).build();
+    }
+
+    /**
+     * Whether layers are unpacked inside the user namespace: rootless with subordinate IDs,
+     * where the caller could give the files no other owner than itself.
+     */
+    private static boolean inNamespace() {
+        ContainerIds ids = ContainerIds.ofThisProcess();
+        return !ids.isIdentity() && ids.mapsOthers();
+    }
+
+    /** Unpacks layers in the user namespace, in order, into {@code into}, checking their diff_ids. */
+    private void unpackInNamespace(List<Descriptor> layers, List<String> diffIds, int first, WhiteoutMode mode, Path into,
+                                   UnpackListener listener) throws IOException {
+        List<Path> paths = new ArrayList<>();
+        for (Descriptor l : layers) {
+            paths.add(blobs.path(l.digest()));
+        }
+        List<String> digests = UserNsFiles.unpack(paths, mode, into);
+        for (int i = 0; i < layers.size(); i++) {
+            Descriptor l = layers.get(i);
+            Optional<String> diffId = diffId(diffIds, first + i);
+            if (diffId.isPresent() && !diffId.get().equals(digests.get(i))) {
+                throw new IOException("layer " + l.digest() + " unpacks to a tar whose digest is " + digests.get(i)
+                        + ", but the image config says " + diffId.get() + ": the image is inconsistent");
+            }
+            long size = Files.size(paths.get(i));
+            listener.progress(l.digest(), size, size);
+        }
+    }
+
+    /**
      * Unpacks one layer blob, checking the digest of its uncompressed tar against the config's
      * {@code diff_id}, into a fresh directory under tmp/.
      */
@@ -133,7 +171,11 @@ public final class LayerTrees {
                     }
                     Path tmp = files.newTmpDir("layer");
                     try {
-                        unpackBlob(l, diffId(diffIds, i), WhiteoutMode.OVERLAYFS, tmp, listener);
+                        if (inNamespace()) {
+                            unpackInNamespace(List.of(l), diffIds, i, WhiteoutMode.OVERLAYFS, tmp, listener);
+                        } else {
+                            unpackBlob(l, diffId(diffIds, i), WhiteoutMode.OVERLAYFS, tmp, listener);
+                        }
                         StoreFiles.publish(tmp, dest);
                         LOG.debug("unpacked layer {}", l.digest());
                     } finally {
@@ -174,8 +216,12 @@ public final class LayerTrees {
             }
             Path tmp = files.newTmpDir("flat");
             try {
-                for (int i = 0; i < m.layers().size(); i++) {
-                    unpackBlob(m.layers().get(i), diffId(diffIds, i), WhiteoutMode.APPLY, tmp, listener);
+                if (inNamespace()) {
+                    unpackInNamespace(m.layers(), diffIds, 0, WhiteoutMode.APPLY, tmp, listener);
+                } else {
+                    for (int i = 0; i < m.layers().size(); i++) {
+                        unpackBlob(m.layers().get(i), diffId(diffIds, i), WhiteoutMode.APPLY, tmp, listener);
+                    }
                 }
                 StoreFiles.publish(tmp, dest);
                 return dest;

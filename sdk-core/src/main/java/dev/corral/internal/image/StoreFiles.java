@@ -1,6 +1,8 @@
 package dev.corral.internal.image;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -12,6 +14,9 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 
 /**
@@ -150,30 +155,54 @@ public final class StoreFiles {
                 n[0] += attrs.isRegularFile() ? attrs.size() : 0;
                 return FileVisitResult.CONTINUE;
             }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                return FileVisitResult.CONTINUE; /* rootless: a directory of a subordinate ID's, counted as empty */
+            }
         });
         return n[0];
     }
 
-    /** Removes a tree without following symlinks; gone already is fine. @throws IOException if it cannot */
+    /**
+     * Removes a tree without following symlinks; gone already is fine. A directory of this
+     * process's own that shuts it out (overlay's {@code work/work} is mode 0) is opened up first;
+     * a tree with things of a rootless user namespace's other IDs in it (a writable layer where
+     * a container worked as uid 1000) is removed inside that namespace ({@link UserNsFiles}).
+     *
+     * @throws IOException if it cannot
+     */
     public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
-        Files.walkFileTree(p, new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                Files.deleteIfExists(file);
-                return FileVisitResult.CONTINUE;
+        try {
+            delete(p);
+        } catch (AccessDeniedException e) {
+            if (ContainerIds.ofThisProcess().isIdentity()) {
+                throw e;
             }
+            UserNsFiles.remove(p);
+        }
+    }
 
-            @Override
-            public FileVisitResult postVisitDirectory(Path dir, IOException e) throws IOException {
-                if (e != null) {
-                    throw e;
+    private static void delete(Path p) throws IOException {
+        if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            if (!Files.isReadable(p) || !Files.isWritable(p) || !Files.isExecutable(p)) {
+                try {
+                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+                } catch (IOException notOurs) {
+                    /* listing or removing its entries says so */
                 }
-                Files.deleteIfExists(dir);
-                return FileVisitResult.CONTINUE;
             }
-        });
+            List<Path> children = new ArrayList<>();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+                ds.forEach(children::add);
+            }
+            for (Path c : children) {
+                delete(c);
+            }
+        }
+        Files.deleteIfExists(p);
     }
 }
