@@ -568,7 +568,8 @@ public final class BuildEngine {
                 String out = r.stdout() + r.stderr();
                 throw err(i, "'" + String.join(" ", cmd) + "' ended with " + r.termination()
                         + r.exitCode().stream().mapToObj(c -> " (exit code " + c + ")").findFirst().orElse("")
-                        + (out.isEmpty() ? "" : ":\n" + (out.length() > TAIL ? "..." + out.substring(out.length() - TAIL) : out)));
+                        + (out.isEmpty() ? "" : ":\n" + (out.length() > TAIL ? "..." + out.substring(out.length() - TAIL) : out))
+                        + BuildStorage.missingIds().map(m -> "\n(" + m + ")").orElse(""));
             }
             dropMountPoints(kept.directory(), new LayerView(storage.unpack(st.digest)));
             return storage.layerFrom(kept.directory());
@@ -700,6 +701,10 @@ public final class BuildEngine {
             public Map<String, Object> apply(Stage stage) throws IOException {
                 LayerView view = new LayerView(storage.unpack(stage.digest));
                 Optional<int[]> ids = chown.isEmpty() ? Optional.empty() : Optional.of(Fs.ids(chown, view));
+                if (ids.isPresent() && (ids.get()[0] != 0 || ids.get()[1] != 0) && BuildStorage.missingIds().isPresent()) {
+                    throw err(i, i.keyword() + " --chown=" + chown + " gives files to " + ids.get()[0] + ":" + ids.get()[1]
+                            + ", but " + BuildStorage.missingIds().get());
+                }
                 Optional<int[]> owner = ids.isPresent() || fromDigest != null ? ids : Optional.of(new int[] {0, 0});
                 int mode = chmod.isEmpty() ? -1 : Integer.parseInt(chmod, 8);
                 Path upper = storage.newTmpDir("copy");

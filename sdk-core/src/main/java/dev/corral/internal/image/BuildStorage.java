@@ -172,6 +172,20 @@ public final class BuildStorage {
         });
     }
 
+    /**
+     * @return empty where containers have IDs besides root (as root; rootless with subordinate
+     *         IDs), else what to configure so that they do
+     */
+    public static Optional<String> missingIds() {
+        if (ContainerIds.ofThisProcess().mapsOthers()) {
+            return Optional.empty();
+        }
+        String user = System.getProperty("user.name");
+        return Optional.of("rootless without subordinate IDs, a container has no user but root (uid 0 is " + user
+                + "): give " + user + " ranges in /etc/subuid and /etc/subgid (usermod --add-subuids 100000-165535 "
+                + "--add-subgids 100000-165535 " + user + ") and install newuidmap/newgidmap (package uidmap), or build as root");
+    }
+
     /** @return the container IDs of host owners, for this process's containers */
     public static int[] containerIds(int hostUid, int hostGid) {
         ContainerIds ids = ContainerIds.ofThisProcess();

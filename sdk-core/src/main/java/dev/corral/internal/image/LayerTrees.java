@@ -19,6 +19,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,6 +87,24 @@ public final class LayerTrees {
     private static boolean inNamespace() {
         ContainerIds ids = ContainerIds.ofThisProcess();
         return !ids.isIdentity() && ids.mapsOthers();
+    }
+
+    /**
+     * Whether a layer gives every entry to root (uid and gid 0): then the caller, who is the
+     * container's root, may unpack it itself, with no user namespace to start.
+     */
+    private boolean allRoot(Descriptor layer) throws IOException {
+        try (InputStream in = Compression.decompress(Files.newInputStream(blobs.path(layer.digest())), 256L << 20);
+             TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
+            for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
+                if (e.getLongUserId() != 0 || e.getLongGroupId() != 0) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (IOException e) {
+            return false; /* the unpack says what is wrong with it */
+        }
     }
 
     /** Unpacks layers in the user namespace, in order, into {@code into}, checking their diff_ids. */
@@ -171,7 +191,7 @@ public final class LayerTrees {
                     }
                     Path tmp = files.newTmpDir("layer");
                     try {
-                        if (inNamespace()) {
+                        if (inNamespace() && !allRoot(l)) {
                             unpackInNamespace(List.of(l), diffIds, i, WhiteoutMode.OVERLAYFS, tmp, listener);
                         } else {
                             unpackBlob(l, diffId(diffIds, i), WhiteoutMode.OVERLAYFS, tmp, listener);
@@ -216,7 +236,11 @@ public final class LayerTrees {
             }
             Path tmp = files.newTmpDir("flat");
             try {
-                if (inNamespace()) {
+                boolean ownersOtherThanRoot = false;
+                for (int i = 0; inNamespace() && i < m.layers().size() && !ownersOtherThanRoot; i++) {
+                    ownersOtherThanRoot = !allRoot(m.layers().get(i));
+                }
+                if (ownersOtherThanRoot) {
                     unpackInNamespace(m.layers(), diffIds, 0, WhiteoutMode.APPLY, tmp, listener);
                 } else {
                     for (int i = 0; i < m.layers().size(); i++) {
