@@ -572,7 +572,7 @@ public final class BuildEngine {
                         + BuildStorage.missingIds().map(m -> "\n(" + m + ")").orElse(""));
             }
             dropMountPoints(kept.directory(), new LayerView(storage.unpack(st.digest)));
-            return storage.layerFrom(kept.directory());
+            return storage.layerFromDiscarded(kept.directory());
         } finally {
             o.store().discard(kept);
         }

@@ -153,6 +153,21 @@ public final class BuildStorage {
      * @return the layer's descriptor; its digest is also its {@code diff_id}
      */
     public Map<String, Object> layerFrom(Path dir, Map<String, int[]> owners) {
+        return layerFrom(dir, owners, false);
+    }
+
+    /**
+     * As {@link #layerFrom(Path)}, for a directory that is discarded next (a RUN step's writable
+     * layer): where its tar has to be written inside the user namespace, it is emptied there too.
+     *
+     * @param dir the directory
+     * @return the layer's descriptor
+     */
+    public Map<String, Object> layerFromDiscarded(Path dir) {
+        return layerFrom(dir, Map.of(), true);
+    }
+
+    private Map<String, Object> layerFrom(Path dir, Map<String, int[]> owners, boolean discarded) {
         ContainerIds ids = ContainerIds.ofThisProcess();
         LayerCommit.Owners mapped = LayerCommit.Owners.of(ids);
         LayerCommit.Owners given = (name, uid, gid) -> {
@@ -162,7 +177,7 @@ public final class BuildStorage {
         return store.locked(() -> {
             Path tmp = store.files().tmpPath("build-layer");
             try {
-                String digest = LayerCommit.writeTar(dir, tmp, given);
+                String digest = LayerCommit.writeTar(dir, tmp, given, discarded);
                 long size = Files.size(tmp);
                 store.blobs().adopt(tmp, digest);
                 return new Descriptor(MediaTypes.LAYER_TAR, digest, size).toJson();

@@ -58,6 +58,11 @@ final class LayerCommit {
      * the tar is written inside the user namespace instead ({@link UserNsFiles}).
      */
     static String writeTar(Path upper, Path tmp, Owners owners) throws IOException {
+        return writeTar(upper, tmp, owners, false);
+    }
+
+    /** @param emptyAfter where the tar is written in the user namespace, empty {@code upper} there too (it is discarded next) */
+    static String writeTar(Path upper, Path tmp, Owners owners, boolean emptyAfter) throws IOException {
         MessageDigest md = Digests.sha256();
         try (OutputStream file = Files.newOutputStream(tmp);
              DigestOutputStream digesting = new DigestOutputStream(new BufferedOutputStream(file, 65536), md);
@@ -71,7 +76,7 @@ final class LayerCommit {
                 throw e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
             }
             Files.deleteIfExists(tmp);
-            UserNsFiles.writeLayer(upper, tmp);
+            UserNsFiles.writeLayer(upper, tmp, emptyAfter);
             md = Digests.sha256();
             try (InputStream in = new DigestInputStream(Files.newInputStream(tmp), md)) {
                 in.transferTo(OutputStream.nullOutputStream());

@@ -29,6 +29,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
@@ -61,10 +62,12 @@ public final class UserNsFiles {
      *
      * @param upper the upper directory
      * @param out   the tar file to write (its directory must exist)
+     * @param empty then remove what {@code upper} holds (it is discarded next: one container, not two)
      * @throws IOException naming what failed inside
      */
-    public static void writeLayer(Path upper, Path out) throws IOException {
-        run(List.of("layer", upper.toString(), out.toString()), List.of(upper), List.of(out.getParent()));
+    public static void writeLayer(Path upper, Path out, boolean empty) throws IOException {
+        run(List.of("layer", upper.toString(), out.toString(), String.valueOf(empty)),
+                empty ? List.of() : List.of(upper), empty ? List.of(upper, out.getParent()) : List.of(out.getParent()));
     }
 
     /**
@@ -210,6 +213,13 @@ public final class UserNsFiles {
                     LayerCommit.write(Path.of(args[1]), tar, LayerCommit.Owners.of(ContainerIds.identity()));
                     tar.finish();
                 }
+                if (args.length > 3 && Boolean.parseBoolean(args[3])) {
+                    try (Stream<Path> s = Files.list(Path.of(args[1]))) {
+                        for (Path p : s.toList()) {
+                            StoreFiles.deleteTree(p);
+                        }
+                    }
+                }
             }
             case "remove" -> StoreFiles.deleteTree(Path.of(args[1]));
             case "unpack" -> {
@@ -224,7 +234,7 @@ public final class UserNsFiles {
                     System.out.println(Digests.of(md));
                 }
             }
-            default -> throw new IllegalArgumentException("usage: layer UPPER OUT | remove TREE | unpack MODE INTO BLOB...");
+            default -> throw new IllegalArgumentException("usage: layer UPPER OUT [EMPTY] | remove TREE | unpack MODE INTO BLOB...");
         }
     }
 }
