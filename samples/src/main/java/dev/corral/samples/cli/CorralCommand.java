@@ -12,7 +12,7 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code corral} command line: {@code corral run}, {@code corral bench}, and the image store's
+ * The {@code corral} command line: {@code corral run}, {@code corral bench}, {@code corral compose}, and the image store's
  * {@code images}, {@code import}, {@code pull}, {@code push}, {@code commit}, {@code rmi}, {@code volume ls|rm} and {@code prune}.
  *
  * <p>Exit codes follow {@code docker run}: the command's own code, 128+N when signal N ended it
@@ -67,7 +67,7 @@ public final class CorralCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run, build, bench, doctor, images, import, pull, push, commit, rmi, volume or prune");
+        throw new CommandLine.ParameterException(spec.commandLine(), "missing a command: run, build, bench, doctor, compose, images, import, pull, push, commit, rmi, volume, network or prune");
     }
 
     /**
@@ -147,7 +147,7 @@ public final class CorralCommand implements Runnable {
      * error): a short-lived CLI pays for one command's model, not ten. A switch, not a map of
      * constructor references: each of those is an invokedynamic linked at start.
      */
-    private static final List<String> SUBCOMMANDS = List.of("run", "build", "bench", "doctor", "images", "import",
+    private static final List<String> SUBCOMMANDS = List.of("run", "build", "bench", "doctor", "compose", "images", "import",
             "pull", "push", "commit", "rmi", "volume", "network", "prune", "help");
 
     private static Object subcommand(String name) {
@@ -156,6 +156,7 @@ public final class CorralCommand implements Runnable {
             case "build": return new BuildCommand();
             case "bench": return new BenchCommand();
             case "doctor": return new DoctorCommand();
+            case "compose": return new ComposeCommand();
             case "images": return new ImageCommands.Images();
             case "import": return new ImageCommands.Import();
             case "pull": return new ImageCommands.Pull();

@@ -67,7 +67,7 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
         services = Collections.unmodifiableMap(new LinkedHashMap<>(services));
         volumes = Collections.unmodifiableMap(new LinkedHashMap<>(volumes));
         networks = Collections.unmodifiableMap(new LinkedHashMap<>(networks));
-        warnings = List.copyOf(warnings);
+        warnings = List.copyOf(new java.util.LinkedHashSet<>(warnings));
     }
 
     /**

@@ -127,11 +127,11 @@ class CorralCommandTest {
     void helpListsEveryCommandThoughARunBuildsOnlyItsOwn() {
         Outcome help = corral("--help");
         assertEquals(0, help.exitCode());
-        for (String c : List.of("run", "build", "bench", "doctor", "images", "import", "pull", "push", "commit", "rmi", "volume", "network", "prune", "help")) {
+        for (String c : List.of("run", "build", "bench", "doctor", "compose", "images", "import", "pull", "push", "commit", "rmi", "volume", "network", "prune", "help")) {
             assertTrue(help.out().lines().anyMatch(l -> l.trim().startsWith(c + " ")), c + " in\n" + help.out());
         }
         assertEquals(1, CorralCommand.commandLine("run", "--", "true").getSubcommands().size());
-        assertEquals(14, CorralCommand.commandLine("help", "run").getSubcommands().size());
+        assertEquals(15, CorralCommand.commandLine("help", "run").getSubcommands().size());
         Outcome helpRun = corral("help", "run");
         assertTrue(helpRun.out().contains("--output-limit"), helpRun.out());
         Outcome typo = corral("rnu", "true");
