@@ -29,7 +29,8 @@ import java.util.regex.Pattern;
  * A compose file, read: the subset of the Compose specification that {@code corral compose}
  * runs. Services with {@code image}, {@code command}, {@code entrypoint}, {@code environment}
  * (map or list), {@code env_file}, {@code volumes} (named, bind and tmpfs, {@code :ro}),
- * {@code ports}, {@code expose}, {@code networks} (with {@code aliases}), {@code depends_on},
+ * {@code ports}, {@code expose}, {@code networks} (with {@code aliases}), {@code network_mode}
+ * ({@code host}, {@code none}, {@code service:NAME}), {@code depends_on},
  * {@code restart}, {@code working_dir}, and also {@code hostname}, {@code user}, {@code tmpfs}
  * and {@code read_only}; top-level {@code name}, {@code volumes} and {@code networks}; variables
  * ({@code ${VAR:-default}}) from the environment and the project's {@code .env}. Any other key is
@@ -87,7 +88,10 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
      * @param volumes     what is mounted where
      * @param ports       its published ports
      * @param expose      ports it says it listens on (reachable on its networks anyway)
-     * @param networks    the networks it joins, each with its extra names (aliases) there
+     * @param networks    the networks it joins, each with its extra names (aliases) there; empty
+     *                    with a network mode
+     * @param networkMode {@code host}, {@code none} or {@code service:NAME} (the network namespace
+     *                    of another service, as a pod), when given instead of networks
      * @param dependsOn   the services started before it
      * @param restart     its restart policy
      * @param workingDir  its working directory, when given
@@ -99,7 +103,8 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
     public record Service(String name, Optional<String> image, Optional<List<String>> entrypoint,
                           Optional<List<String>> command, SortedMap<String, String> environment,
                           List<VolumeMount> volumes, List<Port> ports, List<Integer> expose,
-                          Map<String, List<String>> networks, List<String> dependsOn, RestartPolicy restart,
+                          Map<String, List<String>> networks, Optional<String> networkMode,
+                          List<String> dependsOn, RestartPolicy restart,
                           Optional<String> workingDir, Optional<String> hostname, Optional<String> user,
                           List<String> tmpfs, boolean readOnly) {
         /** Copies the collections. */
@@ -296,6 +301,10 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
                 services.put(name, service(name, e.getValue(), "services." + name, volumes));
             }
             for (Service s : services.values()) {
+                s.networkMode().filter(m -> m.startsWith("service:") && !services.containsKey(m.substring(8))).ifPresent(m -> {
+                    throw new IllegalArgumentException("services." + s.name() + ".network_mode: no service '"
+                            + m.substring(8) + "'");
+                });
                 for (String dep : s.dependsOn()) {
                     if (!services.containsKey(dep)) {
                         throw new IllegalArgumentException("services." + s.name() + ".depends_on: no service '" + dep + "'");
@@ -350,7 +359,7 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
 
         private Service service(String name, JsonNode n, String path, Map<String, NamedVolume> volumes) {
             Map<String, JsonNode> f = fields(object(n, path), path, Set.of("image", "command", "entrypoint", "environment",
-                    "env_file", "volumes", "ports", "expose", "networks", "depends_on", "restart", "working_dir",
+                    "env_file", "volumes", "ports", "expose", "networks", "network_mode", "depends_on", "restart", "working_dir",
                     "hostname", "user", "tmpfs", "read_only"));
             Optional<String> image = opt(f, "image").map(x -> text(x, path + ".image"));
             Optional<List<String>> entrypoint = opt(f, "entrypoint").map(x -> words(x, path + ".entrypoint"));
@@ -395,10 +404,26 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
                     expose.add(portNumber(m.group(1), where));
                 }
             });
+            Optional<String> networkMode = opt(f, "network_mode").map(x -> text(x, path + ".network_mode"));
+            networkMode.ifPresent(m -> {
+                if (!m.equals("host") && !m.equals("none") && !(m.startsWith("service:") && m.length() > 8)) {
+                    throw new IllegalArgumentException(path + ".network_mode: '" + m + "' is not supported: host, none or service:NAME");
+                }
+                if (f.containsKey("networks")) {
+                    throw new IllegalArgumentException(path + ".network_mode: cannot be given with networks");
+                }
+            });
             Map<String, List<String>> networks = new LinkedHashMap<>();
             opt(f, "networks").ifPresentOrElse(x -> networks(x, path + ".networks", networks),
-                    () -> networks.put("default", List.of()));
-            List<String> dependsOn = opt(f, "depends_on").map(x -> dependsOn(x, path + ".depends_on")).orElse(List.of());
+                    () -> {
+                        if (networkMode.isEmpty()) {
+                            networks.put("default", List.of());
+                        }
+                    });
+            List<String> dependsOn = new ArrayList<>(opt(f, "depends_on").map(x -> dependsOn(x, path + ".depends_on"))
+                    .orElse(List.of()));
+            networkMode.filter(m -> m.startsWith("service:")).map(m -> m.substring(8))
+                    .filter(other -> !dependsOn.contains(other)).ifPresent(dependsOn::add);
             RestartPolicy restart = opt(f, "restart").map(x -> {
                 /* YAML 1.1 reads a bare `no` as false */
                 String s = x.isBoolean() && !x.booleanValue() ? "no" : text(x, path + ".restart");
@@ -412,7 +437,7 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
             Optional<String> hostname = opt(f, "hostname").map(x -> text(x, path + ".hostname"));
             Optional<String> user = opt(f, "user").map(x -> scalar(x, path + ".user"));
             boolean readOnly = opt(f, "read_only").map(x -> bool(x, path + ".read_only")).orElse(false);
-            return new Service(name, image, entrypoint, command, environment, mounts, ports, expose, networks, dependsOn,
+            return new Service(name, image, entrypoint, command, environment, mounts, ports, expose, networks, networkMode, dependsOn,
                     restart, workingDir, hostname, user, tmpfs, readOnly);
         }
 

@@ -215,6 +215,27 @@ class ComposeFileTest {
     }
 
     @Test
+    void aNetworkModeReplacesTheNetworksAndAServiceModeIsADependency() throws IOException {
+        ComposeFile f = parse("""
+                services:
+                  app: {command: ["true"]}
+                  sidecar: {command: ["true"], network_mode: "service:app"}
+                  tool: {command: ["true"], network_mode: host, depends_on: [app]}
+                """);
+        assertEquals(Optional.of("service:app"), f.services().get("sidecar").networkMode());
+        assertEquals(List.of("app"), f.services().get("sidecar").dependsOn());
+        assertEquals(Map.of(), f.services().get("sidecar").networks());
+        assertEquals(Optional.of("host"), f.services().get("tool").networkMode());
+        assertEquals(Map.of("default", List.of()), f.services().get("app").networks());
+        ComposeException both = error("services:\n  a: {image: x, network_mode: host, networks: [n]}\nnetworks: {n: }\n");
+        assertTrue(both.getMessage().contains("services.a.network_mode: cannot be given with networks"), both.getMessage());
+        ComposeException bad = error("services:\n  a: {image: x, network_mode: bridge}\n");
+        assertTrue(bad.getMessage().contains("'bridge' is not supported: host, none or service:NAME"), bad.getMessage());
+        ComposeException missing = error("services:\n  a: {image: x, network_mode: 'service:b'}\n");
+        assertTrue(missing.getMessage().contains("services.a.network_mode: no service 'b'"), missing.getMessage());
+    }
+
+    @Test
     void externalAndNamedVolumesAndNetworksKeepTheirNames() throws IOException {
         ComposeFile f = parse("""
                 services:
