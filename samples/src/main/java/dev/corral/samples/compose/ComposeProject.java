@@ -15,6 +15,8 @@ import dev.corral.group.MemberStatus;
 import dev.corral.image.ImageConfig;
 import dev.corral.image.ImageRef;
 import dev.corral.image.ImageStore;
+import dev.corral.network.Network;
+import dev.corral.network.PortMapping;
 import dev.corral.samples.compose.ComposeFile.NamedVolume;
 import dev.corral.samples.compose.ComposeFile.Service;
 import dev.corral.samples.compose.ComposeFile.VolumeMount;
@@ -359,6 +361,7 @@ public final class ComposeProject {
                 });
             }
             s.tmpfs().forEach(t -> b.mount(Mount.tmpfs(t)));
+            network(b, s, where);
             ContainerSpec spec;
             try {
                 spec = b.build();
@@ -369,6 +372,41 @@ public final class ComposeProject {
                     .dependsOn(s.dependsOn().toArray(String[]::new)).restart(s.restart()).build());
         }
         return out;
+    }
+
+    /**
+     * The service's network: its network mode, or its one network, a bridge named
+     * {@code PROJECT_NETWORK} where the other services reach it by its name and aliases, with its
+     * published ports.
+     */
+    private void network(ContainerSpec.Builder b, Service s, String where) {
+        if (s.networkMode().isPresent()) {
+            String mode = s.networkMode().get();
+            if (mode.equals("host")) {
+                b.network(Network.host());
+            } else if (mode.startsWith("service:")) {
+                throw new ComposeException(where + ".network_mode: '" + mode + "': sharing another service's network "
+                        + "namespace is not in this build yet");
+            }
+        } else {
+            if (s.networks().size() > 1) {
+                throw new ComposeException(where + ".networks: " + s.networks().keySet() + ": a service joins one "
+                        + "network here");
+            }
+            Map.Entry<String, List<String>> net = s.networks().entrySet().iterator().next();
+            b.network(Network.bridge(file.networks().get(net.getKey()).name()));
+            List<String> names = new ArrayList<>();
+            names.add(s.name());
+            net.getValue().stream().filter(a -> !names.contains(a)).forEach(names::add);
+            b.networkAlias(names.toArray(String[]::new));
+        }
+        for (ComposeFile.Port p : s.ports()) {
+            try {
+                b.publish(PortMapping.parse(p.toString()));
+            } catch (IllegalArgumentException e) {
+                throw new ComposeException(where + ".ports: " + e.getMessage(), e);
+            }
+        }
     }
 
     /**

@@ -62,11 +62,13 @@ class ComposeCommandTest {
                     command: sh -c 'echo hello from ticker; echo to-stderr >&2; echo run >> /data/runs; exec sleep 600'
                     volumes: ["data:/data"]
                     restart: always
+                    network_mode: none
                     healthcheck: {test: ["CMD", "true"]}
                   once:
                     command: ["sh", "-c", "echo once $$GREETING"]
                     environment: {GREETING: hi}
                     depends_on: [ticker]
+                    network_mode: none
                 volumes:
                   data:
                 """);
