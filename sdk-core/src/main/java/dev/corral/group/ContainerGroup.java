@@ -92,7 +92,7 @@ public final class ContainerGroup implements AutoCloseable {
             this.log = log;
             this.depth = depth;
             this.status = new MemberStatus(member.name(), MemberStatus.State.CREATED, OptionalLong.empty(),
-                    Optional.empty(), 0, Optional.empty(), Optional.empty());
+                    Optional.empty(), 0, Optional.empty(), Optional.empty(), Optional.empty());
         }
     }
 
@@ -267,12 +267,12 @@ public final class ContainerGroup implements AutoCloseable {
         } catch (ContainerException e) {
             s.startFailure = e;
             update(s, new MemberStatus(st.name(), MemberStatus.State.FAILED, OptionalLong.empty(), st.startedAt(),
-                    st.restarts(), st.lastResult(), Optional.of(e.getMessage())));
+                    st.restarts(), st.lastResult(), Optional.of(e.getMessage()), Optional.empty()));
             return false;
         }
         s.process = p;
         update(s, new MemberStatus(st.name(), MemberStatus.State.RUNNING, OptionalLong.of(p.pid()),
-                Optional.of(Instant.now()), st.restarts(), st.lastResult(), Optional.empty()));
+                Optional.of(Instant.now()), st.restarts(), st.lastResult(), Optional.empty(), p.address()));
         /* the launcher's I/O thread completes onExit: hand the end to the group's thread at once */
         p.onExit().whenComplete((r, e) -> {
             try {
@@ -292,18 +292,18 @@ public final class ContainerGroup implements AutoCloseable {
         MemberStatus st = s.status;
         if (e != null) {
             update(s, new MemberStatus(st.name(), MemberStatus.State.FAILED, OptionalLong.empty(), st.startedAt(),
-                    st.restarts(), st.lastResult(), Optional.of(String.valueOf(e.getMessage()))));
+                    st.restarts(), st.lastResult(), Optional.of(String.valueOf(e.getMessage())), Optional.empty()));
         } else if (stopping) {
             update(s, new MemberStatus(st.name(), MemberStatus.State.STOPPED, OptionalLong.empty(), st.startedAt(),
-                    st.restarts(), Optional.of(r), Optional.empty()));
+                    st.restarts(), Optional.of(r), Optional.empty(), Optional.empty()));
         } else if (s.member.restart().restarts(r, st.restarts())) {
             Duration delay = backoff(s, st);
             update(s, new MemberStatus(st.name(), MemberStatus.State.RESTARTING, OptionalLong.empty(), st.startedAt(),
-                    st.restarts(), Optional.of(r), Optional.empty()));
+                    st.restarts(), Optional.of(r), Optional.empty(), Optional.empty()));
             s.pending = thread.schedule(() -> restart(s), delay.toNanos(), TimeUnit.NANOSECONDS);
         } else {
             update(s, new MemberStatus(st.name(), MemberStatus.State.EXITED, OptionalLong.empty(), st.startedAt(),
-                    st.restarts(), Optional.of(r), Optional.empty()));
+                    st.restarts(), Optional.of(r), Optional.empty(), Optional.empty()));
         }
     }
 
@@ -314,7 +314,7 @@ public final class ContainerGroup implements AutoCloseable {
         }
         MemberStatus st = s.status;
         s.status = new MemberStatus(st.name(), st.state(), st.pid(), st.startedAt(), st.restarts() + 1,
-                st.lastResult(), st.failure());
+                st.lastResult(), st.failure(), st.address());
         launch(s);
     }
 

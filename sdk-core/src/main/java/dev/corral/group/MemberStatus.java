@@ -13,6 +13,7 @@ import java.util.OptionalLong;
  * MemberStatus s = group.status("web");
  * s.state();        // RUNNING
  * s.pid();          // OptionalLong[4242]: the host PID of its container's first process
+ * s.address();      // Optional[/10.88.0.3] on a bridge
  * s.restarts();     // 2
  * s.lastResult();   // how its last run ended, e.g. EXITED with code 1
  * }</pre>
@@ -24,9 +25,11 @@ import java.util.OptionalLong;
  * @param restarts   how many times the group restarted it
  * @param lastResult how its last run ended, once one has
  * @param failure    why it could not be started, if it could not
+ * @param address    while it runs on a bridge: its address there ({@link dev.corral.ContainerProcess#address()})
  */
 public record MemberStatus(String name, State state, OptionalLong pid, Optional<Instant> startedAt, int restarts,
-                           Optional<ContainerResult> lastResult, Optional<String> failure) {
+                           Optional<ContainerResult> lastResult, Optional<String> failure,
+                           Optional<java.net.InetAddress> address) {
 
     /**
      * A member's state.
@@ -58,6 +61,7 @@ public record MemberStatus(String name, State state, OptionalLong pid, Optional<
         Objects.requireNonNull(startedAt, "startedAt");
         Objects.requireNonNull(lastResult, "lastResult");
         Objects.requireNonNull(failure, "failure");
+        Objects.requireNonNull(address, "address");
     }
 
     /** @return whether the member is ended for good: exited, stopped or failed */
@@ -82,6 +86,6 @@ public record MemberStatus(String name, State state, OptionalLong pid, Optional<
     }
 
     MemberStatus with(State newState) {
-        return new MemberStatus(name, newState, pid, startedAt, restarts, lastResult, failure);
+        return new MemberStatus(name, newState, pid, startedAt, restarts, lastResult, failure, address);
     }
 }

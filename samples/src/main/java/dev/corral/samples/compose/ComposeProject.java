@@ -16,6 +16,8 @@ import dev.corral.image.ImageConfig;
 import dev.corral.image.ImageRef;
 import dev.corral.image.ImageStore;
 import dev.corral.network.Network;
+import dev.corral.network.NetworkInfo;
+import dev.corral.network.Networks;
 import dev.corral.network.PortMapping;
 import dev.corral.samples.compose.ComposeFile.NamedVolume;
 import dev.corral.samples.compose.ComposeFile.Service;
@@ -219,6 +221,7 @@ public final class ComposeProject {
                 }
             }
         }
+        removeNetworks(out, err);
         if (removeVolumes) {
             for (NamedVolume v : file.volumes().values()) {
                 if (!v.external() && store.removeVolume(v.name())) {
@@ -233,6 +236,30 @@ public final class ComposeProject {
         return 0;
     }
 
+    /** The project's own bridges that are still there (Corral removes one it made when its last container ends). */
+    private void removeNetworks(PrintWriter out, PrintWriter err) {
+        List<String> own = file.networks().values().stream().filter(n -> !n.external()).map(ComposeFile.NamedNetwork::name).toList();
+        if (own.isEmpty()) {
+            return;
+        }
+        List<NetworkInfo> present;
+        try {
+            present = Networks.list();
+        } catch (UnsupportedOperationException e) {
+            return; /* a build without bridges has none to remove */
+        }
+        for (NetworkInfo n : present) {
+            if (own.contains(n.name())) {
+                try {
+                    Networks.remove(n.name());
+                    out.println("removed network " + n.name());
+                } catch (RuntimeException e) {
+                    err.println("corral compose: cannot remove network " + n.name() + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
     /**
      * Prints each service's state, as {@code docker compose ps}: from the state file that a
      * running (or the last) {@code up} keeps.
@@ -243,7 +270,7 @@ public final class ComposeProject {
     public int ps(PrintWriter out) {
         Optional<JsonNode> state = readState();
         boolean upAlive = upProcess().isPresent();
-        out.printf(Locale.ROOT, "%-20s %-24s %-8s %-8s %s%n", "SERVICE", "STATE", "PID", "RESTARTS", "PORTS");
+        out.printf(Locale.ROOT, "%-20s %-24s %-8s %-8s %-15s %s%n", "SERVICE", "STATE", "PID", "RESTARTS", "ADDRESS", "PORTS");
         for (Service s : file.services().values()) {
             JsonNode n = state.map(j -> j.path("services").path(s.name())).orElse(JSON.missingNode());
             String st = n.path("status").asText("not created");
@@ -252,8 +279,10 @@ public final class ComposeProject {
                 st = "dead (its up ended)";
             }
             String pid = live && upAlive && n.hasNonNull("pid") ? n.get("pid").asText() : "-";
+            String address = live && upAlive && n.hasNonNull("address") ? n.get("address").asText() : "-";
             String ports = String.join(",", s.ports().stream().map(ComposeFile.Port::toString).toList());
-            out.printf(Locale.ROOT, "%-20s %-24s %-8s %-8s %s%n", s.name(), st, pid, n.path("restarts").asInt(0), ports);
+            out.printf(Locale.ROOT, "%-20s %-24s %-8s %-8s %-15s %s%n", s.name(), st, pid, n.path("restarts").asInt(0),
+                    address, ports);
         }
         out.flush();
         return 0;
@@ -487,6 +516,7 @@ public final class ComposeProject {
                 s.pid().ifPresent(p -> n.put("pid", p));
                 n.put("restarts", s.restarts());
                 s.failure().ifPresent(f -> n.put("failure", f));
+                s.address().ifPresent(a -> n.put("address", a.getHostAddress()));
             }
         }
         try {

@@ -79,8 +79,9 @@ class ComposeCommandTest {
         assertTrue(read("up.err").contains("warning: compose.yaml: services.ticker.healthcheck: not supported, ignored"),
                 read("up.err"));
 
+        /* its output can be printed before its end is recorded: wait for the end */
+        waitFor(() -> compose(file, project, "ps").out().matches("(?s).*once +exited \\(0\\) +- +0 .*"));
         Outcome ps = compose(file, project, "ps");
-        assertTrue(ps.out().matches("(?s).*once +exited \\(0\\) +- +0 .*"), ps.out());
         assertEquals("ticker  | hello from ticker\nticker  | to-stderr\nonce    | once hi\n",
                 compose(file, project, "logs").out());
         assertEquals("once  | once hi\n", compose(file, project, "logs", "once").out());
