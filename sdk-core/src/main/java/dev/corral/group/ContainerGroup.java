@@ -82,6 +82,8 @@ public final class ContainerGroup implements AutoCloseable {
         final int depth;            /* 0: depends on nothing; else 1 + its deepest dependency's */
         volatile MemberStatus status;
         volatile ContainerProcess process;
+        /* completed on the group's thread once the current process's end has been applied */
+        volatile CompletableFuture<Void> endApplied = CompletableFuture.completedFuture(null);
         int backoffSteps;
         ScheduledFuture<?> pending;
         ContainerException startFailure;
@@ -204,10 +206,16 @@ public final class ContainerGroup implements AutoCloseable {
                 return null;
             });
             int deepest = slots.stream().mapToInt(s -> s.depth).max().orElse(0);
+            List<CompletableFuture<Void>> applied = new ArrayList<>();
             for (int depth = deepest; depth >= 0; depth--) {
-                final int d = depth;
-                List<ContainerProcess> level = slots.stream().filter(s -> s.depth == d).map(s -> s.process)
-                        .filter(Objects::nonNull).filter(ContainerProcess::isAlive).toList();
+                List<ContainerProcess> level = new ArrayList<>();
+                for (Slot s : slots) {
+                    ContainerProcess p = s.process;
+                    if (s.depth == depth && p != null) { /* an ended one too: its end may not be applied yet */
+                        level.add(p);
+                        applied.add(s.endApplied);
+                    }
+                }
                 level.forEach(p -> p.signal(15));
                 long deadline = System.nanoTime() + grace.toNanos();
                 for (ContainerProcess p : level) {
@@ -218,7 +226,19 @@ public final class ContainerGroup implements AutoCloseable {
                     }
                 }
             }
-            onThread(() -> null); /* the ends those processes reported are applied */
+            /* the launcher's thread hands each end to the group's thread after onExit completes:
+               wait until the group's thread has applied them, so the statuses say STOPPED */
+            for (CompletableFuture<Void> f : applied) {
+                try {
+                    f.get(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                } catch (ExecutionException | TimeoutException e) {
+                    log.debug("a member's end was not applied: {}", e.toString());
+                }
+            }
+            onThread(() -> null);
         }
     }
 
@@ -271,14 +291,23 @@ public final class ContainerGroup implements AutoCloseable {
             return false;
         }
         s.process = p;
+        CompletableFuture<Void> applied = new CompletableFuture<>();
+        s.endApplied = applied;
         update(s, new MemberStatus(st.name(), MemberStatus.State.RUNNING, OptionalLong.of(p.pid()),
                 Optional.of(Instant.now()), st.restarts(), st.lastResult(), Optional.empty(), p.address()));
         /* the launcher's I/O thread completes onExit: hand the end to the group's thread at once */
         p.onExit().whenComplete((r, e) -> {
             try {
-                thread.execute(() -> ended(s, p, r, e));
+                thread.execute(() -> {
+                    try {
+                        ended(s, p, r, e);
+                    } finally {
+                        applied.complete(null);
+                    }
+                });
             } catch (java.util.concurrent.RejectedExecutionException closedAlready) {
                 p.close();
+                applied.complete(null);
             }
         });
         return true;
