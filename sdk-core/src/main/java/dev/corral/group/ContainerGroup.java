@@ -5,6 +5,7 @@ import dev.corral.ContainerProcess;
 import dev.corral.ContainerResult;
 import dev.corral.ContainerSpec;
 import dev.corral.Output;
+import dev.corral.network.Network;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -87,6 +88,7 @@ public final class ContainerGroup implements AutoCloseable {
         int backoffSteps;
         ScheduledFuture<?> pending;
         ContainerException startFailure;
+        boolean rejoin;   /* killed because the member whose namespaces it shares restarted */
 
         Slot(GroupMember member, ContainerSpec spec, Path log, int depth) {
             this.member = member;
@@ -283,7 +285,14 @@ public final class ContainerGroup implements AutoCloseable {
         MemberStatus st = s.status;
         ContainerProcess p;
         try {
-            p = s.member.command().isEmpty() ? s.spec.start() : s.spec.start(s.member.command());
+            ContainerSpec spec = s.spec;
+            if (s.member.networkOf().isPresent() || s.member.ipcOf().isPresent()) {
+                ContainerSpec.Builder b = spec.toBuilder();
+                s.member.networkOf().ifPresent(o -> b.network(Network.container(owner(s, o))));
+                s.member.ipcOf().ifPresent(o -> b.ipcFrom(owner(s, o)));
+                spec = b.build();
+            }
+            p = s.member.command().isEmpty() ? spec.start() : spec.start(s.member.command());
         } catch (ContainerException e) {
             s.startFailure = e;
             update(s, new MemberStatus(st.name(), MemberStatus.State.FAILED, OptionalLong.empty(), st.startedAt(),
@@ -322,6 +331,11 @@ public final class ContainerGroup implements AutoCloseable {
         if (e != null) {
             update(s, new MemberStatus(st.name(), MemberStatus.State.FAILED, OptionalLong.empty(), st.startedAt(),
                     st.restarts(), st.lastResult(), Optional.of(String.valueOf(e.getMessage())), Optional.empty()));
+        } else if (s.rejoin && !stopping) {
+            s.rejoin = false;
+            update(s, new MemberStatus(st.name(), MemberStatus.State.RESTARTING, OptionalLong.empty(), st.startedAt(),
+                    st.restarts(), Optional.of(r), Optional.empty(), Optional.empty()));
+            restart(s);
         } else if (stopping) {
             update(s, new MemberStatus(st.name(), MemberStatus.State.STOPPED, OptionalLong.empty(), st.startedAt(),
                     st.restarts(), Optional.of(r), Optional.empty(), Optional.empty()));
@@ -341,10 +355,44 @@ public final class ContainerGroup implements AutoCloseable {
         if (stopping) {
             return;
         }
+        for (String o : owners(s)) {
+            if (byName.get(o).status.state() != MemberStatus.State.RUNNING) {
+                /* its pod's owner is not back yet: wait another back-off */
+                s.pending = thread.schedule(() -> restart(s), backoffInitial.toNanos(), TimeUnit.NANOSECONDS);
+                return;
+            }
+        }
         MemberStatus st = s.status;
         s.status = new MemberStatus(st.name(), st.state(), st.pid(), st.startedAt(), st.restarts() + 1,
                 st.lastResult(), st.failure(), st.address());
-        launch(s);
+        if (launch(s)) {
+            /* the members in its namespaces are in the old ones: start them again in the new */
+            for (Slot x : slots) {
+                ContainerProcess xp = x.process;
+                if (owners(x).contains(s.member.name()) && x.status.state() == MemberStatus.State.RUNNING && xp != null) {
+                    x.rejoin = true;
+                    xp.kill();
+                }
+            }
+        }
+    }
+
+    private static List<String> owners(Slot s) {
+        List<String> o = new ArrayList<>();
+        s.member.networkOf().ifPresent(o::add);
+        s.member.ipcOf().filter(x -> !o.contains(x)).ifPresent(o::add);
+        return o;
+    }
+
+    /** The running container of the member whose namespaces {@code s} joins. */
+    private ContainerProcess owner(Slot s, String owner) {
+        Slot o = byName.get(owner);
+        ContainerProcess p = o.process;
+        if (o.status.state() != MemberStatus.State.RUNNING || p == null) {
+            throw new ContainerException("member '" + s.member.name() + "' shares the namespaces of '" + owner
+                    + "', which does not run", null);
+        }
+        return p;
     }
 
     /** Docker's back-off: the initial delay, doubled after each restart up to the maximum; reset after a long run. */

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -20,6 +21,7 @@ import java.util.regex.Pattern;
  *         .dependsOn("db")
  *         .restart(RestartPolicy.parse("on-failure:3"))
  *         .build();
+ * GroupMember sidecar = GroupMember.builder("proxy", proxySpec).shareNetworkWith("web").build();   // a pod
  * }</pre>
  *
  * @param name      the member's name: 1-64 of a-z, A-Z, 0-9, '_', '.', '-', starting with a letter or digit
@@ -27,9 +29,14 @@ import java.util.regex.Pattern;
  * @param command   the command and its arguments; empty for the spec's (or an image's) own
  * @param dependsOn the members started before this one, in the same group
  * @param restart   when the group starts it again after it ended
+ * @param networkOf the member whose network namespace it joins (a pod: they share addresses,
+ *                  ports and {@code localhost}); it depends on that member. When that member is
+ *                  restarted, the group restarts this one too, into the new namespace.
+ * @param ipcOf     the member whose IPC namespace it joins (shared memory, semaphores, queues),
+ *                  likewise
  */
 public record GroupMember(String name, ContainerSpec spec, List<String> command, Set<String> dependsOn,
-                          RestartPolicy restart) {
+                          RestartPolicy restart, Optional<String> networkOf, Optional<String> ipcOf) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.-]{0,63}");
 
     /** Checks the name, copies the lists. */
@@ -41,7 +48,12 @@ public record GroupMember(String name, ContainerSpec spec, List<String> command,
         }
         Objects.requireNonNull(spec, "spec");
         command = List.copyOf(command);
-        dependsOn = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(dependsOn));
+        Objects.requireNonNull(networkOf, "networkOf");
+        Objects.requireNonNull(ipcOf, "ipcOf");
+        Set<String> deps = new LinkedHashSet<>(dependsOn);
+        networkOf.ifPresent(deps::add);
+        ipcOf.ifPresent(deps::add);
+        dependsOn = java.util.Collections.unmodifiableSet(deps);
         if (dependsOn.contains(name)) {
             throw new IllegalArgumentException("member '" + name + "' depends on itself");
         }
@@ -74,6 +86,8 @@ public record GroupMember(String name, ContainerSpec spec, List<String> command,
         private List<String> command = List.of();
         private final Set<String> dependsOn = new LinkedHashSet<>();
         private RestartPolicy restart = RestartPolicy.no();
+        private String networkOf;
+        private String ipcOf;
 
         private Builder(String name, ContainerSpec spec) {
             this.name = name;
@@ -103,9 +117,26 @@ public record GroupMember(String name, ContainerSpec spec, List<String> command,
             return this;
         }
 
+        /**
+         * @param member a member of the same group whose network namespace this one joins (a pod);
+         *               this member's spec must leave its network at the default
+         * @return this
+         */
+        public Builder shareNetworkWith(String member) {
+            this.networkOf = Objects.requireNonNull(member, "member");
+            return this;
+        }
+
+        /** @param member a member of the same group whose IPC namespace this one joins @return this */
+        public Builder shareIpcWith(String member) {
+            this.ipcOf = Objects.requireNonNull(member, "member");
+            return this;
+        }
+
         /** @return the member @throws IllegalArgumentException if a value is not valid */
         public GroupMember build() {
-            return new GroupMember(name, spec, command, dependsOn, restart);
+            return new GroupMember(name, spec, command, dependsOn, restart, Optional.ofNullable(networkOf),
+                    Optional.ofNullable(ipcOf));
         }
     }
 }

@@ -155,6 +155,27 @@ class ContainerGroupTest {
         assertFalse(ProcessHandle.of(pids.get(0)).map(ProcessHandle::isAlive).orElse(false), "the first member is stopped");
     }
 
+    /** A pod: the sidecar is in the owner's network and IPC namespaces, and follows the owner into new ones when it restarts. */
+    @Test
+    void aPodMemberSharesItsOwnersNetworkAndIpcAndFollowsItsRestart() throws Exception {
+        String ns = "readlink /proc/self/ns/net /proc/self/ns/ipc";
+        try (ContainerGroup g = fast()
+                .member(member("owner", ns + "; exec sleep 600").restart(RestartPolicy.always()).build())
+                .member(member("sidecar", ns + "; exec sleep 600").shareNetworkWith("owner").shareIpcWith("owner").build())
+                .start()) {
+            waitFor(() -> log(g, "owner").lines().count() == 2 && log(g, "sidecar").lines().count() == 2);
+            assertEquals(log(g, "owner"), log(g, "sidecar"), "one network and one IPC namespace");
+            String before = log(g, "owner");
+            assertTrue(ProcessHandle.of(g.status("owner").pid().getAsLong()).orElseThrow().destroyForcibly());
+            waitFor(() -> log(g, "owner").lines().count() == 4 && log(g, "sidecar").lines().count() == 4
+                    && g.status("sidecar").state() == MemberStatus.State.RUNNING);
+            String ownerNow = log(g, "owner").substring(before.length());
+            assertNotEquals(before, ownerNow, "the restarted owner has new namespaces");
+            assertEquals(ownerNow, log(g, "sidecar").substring(before.length()), "the sidecar joined them");
+            assertEquals(1, g.status("sidecar").restarts(), "its restart policy is no: the group restarted it for the pod");
+        }
+    }
+
     @Test
     void dependenciesAreChecked() {
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> ContainerGroup.builder()

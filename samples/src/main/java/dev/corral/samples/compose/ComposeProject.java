@@ -397,8 +397,11 @@ public final class ComposeProject {
             } catch (ContainerException e) {
                 throw new ComposeException(where + ": " + e.getMessage(), e);
             }
-            out.add(GroupMember.builder(s.name(), spec).command(command(s, config))
-                    .dependsOn(s.dependsOn().toArray(String[]::new)).restart(s.restart()).build());
+            GroupMember.Builder m = GroupMember.builder(s.name(), spec).command(command(s, config))
+                    .dependsOn(s.dependsOn().toArray(String[]::new)).restart(s.restart());
+            /* network_mode service:NAME: a pod, made by the group with the other service's container */
+            s.networkMode().filter(n -> n.startsWith("service:")).ifPresent(n -> m.shareNetworkWith(n.substring(8)));
+            out.add(m.build());
         }
         return out;
     }
@@ -413,9 +416,9 @@ public final class ComposeProject {
             String mode = s.networkMode().get();
             if (mode.equals("host")) {
                 b.network(Network.host());
-            } else if (mode.startsWith("service:")) {
-                throw new ComposeException(where + ".network_mode: '" + mode + "': sharing another service's network "
-                        + "namespace is not in this build yet");
+            } else if (mode.startsWith("service:") && !s.ports().isEmpty()) {
+                throw new ComposeException(where + ".ports: a service in another's network namespace (" + mode
+                        + ") has no ports of its own: publish them on '" + mode.substring(8) + "'");
             }
         } else {
             if (s.networks().size() > 1) {
