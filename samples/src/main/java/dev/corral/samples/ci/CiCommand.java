@@ -3,6 +3,7 @@ package dev.corral.samples.ci;
 import dev.corral.ContainerException;
 import dev.corral.InvalidSpecException;
 import dev.corral.image.ImageStore;
+import dev.corral.samples.cli.ContainerOptions;
 import dev.corral.unit.DataSize;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,12 +24,13 @@ import picocli.CommandLine.Parameters;
  *
  * <pre>{@code
  * corral-ci WORKSPACE [--image REF --store DIR] [--cache NAME:DST] [--cache-dir SRC:DST[:rw]]
- *           [--memory SIZE] [--cpus N] [--pids N] [--timeout SECONDS] [--output-limit SIZE] [--json FILE] -- CMD...
+ *           [--network none|host|bridge[:NAME]|pasta] [--memory SIZE] [--cpus N] [--pids N] [--timeout SECONDS]
+ *           [--output-limit SIZE] [--json FILE] -- CMD...
  * }</pre>
  */
 @Command(name = "corral-ci", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Build an untrusted project in a sandbox: WORKSPACE writable at /workspace as its owner, caches,",
-                "no network, limits, a timeout, the output live and capped. Prints the build's output, then one",
+                "no network unless asked, limits, a timeout, the output live and capped. Prints the build's output, then one",
                 "line of JSON: status (PASSED, FAILED, TIMED_OUT, OOM_KILLED, OUTPUT_LIMITED...) and usage."},
         exitCodeListHeading = "%nExit codes:%n",
         exitCodeList = {"0:the build passed", "1:the build failed or was ended", "2:usage error",
@@ -59,6 +61,10 @@ public final class CiCommand implements Callable<Integer> {
 
     @Option(names = "--env", paramLabel = "NAME=VALUE", description = "An environment variable. Repeatable.")
     List<String> env = new ArrayList<>();
+
+    @Option(names = "--network", paramLabel = "none|host|bridge[:NAME]|pasta", description = "The build's network: "
+            + "none (the default: loopback only), host, a bridge with outbound NAT (root), or pasta (rootless).")
+    String network = "none";
 
     @Option(names = "--memory", paramLabel = "SIZE", description = "Memory limit (e.g. 2g).")
     String memory;
@@ -120,7 +126,8 @@ public final class CiCommand implements Callable<Integer> {
         CiJob job;
         try {
             CiJob.Builder b = CiJob.builder(workspace, command).timeout(Duration.ofSeconds(timeoutSeconds))
-                    .outputLimit(DataSize.parse(outputLimit));
+                    .outputLimit(DataSize.parse(outputLimit))
+                    .network(ContainerOptions.network(network));
             ImageStore images = image == null && volumes.isEmpty() ? null : ImageStore.open(store != null ? store
                     : Path.of(System.getProperty("user.home"), ".local", "share", "corral"));
             if (image != null) {
@@ -157,7 +164,7 @@ public final class CiCommand implements Callable<Integer> {
                 b.pids(pids);
             }
             job = b.build();
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | InvalidSpecException e) {
             err.println("corral-ci: " + e.getMessage());
             return 2;
         }

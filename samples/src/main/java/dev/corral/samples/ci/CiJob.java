@@ -1,6 +1,7 @@
 package dev.corral.samples.ci;
 
 import dev.corral.image.ImageStore;
+import dev.corral.network.Network;
 import dev.corral.unit.DataSize;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -36,7 +37,7 @@ import java.util.OptionalLong;
  */
 public record CiJob(Path workspace, List<String> command, Optional<String> image, Optional<ImageStore> store,
                     List<Cache> caches, Map<String, String> environment, Optional<DataSize> memory, OptionalDouble cpus,
-                    OptionalLong pids, Duration timeout, DataSize outputLimit) {
+                    OptionalLong pids, Duration timeout, DataSize outputLimit, Network network) {
 
     /** Where the workspace is inside the container, and the build's working directory. */
     public static final String WORKSPACE = "/workspace";
@@ -46,6 +47,7 @@ public record CiJob(Path workspace, List<String> command, Optional<String> image
         Objects.requireNonNull(workspace, "workspace");
         command = List.copyOf(command);
         caches = List.copyOf(caches);
+        Objects.requireNonNull(network, "network");
         environment = Map.copyOf(environment);
         if (command.isEmpty()) {
             throw new IllegalArgumentException("a build needs a command");
@@ -107,6 +109,7 @@ public record CiJob(Path workspace, List<String> command, Optional<String> image
         private Long pids;
         private Duration timeout = Duration.ofMinutes(30);
         private DataSize outputLimit = DataSize.ofMebibytes(16);
+        private Network network = Network.none();
 
         private Builder(Path workspace, List<String> command) {
             this.workspace = workspace;
@@ -163,6 +166,17 @@ public record CiJob(Path workspace, List<String> command, Optional<String> image
             return this;
         }
 
+        /**
+         * @param network the build's network: {@link Network#none()} (the default: loopback only),
+         *                {@link Network#host()}, {@link Network#bridge(String)} (root) or
+         *                {@link Network#pasta()} (rootless), for builds that fetch dependencies
+         * @return this
+         */
+        public Builder network(Network network) {
+            this.network = Objects.requireNonNull(network, "network");
+            return this;
+        }
+
         /** @param limit the most output kept and shown @return this */
         public Builder outputLimit(DataSize limit) {
             this.outputLimit = limit;
@@ -173,7 +187,7 @@ public record CiJob(Path workspace, List<String> command, Optional<String> image
         public CiJob build() {
             return new CiJob(workspace, command, Optional.ofNullable(image), Optional.ofNullable(store), caches, environment,
                     Optional.ofNullable(memory), cpus == null ? OptionalDouble.empty() : OptionalDouble.of(cpus),
-                    pids == null ? OptionalLong.empty() : OptionalLong.of(pids), timeout, outputLimit);
+                    pids == null ? OptionalLong.empty() : OptionalLong.of(pids), timeout, outputLimit, network);
         }
     }
 }

@@ -16,8 +16,8 @@ import java.io.OutputStream;
  *   <li>the workspace at {@link CiJob#WORKSPACE}, writable through an owner-mapped bind: the build's
  *       root has the workspace owner's rights there, and what it makes is the owner's;</li>
  *   <li>caches: named volumes, kept between builds, or host directories bound as their owner;</li>
- *   <li>no network (a network namespace with loopback only), no capabilities, Docker's seccomp
- *       profile, an unprivileged root (user namespace);</li>
+ *   <li>no network unless the job asks for one (by default a network namespace with loopback
+ *       only), no capabilities, Docker's seccomp profile, an unprivileged root (user namespace);</li>
  *   <li>the job's limits and timeout; stdout and stderr merged in order, streamed live and
  *       capped at the output limit (past it the build is ended).</li>
  * </ul>
@@ -44,7 +44,8 @@ public final class CiRunner {
                 .stdin(Input.empty())
                 .stdout(Output.capture(job.outputLimit(), live))
                 .stderr(Output.toStdout())
-                .timeout(job.timeout());
+                .timeout(job.timeout())
+                .network(job.network());
         for (CiJob.Cache c : job.caches()) {
             b.mount(c instanceof CiJob.Cache.Volume v ? Mount.volume(job.store().orElseThrow(), v.name(), v.target())
                     : Mount.bindAsOwner(((CiJob.Cache.Directory) c).source().toAbsolutePath(), c.target(),

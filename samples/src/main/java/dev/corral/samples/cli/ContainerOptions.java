@@ -28,7 +28,7 @@ import java.util.function.Consumer;
 import picocli.CommandLine.Option;
 
 /** The options that describe a container, shared by {@code corral run} and {@code corral bench}. */
-final class ContainerOptions {
+public final class ContainerOptions {
 
     @Option(names = "--rootfs", paramLabel = "DIR|FILE",
             description = "Root file system: a directory, or an archive (.tar, .tar.gz, .tar.xz, .tar.zst) unpacked "
@@ -295,7 +295,7 @@ final class ContainerOptions {
     }
 
     /** @param value --network's value @return the network it names */
-    static dev.corral.network.Network network(String value) {
+    public static dev.corral.network.Network network(String value) {
         try {
             if (value.equals("bridge")) {
                 return dev.corral.network.Network.bridge("corral");

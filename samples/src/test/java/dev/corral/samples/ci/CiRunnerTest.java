@@ -171,4 +171,41 @@ class CiRunnerTest {
         assertTrue(out.toString(StandardCharsets.UTF_8).endsWith(j + "\n"), "the JSON line is printed last too");
         assertFalse(j.has("exit_code"));
     }
+
+    /**
+     * No network unless asked: by default the build sees loopback only; with {@code --network
+     * bridge:NAME} (root) it has an interface with a default route through the bridge, which is
+     * gone again when the build ends. Traffic stays on the machine: nothing is sent.
+     */
+    @Test
+    void theBuildHasNoNetworkUnlessAskedAndABridgeGivesItADefaultRoute() throws Exception {
+        Path ws = Files.createDirectories(dir.resolve("n"));
+        ByteArrayOutputStream none = new ByteArrayOutputStream();
+        CiResult r = CiRunner.run(CiJob.builder(ws, List.of("cat", "/proc/net/dev", "/proc/net/route")).build(), none);
+        assertEquals("PASSED", r.status(), r::toJson);
+        String seen = none.toString(StandardCharsets.UTF_8);
+        assertTrue(seen.contains("lo:"), seen);
+        assertFalse(seen.contains("eth0"), "no interface but loopback by default: " + seen);
+
+        StringWriter err = new StringWriter();
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int bad = CiCommand.execute(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintWriter(err, true),
+                ws.toString(), "--network", "wifi", "--", "true");
+        assertEquals(2, bad, "a usage error");
+        assertTrue(err.toString().contains("--network"), err::toString);
+        if (!ROOT) {
+            return; /* bridges are root only; pasta is the rootless network */
+        }
+        String bridge = "corci" + Long.toHexString(System.nanoTime() & 0xffffffL);
+        out.reset();
+        int code = CiCommand.execute(new PrintStream(out, true, StandardCharsets.UTF_8), new PrintWriter(err, true),
+                ws.toString(), "--network", "bridge:" + bridge, "--", "cat", "/proc/net/route");
+        String route = out.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, () -> err + route);
+        assertTrue(route.lines().anyMatch(l -> l.startsWith("eth0") && l.split("\\s+")[1].equals("00000000")),
+                "a default route through the bridge: " + route);
+        Process p = new ProcessBuilder("ip", "link", "show", bridge).redirectErrorStream(true).start();
+        String shown = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor() != 0, "the bridge made for the build is gone after it: " + shown);
+    }
 }
