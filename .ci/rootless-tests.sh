@@ -39,8 +39,9 @@ for jar in $(tr ':' '\n' < "$ci/classpath.txt"); do
 done
 chmod -R a+rX "$ci" "$top"/sdk-*/target/classes "$mod/target/test-classes" "$mod/src/test"
 
-created_user=0 added_sub=0
+created_user=0 added_sub=0 tun_mode=
 cleanup() {
+  if [ -n "$tun_mode" ]; then chmod "$tun_mode" /dev/net/tun; fi
   if [ "$added_sub" = 1 ]; then sed -i "/^$user:/d" /etc/subuid /etc/subgid; fi
   if [ "$created_user" = 1 ]; then userdel "$user" 2>/dev/null || true; getent group "$user" >/dev/null && groupdel "$user" || true; fi
 }
@@ -60,6 +61,12 @@ fi
 classes+=(PooledIsolationTest InteractionTest ScratchDirectoryTest) # the judge's pieces: pooled runs, interactions, scratch directories
 classes+=(ExecTest) # a command exec'd in a running container
 classes+=(RootlessBuildTest) # a Dockerfile build: its layers carry the container's owners, the store keeps nothing the user cannot remove
+classes+=(PastaNetworkTest) # Network.pasta(): the host's loopback reached, a published port answering
+# pasta opens /dev/net/tun as the user: Debian's udev makes it 0666, a machine without udev
+# may have it 0600 (restored at exit)
+if [ -c /dev/net/tun ] && [ "$(stat -c %a /dev/net/tun)" != 666 ]; then
+  tun_mode=$(stat -c %a /dev/net/tun); chmod 0666 /dev/net/tun
+fi
 select=()
 for c in "${classes[@]}"; do select+=(--select-class "dev.corral.$c"); done
 echo "== sdk-core container tests as $user (uid $(id -u "$user")), rootless"

@@ -147,7 +147,9 @@ public sealed interface Network permits Network.None, Network.Host, Network.Brid
 
     /**
      * Rootless networking through {@code pasta}: the container gets a copy of the host's
-     * addresses and routes, and its traffic goes out through the host's sockets.
+     * addresses and routes, and its traffic goes out through the host's sockets; published ports
+     * are forwarded from the host, and the host's loopback is reached at the default gateway's
+     * address. Rootless only; needs {@code pasta} (Debian package {@code passt}).
      *
      * <pre>{@code
      * Container.builder().network(Network.pasta()).publish(PortMapping.parse("8080:80")).start("httpd", "-f");

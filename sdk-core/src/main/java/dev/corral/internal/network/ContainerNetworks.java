@@ -70,10 +70,15 @@ public final class ContainerNetworks {
             return new Local(true, files);
         } else if (n.network() instanceof Network.Bridge b) {
             return BridgeNetworks.attach(spec, id, b);
+        } else if (n.network() instanceof Network.Pasta) {
+            return PastaAttachment.attach(n, id, () -> n.extraHosts().isEmpty() && n.dns().isEmpty()
+                    && EtcFiles.resolvConf(EtcFiles.hostResolvConf(), List.of(), true).isEmpty() ? Optional.empty()
+                    : Optional.of(etc(id, EtcFiles.hosts(EtcFiles.LOCALHOST, n.extraHosts()),
+                            EtcFiles.resolvConf(EtcFiles.hostResolvConf(), n.dns(), true))));
         }
-        /* Network.container(...) is joined by the run itself (PodNamespaces): only pasta is left */
+        /* Network.container(...) is joined by the run itself (PodNamespaces): nothing else is left */
         throw new UnsupportedOperationException("Network." + n.network().getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT)
-                + "(...) is not in this build of Corral yet: use Network.none(), host() or bridge(...)");
+                + "(...) is not in this build of Corral yet: use Network.none(), host(), bridge(...) or pasta()");
     }
 
     private static RunEtcDirectory etc(long id, String hosts, Optional<String> resolv) {

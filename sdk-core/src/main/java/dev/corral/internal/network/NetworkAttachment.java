@@ -84,6 +84,16 @@ public interface NetworkAttachment {
     /** @param pid the host PID of the container's first process, now running */
     void started(long pid);
 
+    /**
+     * Waits, after {@link #started}, until the network is usable from inside (pasta's interface
+     * configured); the container's start returns only then.
+     *
+     * @throws dev.corral.ContainerStartException if it never became usable
+     */
+    default void awaitReady() {
+        /* ready when the plan ran */
+    }
+
     /** @return whether {@link #release()} has host state to undo (files, addresses, interfaces, rules) */
     boolean holdsHostState();
 

@@ -112,6 +112,10 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
     public void awaitStart() {
         try {
             started.get();
+            files.network().awaitReady();
+        } catch (ContainerException e) { /* the network never came up: the container goes */
+            close();
+            throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             close();

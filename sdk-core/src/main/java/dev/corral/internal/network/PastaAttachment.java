@@ -1,0 +1,350 @@
+package dev.corral.internal.network;
+
+import dev.corral.ContainerStartException;
+import dev.corral.network.NetworkSettings;
+import dev.corral.network.PortMapping;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code Network.pasta()}: the container makes its own network namespace (loopback up, as for
+ * {@code none}); once its command runs, this JVM starts {@code pasta --config-net PID}, which joins
+ * the container's user and network namespaces, copies the host's addresses and routes onto a tap
+ * interface there, and forwards the published ports (TCP {@code -t}, UDP {@code -u}) from the
+ * host to the container. The host's loopback is reachable from inside at the default gateway's
+ * address (pasta's default gateway mapping); the container's own loopback stays its own ({@code
+ * -T none -U none}). The container's {@code /etc/resolv.conf} is the host's without loopback name
+ * servers (or the spec's {@code dns}).
+ *
+ * <p>pasta runs in the foreground ({@code -f -q}) as this JVM's child and is stopped when the
+ * container ends. It does not end by itself when the container's namespace goes away (it holds
+ * it), so its PID file {@code corral-pasta-JVMPID-ID.pid} in {@code /dev/shm} lets the next JVM
+ * stop a killed JVM's pasta ({@link #sweepStale()}).
+ *
+ * <p>Rootless only: pasta run as root changes to {@code nobody} and cannot open the container's
+ * namespaces, so as root {@link #attach} refuses with the reason.
+ *
+ * <pre>{@code
+ * NetworkAttachment net = PastaAttachment.attach(spec.network(), id, etcFiles);
+ * net.started(pid);     // pasta starts
+ * net.awaitReady();     // its interface is configured, its ports forwarded
+ * net.release();        // pasta stopped
+ * }</pre>
+ */
+final class PastaAttachment implements NetworkAttachment {
+    private static final Logger log = LoggerFactory.getLogger(PastaAttachment.class);
+    private static final String PREFIX = "corral-pasta-";
+    private static final Duration READY = Duration.ofSeconds(10);
+    private static final AtomicBoolean SWEPT = new AtomicBoolean();
+
+    private final Path binary;
+    private final List<PortMapping> ports;
+    private final Optional<RunEtcDirectory> files;
+    private final Path pidFile;
+    private final Path logFile;
+    private final AtomicBoolean released = new AtomicBoolean();
+    private volatile Process pasta;
+    private volatile String startError;
+
+    private PastaAttachment(Path binary, List<PortMapping> ports, Optional<RunEtcDirectory> files, long id) {
+        this.binary = binary;
+        this.ports = ports;
+        this.files = files;
+        String name = PREFIX + ProcessHandle.current().pid() + "-" + id;
+        this.pidFile = RunEtcDirectory.base().resolve(name + ".pid");
+        this.logFile = RunEtcDirectory.base().resolve(name + ".log");
+    }
+
+    /**
+     * @param n     the spec's network settings (its network is pasta)
+     * @param id    the run's id
+     * @param files the run's {@code /etc} files, if it has any (the caller's until this returns)
+     * @return the attachment, pasta not started yet
+     * @throws ContainerStartException if pasta is missing, this process is root, or
+     *                                 {@code /dev/net/tun} cannot be opened by this user
+     */
+    static PastaAttachment attach(NetworkSettings n, long id, java.util.function.Supplier<Optional<RunEtcDirectory>> files) {
+        Path binary = find().orElseThrow(() -> refused(
+                "pasta is not installed: install the Debian package passt (apt-get install passt)"));
+        if (dev.corral.namespaces.HostSecurity.probe().uid() == 0) {
+            throw refused("Network.pasta() is for rootless containers: pasta run as root changes to the user nobody and "
+                    + "cannot join the container's namespaces; as root, use Network.host() (or a bridge)");
+        }
+        Path tun = Path.of("/dev/net/tun");
+        if (!Files.isReadable(tun) || !Files.isWritable(tun)) {
+            throw refused("pasta needs /dev/net/tun readable and writable by this user (Debian's udev makes it mode 0666; "
+                    + "here it is not: chmod 0666 /dev/net/tun as root)");
+        }
+        sweepOnce();
+        return new PastaAttachment(binary, n.ports(), files.get(), id);
+    }
+
+    private static ContainerStartException refused(String why) {
+        return new ContainerStartException("start the container's pasta network", Optional.empty(), OptionalInt.empty(),
+                Optional.empty(), why, null);
+    }
+
+    /** @return pasta on this process's PATH, or in /usr/bin or /usr/sbin */
+    static Optional<Path> find() {
+        List<String> dirs = new ArrayList<>(List.of(System.getenv().getOrDefault("PATH", "").split(":")));
+        dirs.addAll(List.of("/usr/bin", "/usr/sbin", "/bin", "/sbin"));
+        for (String d : dirs) {
+            if (!d.isEmpty()) {
+                Path p = Path.of(d, "pasta");
+                if (Files.isRegularFile(p) && Files.isExecutable(p)) {
+                    return Optional.of(p);
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * @param pid the container's first process
+     * @return pasta's command line for it
+     */
+    List<String> command(long pid) {
+        List<String> c = new ArrayList<>(List.of(binary.toString(), "--config-net", "-f", "-q", "-P", pidFile.toString()));
+        c.addAll(List.of("-T", "none", "-U", "none"));
+        for (PortMapping.Protocol proto : PortMapping.Protocol.values()) {
+            List<String> specs = new ArrayList<>();
+            for (PortMapping p : ports) {
+                if (p.protocol() == proto) {
+                    specs.add(p.hostAddress().map(a -> a.getHostAddress() + "/").orElse("") + p.hostPort() + ":" + p.containerPort());
+                }
+            }
+            String flag = proto == PortMapping.Protocol.TCP ? "-t" : "-u";
+            if (specs.isEmpty()) {
+                c.addAll(List.of(flag, "none"));
+            } else {
+                specs.forEach(s -> c.addAll(List.of(flag, s)));
+            }
+        }
+        c.add(Long.toString(pid));
+        return c;
+    }
+
+    /**
+     * The process pasta joins: the container's command. Its init (the first process, when the
+     * command is not PID 1) is the launcher's clone made non-dumpable, whose namespaces only a
+     * process privileged in the host's user namespace may open; the command, exec'd, is
+     * dumpable in the container's user namespace, which this user owns. The init's one child
+     * (found by its parent PID in /proc) is the command: it runs when {@link #started} is told.
+     *
+     * @param pid the container's first process
+     * @return its child, or itself when it has none (the command is PID 1)
+     */
+    static long target(long pid) {
+        try (var list = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path d : list) {
+                try {
+                    String stat = Files.readString(d.resolve("stat"));
+                    String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3);
+                    if (Long.parseLong(after[1]) == pid) {
+                        return Long.parseLong(d.getFileName().toString());
+                    }
+                } catch (IOException | RuntimeException e) {
+                    /* gone meanwhile */
+                }
+            }
+        } catch (IOException e) {
+            /* no /proc: pasta reports it */
+        }
+        return pid;
+    }
+
+    @Override
+    public int sharedNamespaces() {
+        return 0;
+    }
+
+    @Override
+    public List<Join> joins() {
+        return List.of();
+    }
+
+    @Override
+    public boolean loopback() {
+        return true;
+    }
+
+    @Override
+    public List<FileBind> files() {
+        return files.map(RunEtcDirectory::files).orElse(List.of());
+    }
+
+    @Override
+    public Optional<InetAddress> address() {
+        return Optional.empty();
+    }
+
+    @Override
+    public void planSent() {
+        /* no descriptors */
+    }
+
+    /** Starts pasta (a fork and exec: it configures the namespace in the background of this call). */
+    @Override
+    public void started(long pid) {
+        if (released.get()) {
+            return;
+        }
+        try {
+            pasta = new ProcessBuilder(command(target(pid))).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                    .redirectError(ProcessBuilder.Redirect.to(logFile.toFile())).start();
+        } catch (IOException e) {
+            startError = "cannot run " + binary + ": " + e.getMessage();
+        }
+    }
+
+    /**
+     * Waits until pasta has configured the container's network (it writes its PID file then).
+     *
+     * @throws ContainerStartException if pasta failed or took too long; its message then says why
+     */
+    @Override
+    public void awaitReady() {
+        Process p = pasta;
+        if (startError != null || p == null) {
+            throw refused(startError != null ? startError : "pasta was not started");
+        }
+        long deadline = System.nanoTime() + READY.toNanos();
+        try {
+            while (!ready()) {
+                if (!p.isAlive()) {
+                    throw refused("pasta exited with status " + p.exitValue() + ": " + logText());
+                }
+                if (System.nanoTime() > deadline) {
+                    throw refused("pasta did not configure the container's network within " + READY.toSeconds() + " s: " + logText());
+                }
+                p.waitFor(5, TimeUnit.MILLISECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw refused("interrupted while waiting for pasta");
+        }
+    }
+
+    private boolean ready() {
+        try {
+            return Files.size(pidFile) > 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private String logText() {
+        try {
+            String s = Files.readString(logFile, StandardCharsets.UTF_8).strip();
+            return s.isEmpty() ? "(nothing on its standard error)" : s;
+        } catch (IOException e) {
+            return "(no log)";
+        }
+    }
+
+    @Override
+    public boolean holdsHostState() {
+        return true;
+    }
+
+    @Override
+    public void release() {
+        if (!released.compareAndSet(false, true)) {
+            return;
+        }
+        Process p = pasta;
+        if (p != null) {
+            p.destroy();
+            try {
+                if (!p.waitFor(2, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                    p.waitFor(2, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();
+                Thread.currentThread().interrupt();
+            }
+        }
+        try {
+            Files.deleteIfExists(pidFile);
+            Files.deleteIfExists(logFile);
+        } catch (IOException e) {
+            log.warn("cannot remove pasta's files {}: {}", pidFile, e.getMessage());
+        }
+        files.ifPresent(f -> {
+            try {
+                f.remove();
+            } catch (RuntimeException e) {
+                log.warn("cannot remove a container's network files: {}", e.getMessage());
+            }
+        });
+    }
+
+    private static void sweepOnce() {
+        if (SWEPT.compareAndSet(false, true)) {
+            int n = sweepStale();
+            if (n > 0) {
+                log.debug("stopped {} pasta processes of JVMs no longer running", n);
+            }
+        }
+    }
+
+    /**
+     * Stops the pasta processes of JVMs no longer running (by their PID files, each checked to
+     * name a pasta process still) and removes their files.
+     *
+     * @return how many PID files were swept
+     */
+    static int sweepStale() {
+        int swept = 0;
+        long self = ProcessHandle.current().pid();
+        try (var list = Files.newDirectoryStream(RunEtcDirectory.base(), PREFIX + "*")) {
+            for (Path f : list) {
+                String rest = f.getFileName().toString().substring(PREFIX.length());
+                int dash = rest.indexOf('-');
+                long jvm;
+                try {
+                    jvm = Long.parseLong(dash < 0 ? rest : rest.substring(0, dash));
+                } catch (NumberFormatException e) {
+                    continue;
+                }
+                if (jvm == self || ProcessHandle.of(jvm).isPresent()) {
+                    continue;
+                }
+                if (f.toString().endsWith(".pid")) {
+                    try {
+                        long pid = Long.parseLong(Files.readString(f).strip());
+                        String comm = Files.readString(Path.of("/proc/" + pid + "/comm")).strip();
+                        if (comm.startsWith("pasta")) {
+                            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+                        }
+                    } catch (IOException | NumberFormatException e) {
+                        /* gone already, or not a PID */
+                    }
+                }
+                try {
+                    Files.deleteIfExists(f);
+                    swept++;
+                } catch (IOException e) {
+                    /* someone else's: theirs to sweep */
+                }
+            }
+        } catch (IOException e) {
+            /* no base directory */
+        }
+        return swept;
+    }
+}
