@@ -76,14 +76,14 @@ public final class ContainerOptions {
     @Option(names = "--hostname", paramLabel = "NAME", description = "The container's hostname (default: corral).")
     String hostname;
 
-    @Option(names = "--network", paramLabel = "none|host|bridge[:NAME]",
+    @Option(names = "--network", paramLabel = "none|host|bridge[:NAME]|pasta",
             description = "The container's network: none (default: loopback only), host (the host's network namespace, "
-                    + "its interfaces and ports), or bridge[:NAME] (root: a bridge made on first use, 'corral' by default, "
-                    + "with NAT, /etc/hosts by name and published ports).")
+                    + "its interfaces and ports), bridge[:NAME] (root: a bridge made on first use, 'corral' by default, "
+                    + "with NAT, /etc/hosts by name and published ports), or pasta (rootless, through pasta: Debian package passt).")
     String network;
 
     @Option(names = {"-p", "--publish"}, paramLabel = "[IP:]HOST:CONTAINER[/udp]",
-            description = "Publish a container port on the host (bridge networks). Repeatable.")
+            description = "Publish a container port on the host (bridge and pasta networks). Repeatable.")
     List<String> publish = new ArrayList<>();
 
     @Option(names = "--add-host", paramLabel = "NAME:IP", description = "Add a line to the container's /etc/hosts. Repeatable.")
@@ -308,7 +308,8 @@ public final class ContainerOptions {
         return switch (value) {
             case "none" -> dev.corral.network.Network.none();
             case "host" -> dev.corral.network.Network.host();
-            default -> throw new InvalidSpecException("--network", "is none, host or bridge[:NAME], not '" + value + "'");
+            case "pasta" -> dev.corral.network.Network.pasta();
+            default -> throw new InvalidSpecException("--network", "is none, host, bridge[:NAME] or pasta, not '" + value + "'");
         };
     }
 

@@ -316,7 +316,12 @@ class CorralCommandTest {
 
         o = corral("run", "--network", "bogus", "--", "/bin/true");
         assertEquals(2, o.exitCode());
-        assertTrue(o.err().contains("--network") && o.err().contains("none, host or bridge"), o.err());
+        assertTrue(o.err().contains("--network") && o.err().contains("none, host, bridge[:NAME] or pasta"), o.err());
+
+        /* as root (this suite), pasta is refused with the reason: --network pasta and -p reach it */
+        o = corral("run", "--network", "pasta", "-p", "127.0.0.1:18080:80", "--", "/bin/true");
+        assertTrue(o.exitCode() != 0, o.err());
+        assertTrue(o.err().contains("rootless"), o.err());
 
         o = corral("run");
         assertEquals(2, o.exitCode());
