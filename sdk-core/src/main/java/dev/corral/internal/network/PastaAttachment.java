@@ -267,12 +267,11 @@ final class PastaAttachment implements NetworkAttachment {
         }
         Process p = pasta;
         if (p != null) {
-            p.destroy();
+            /* SIGKILL: pasta has nothing to save, and takes a second or more to act on SIGTERM
+               (seen here), which would delay every container's result */
+            p.destroyForcibly();
             try {
-                if (!p.waitFor(2, TimeUnit.SECONDS)) {
-                    p.destroyForcibly();
-                    p.waitFor(2, TimeUnit.SECONDS);
-                }
+                p.waitFor(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 p.destroyForcibly();
                 Thread.currentThread().interrupt();
@@ -328,8 +327,10 @@ final class PastaAttachment implements NetworkAttachment {
                     try {
                         long pid = Long.parseLong(Files.readString(f).strip());
                         String comm = Files.readString(Path.of("/proc/" + pid + "/comm")).strip();
-                        if (comm.startsWith("pasta")) {
-                            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroy);
+                        /* pasta is passt's binary under another name, which execs its CPU's build
+                           (passt.avx2): either name */
+                        if (comm.startsWith("pasta") || comm.startsWith("passt")) {
+                            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
                         }
                     } catch (IOException | NumberFormatException e) {
                         /* gone already, or not a PID */
