@@ -1,8 +1,8 @@
 /*
  * The launcher's main loop: one process per JVM. It connects to the JVM's Unix socket, then
  * runs an epoll loop over the control connection, SIGCHLD (signalfd), each container's report
- * and status pipes, the stdio relays and the namespace pool; what each event means is the
- * business of run.c, relay.c and pool.c. See wire.def for the protocol.
+ * and status pipes and the stdio relays; what each event means is the business of run.c,
+ * relay.c and pool.c. See wire.def for the protocol.
  *
  * Lifetime: when the control connection closes (the JVM exited or was killed), the launcher
  * kills every container it started, reaps them and exits. Each container's first process has
@@ -39,7 +39,6 @@ static struct {
 __attribute__((noreturn)) void die(const char *what) {
     int saved = errno;
     fprintf(stderr, "corral-launcher: %s: %s\n", what, strerror(saved));
-    pool_stop();
     kill_containers();
     exit(1);
 }
@@ -159,26 +158,6 @@ int receive_descriptors(uint32_t n, int *fds, int32_t *step, int32_t *index) {
     return 0;
 }
 
-ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, int n) {
-    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * NAMESPACE_KINDS)]; } u;
-    struct iovec iov = {(void *)data, len};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1};
-    ssize_t r;
-    if (n < 0 || n > NAMESPACE_KINDS) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (n > 0) {
-        msg.msg_control = u.buf;
-        msg.msg_controllen = CMSG_SPACE(n * sizeof(int));
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        *c = (struct cmsghdr){.cmsg_len = CMSG_LEN(n * sizeof(int)), .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS};
-        memcpy(CMSG_DATA(c), fds, n * sizeof(int));
-    }
-    do r = sendmsg(sock, &msg, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
-    return r;
-}
-
 int jvm_descriptor_socket(void) { return ctl.descriptor_fd; }
 
 /* ---- the control connection ---- */
@@ -198,9 +177,7 @@ static void handle_message(uint32_t type, const unsigned char *p, uint32_t len) 
         memcpy(size, p + 8, 8);
         relay_resize(id, size[0], size[1]);
     } else if (type == MSG_MAKE_NAMESPACES && len >= 12) {
-        uint32_t now;
-        memcpy(&now, p + 8, 4);
-        pool_request(id, now, p + 12, len - 12);
+        pool_request(id, p + 12, len - 12); /* u32 at p + 8: whether the JVM waits for it, for the JVM */
     } else {
         errno = EPROTO;
         die("unknown message from the JVM");
@@ -353,7 +330,6 @@ static int serve(int sfd) {
             uint32_t kind = (uint32_t)(events[e].data.u64 >> 32);
             uint32_t slot = (uint32_t)events[e].data.u64;
             if (kind == K_CONTROL && !read_control()) { /* the JVM is gone: take every container with it */
-                pool_stop(); /* and the pool process, which then reads EOF */
                 kill_containers();
                 return 0;
             } else if (kind == K_SIGNALS) {
@@ -362,8 +338,6 @@ static int serve(int sfd) {
                 reap();
             } else if (kind == K_REPORT || kind == K_STATUS) {
                 container_event(kind, slot);
-            } else if (kind == K_POOL) {
-                pool_event();
             } else if (kind == K_RELAY_PIPE || kind == K_RELAY_SOCK) {
                 relay_event(slot);
             }

@@ -182,7 +182,7 @@ struct child_fds {
 #define COUNTERS_BYTES (4 + MAX_COUNTER_FILES * (4 + COUNTER_FILE_BYTES) + 4)
 
 /* epoll keys: kind in the high 32 bits, slot in the low */
-enum key_kind { K_CONTROL = 1, K_SIGNALS, K_REPORT, K_STATUS, K_RELAY_PIPE, K_RELAY_SOCK, K_POOL };
+enum key_kind { K_CONTROL = 1, K_SIGNALS, K_REPORT, K_STATUS, K_RELAY_PIPE, K_RELAY_SOCK };
 #define KEY(kind, slot) (((uint64_t)(kind) << 32) | (uint32_t)(slot))
 
 /* What the launcher finds out about its host once, at its start. */
@@ -205,8 +205,6 @@ int connect_to_jvm(uint64_t id, uint32_t stream);
 /* receives exactly n descriptors (close-on-exec) sent with one plan into fds; 0, or -1 with
    errno and *step */
 int receive_descriptors(uint32_t n, int *fds, int32_t *step, int32_t *index);
-/* sends len bytes with n descriptors (SCM_RIGHTS) on a socket; sendmsg's result */
-ssize_t send_with_fds(int sock, const void *data, size_t len, const int *fds, int n);
 /* the connection the JVM's and the launcher's descriptors travel on */
 int jvm_descriptor_socket(void);
 
@@ -226,9 +224,7 @@ void relay_pump(int slot);
 void relay_event(uint32_t slot);
 
 /* ---- namespace sets made ahead (pool.c) ---- */
-void pool_request(uint64_t request, uint32_t now, const unsigned char *profile, size_t len);
-void pool_stop(void);
-void pool_event(void);
+void pool_request(uint64_t request, const unsigned char *profile, size_t len);
 
 /* ---- ID maps (idmaps.c): uid_map, then "deny" to setgroups where asked, then gid_map; 0, or
    -1 with errno and *step, *index naming the write that failed (index 1: by the tool) ---- */

@@ -1,9 +1,10 @@
 /*
  * Namespace sets made ahead (MSG_MAKE_NAMESPACES): creating a network namespace is the costliest
- * part of a container (about 0.5 ms), and joining a prepared one is cheap. A small pool process
- * makes them in parallel with everything else; the launcher passes each set's descriptors on to
- * the JVM, which keeps them and hands each set to one container as SETNS operations. Which sets,
- * how many and when are the JVM's decisions (NamespacePool). A set's profile is "n": network (lo
+ * part of a container (about 0.5 ms), and joining a prepared one is cheap. The launcher makes a
+ * set when asked and passes its descriptors on to the JVM, which keeps them and hands each set to
+ * one container as SETNS operations. Which sets, how many, when, and which launcher makes them
+ * (the JVM's one for containers, or a second one of its own, so that they are made in parallel
+ * with the containers) are the JVM's decisions (NamespacePool, Launcher). A set's profile is "n": network (lo
  * up), IPC and UTS namespaces; or "u" + ID maps: a user namespace with those maps written, owning
  * new network (lo up), IPC and UTS namespaces. (A PID namespace cannot be prepared: one without a
  * process cannot be named.)
@@ -15,24 +16,10 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#define PROFILE_MAX 12288
-
-/* what the pool process answers for a request; the set's descriptors come with it */
-struct pool_answer {
-    uint64_t request;
-    int32_t ok;
-    struct report why; /* when not ok */
-};
-
-static struct {
-    int sock; /* to the pool process, once started */
-} pool = {.sock = -1};
 
 static int failed(struct report *why, int32_t step, int32_t index) {
     *why = (struct report){step, errno, index};
@@ -108,111 +95,38 @@ int make_set(const char *profile, size_t len, int fds[NAMESPACE_KINDS], struct r
     return ok ? n : -1;
 }
 
-/* The pool process: for each request (u64 request, profile), one set, sent back as a
-   pool_answer with its fds, or saying why not. */
-__attribute__((noreturn)) static void pool_serve(int sock) {
-    static unsigned char req[8 + PROFILE_MAX];
-    if (sock > 3 && syscall(SYS_close_range, 3U, (unsigned)sock - 1, 0) < 0 && errno != ENOSYS) _exit(1);
-    if (syscall(SYS_close_range, (unsigned)sock + 1, ~0U, 0) < 0 && errno != ENOSYS) _exit(1);
-    prctl(PR_SET_NAME, "corral-nspool", 0, 0, 0);
-    for (;;) {
-        ssize_t len = recv(sock, req, sizeof req, 0);
-        if (len < 0 && errno == EINTR) continue;
-        if (len < 8) _exit(0); /* the launcher is gone */
-        int fds[NAMESPACE_KINDS];
-        struct pool_answer answer = {0, 0, {0, 0, 0}};
-        memcpy(&answer.request, req, 8);
-        int n = make_set((const char *)req + 8, (size_t)len - 8, fds, &answer.why);
-        answer.ok = n > 0;
-        if (send_with_fds(sock, &answer, sizeof answer, fds, n > 0 ? n : 0) < 0) _exit(0);
-        for (int k = 0; k < n; k++) close(fds[k]);
-    }
+/* Sends the set's descriptors on the descriptor connection (SCM_RIGHTS, one byte of data); 0, or
+   -1 with errno. */
+static int send_set(const int *fds, int n) {
+    union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof(int) * NAMESPACE_KINDS)]; } u;
+    char byte = 'n';
+    struct iovec iov = {&byte, 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                         .msg_controllen = CMSG_SPACE((size_t)n * sizeof(int))};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    *c = (struct cmsghdr){.cmsg_len = CMSG_LEN((size_t)n * sizeof(int)), .cmsg_level = SOL_SOCKET, .cmsg_type = SCM_RIGHTS};
+    memcpy(CMSG_DATA(c), fds, (size_t)n * sizeof(int));
+    ssize_t r;
+    do r = sendmsg(jvm_descriptor_socket(), &msg, MSG_NOSIGNAL); while (r < 0 && errno == EINTR);
+    return r == 1 ? 0 : -1;
 }
 
-/* The pool process, started on the first request. 0, or -1 with errno. */
-static int pool_start(void) {
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return -1;
-    pid_t launcher_pid = getpid();
-    pid_t pid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
-    if (pid == 0) {
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != launcher_pid) _exit(1);
-        close(sv[0]);
-        pool_serve(sv[1]);
-    }
-    int saved = errno;
-    close(sv[1]);
-    if (pid < 0) {
-        close(sv[0]);
-        errno = saved;
-        return -1;
-    }
-    pool.sock = sv[0];
-    set_nonblocking(pool.sock);
-    watch(pool.sock, EPOLLIN, KEY(K_POOL, 0));
-    return 0;
-}
-
-/* Tells the JVM about a set: its descriptors on the descriptor connection, then
-   NAMESPACES_MADE; or NAMESPACES_FAILED. */
-static void answer_jvm(const struct pool_answer *answer, const int *fds, int n) {
+/* MSG_MAKE_NAMESPACES: a set of profile, made now; its descriptors on the descriptor connection,
+   then NAMESPACES_MADE; or NAMESPACES_FAILED. (Sets made ahead, in parallel with the
+   containers, the JVM asks of a launcher of their own.) */
+void pool_request(uint64_t request, const unsigned char *profile, size_t len) {
     unsigned char m[20];
-    put_u64(m, answer->request);
-    if (answer->ok && send_with_fds(jvm_descriptor_socket(), "n", 1, fds, n) == 1) {
+    struct report why;
+    int fds[NAMESPACE_KINDS];
+    int n = make_set((const char *)profile, len, fds, &why);
+    put_u64(m, request);
+    if (n > 0 && send_set(fds, n) == 0) {
         put_u32(m + 8, (uint32_t)n);
         send_message(MSG_NAMESPACES_MADE, m, 12);
-        return;
-    }
-    struct report why = answer->ok ? (struct report){STEP_POOL_START, errno, n} : answer->why;
-    memcpy(m + 8, &why, sizeof why);
-    send_message(MSG_NAMESPACES_FAILED, m, sizeof m);
-}
-
-/* MSG_MAKE_NAMESPACES: a set of profile, made now (in the launcher) or by the pool process. */
-void pool_request(uint64_t request, uint32_t now, const unsigned char *profile, size_t len) {
-    static unsigned char msg[8 + PROFILE_MAX];
-    struct pool_answer answer = {request, 0, {STEP_POOL_START, 0, 0}};
-    int fds[NAMESPACE_KINDS], n = 0;
-    if (now) {
-        n = make_set((const char *)profile, len, fds, &answer.why);
-        answer.ok = n > 0;
-    } else if (len > PROFILE_MAX || (pool.sock < 0 && pool_start() < 0)) {
-        answer.why.err = len > PROFILE_MAX ? E2BIG : errno;
     } else {
-        put_u64(msg, request);
-        memcpy(msg + 8, profile, len);
-        if (send(pool.sock, msg, 8 + len, MSG_NOSIGNAL) == (ssize_t)(8 + len)) return; /* answered by pool_event */
-        answer.why.err = errno;
+        if (n > 0) why = (struct report){STEP_POOL_SEND, errno, n};
+        memcpy(m + 8, &why, sizeof why);
+        send_message(MSG_NAMESPACES_FAILED, m, sizeof m);
     }
-    answer_jvm(&answer, fds, n);
     for (int k = 0; k < n; k++) close(fds[k]);
-}
-
-/* The pool process answered. */
-void pool_event(void) {
-    while (pool.sock >= 0) {
-        struct pool_answer answer;
-        int fds[NAMESPACE_KINDS], n = 0;
-        union { struct cmsghdr h; char buf[CMSG_SPACE(sizeof fds)]; } u;
-        struct iovec iov = {&answer, sizeof answer};
-        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf};
-        ssize_t got = recvmsg(pool.sock, &msg, MSG_CMSG_CLOEXEC);
-        if (got < 0 && (errno == EAGAIN || errno == EINTR)) return;
-        if (got != (ssize_t)sizeof answer || (msg.msg_flags & MSG_CTRUNC)) {
-            close_fd(&pool.sock); /* the pool process is gone; a new one for the next request */
-            return;
-        }
-        struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-            n = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-            memcpy(fds, CMSG_DATA(c), (size_t)n * sizeof(int));
-        }
-        answer_jvm(&answer, fds, n);
-        for (int k = 0; k < n; k++) close(fds[k]);
-    }
-}
-
-/* The pool process goes (it reads EOF). */
-void pool_stop(void) {
-    close_fd(&pool.sock);
 }

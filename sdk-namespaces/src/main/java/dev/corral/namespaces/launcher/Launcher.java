@@ -54,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * lost and the next {@link #shared()} starts a new launcher.
  *
  * <p>With a privileged launcher, this class keeps a small pool of fresh namespaces
- * ({@link NamespacePool}), made ahead by the launcher's helper process ({@code corral-nspool}),
+ * ({@link NamespacePool}), made ahead by a second launcher process that this class starts for them,
  * each set joined by one container only: network (loopback up), IPC and UTS, and for containers
  * with a user namespace that namespace too, with the ID maps of the last such container already
  * written and owning the other three. The system property {@code corral.namespacePool=false}
@@ -93,9 +93,14 @@ public final class Launcher {
     private ByteBuffer inbox = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
     private volatile IOException lost;
     private volatile boolean shuttingDown;
-    private final NamespacePool pool = new NamespacePool(NamespacePool.launcherOwnsPidNamespaces(HostSecurity.probe()),
-            Boolean.parseBoolean(System.getProperty("corral.namespacePool", "true")) ? POOL_READY : 0, m -> send(m, List.of()));
-    private final List<LaunchFailure> poolFailures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /* Its namespace pool; for the launcher that makes sets ahead, the pool of the launcher it serves. */
+    private final NamespacePool pool;
+    private final List<LaunchFailure> poolFailures;
+    /* The second launcher that makes the sets kept ahead, in parallel with this one's containers
+       (started on the first request for one); refused: none is started any more. */
+    private final Object aheadLock = new Object();
+    private Launcher ahead;
+    private boolean aheadRefused;
 
     /**
      * @return the JVM's launcher, started now if there is none or the last one died
@@ -106,12 +111,13 @@ public final class Launcher {
             if (binary == null) {
                 binary = LauncherBinary.packed();
             }
-            shared = start(binary);
+            shared = start(binary, null);
         }
         return shared;
     }
 
-    private static Launcher start(LauncherBinary binary) {
+    /** @param serves the launcher whose pool this one makes sets ahead for, or null for a JVM's launcher */
+    private static Launcher start(LauncherBinary binary, Launcher serves) {
         Path dir = null;
         try {
             dir = Files.createTempDirectory(socketBase(), "corral-",
@@ -137,7 +143,7 @@ public final class Launcher {
                 throw e;
             }
             try {
-                return new Launcher(process, server, descriptors, token);
+                return new Launcher(process, server, descriptors, token, serves);
             } catch (IOException | RuntimeException e) {
                 process.destroyForcibly();
                 server.close();
@@ -197,8 +203,17 @@ public final class Launcher {
         return pb.start();
     }
 
-    private Launcher(Process process, ServerSocketChannel server, DescriptorChannel descriptors, byte[] token)
-            throws IOException {
+    private Launcher(Process process, ServerSocketChannel server, DescriptorChannel descriptors, byte[] token,
+                     Launcher serves) throws IOException {
+        if (serves == null) {
+            this.pool = new NamespacePool(NamespacePool.launcherOwnsPidNamespaces(HostSecurity.probe()),
+                    Boolean.parseBoolean(System.getProperty("corral.namespacePool", "true")) ? POOL_READY : 0,
+                    this::sendPoolRequest);
+            this.poolFailures = new java.util.concurrent.CopyOnWriteArrayList<>();
+        } else {
+            this.pool = serves.pool;
+            this.poolFailures = serves.poolFailures;
+        }
         this.process = process;
         this.listener = server;
         this.descriptors = descriptors;
@@ -476,6 +491,40 @@ public final class Launcher {
         void ready(SelectionKey key) throws IOException;
     }
 
+    /**
+     * A namespace pool's request: one the caller waits for to this launcher; one kept ahead to
+     * the second launcher, which makes it in parallel with this one's containers, started on
+     * the first such request (and again if it died). Where it cannot be, the request is
+     * answered as refused.
+     */
+    private void sendPoolRequest(ByteBuffer m) {
+        if (m.getInt(16) != 0) {
+            send(m, List.of());
+            return;
+        }
+        synchronized (aheadLock) {
+            if ((ahead == null || ahead.lost != null) && !aheadRefused && lost == null) {
+                try {
+                    ahead = start(binary, this);
+                } catch (LauncherUnavailableException e) {
+                    aheadRefused = true;
+                    log.info("cannot start a launcher to make namespaces ahead ({}); containers create their own",
+                            e.getMessage());
+                }
+            }
+            try {
+                if (ahead != null) {
+                    ahead.send(m, List.of());
+                    return;
+                }
+            } catch (LauncherUnavailableException e) {
+                log.debug("the launcher that makes namespaces ahead is gone: {}", e.getMessage());
+            }
+        }
+        long request = m.getLong(8);
+        execute(() -> pool.failed(request)); /* off the pool's lock, which the caller holds */
+    }
+
     /** Sends fds (if any) on the descriptor connection, then queues the message that says how many. */
     private void send(ByteBuffer message, List<Integer> fds) {
         if (lost != null) {
@@ -713,6 +762,15 @@ public final class Launcher {
         }
         lost = cause;
         process.destroyForcibly();
+        Launcher helper;
+        synchronized (aheadLock) {
+            helper = ahead;
+            ahead = null;
+            aheadRefused = true;
+        }
+        if (helper != null) {
+            helper.process.destroyForcibly(); /* it makes sets for this launcher only */
+        }
         try {
             selector.close();
             control.close();
