@@ -25,6 +25,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.archivers.tar.TarConstants;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,6 +39,23 @@ import org.junit.jupiter.api.io.TempDir;
 class RootlessBuildTest {
     @TempDir
     Path dir;
+
+    /**
+     * After a failure too, the store is emptied through the store itself, which removes in the
+     * user namespace what only it may: else the temporary directory would keep, rootless, files
+     * of subordinate IDs that neither JUnit nor the caller can delete.
+     */
+    @AfterEach
+    void emptyTheStore() {
+        Path storeDir = dir.resolve("store");
+        if (Files.isDirectory(storeDir)) {
+            ImageStore store = ImageStore.open(storeDir);
+            for (ImageInfo i : store.images()) {
+                store.remove(i.name());
+            }
+            store.prune();
+        }
+    }
 
     private static final String DOCKERFILE = """
             FROM base:1
@@ -123,6 +141,83 @@ class RootlessBuildTest {
         try (Stream<Path> s = Files.walk(storeDir)) {
             List<Path> foreign = s.filter(p -> !owner.equals(uid(p))).toList();
             assertEquals(List.of(), foreign, "files of other owners left in the store");
+        }
+    }
+
+    private static final String STAGES = """
+            FROM base:1 AS first
+            RUN mkdir -p /src/priv/deep && echo secret > /src/priv/deep/s && echo top > /src/f600 && ln /src/f600 /src/hard \\
+                && ln -s priv/deep/s /src/link && chown -R 1000:1001 /src && chown -h 1000:1001 /src/link \\
+                && chown 2000:2000 /src/f600 && chmod 600 /src/f600 /src/priv/deep/s && chmod 700 /src/priv \\
+                && rm -r /var/old && mkdir /var/priv && chown 1000:1001 /var/priv && chmod 700 /var/priv
+            FROM base:1
+            COPY --from=first /src /copied/
+            COPY --from=first /src/priv/deep/s /one
+            COPY --from=first /var /v/
+            """;
+
+    /**
+     * COPY --from reads another stage's files, and an image's, as they are: rootless a RUN's 0600
+     * file or 0700 directory of another container user belongs to a subordinate ID that the
+     * caller may not read, so it is read in the user namespace; the copies keep owners and modes.
+     */
+    @Test
+    void copyFromAStageOrAnImageKeepsFilesOnlyTheirOwnersMayRead() throws Exception {
+        Path storeDir = Files.createDirectory(dir.resolve("store"));
+        ImageStore store = ImageStore.open(storeDir);
+        store.importImage(Path.of(baseLayout(dir.resolve("base")) + ":1"), "base:1");
+        Path context = Files.createDirectory(dir.resolve("context"));
+        write(context.resolve("Dockerfile"), STAGES, "rw-r--r--");
+
+        ImageBuilder.of(store, context).tag("out:1").build();
+        List<String> layers = store.image("out:1").orElseThrow().layers();
+        List<List<String>> entries = new ArrayList<>();
+        for (String l : layers.subList(1, layers.size())) {
+            entries.add(entries(storeDir.resolve("blobs/sha256").resolve(l.substring("sha256:".length()))));
+        }
+        assertEquals(List.of(
+                List.of("copied/ 755 0:0", "copied/f600 600 2000:2000", "copied/hard 600 2000:2000",
+                        "copied/link 777 1000:1001", "copied/priv/ 700 1000:1001", "copied/priv/deep/ 755 1000:1001",
+                        "copied/priv/deep/s 600 1000:1001"),
+                List.of("one 600 1000:1001"),
+                List.of("v/ 755 0:0", "v/priv/ 700 1000:1001")), entries); /* the first stage deleted /var/old */
+        assertNothingAside(storeDir);
+        ContainerResult worker = Container.builder().rootfs(Rootfs.image(store, "out:1")).user(1000, 1001)
+                .run("sh", "-c", "cat /copied/priv/deep/s /one /copied/link; readlink /copied/link; ls /v; "
+                        + "stat -c '%u:%g %a %n' /copied/priv /copied/priv/deep /copied/priv/deep/s /one /v/priv");
+        assertEquals("secret\nsecret\nsecret\npriv/deep/s\npriv\n1000:1001 700 /copied/priv\n1000:1001 755 /copied/priv/deep\n"
+                + "1000:1001 600 /copied/priv/deep/s\n1000:1001 600 /one\n1000:1001 700 /v/priv\n", worker.stdout(),
+                worker.stderr());
+        ContainerResult app = Container.builder().rootfs(Rootfs.image(store, "out:1")).user(2000, 2000)
+                .run("sh", "-c", "cat /copied/f600 /copied/hard; stat -c '%u:%g %a %n' /copied/f600 /copied/hard; "
+                        + "cat /copied/priv/deep/s || echo denied");
+        assertEquals("top\ntop\n2000:2000 600 /copied/f600\n2000:2000 600 /copied/hard\ndenied\n", app.stdout(),
+                app.stderr());
+
+        /* the first stage as an image of its own, and a glob through its 0700 directory */
+        ImageBuilder.of(store, context).target("first").tag("first:1").build();
+        write(context.resolve("Dockerfile"), """
+                FROM base:1
+                COPY --from=first:1 /src/priv/* /src/f* /glob/
+                """, "rw-r--r--");
+        ImageBuilder.of(store, context).tag("glob:1").build();
+        assertEquals(0, ImageBuilder.of(store, context).tag("glob:1").build().steps().stream().filter(s -> !s.cached()).count(),
+                "a rebuild reads the cache, without looking at the files again");
+        List<String> globLayers = store.image("glob:1").orElseThrow().layers();
+        assertEquals(List.of("glob/ 755 0:0", "glob/f600 600 2000:2000", "glob/s 600 1000:1001"),
+                entries(storeDir.resolve("blobs/sha256").resolve(globLayers.get(1).substring("sha256:".length()))));
+        ContainerResult glob = Container.builder().rootfs(Rootfs.image(store, "glob:1")).user(1000, 1001)
+                .run("sh", "-c", "cat /glob/s; stat -c '%u:%g %a %n' /glob/s /glob/f600");
+        assertEquals("secret\n1000:1001 600 /glob/s\n2000:2000 600 /glob/f600\n", glob.stdout(), glob.stderr());
+        assertNothingAside(storeDir);
+
+        for (ImageInfo i : store.images()) {
+            store.remove(i.name());
+        }
+        store.prune();
+        Object owner = Files.getAttribute(storeDir, "unix:uid");
+        try (Stream<Path> s = Files.walk(storeDir)) {
+            assertEquals(List.of(), s.filter(p -> !owner.equals(uid(p))).toList(), "files of other owners left in the store");
         }
     }
 

@@ -659,19 +659,21 @@ public final class BuildEngine {
             fromView = null;
         }
         Fs.Tree tree = fromView != null ? Fs.image(fromView) : Fs.context(o.context(), ignore);
-        List<Fs.Source> sources = new ArrayList<>();
         for (String pat : patterns) {
             if (pat.matches("(?i)^(https?|git)://.*") || pat.startsWith("git@")) {
                 throw err(i, i.keyword() + " " + pat + ": only local files are supported, not URLs");
             }
-            List<Fs.Source> found = Fs.match(tree, pat);
-            if (found.isEmpty()) {
-                throw err(i, i.keyword() + " " + pat + ": no such file" + (fromView != null ? " in " + from.get()
-                        : " in the build context " + o.context() + " (or .dockerignore excludes it)"));
-            }
-            sources.addAll(found);
         }
-        boolean destIsDir = dest.endsWith("/") || sources.size() > 1;
+        List<Fs.Source> matched;
+        try {
+            matched = match(i, tree, patterns, from);
+        } catch (IOException e) {
+            if (fromDigest == null || !BuildStorage.deniedButReadableInNamespace(e)) {
+                throw e;
+            }
+            matched = null; /* the stage's files are read in the user namespace, when the step runs */
+        }
+        List<Fs.Source> sources = matched;
         String destAbs = workdir(st, dest);
         String text = (from.map(f -> "--from=" + f + " ").orElse("") + (chown.isEmpty() ? "" : "--chown=" + chown + " ")
                 + (chmod.isEmpty() ? "" : "--chmod=" + chmod + " ") + String.join(" ", patterns) + " " + dest);
@@ -685,14 +687,18 @@ public final class BuildEngine {
             public String contentKey() throws IOException {
                 MessageDigest md = sha256();
                 if (fromDigest != null) {
+                    /* an image's files are fixed by its digest: the patterns name what is taken */
                     md.update(fromDigest.getBytes(StandardCharsets.UTF_8));
+                    for (String pat : patterns) {
+                        md.update(pat.getBytes(StandardCharsets.UTF_8));
+                        md.update((byte) 0);
+                    }
+                    return HexFormat.of().formatHex(md.digest());
                 }
                 for (Fs.Source s : sources) {
                     md.update(s.rel().getBytes(StandardCharsets.UTF_8));
                     md.update((byte) 0);
-                    if (fromDigest == null) {
-                        Fs.hashTree(tree, s.rel(), md);
-                    }
+                    Fs.hashTree(tree, s.rel(), md);
                 }
                 return HexFormat.of().formatHex(md.digest());
             }
@@ -705,6 +711,27 @@ public final class BuildEngine {
                     throw err(i, i.keyword() + " --chown=" + chown + " gives files to " + ids.get()[0] + ":" + ids.get()[1]
                             + ", but " + BuildStorage.missingIds().get());
                 }
+                if (sources != null) {
+                    try {
+                        return layer(view, ids, tree, sources);
+                    } catch (IOException e) {
+                        if (fromDigest == null || !BuildStorage.deniedButReadableInNamespace(e)) {
+                            throw e;
+                        }
+                    }
+                }
+                /* rootless, the stage holds files of other container users that this process may not
+                   read: they are copied out in the user namespace, with their owners and modes */
+                try (BuildStorage.Copied copied = storage.copyInNamespace(fromDigest, Fs.roots(patterns))) {
+                    Fs.Tree t = Fs.copied(copied);
+                    return layer(view, ids, t, match(i, t, patterns, from));
+                }
+            }
+
+            /** The step's layer: the sources copied from {@code tree} into a fresh directory, then its tar. */
+            private Map<String, Object> layer(LayerView view, Optional<int[]> ids, Fs.Tree tree, List<Fs.Source> sources)
+                    throws IOException {
+                boolean destIsDir = dest.endsWith("/") || sources.size() > 1;
                 Optional<int[]> owner = ids.isPresent() || fromDigest != null ? ids : Optional.of(new int[] {0, 0});
                 int mode = chmod.isEmpty() ? -1 : Integer.parseInt(chmod, 8);
                 Path upper = storage.newTmpDir("copy");
@@ -757,6 +784,21 @@ public final class BuildEngine {
                 }
             }
         };
+    }
+
+    /** The sources the patterns name in a tree, in order; an error naming a pattern that names none. */
+    private List<Fs.Source> match(Dockerfile.Instruction i, Fs.Tree tree, List<String> patterns, Optional<String> from)
+            throws IOException {
+        List<Fs.Source> sources = new ArrayList<>();
+        for (String pat : patterns) {
+            List<Fs.Source> found = Fs.match(tree, pat);
+            if (found.isEmpty()) {
+                throw err(i, i.keyword() + " " + pat + ": no such file" + (from.isPresent() ? " in " + from.get()
+                        : " in the build context " + o.context() + " (or .dockerignore excludes it)"));
+            }
+            sources.addAll(found);
+        }
+        return sources;
     }
 
     /* ---------------- helpers ---------------- */

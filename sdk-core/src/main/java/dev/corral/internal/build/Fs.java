@@ -1,6 +1,7 @@
 package dev.corral.internal.build;
 
 import dev.corral.internal.archive.Compression;
+import dev.corral.internal.image.BuildStorage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -42,8 +43,17 @@ final class Fs {
          * @param hostGid its group on the host
          * @return the owner it has in the image (or the context: the host's)
          */
-        default int[] owner(String rel, int hostUid, int hostGid) {
+        default int[] owner(String rel, int hostUid, int hostGid) throws IOException {
             return new int[] {hostUid, hostGid};
+        }
+
+        /**
+         * @param rel      a path in the tree
+         * @param hostMode its permission bits on the host
+         * @return the permission bits it has in the image (or the context: the host's)
+         */
+        default int mode(String rel, int hostMode) throws IOException {
+            return hostMode;
         }
     }
 
@@ -93,6 +103,56 @@ final class Fs {
                 return view.owner(rel, hostUid, hostGid);
             }
         };
+    }
+
+    /**
+     * Some of an image's files as copied out of the user namespace: this process's own files,
+     * whose owners and modes in the image are the ones recorded when they were copied.
+     */
+    static Tree copied(BuildStorage.Copied copied) {
+        LayerView view = new LayerView(copied.lowers());
+        return new Tree() {
+            @Override
+            public Optional<Path> find(String rel) throws IOException {
+                return view.find(rel);
+            }
+
+            @Override
+            public List<String> list(String rel) throws IOException {
+                return view.list(rel);
+            }
+
+            @Override
+            public int[] owner(String rel, int hostUid, int hostGid) throws IOException {
+                Path p = view.find(rel).orElseThrow();
+                return Optional.ofNullable(copied.owners().get(p)).orElseGet(() -> view.owner(rel, hostUid, hostGid));
+            }
+
+            @Override
+            public int mode(String rel, int hostMode) throws IOException {
+                return copied.modes().getOrDefault(view.find(rel).orElseThrow(), hostMode);
+            }
+        };
+    }
+
+    /**
+     * The path prefixes that matching these patterns can look into: each pattern up to its first
+     * component with a glob ("" when that is the first).
+     */
+    static List<String> roots(List<String> patterns) {
+        List<String> out = new ArrayList<>();
+        for (String pat : patterns) {
+            String clean = DockerIgnore.clean(pat);
+            List<String> keep = new ArrayList<>();
+            for (String part : clean.isEmpty() ? new String[0] : clean.split("/")) {
+                if (hasGlob(part)) {
+                    break;
+                }
+                keep.add(part);
+            }
+            out.add(String.join("/", keep));
+        }
+        return out;
     }
 
     private static boolean hasGlob(String s) {
@@ -244,7 +304,7 @@ final class Fs {
     static void copyOne(Tree tree, String rel, Path src, Layer out, Path dst, Optional<int[]> owner, int mode)
             throws IOException {
         Map<String, Object> a = Files.readAttributes(src, "unix:mode,uid,gid,lastModifiedTime", LinkOption.NOFOLLOW_LINKS);
-        int[] own = owner.orElseGet(() -> tree.owner(rel, (Integer) a.get("uid"), (Integer) a.get("gid")));
+        int[] own = owner.isPresent() ? owner.get() : tree.owner(rel, (Integer) a.get("uid"), (Integer) a.get("gid"));
         if (Files.exists(dst, LinkOption.NOFOLLOW_LINKS) && !Files.isDirectory(dst, LinkOption.NOFOLLOW_LINKS)) {
             Files.delete(dst);
         }
@@ -264,7 +324,7 @@ final class Fs {
         } else {
             return; /* devices, fifos and sockets are not copied */
         }
-        out.own(dst, own[0], own[1], mode >= 0 ? mode : ((Integer) a.get("mode")) & 07777);
+        out.own(dst, own[0], own[1], mode >= 0 ? mode : tree.mode(rel, ((Integer) a.get("mode")) & 07777));
         Files.setLastModifiedTime(dst, (FileTime) a.get("lastModifiedTime"));
     }
 

@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -36,7 +38,7 @@ final class LayerView {
             Path p = layer;
             for (int i = 0; i < parts.length; i++) {
                 p = p.resolve(parts[i]);
-                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!exists(p)) {
                     break;
                 }
                 if (isWhiteout(p)) {
@@ -76,7 +78,7 @@ final class LayerView {
             boolean stop = false;
             for (String part : parts) {
                 p = p.resolve(part);
-                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                if (!exists(p)) {
                     present = false;
                     break;
                 }
@@ -123,6 +125,20 @@ final class LayerView {
      */
     int[] owner(String rel, int hostUid, int hostGid) {
         return dev.corral.internal.image.BuildStorage.containerIds(hostUid, hostGid);
+    }
+
+    /**
+     * Whether an entry exists; unlike {@link Files#exists}, an entry this process may not look
+     * at (a rootless caller, under another container user's 0700 directory) is an error, not an
+     * absence, so that a COPY --from reads it another way rather than missing it.
+     */
+    private static boolean exists(Path p) throws IOException {
+        try {
+            Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            return true;
+        } catch (NoSuchFileException e) {
+            return false;
+        }
     }
 
     static boolean isWhiteout(Path p) throws IOException {

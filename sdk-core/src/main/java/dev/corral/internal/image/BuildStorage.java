@@ -2,15 +2,26 @@ package dev.corral.internal.image;
 
 import dev.corral.image.ImageStore;
 import dev.corral.image.UnpackListener;
+import dev.corral.internal.archive.ExtractOptions;
+import dev.corral.internal.archive.TarExtractor;
+import dev.corral.internal.archive.WhiteoutMode;
+import java.io.Closeable;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeSet;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 /**
  * What an image build needs of the store: images read as their config and layer descriptors,
@@ -112,6 +123,88 @@ public final class BuildStorage {
             return List.of();
         }
         return store.unpackImage(digest, UnpackListener.NONE);
+    }
+
+    /**
+     * Some paths of an image, read in the user namespace and unpacked as this process's own
+     * files (a rootless caller may not read what the image's other users own): layer by layer in
+     * overlay form, with the owners and modes the image gives each entry kept aside. Closing it
+     * removes the copies.
+     *
+     * @param dir    where they are, under the store's {@code tmp/}
+     * @param lowers the layers' copies, top first, as the image's unpacked layers
+     * @param owners container uid and gid of each copied entry, by its path
+     * @param modes  the mode (permission bits) each copied entry has in the image, by its path
+     */
+    public record Copied(Path dir, List<Path> lowers, Map<Path, int[]> owners, Map<Path, Integer> modes)
+            implements Closeable {
+        @Override
+        public void close() throws IOException {
+            StoreFiles.deleteTree(dir);
+        }
+    }
+
+    /**
+     * Copies some paths of an image out of the user namespace (see {@link Copied}): what a
+     * rootless COPY --from reads when the caller may not.
+     *
+     * @param digest a manifest digest
+     * @param rels   '/'-separated paths relative to its root, whole trees; "" for everything
+     * @return the copies, to close when done
+     */
+    public Copied copyInNamespace(String digest, Collection<String> rels) throws IOException {
+        List<String> roots = new ArrayList<>();
+        for (String r : new TreeSet<>(rels)) {
+            if (roots.stream().noneMatch(x -> x.isEmpty() || r.equals(x) || r.startsWith(x + "/"))) {
+                roots.add(r);
+            }
+        }
+        List<Path> lowers = unpack(digest);
+        Path dir = newTmpDir("from");
+        Path tar = store.files().tmpPath("from-tar");
+        try {
+            UserNsFiles.export(lowers, roots, tar);
+            Map<Path, int[]> owners = new HashMap<>();
+            Map<Path, Integer> modes = new HashMap<>();
+            try (InputStream in = Files.newInputStream(tar); TarArchiveInputStream t = new TarArchiveInputStream(in)) {
+                for (TarArchiveEntry e; (e = t.getNextEntry()) != null; ) {
+                    Path p = dir.resolve(e.getName()).normalize();
+                    if (!p.getFileName().toString().startsWith(".wh.") && p.startsWith(dir)) {
+                        owners.put(p, new int[] {(int) e.getLongUserId(), (int) e.getLongGroupId()});
+                        modes.put(p, e.getMode() & 07777);
+                    }
+                }
+            }
+            TarExtractor.extract(tar, dir, ExtractOptions.builder().whiteouts(WhiteoutMode.OVERLAYFS).allowSetuid(true)
+                    .privileged(false).preserveOwnership(false).build());
+            List<Path> copies = new ArrayList<>();
+            for (int i = 0; i < lowers.size(); i++) {
+                copies.add(Files.createDirectories(dir.resolve(String.valueOf(i))));
+            }
+            /* the copies are this process's, but a 0000 file or a 0300 directory is not readable even so */
+            for (Path p : modes.keySet()) {
+                if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.setAttribute(p, "unix:mode", modes.get(p) | 0700, LinkOption.NOFOLLOW_LINKS);
+                } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+                    Files.setAttribute(p, "unix:mode", modes.get(p) | 0400, LinkOption.NOFOLLOW_LINKS);
+                }
+            }
+            return new Copied(dir, copies, owners, modes);
+        } catch (IOException | RuntimeException e) {
+            StoreFiles.deleteTree(dir);
+            throw e;
+        } finally {
+            Files.deleteIfExists(tar);
+        }
+    }
+
+    /**
+     * @param e a failure reading an image's files
+     * @return whether it came from this process being refused access, and a rootless caller's
+     *         containers' user namespace could read them ({@link #copyInNamespace})
+     */
+    public static boolean deniedButReadableInNamespace(Throwable e) {
+        return !ContainerIds.ofThisProcess().isIdentity() && LayerCommit.denied(e);
     }
 
     /**

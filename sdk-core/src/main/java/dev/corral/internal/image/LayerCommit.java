@@ -17,9 +17,11 @@ import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
@@ -85,7 +87,8 @@ final class LayerCommit {
         return Digests.of(md);
     }
 
-    private static boolean denied(Throwable e) {
+    /** @return whether {@code e} or a cause says this process may not read or search something */
+    static boolean denied(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof AccessDeniedException
                     || (t.getMessage() != null && t.getMessage().contains("EACCES"))) {
@@ -132,65 +135,121 @@ final class LayerCommit {
         }
         Map<Object, String> links = new HashMap<>();
         for (Path p : paths) {
-            String name = upper.relativize(p).toString();
-            Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,rdev,nlink,ino,dev,size,lastModifiedTime",
-                    LinkOption.NOFOLLOW_LINKS);
-            int mode = (Integer) a.get("mode");
-            int[] ids = owners.of(name, (Integer) a.get("uid"), (Integer) a.get("gid"));
-            int uid = ids[0];
-            int gid = ids[1];
-            long mtime = ((FileTime) a.get("lastModifiedTime")).toMillis();
-            if ((mode & S_IFMT) == S_IFCHR && ((Long) a.get("rdev")) == 0) {
-                int slash = name.lastIndexOf('/');
-                TarArchiveEntry wh = new TarArchiveEntry(name.substring(0, slash + 1) + ".wh." + name.substring(slash + 1));
-                wh.setModTime(mtime);
-                tar.putArchiveEntry(wh);
-                tar.closeArchiveEntry();
-                continue;
-            }
-            TarArchiveEntry e;
-            if (Files.isSymbolicLink(p)) {
-                e = new TarArchiveEntry(name, TarConstants.LF_SYMLINK);
-                e.setLinkName(Files.readSymbolicLink(p).toString());
-            } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
-                e = new TarArchiveEntry(name + "/");
-            } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
-                Object key = a.get("dev") + ":" + a.get("ino");
-                String first = ((Integer) a.get("nlink")) > 1 ? links.putIfAbsent(key, name) : null;
-                if (first != null) {
-                    e = new TarArchiveEntry(name, TarConstants.LF_LINK);
-                    e.setLinkName(first);
-                } else {
-                    e = new TarArchiveEntry(name);
-                    e.setSize((Long) a.get("size"));
+            entry(p, upper.relativize(p).toString(), tar, owners, links);
+        }
+    }
+
+    /**
+     * Writes the parts of a layer directory (overlay form) that reading some paths of its image
+     * needs, under {@code prefix/} in {@code tar}: for each path, the entries along it as far as
+     * this layer has them (a directory, or the whiteout or file that ends the walk), and, where
+     * the layer has the path itself, its whole tree. What a merged view of the image shows at
+     * those paths can then be read from the entries of all its layers.
+     *
+     * @param layer  the layer directory
+     * @param rels   '/'-separated paths relative to the root, none under another; "" for all
+     * @param prefix the name the entries go under
+     * @param tar    where they go
+     * @param owners the owners they record
+     */
+    static void export(Path layer, List<String> rels, String prefix, TarArchiveOutputStream tar, Owners owners)
+            throws IOException {
+        Map<Object, String> links = new HashMap<>();
+        Set<String> written = new HashSet<>();
+        for (String rel : rels) {
+            Path p = layer;
+            String[] parts = rel.isEmpty() ? new String[0] : rel.split("/");
+            for (int k = 0; k <= parts.length; k++) {
+                if (k > 0) {
+                    p = p.resolve(parts[k - 1]);
                 }
-            } else if ((mode & S_IFMT) == S_IFCHR || (mode & S_IFMT) == 0060000) {
-                e = new TarArchiveEntry(name, (mode & S_IFMT) == S_IFCHR ? TarConstants.LF_CHR : TarConstants.LF_BLK);
-                long rdev = (Long) a.get("rdev");
-                e.setDevMajor((int) (((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffL)));
-                e.setDevMinor((int) ((rdev & 0xff) | ((rdev >> 12) & ~0xffL)));
-            } else if ((mode & S_IFMT) == 0010000) {
-                e = new TarArchiveEntry(name, TarConstants.LF_FIFO);
-            } else {
-                continue; /* sockets are not archived, as tar does */
-            }
-            e.setMode(mode & 07777);
-            e.setIds(uid, gid);
-            e.setModTime(mtime);
-            tar.putArchiveEntry(e);
-            if (e.getLinkFlag() == TarConstants.LF_NORMAL && e.getSize() > 0) { /* a symlink entry "isFile" too */
-                try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
-                    in.transferTo(tar);
+                if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
+                    break;
+                }
+                if (k == parts.length) {
+                    List<Path> tree;
+                    try (Stream<Path> s = Files.walk(p)) {
+                        tree = s.sorted().toList();
+                    }
+                    for (Path t : tree) {
+                        String name = layer.relativize(t).toString();
+                        if (written.add(name)) {
+                            entry(t, name.isEmpty() ? prefix : prefix + "/" + name, tar, owners, links);
+                        }
+                    }
+                } else if (k > 0) {
+                    String name = layer.relativize(p).toString();
+                    if (written.add(name)) {
+                        entry(p, prefix + "/" + name, tar, owners, links);
+                    }
+                    if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                        break;
+                    }
                 }
             }
+        }
+    }
+
+    /** One tar entry for a host file; {@code links} remembers the first name of each multiply linked file. */
+    private static void entry(Path p, String name, TarArchiveOutputStream tar, Owners owners, Map<Object, String> links)
+            throws IOException {
+        Map<String, Object> a = Files.readAttributes(p, "unix:mode,uid,gid,rdev,nlink,ino,dev,size,lastModifiedTime",
+                LinkOption.NOFOLLOW_LINKS);
+        int mode = (Integer) a.get("mode");
+        int[] ids = owners.of(name, (Integer) a.get("uid"), (Integer) a.get("gid"));
+        int uid = ids[0];
+        int gid = ids[1];
+        long mtime = ((FileTime) a.get("lastModifiedTime")).toMillis();
+        if ((mode & S_IFMT) == S_IFCHR && ((Long) a.get("rdev")) == 0) {
+            int slash = name.lastIndexOf('/');
+            TarArchiveEntry wh = new TarArchiveEntry(name.substring(0, slash + 1) + ".wh." + name.substring(slash + 1));
+            wh.setModTime(mtime);
+            tar.putArchiveEntry(wh);
             tar.closeArchiveEntry();
-            if (e.isDirectory() && (Xattrs.get(p, "trusted.overlay.opaque").map(v -> new String(v).equals("y")).orElse(false)
-                    || Xattrs.get(p, "user.overlay.opaque").map(v -> new String(v).equals("y")).orElse(false))) {
-                TarArchiveEntry opq = new TarArchiveEntry(name + "/.wh..wh..opq");
-                opq.setModTime(mtime);
-                tar.putArchiveEntry(opq);
-                tar.closeArchiveEntry();
+            return;
+        }
+        TarArchiveEntry e;
+        if (Files.isSymbolicLink(p)) {
+            e = new TarArchiveEntry(name, TarConstants.LF_SYMLINK);
+            e.setLinkName(Files.readSymbolicLink(p).toString());
+        } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+            e = new TarArchiveEntry(name + "/");
+        } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {
+            Object key = a.get("dev") + ":" + a.get("ino");
+            String first = ((Integer) a.get("nlink")) > 1 ? links.putIfAbsent(key, name) : null;
+            if (first != null) {
+                e = new TarArchiveEntry(name, TarConstants.LF_LINK);
+                e.setLinkName(first);
+            } else {
+                e = new TarArchiveEntry(name);
+                e.setSize((Long) a.get("size"));
             }
+        } else if ((mode & S_IFMT) == S_IFCHR || (mode & S_IFMT) == 0060000) {
+            e = new TarArchiveEntry(name, (mode & S_IFMT) == S_IFCHR ? TarConstants.LF_CHR : TarConstants.LF_BLK);
+            long rdev = (Long) a.get("rdev");
+            e.setDevMajor((int) (((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffL)));
+            e.setDevMinor((int) ((rdev & 0xff) | ((rdev >> 12) & ~0xffL)));
+        } else if ((mode & S_IFMT) == 0010000) {
+            e = new TarArchiveEntry(name, TarConstants.LF_FIFO);
+        } else {
+            return; /* sockets are not archived, as tar does */
+        }
+        e.setMode(mode & 07777);
+        e.setIds(uid, gid);
+        e.setModTime(mtime);
+        tar.putArchiveEntry(e);
+        if (e.getLinkFlag() == TarConstants.LF_NORMAL && e.getSize() > 0) { /* a symlink entry "isFile" too */
+            try (InputStream in = Files.newInputStream(p, LinkOption.NOFOLLOW_LINKS)) {
+                in.transferTo(tar);
+            }
+        }
+        tar.closeArchiveEntry();
+        if (e.isDirectory() && (Xattrs.get(p, "trusted.overlay.opaque").map(v -> new String(v).equals("y")).orElse(false)
+                || Xattrs.get(p, "user.overlay.opaque").map(v -> new String(v).equals("y")).orElse(false))) {
+            TarArchiveEntry opq = new TarArchiveEntry(name + "/.wh..wh..opq");
+            opq.setModTime(mtime);
+            tar.putArchiveEntry(opq);
+            tar.closeArchiveEntry();
         }
     }
 }

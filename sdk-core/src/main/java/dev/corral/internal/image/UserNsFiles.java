@@ -33,10 +33,10 @@ import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 
 /**
- * File work on a writable layer that only the containers' user namespace may do, rootless:
- * what a container made as another user than its root belongs to the caller's subordinate IDs
- * (a {@code 0700} directory of uid 1000, a file chowned in a RUN step), and the caller may
- * neither read nor remove it on the host. As {@code buildah unshare} does, the work is done
+ * File work on writable layers and unpacked images that only the containers' user namespace may
+ * do, rootless: what a container made as another user than its root belongs to the caller's
+ * subordinate IDs (a {@code 0700} directory of uid 1000, a file chowned in a RUN step), and the
+ * caller may neither read nor remove it on the host, nor copy it for a later COPY --from. As {@code buildah unshare} does, the work is done
  * inside the user namespace: this JVM's own code, run as an ordinary Corral container in the
  * default user namespace (the same maps as the run that made the files), with the host's
  * read-only view as root, the class path read-only and the directories worked on read-write,
@@ -46,6 +46,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * <pre>{@code
  * UserNsFiles.writeLayer(run.resolve("upper"), tmpTar);   // the tar of a RUN step's layer
  * UserNsFiles.remove(run);                                // a run directory with such files
+ * UserNsFiles.export(lowers, List.of("src"), tmpTar);     // an image's /src, for a COPY --from
  * }</pre>
  */
 public final class UserNsFiles {
@@ -102,6 +103,28 @@ public final class UserNsFiles {
             throw new IOException("unpacking " + blobs + " in the user namespace gave " + digests.size() + " digests: " + out);
         }
         return digests;
+    }
+
+    /**
+     * Writes what some paths of an image hold, layer by layer, to a tar with the owners a
+     * container sees: the entries of layer {@code i} (top first) under {@code i/}, in overlay
+     * form (see {@code LayerCommit.export}), so that the caller can unpack them as its own files
+     * and read them, whatever they belong to in the image.
+     *
+     * @param lowers the image's unpacked layers, top first
+     * @param rels   '/'-separated paths relative to the root, none under another; "" for all
+     * @param out    the tar file to write (its directory must exist)
+     * @throws IOException naming what failed inside
+     */
+    public static void export(List<Path> lowers, List<String> rels, Path out) throws IOException {
+        List<String> args = new ArrayList<>(List.of("export", out.toString(), String.valueOf(rels.size())));
+        rels.forEach(r -> args.add("/" + r));
+        Set<Path> dirs = new LinkedHashSet<>();
+        for (Path l : lowers) {
+            args.add(l.toString());
+            dirs.add(l.toAbsolutePath().getParent());
+        }
+        run(args, List.copyOf(dirs), List.of(out.toAbsolutePath().getParent()));
     }
 
     private static String run(List<String> args, List<Path> readOnly, List<Path> readWrite) throws IOException {
@@ -197,7 +220,8 @@ public final class UserNsFiles {
     }
 
     /**
-     * Inside the user namespace: {@code layer UPPER OUT} or {@code remove TREE}.
+     * Inside the user namespace: {@code layer UPPER OUT [EMPTY]}, {@code remove TREE},
+     * {@code unpack MODE INTO BLOB...} or {@code export OUT N REL... LAYER...}.
      *
      * @param args the work
      * @throws IOException if it fails (exit status 1, the trace on stderr)
@@ -234,7 +258,25 @@ public final class UserNsFiles {
                     System.out.println(Digests.of(md));
                 }
             }
-            default -> throw new IllegalArgumentException("usage: layer UPPER OUT [EMPTY] | remove TREE | unpack MODE INTO BLOB...");
+            case "export" -> {
+                int n = Integer.parseInt(args[2]);
+                List<String> rels = new ArrayList<>();
+                for (int i = 3; i < 3 + n; i++) {
+                    rels.add(args[i].substring(1));
+                }
+                try (OutputStream file = Files.newOutputStream(Path.of(args[1]));
+                     TarArchiveOutputStream tar = new TarArchiveOutputStream(new BufferedOutputStream(file, 65536))) {
+                    tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+                    tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
+                    for (int i = 3 + n; i < args.length; i++) {
+                        LayerCommit.export(Path.of(args[i]), rels, String.valueOf(i - 3 - n), tar,
+                                LayerCommit.Owners.of(ContainerIds.identity()));
+                    }
+                    tar.finish();
+                }
+            }
+            default -> throw new IllegalArgumentException("usage: layer UPPER OUT [EMPTY] | remove TREE | unpack MODE INTO BLOB..."
+                    + " | export OUT N REL... LAYER...");
         }
     }
 }
