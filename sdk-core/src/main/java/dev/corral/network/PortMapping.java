@@ -2,6 +2,8 @@ package dev.corral.network;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,6 +17,7 @@ import java.util.Optional;
  * PortMapping.parse("8080:80");              // TCP, every host address, host 8080 -> container 80
  * PortMapping.parse("127.0.0.1:5353:53/udp"); // UDP, on the host's loopback only
  * PortMapping.tcp(8443, 443);
+ * PortMapping.parseAll("8000-8002:9000-9002"); // three: 8000 -> 9000, 8001 -> 9001, 8002 -> 9002
  * }</pre>
  *
  * @param hostAddress   the host address it answers on; empty: every address of the host,
@@ -108,6 +111,71 @@ public record PortMapping(Optional<InetAddress> hostAddress, int hostPort, int c
         int host = port(s, parts[parts.length - 2], "host port", form);
         int container = port(s, parts[parts.length - 1], "container port", form);
         return new PortMapping(address, host, container, protocol);
+    }
+
+    /** The most ports one range publishes (each is a rule of its own on the host). */
+    public static final int MAX_RANGE = 1024;
+
+    /**
+     * @param s {@code [IP:]HOST:CONTAINER[/tcp|/udp]} as {@link #parse}, or with port ranges as
+     *          {@code docker run -p} takes them: {@code [IP:]H1-H2:C1-C2[/tcp|/udp]}, two ranges
+     *          of the same length (at most {@link #MAX_RANGE} ports), host port H1+i to
+     *          container port C1+i
+     * @return the mappings, one per port, in order
+     * @throws IllegalArgumentException naming what is wrong and the accepted form
+     */
+    public static List<PortMapping> parseAll(String s) {
+        Objects.requireNonNull(s, "s");
+        String form = " (accepted: [IP:]HOST:CONTAINER[/tcp|/udp] or with ranges [IP:]H1-H2:C1-C2[/tcp|/udp], "
+                + "e.g. 8000-8009:9000-9009)";
+        int slash = s.lastIndexOf('/');
+        String ports = slash < 0 ? s : s.substring(0, slash);
+        String proto = slash < 0 ? "" : s.substring(slash);
+        String[] parts = ports.split(":", -1);
+        if (parts.length < 2 || !(parts[parts.length - 2].contains("-") || parts[parts.length - 1].contains("-"))) {
+            return List.of(parse(s));
+        }
+        String prefix = parts.length == 3 ? parts[0] + ":" : parts.length == 2 ? "" : null;
+        if (prefix == null) {
+            throw new IllegalArgumentException("published port '" + s + "' must name a host port and a container port" + form);
+        }
+        int[] host = range(s, parts[parts.length - 2], "host port", form);
+        int[] container = range(s, parts[parts.length - 1], "container port", form);
+        int n = host[1] - host[0] + 1;
+        if (n != container[1] - container[0] + 1) {
+            throw new IllegalArgumentException("published port '" + s + "': the host range has " + n + " ports and the "
+                    + "container range " + (container[1] - container[0] + 1) + "; they must have as many" + form);
+        }
+        if (n > MAX_RANGE) {
+            throw new IllegalArgumentException("published port '" + s + "': " + n + " ports, more than the "
+                    + MAX_RANGE + " one range may publish" + form);
+        }
+        List<PortMapping> all = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            String one = prefix + (host[0] + i) + ":" + (container[0] + i) + proto;
+            try {
+                all.add(parse(one));
+            } catch (IllegalArgumentException e) { /* a bad address or protocol: named in the caller's words */
+                throw new IllegalArgumentException(e.getMessage().replace("'" + one + "'", "'" + s + "'"), e);
+            }
+        }
+        return List.copyOf(all);
+    }
+
+    /** @return {first, last} of {@code P} or {@code P1-P2}, P1 not above P2 */
+    private static int[] range(String s, String text, String what, String form) {
+        int dash = text.indexOf('-');
+        if (dash < 0) {
+            int p = port(s, text, what, form);
+            return new int[] {p, p};
+        }
+        int first = port(s, text.substring(0, dash), what, form);
+        int last = port(s, text.substring(dash + 1), what, form);
+        if (first > last) {
+            throw new IllegalArgumentException("published port '" + s + "': " + what + " range '" + text
+                    + "' ends before it starts" + form);
+        }
+        return new int[] {first, last};
     }
 
     private static int port(String s, String text, String what, String form) {

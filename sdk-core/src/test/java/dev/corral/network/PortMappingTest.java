@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.InetAddress;
+import java.util.List;
 import java.util.Optional;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -38,6 +39,30 @@ class PortMappingTest {
         }
         assertThrows(IllegalArgumentException.class, () -> new PortMapping(Optional.of(InetAddress.getLoopbackAddress()), 0, 1,
                 PortMapping.Protocol.TCP));
+    }
+
+    @Test
+    void rangesPublishPortByPortAsDockerDoes() throws Exception {
+        assertEquals(List.of(PortMapping.tcp(8000, 9000), PortMapping.tcp(8001, 9001), PortMapping.tcp(8002, 9002)),
+                PortMapping.parseAll("8000-8002:9000-9002"));
+        InetAddress lo = InetAddress.getByName("127.0.0.1");
+        assertEquals(List.of(new PortMapping(Optional.of(lo), 53, 5353, PortMapping.Protocol.UDP),
+                        new PortMapping(Optional.of(lo), 54, 5354, PortMapping.Protocol.UDP)),
+                PortMapping.parseAll("127.0.0.1:53-54:5353-5354/udp"));
+        assertEquals(List.of(PortMapping.tcp(8080, 80)), PortMapping.parseAll("8080:80"), "no range: as parse");
+        assertEquals(List.of(PortMapping.tcp(7, 7)), PortMapping.parseAll("7-7:7-7"));
+        assertEquals(PortMapping.MAX_RANGE, PortMapping.parseAll("10000-" + (10000 + PortMapping.MAX_RANGE - 1) + ":20000-"
+                + (20000 + PortMapping.MAX_RANGE - 1)).size());
+    }
+
+    @Test
+    void rangesThatCannotBeMeantAreRefusedInTheCallersWords() {
+        for (String bad : new String[] {"8000-8002:9000-9001", "8000-8002:80", "80:9000-9002", "8002-8000:9002-9000",
+                "8000-:9000-9001", "0-2:1-3", "8000-8002:65534-65536", "1.2.3:8000-8001:9000-9001", "8000-8001:9000-9001/sctp",
+                "10000-" + (10000 + PortMapping.MAX_RANGE) + ":20000-" + (20000 + PortMapping.MAX_RANGE), "1:2-3:4-5:6"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> PortMapping.parseAll(bad), bad);
+            assertTrue(e.getMessage().contains("'" + bad + "'"), e.getMessage());
+        }
     }
 
     @Property

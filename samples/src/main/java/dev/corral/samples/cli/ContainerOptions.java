@@ -83,7 +83,8 @@ public final class ContainerOptions {
     String network;
 
     @Option(names = {"-p", "--publish"}, paramLabel = "[IP:]HOST:CONTAINER[/udp]",
-            description = "Publish a container port on the host (bridge and pasta networks). Repeatable.")
+            description = "Publish a container port on the host (bridge and pasta networks); HOST and CONTAINER may be "
+                    + "ranges of as many ports (8000-8009:9000-9009). Repeatable.")
     List<String> publish = new ArrayList<>();
 
     @Option(names = "--add-host", paramLabel = "NAME:IP", description = "Add a line to the container's /etc/hosts. Repeatable.")
@@ -316,7 +317,7 @@ public final class ContainerOptions {
     private void applyNetworkOptions(ContainerSpec.Builder b) {
         for (String p : publish) {
             try {
-                b.publish(dev.corral.network.PortMapping.parse(p));
+                dev.corral.network.PortMapping.parseAll(p).forEach(b::publish);
             } catch (IllegalArgumentException e) {
                 throw new InvalidSpecException("--publish", e.getMessage());
             }

@@ -59,7 +59,8 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
             .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final Pattern PROJECT = Pattern.compile("[a-z0-9][a-z0-9_-]*");
     private static final Pattern SERVICE = Pattern.compile("[a-zA-Z0-9][a-zA-Z0-9_.-]*");
-    private static final Pattern PORT = Pattern.compile("(?:(?:(\\[[0-9a-fA-F:.]+\\]|[0-9.]+):)?([0-9]+):)?([0-9]+)(?:/(tcp|udp))?");
+    private static final Pattern PORT = Pattern.compile(
+            "(?:(?:(\\[[0-9a-fA-F:.]+\\]|[0-9.]+):)?([0-9]+(?:-[0-9]+)?):)?([0-9]+(?:-[0-9]+)?)(?:/(tcp|udp))?");
 
     /** Copies the maps and lists. */
     public ComposeFile {
@@ -388,7 +389,7 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
             opt(f, "ports").ifPresent(x -> {
                 int i = 0;
                 for (JsonNode p : array(x, path + ".ports")) {
-                    ports.add(port(p, path + ".ports[" + i++ + "]"));
+                    ports.addAll(port(p, path + ".ports[" + i++ + "]"));
                 }
             });
             List<Integer> expose = new ArrayList<>();
@@ -397,11 +398,14 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
                 for (JsonNode p : array(x, path + ".expose")) {
                     String where = path + ".expose[" + i++ + "]";
                     String s = scalar(p, where);
-                    Matcher m = Pattern.compile("([0-9]+)(?:/(tcp|udp))?").matcher(s);
+                    Matcher m = Pattern.compile("([0-9]+(?:-[0-9]+)?)(?:/(tcp|udp))?").matcher(s);
                     if (!m.matches()) {
-                        throw new IllegalArgumentException(where + ": '" + s + "' is not a port (PORT or PORT/udp; ranges are not supported)");
+                        throw new IllegalArgumentException(where + ": '" + s + "' is not a port (PORT, PORT/udp or a range FIRST-LAST)");
                     }
-                    expose.add(portNumber(m.group(1), where));
+                    int[] r = portRange(m.group(1), where);
+                    for (int port = r[0]; port <= r[1]; port++) {
+                        expose.add(port);
+                    }
                 }
             });
             Optional<String> networkMode = opt(f, "network_mode").map(x -> text(x, path + ".network_mode"));
@@ -563,7 +567,8 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
             return dir.resolve(src).normalize().toString();
         }
 
-        private Port port(JsonNode p, String path) {
+        /** A ports entry: one port in the long syntax; one or, with ranges, several in the short. */
+        private List<Port> port(JsonNode p, String path) {
             if (p.isObject()) {
                 Map<String, JsonNode> f = fields(p, path, Set.of("target", "published", "host_ip", "protocol"));
                 if (!f.containsKey("target") || !f.containsKey("published")) {
@@ -577,21 +582,50 @@ public record ComposeFile(Path file, String project, Map<String, Service> servic
                 if (!proto.equals("tcp") && !proto.equals("udp")) {
                     throw new IllegalArgumentException(path + ".protocol: '" + proto + "' is not tcp or udp");
                 }
-                return new Port(ip, published, target, proto);
+                return List.of(new Port(ip, published, target, proto));
             }
             String s = scalar(p, path);
             Matcher m = PORT.matcher(s);
             if (!m.matches()) {
-                throw new IllegalArgumentException(path + ": '" + s + "' is not [IP:]HOST:CONTAINER[/tcp|/udp]"
-                        + (s.contains("-") ? " (port ranges are not supported)" : ""));
+                throw new IllegalArgumentException(path + ": '" + s + "' is not [IP:]HOST:CONTAINER[/tcp|/udp] "
+                        + "(HOST and CONTAINER may be ranges of as many ports, FIRST-LAST)");
             }
             if (m.group(2) == null) {
                 throw new IllegalArgumentException(path + ": '" + s + "' has no host port: corral publishes only "
                         + "HOST:CONTAINER (expose: for a port other services reach)");
             }
             Optional<String> ip = Optional.ofNullable(m.group(1)).map(x -> x.startsWith("[") ? x.substring(1, x.length() - 1) : x);
-            return new Port(ip, portNumber(m.group(2), path), portNumber(m.group(3), path),
-                    m.group(4) == null ? "tcp" : m.group(4));
+            int[] host = portRange(m.group(2), path);
+            int[] container = portRange(m.group(3), path);
+            int n = host[1] - host[0] + 1;
+            if (n != container[1] - container[0] + 1) {
+                throw new IllegalArgumentException(path + ": '" + s + "': the host range has " + n + " ports and the "
+                        + "container range " + (container[1] - container[0] + 1) + "; they must have as many");
+            }
+            if (n > dev.corral.network.PortMapping.MAX_RANGE) {
+                throw new IllegalArgumentException(path + ": '" + s + "': " + n + " ports, more than the "
+                        + dev.corral.network.PortMapping.MAX_RANGE + " one range may publish");
+            }
+            List<Port> all = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                all.add(new Port(ip, host[0] + i, container[0] + i, m.group(4) == null ? "tcp" : m.group(4)));
+            }
+            return all;
+        }
+
+        /** @return {first, last} of {@code PORT} or {@code FIRST-LAST} */
+        private static int[] portRange(String s, String path) {
+            int dash = s.indexOf('-');
+            if (dash < 0) {
+                int p = portNumber(s, path);
+                return new int[] {p, p};
+            }
+            int first = portNumber(s.substring(0, dash), path);
+            int last = portNumber(s.substring(dash + 1), path);
+            if (first > last) {
+                throw new IllegalArgumentException(path + ": the port range '" + s + "' ends before it starts");
+            }
+            return new int[] {first, last};
         }
 
         private static int portNumber(String s, String path) {

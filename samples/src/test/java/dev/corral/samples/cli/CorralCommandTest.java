@@ -68,7 +68,7 @@ class CorralCommandTest {
         try (dev.corral.ContainerProcess holder = dev.corral.Container.builder()
                 .network(dev.corral.network.Network.bridge(name, dev.corral.network.Subnet.parse(subnet)))
                 .start("sleep", "60")) {
-            Outcome o = corral("run", "--bind", outBind(), "--network", "bridge:" + name, "-p", "127.0.0.1:40999:80",
+            Outcome o = corral("run", "--bind", outBind(), "--network", "bridge:" + name, "-p", "127.0.0.1:40998-40999:80-81",
                     "--add-host", "db.internal:10.89.0.9", "--dns", "192.0.2.53", "--network-alias", "api", "--hostname", "web",
                     "--", "sh", "-c", "cat /etc/hosts > /out/hosts; cat /etc/resolv.conf > /out/resolv; ip -4 -o addr show eth0 > /out/addr");
             assertEquals(0, o.exitCode(), o.err());
@@ -91,6 +91,9 @@ class CorralCommandTest {
         Outcome bad = corral("run", "--network", "bridge", "-p", "80", "--", "/bin/true");
         assertEquals(2, bad.exitCode());
         assertTrue(bad.err().contains("--publish"), bad.err());
+        Outcome uneven = corral("run", "--network", "bridge", "-p", "8000-8002:80-81", "--", "/bin/true");
+        assertEquals(2, uneven.exitCode());
+        assertTrue(uneven.err().contains("--publish") && uneven.err().contains("as many"), uneven.err());
     }
 
     static Outcome corral(String... args) {

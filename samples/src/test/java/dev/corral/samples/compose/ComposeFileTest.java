@@ -49,7 +49,7 @@ class ComposeFileTest {
                 services:
                   web:
                     command: ["nginx", "-g", "daemon off;"]
-                    ports: ["127.0.0.1:8443:443", "8080:80/tcp", {target: 53, published: 5353, protocol: udp}]
+                    ports: ["127.0.0.1:8443:443", "8080:80/tcp", {target: 53, published: 5353, protocol: udp}, "7000-7001:6000-6001/udp"]
                     depends_on: [php]
                     restart: always
                     volumes: ["./site:/srv/site:ro", {type: tmpfs, target: /run}]
@@ -58,7 +58,7 @@ class ComposeFileTest {
                     environment:
                       DB_HOST: db
                       PORT: 3306
-                    expose: ["9000", 9001/tcp]
+                    expose: ["9000", 9001/tcp, 9100-9102]
                     depends_on:
                       db: {condition: service_started}
                     networks:
@@ -87,7 +87,8 @@ class ComposeFileTest {
         assertEquals(Optional.empty(), web.image());
         assertEquals(Optional.of(List.of("nginx", "-g", "daemon off;")), web.command());
         assertEquals(List.of(new Port(Optional.of("127.0.0.1"), 8443, 443, "tcp"), new Port(Optional.empty(), 8080, 80, "tcp"),
-                new Port(Optional.empty(), 5353, 53, "udp")), web.ports());
+                new Port(Optional.empty(), 5353, 53, "udp"), new Port(Optional.empty(), 7000, 6000, "udp"),
+                new Port(Optional.empty(), 7001, 6001, "udp")), web.ports());
         assertEquals("127.0.0.1:8443:443/tcp", web.ports().get(0).toString());
         assertEquals(RestartPolicy.always(), web.restart());
         assertEquals(List.of(new VolumeMount(VolumeMount.Type.BIND, tmp.resolve("My App/site").toString(), "/srv/site", true),
@@ -97,7 +98,7 @@ class ComposeFileTest {
         Service php = f.services().get("php");
         assertEquals(Optional.of(List.of("php-fpm", "-F", "-R", "--fpm-config", "/etc/php/fpm pool.conf")), php.command());
         assertEquals(Map.of("DB_HOST", "db", "PORT", "3306"), php.environment());
-        assertEquals(List.of(9000, 9001), php.expose());
+        assertEquals(List.of(9000, 9001, 9100, 9101, 9102), php.expose());
         assertEquals(List.of("db"), php.dependsOn());
         assertEquals(Map.of("back", List.of("fpm"), "default", List.of()), php.networks());
 
@@ -189,7 +190,8 @@ class ComposeFileTest {
     void errorsNameTheFileAndTheKey() {
         String file = tmp.resolve("My App/compose.yaml").toString();
         List<String[]> cases = List.of(
-                new String[] {"services:\n  a:\n    image: x\n    ports: ['8000-8010:80']\n", "services.a.ports[0]: '8000-8010:80'", "ranges"},
+                new String[] {"services:\n  a:\n    image: x\n    ports: ['8000-8010:80']\n", "services.a.ports[0]: '8000-8010:80'", "as many"},
+                new String[] {"services:\n  a:\n    image: x\n    ports: ['8010-8000:90-100']\n", "services.a.ports[0]: the port range '8010-8000' ends", ""},
                 new String[] {"services:\n  a:\n    image: x\n    ports: ['80']\n", "services.a.ports[0]: '80' has no host port", ""},
                 new String[] {"services:\n  a:\n    image: x\n    ports: ['70000:80']\n", "services.a.ports[0]: port '70000'", ""},
                 new String[] {"services:\n  a:\n    image: x\n    volumes: ['data:/d']\n", "services.a.volumes[0]: volume 'data' is not declared", ""},
