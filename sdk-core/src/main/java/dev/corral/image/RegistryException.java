@@ -1,5 +1,6 @@
 package dev.corral.image;
 
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 
@@ -19,21 +20,22 @@ import java.util.OptionalInt;
 public class RegistryException extends ImageStoreException {
     private static final long serialVersionUID = 1L;
     private final String reference;
+    /* kept plain: an exception is Serializable, Optional is not */
     private final String url;
     private final int status;
 
     /**
      * @param message   what went wrong
      * @param reference the image reference
-     * @param url       the URL concerned, or null
-     * @param status    the HTTP status, or -1 when there was none
-     * @param cause     the cause, or null
+     * @param url       the URL concerned, when there is one
+     * @param status    the HTTP status, when the registry answered
+     * @param cause     the cause, or null when there is none (as for any exception)
      */
-    public RegistryException(String message, String reference, String url, int status, Throwable cause) {
+    public RegistryException(String message, String reference, Optional<String> url, OptionalInt status, Throwable cause) {
         super(message, cause);
-        this.reference = reference;
-        this.url = url;
-        this.status = status;
+        this.reference = Objects.requireNonNull(reference, "reference");
+        this.url = url.orElse(null);
+        this.status = status.orElse(-1);
     }
 
     /** @return the image reference */

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -91,7 +92,7 @@ public final class Puller {
         Fetched image = top;
         for (int depth = 0; isIndex(image); depth++) {
             if (depth > 3) {
-                throw new RegistryException(ref + ": image indexes nested too deep", ref.toString(), null, -1, null);
+                throw new RegistryException(ref + ": image indexes nested too deep", ref.toString(), Optional.empty(), OptionalInt.empty(), null);
             }
             manifests.add(image);
             Descriptor chosen = platform(image);
@@ -113,7 +114,7 @@ public final class Puller {
             }
         } catch (IOException e) {
             throw new RegistryException(ref + ": its manifest is not an image manifest: " + e.getMessage(), ref.toString(),
-                    client.url("manifests/" + image.digest()).toString(), -1, e);
+                    Optional.of(client.url("manifests/" + image.digest()).toString()), OptionalInt.empty(), e);
         }
         Map<String, Path> fetched = new LinkedHashMap<>();
         StoreFiles.Claim claim = store.locked(() -> store.files().claimTmpDir("pull"));
@@ -142,12 +143,12 @@ public final class Puller {
                 } catch (ExecutionException e) {
                     if (failure == null) {
                         failure = e.getCause() instanceof RuntimeException re ? re
-                                : new RegistryException(ref + ": " + e.getCause(), ref.toString(), null, -1, e.getCause());
+                                : new RegistryException(ref + ": " + e.getCause(), ref.toString(), Optional.empty(), OptionalInt.empty(), e.getCause());
                         jobs.values().forEach(f -> f.cancel(true));
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new RegistryException(ref + ": interrupted", ref.toString(), null, -1, e);
+                    throw new RegistryException(ref + ": interrupted", ref.toString(), Optional.empty(), OptionalInt.empty(), e);
                 } catch (java.util.concurrent.CancellationException e) {
                     /* cancelled after another blob failed */
                 }
@@ -211,10 +212,10 @@ public final class Puller {
                 }
             }
         } catch (IOException e) {
-            throw new RegistryException(ref + ": its image index is malformed: " + e.getMessage(), ref.toString(), null, -1, e);
+            throw new RegistryException(ref + ": its image index is malformed: " + e.getMessage(), ref.toString(), Optional.empty(), OptionalInt.empty(), e);
         }
         throw new RegistryException(ref + " has no image for linux/" + arch + " (it has " + seen + ")", ref.toString(),
-                client.url("manifests/" + index.digest()).toString(), -1, null);
+                Optional.of(client.url("manifests/" + index.digest()).toString()), OptionalInt.empty(), null);
     }
 
     private Fetched manifest(String reference, Optional<String> pinned) {
@@ -232,14 +233,14 @@ public final class Puller {
         }
         if (bytes.length > MAX_MANIFEST) {
             throw new RegistryException(client.ref() + ": the manifest at " + uri + " is over 4 MiB", client.ref().toString(),
-                    uri.toString(), 200, null);
+                    Optional.of(uri.toString()), OptionalInt.of(200), null);
         }
         String actual = Digests.of(bytes);
         Optional<String> expected = pinned.or(() -> Optional.ofNullable(headers.get("docker-content-digest")));
         if (expected.isPresent() && !expected.get().equals(actual)) {
             throw new RegistryException(client.ref() + ": the manifest at " + uri + " has digest " + actual + ", not "
                     + expected.get() + ": corrupt or tampered with; nothing was stored", client.ref().toString(),
-                    uri.toString(), 200, null);
+                    Optional.of(uri.toString()), OptionalInt.of(200), null);
         }
         String type = headers.getOrDefault("content-type", "").replaceFirst(";.*", "").trim();
         if (!type.equals(MediaTypes.MANIFEST) && !type.equals(MediaTypes.INDEX) && !type.equals(MediaTypes.DOCKER_MANIFEST)
@@ -250,7 +251,7 @@ public final class Puller {
                         : m.containsKey("manifests") ? MediaTypes.INDEX : MediaTypes.MANIFEST;
             } catch (IOException e) {
                 throw new RegistryException(client.ref() + ": the manifest at " + uri + " is not JSON", client.ref().toString(),
-                        uri.toString(), 200, e);
+                        Optional.of(uri.toString()), OptionalInt.of(200), e);
             }
         }
         return new Fetched(actual, type, bytes);
@@ -282,7 +283,7 @@ public final class Puller {
                             if (have + n > d.size()) {
                                 throw new RegistryException(client.ref() + ": blob " + d.digest() + " at " + uri
                                         + " is longer than the " + d.size() + " bytes its descriptor says; nothing was stored",
-                                        client.ref().toString(), uri.toString(), r.status(), null);
+                                        client.ref().toString(), Optional.of(uri.toString()), OptionalInt.of(r.status()), null);
                             }
                             md.update(buf, 0, n);
                             out.write(ByteBuffer.wrap(buf, 0, n));
@@ -311,7 +312,7 @@ public final class Puller {
             String actual = Digests.of(md);
             if (!actual.equals(d.digest())) {
                 throw new RegistryException(client.ref() + ": blob " + d.digest() + " from " + uri + " has digest " + actual
-                        + ": corrupt or tampered with; nothing was stored", client.ref().toString(), uri.toString(), 200, null);
+                        + ": corrupt or tampered with; nothing was stored", client.ref().toString(), Optional.of(uri.toString()), OptionalInt.of(200), null);
             }
             ok = true;
             return tmp;

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -110,10 +111,10 @@ public final class Pusher {
                 } catch (ExecutionException e) {
                     jobs.values().forEach(j -> j.cancel(true));
                     throw e.getCause() instanceof RuntimeException re ? re
-                            : new RegistryException(ref + ": " + e.getCause(), ref.toString(), null, -1, e.getCause());
+                            : new RegistryException(ref + ": " + e.getCause(), ref.toString(), Optional.empty(), OptionalInt.empty(), e.getCause());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    throw new RegistryException(ref + ": interrupted", ref.toString(), null, -1, e);
+                    throw new RegistryException(ref + ": interrupted", ref.toString(), Optional.empty(), OptionalInt.empty(), e);
                 }
             }
         } finally {
@@ -132,7 +133,7 @@ public final class Pusher {
             }
             r.header("docker-content-digest").filter(d -> !d.equals(manifestDigest)).ifPresent(d -> {
                 throw new RegistryException(ref + ": the registry stored the manifest as " + d + ", not " + manifestDigest,
-                        ref.toString(), uri.toString(), r.status(), null);
+                        ref.toString(), Optional.of(uri.toString()), OptionalInt.of(r.status()), null);
             });
         } catch (IOException e) {
             throw client.failure("PUT manifest", uri, e);
@@ -204,7 +205,7 @@ public final class Pusher {
                 throw client.failure("POST blob upload", post);
             }
             at = start.resolve(post.header("location").orElseThrow(() -> new RegistryException(client.ref()
-                    + ": the registry started an upload without a Location", client.ref().toString(), start.toString(), 202,
+                    + ": the registry started an upload without a Location", client.ref().toString(), Optional.of(start.toString()), OptionalInt.of(202),
                     null)));
         }
         URI put = URI.create(at + (at.getRawQuery() == null ? "?" : "&") + "digest=" + d.digest().replace(":", "%3A"));

@@ -23,6 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.HttpsURLConnection;
@@ -109,7 +110,7 @@ public final class RegistryClient {
             return ctx;
         } catch (IOException | GeneralSecurityException e) {
             throw new RegistryException("cannot use the CA certificate " + pem + ": " + e.getMessage(), ref.toString(),
-                    null, -1, e);
+                    Optional.empty(), OptionalInt.empty(), e);
         }
     }
 
@@ -211,7 +212,7 @@ public final class RegistryClient {
                 status = c.getResponseCode();
             } catch (java.net.HttpRetryException e) {
                 throw new RegistryException(ref + ": the registry asked for credentials in the middle of an upload to "
-                        + at, ref.toString(), at.toString(), e.responseCode(), e);
+                        + at, ref.toString(), Optional.of(at.toString()), OptionalInt.of(e.responseCode()), e);
             }
             Map<String, String> h = new LinkedHashMap<>();
             c.getHeaderFields().forEach((k, v) -> {
@@ -229,7 +230,7 @@ public final class RegistryClient {
                 drain(c, status);
                 throw new RegistryException(ref + ": the registry refused the credentials"
                         + credentials.map(cr -> " of user " + cr.username()).orElse(" (none were given: --creds, "
-                        + "or docker login's config.json)") + " at " + at, ref.toString(), at.toString(), 401, null);
+                        + "or docker login's config.json)") + " at " + at, ref.toString(), Optional.of(at.toString()), OptionalInt.of(401), null);
             }
             if (isRedirect(status) && hops < 5 && h.containsKey("location")) {
                 drain(c, status);
@@ -268,11 +269,11 @@ public final class RegistryClient {
                 (c.username() + ":" + c.password()).getBytes(StandardCharsets.UTF_8)));
         if (scheme.equalsIgnoreCase("basic")) {
             return basic.orElseThrow(() -> new RegistryException(ref + ": the registry at " + at.getAuthority()
-                    + " needs a user and password (--creds USER:PASS, or docker login)", ref.toString(), at.toString(), 401, null));
+                    + " needs a user and password (--creds USER:PASS, or docker login)", ref.toString(), Optional.of(at.toString()), OptionalInt.of(401), null));
         }
         if (!scheme.equalsIgnoreCase("bearer") || !params.containsKey("realm")) {
             throw new RegistryException(ref + ": the registry asks for authentication Corral does not speak: '" + challenge
-                    + "'", ref.toString(), at.toString(), 401, null);
+                    + "'", ref.toString(), Optional.of(at.toString()), OptionalInt.of(401), null);
         }
         StringBuilder q = new StringBuilder(params.get("realm"));
         q.append(q.indexOf("?") < 0 ? '?' : '&');
@@ -283,7 +284,7 @@ public final class RegistryClient {
         URI tokenUri = URI.create(q.toString());
         if (!tokenUri.getScheme().equals("https") && !isLoopback(tokenUri.getAuthority()) && !options.insecure()) {
             throw new RegistryException(ref + ": the token service " + tokenUri + " is not HTTPS", ref.toString(),
-                    tokenUri.toString(), -1, null);
+                    Optional.of(tokenUri.toString()), OptionalInt.empty(), null);
         }
         HttpURLConnection c = (HttpURLConnection) tokenUri.toURL().openConnection();
         if (c instanceof HttpsURLConnection https && sslContext != null) {
@@ -299,14 +300,14 @@ public final class RegistryClient {
         }
         if (status != 200) {
             throw new RegistryException(ref + ": the token service " + params.get("realm") + " answered " + status
-                    + (status == 401 ? " (wrong or missing credentials)" : ""), ref.toString(), tokenUri.toString(),
-                    status, null);
+                    + (status == 401 ? " (wrong or missing credentials)" : ""), ref.toString(), Optional.of(tokenUri.toString()),
+                    OptionalInt.of(status), null);
         }
         Map<String, Object> tok = Json.object(answer, "token response from " + params.get("realm"));
         String token = Json.str(tok, "token").isEmpty() ? Json.str(tok, "access_token") : Json.str(tok, "token");
         if (token.isEmpty()) {
             throw new RegistryException(ref + ": the token service " + params.get("realm") + " sent no token",
-                    ref.toString(), tokenUri.toString(), 200, null);
+                    ref.toString(), Optional.of(tokenUri.toString()), OptionalInt.of(200), null);
         }
         return "Bearer " + token;
     }
@@ -325,7 +326,7 @@ public final class RegistryClient {
         }
         String hint = r.status() == 404 ? " (no such image or blob)" : r.status() == 403 ? " (not allowed)" : "";
         return new RegistryException(ref + ": " + what + " answered HTTP " + r.status() + hint + " at " + r.uri() + detail,
-                ref.toString(), r.uri().toString(), r.status(), null);
+                ref.toString(), Optional.of(r.uri().toString()), OptionalInt.of(r.status()), null);
     }
 
     /**
@@ -335,6 +336,6 @@ public final class RegistryClient {
      * @return an exception naming the reference and URL
      */
     public RegistryException failure(String what, URI uri, Exception e) {
-        return new RegistryException(ref + ": " + what + " failed at " + uri + ": " + e, ref.toString(), uri.toString(), -1, e);
+        return new RegistryException(ref + ": " + what + " failed at " + uri + ": " + e, ref.toString(), Optional.of(uri.toString()), OptionalInt.empty(), e);
     }
 }
