@@ -44,7 +44,7 @@ import jnr.ffi.annotations.SaveError;
  * lease.close();                                                       // closes the files, removes the cgroup
  * }</pre>
  */
-public final class CgroupLease implements AutoCloseable {
+public final class CgroupLease implements AutoCloseable, SparePolicy.Spare {
     private static final int O_RDONLY = 0;
     private static final int O_WRONLY = 1;
     private static final int O_CLOEXEC = 0x80000;
