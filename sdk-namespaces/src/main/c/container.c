@@ -366,7 +366,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
     if ((pl->clone_flags & K_CLONE_NEWTIME) && unshare(K_CLONE_NEWTIME) < 0) child_fail(STEP_UNSHARE_TIME, 0);
     if (setsid() < 0) child_fail(STEP_SETSID, 0);
     umask(0);
-    if (pl->clone_flags & CLONE_NEWNS) mounts_set_up(pl, fds);
+    if (pl->clone_flags & CLONE_NEWNS) mounts_set_up(pl);
     if (pl->hostname && sethostname(pl->hostname, strlen(pl->hostname)) < 0) child_fail(STEP_SET_HOSTNAME, 0);
     if (pl->loopback && loopback_up(&at) < 0) child_fail(STEP_LOOPBACK_UP, at);
 

@@ -11,7 +11,6 @@
  *   run.c       starting containers (RUN) and following them to their end (EXITED)
  *   relay.c     stdio: files, /dev/null, and streams relayed to the JVM
  *   pool.c      namespace sets made ahead for the JVM
- *   sources.c   mount sources, opened before clone
  *   idmaps.c    user namespace ID maps
  *   plan.c      the plan reader
  *   container.c the container's first process and its init, up to execve
@@ -137,9 +136,12 @@ struct plan {
     struct { uint32_t dir, procs; } cgroup;
     struct { uint32_t fd, nstype; } setns[MAX_SETNS];
     int setns_user; /* which SETNS joins a user namespace, or -1 */
+    uint32_t idmap[MAX_PLAN_DESCRIPTORS];
     /* Last, and not cleared per plan (their counts bound them): ~150 KiB that the launcher
        would otherwise write for every container, a page fault per page after each clone. */
     struct mount_op mounts[MAX_MOUNTS];
+    struct { uint32_t mount, fd; } mount_trees[MAX_MOUNTS];
+    int tree[MAX_MOUNTS]; /* by mount: its FD_MOUNT_TREE descriptor's place, or -1 */
     const char *args[MAX_ARGS + 1];
     const char *env[MAX_ENV + 1];
 };
@@ -160,10 +162,6 @@ struct child_fds {
     int release;  /* read end: one byte from the launcher when the child may go on */
     int status;   /* write end: the command's wait status, written by the init */
     int stdio[3]; /* what becomes fds 0, 1, 2 */
-    /* Bind sources the launcher opened before clone, with the host's view and rights, so the
-       container's (possibly unprivileged) root needs no access to the paths leading to them: a
-       detached copy of the source tree (open_tree), or -1 to open it by path. */
-    const int *bind_tree;
     const int *keep; /* every fd the child keeps, sorted ascending */
     size_t n_keep;
 };
@@ -239,20 +237,10 @@ __attribute__((noreturn)) void child_fail(enum step step, int index);
 /* with a user namespace to join: the plan's /proc mounts, made before joining it */
 void mounts_prepare_proc(const struct plan *pl);
 /* the staging tmpfs, the plan's mounts in the new root, pivot_root into it */
-void mounts_set_up(const struct plan *pl, const struct child_fds *fds);
+void mounts_set_up(const struct plan *pl);
 /* brings up lo in the current network namespace; 0, or -1 with errno and the sub-step that
    failed (0 socket, 1 get flags, 2 set flags) */
 int loopback_up(int *failed_at);
-
-/* ---- mount sources (sources.c) ---- */
-/* opens, before clone, what the child gets from the launcher's view and rights: the plan's
-   mount sources; and lists every descriptor the child keeps; 0, or -1 with errno,
-   *failed_step and *failed_index (the mount) naming what failed */
-int open_child_sources(const struct plan *pl, struct child_fds *fds, int *failed_index, int *failed_step);
-void close_child_sources(const struct plan *pl);
-/* the idmapped binds' and FD_ATTACH_IN_STAGING trees idmapped for the container's user
-   namespace; 0, or -1 with errno, *failed_step and *failed_index (the mount, or the op) */
-int idmap_store_mounts(const struct plan *pl, pid_t pid, int32_t *failed_step, int32_t *failed_index);
 
 /* a failure record, as the launcher and the container's processes report it */
 struct report {

@@ -310,13 +310,13 @@ static void attach_in_staging(const struct plan *pl) {
     }
 }
 
-/* A bind of a host path (or of a tree the launcher cloned) onto the target, with its flags.
+/* A bind of a host path (or of a tree the JVM cloned) onto the target, with its flags.
    Returns rootfd, reopened if the bind replaced the root. */
 static int bind_mount(int rootfd, const struct mount_op *m, int tree, int idx) {
     char path[PATH_MAX], p1[64], p2[64];
     struct stat st;
     int is_root = strcmp(m->target, "/") == 0, src = tree, fd;
-    if (src < 0) { /* not prepared (an unprivileged launcher): the source by its path */
+    if (src < 0) { /* not cloned (an unprivileged JVM): the source by its path */
         join(path, sizeof path, OLD_ROOT, m->source, STEP_MOUNT_BIND, idx);
         src = open(path, O_PATH | O_CLOEXEC);
     }
@@ -401,13 +401,13 @@ static void make_node(int rootfd, const struct mount_op *m, int idx) {
 }
 
 /* One mount operation of the plan; returns rootfd, reopened if the operation replaced the root. */
-static int mount_one(int rootfd, const struct plan *pl, const struct child_fds *fds, size_t i) {
+static int mount_one(int rootfd, const struct plan *pl, size_t i) {
     const struct mount_op *m = &pl->mounts[i];
     int idx = (int)i, is_root = strcmp(m->target, "/") == 0, fd;
     char p1[64];
     switch (m->kind) {
     case MOUNT_BIND:
-        return bind_mount(rootfd, m, fds->bind_tree[i], idx);
+        return bind_mount(rootfd, m, pl->tree[i] >= 0 ? pl->fd[pl->tree[i]] : -1, idx);
     case MOUNT_TMPFS:
         mount_fs(rootfd, m, "tmpfs", ms_flags(m->flags), STEP_MOUNT_TMPFS, idx);
         break;
@@ -448,11 +448,11 @@ static int mount_one(int rootfd, const struct plan *pl, const struct child_fds *
     return rootfd;
 }
 
-void mounts_set_up(const struct plan *pl, const struct child_fds *fds) {
+void mounts_set_up(const struct plan *pl) {
     enter_staging(pl);
     attach_in_staging(pl);
     int rootfd = open_new_root(0);
-    for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++) rootfd = mount_one(rootfd, pl, fds, i);
+    for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++) rootfd = mount_one(rootfd, pl, i);
     if (pl->root_readonly) apply_flags(rootfd, MF_RDONLY, 0, STEP_REMOUNT_ROOT_READONLY, 0);
     close(rootfd);
 

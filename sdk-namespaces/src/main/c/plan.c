@@ -34,7 +34,8 @@ static const struct field {
     ONE(EXEC_FD, exec_fd), MANY(FD_WRITE_ZERO, write_zero, MAX_PLAN_DESCRIPTORS), ONE(FD_CLONE_INTO_CGROUP, cgroup),
     MANY(FD_READ_AT_REAP, read_at_reap, MAX_COUNTER_FILES), MANY(FD_ZERO_AT_REAP, zero_at_reap, MAX_COUNTER_FILES),
     MANY(SETNS, setns, MAX_SETNS), MANY(FD_ATTACH_IN_STAGING, attach, MAX_PLAN_DESCRIPTORS),
-    ONE(COMMAND_PARENT_DEATH, command_parent_death),
+    ONE(COMMAND_PARENT_DEATH, command_parent_death), MANY(FD_MOUNT_TREE, mount_trees, MAX_MOUNTS),
+    MANY(FD_IDMAP, idmap, MAX_PLAN_DESCRIPTORS),
 };
 
 /* A shape letter's size in the plan: u and f a u32; l a u64; s and w a pointer; b a pointer and
@@ -102,6 +103,12 @@ static int check(struct plan *pl) {
     if (pl->n[TAG_SECCOMP] && (pl->seccomp.len == 0 || pl->seccomp.len % 8 || pl->seccomp.len / 8 > MAX_SECCOMP_INSNS))
         return -1;
     if (pl->n[TAG_EXEC_FD] && (pl->exec_fd < 3 || pl->exec_fd > 65535)) return -1;
+    for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++) pl->tree[i] = -1;
+    for (size_t i = 0; i < pl->n[TAG_FD_MOUNT_TREE]; i++) { /* a bind's, one each */
+        uint32_t m = pl->mount_trees[i].mount;
+        if (m >= pl->n[TAG_MOUNT] || pl->mounts[m].kind != MOUNT_BIND || pl->tree[m] >= 0) return -1;
+        pl->tree[m] = (int)pl->mount_trees[i].fd;
+    }
     pl->setns_user = -1;
     for (size_t i = 0; i < pl->n[TAG_SETNS]; i++)
         if (pl->setns[i].nstype == CLONE_NEWUSER) pl->setns_user = (int)i;

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/un.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #define K_CLONE_INTO_CGROUP 0x200000000ULL
+#define K_MOUNT_ATTR_IDMAP 0x00100000ULL
 #ifndef SYS_clone3
 #define SYS_clone3 435
 #endif
@@ -40,9 +42,13 @@ struct container {
     uint32_t n_fds, n_read_at_reap, n_zero_at_reap;
 };
 
+/* what a child keeps: report, release, status, stdio; and the plan's descriptors it uses */
+#define MAX_KEPT (6 + 2 * MAX_PLAN_DESCRIPTORS + 1 + MAX_SETNS + MAX_MOUNTS)
+
 static struct {
     struct container containers[MAX_CONTAINERS];
     struct plan plan; /* large: static, reused for every RUN */
+    int kept[MAX_KEPT];
 } run;
 
 static void send_failed(uint64_t id, int32_t step, int32_t err, int32_t index) {
@@ -179,19 +185,37 @@ static int make_pipes(struct start *s) {
     return 0;
 }
 
-/* Opens the child's sources and clones it; its PID (0 in the child), or -1 with errno, s->step
-   and s->index. */
+static int int_order(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Lists, sorted ascending, every descriptor the child keeps: its pipes and stdio, and the
+   plan's descriptors it uses itself; it closes every other one. */
+static void list_kept(struct start *s) {
+    const struct plan *pl = &run.plan;
+    int fixed[] = {s->cf.report, s->cf.release, s->cf.status, s->cf.stdio[0], s->cf.stdio[1], s->cf.stdio[2]};
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof fixed / sizeof fixed[0]; k++)
+        if (fixed[k] >= 0) run.kept[n++] = fixed[k];
+    for (size_t i = 0; i < pl->n[TAG_FD_WRITE_ZERO]; i++) run.kept[n++] = pl->fd[pl->write_zero[i]];
+    if (pl->n[TAG_FD_CLONE_INTO_CGROUP]) run.kept[n++] = pl->fd[pl->cgroup.procs];
+    for (size_t i = 0; i < pl->n[TAG_SETNS]; i++) run.kept[n++] = pl->fd[pl->setns[i].fd];
+    for (size_t i = 0; i < pl->n[TAG_FD_ATTACH_IN_STAGING]; i++) run.kept[n++] = pl->fd[pl->attach[i]];
+    for (size_t i = 0; i < pl->n[TAG_FD_MOUNT_TREE]; i++) run.kept[n++] = pl->fd[pl->mount_trees[i].fd];
+    qsort(run.kept, n, sizeof run.kept[0], int_order);
+    s->cf.keep = run.kept;
+    s->cf.n_keep = n;
+}
+
+/* Clones the container; its PID (0 in the child), or -1 with errno, s->step and s->index. */
 static pid_t start_clone(struct start *s, int *into_cgroup) {
     const struct plan *pl = &run.plan;
     /* A cgroup namespace is entered by the child after it has been moved into its cgroup, and
        a time namespace by unshare in the child: CLONE_NEWTIME (0x80) is an exit signal bit here.
        With a user namespace to join, the child makes its mount namespace after joining it. */
     uint32_t later = (uint32_t)CLONE_NEWCGROUP | 0x80u | (pl->setns_user >= 0 ? (uint32_t)CLONE_NEWNS : 0);
-    int src_index, src_step;
-    if (open_child_sources(pl, &s->cf, &src_index, &src_step) < 0) {
-        s->step = src_step, s->index = src_index;
-        return -1;
-    }
+    list_kept(s);
     s->step = STEP_CLONE, s->index = 0;
     return clone_container((long)(pl->clone_flags & ~later) | SIGCHLD, into_cgroup);
 }
@@ -220,24 +244,47 @@ static void adopt(struct container *c, struct start *s, uint64_t id, pid_t pid) 
     for (int i = 0; i < 3; i++) close_fd(&s->cf.stdio[i]);
 }
 
-/* Writes the ID maps, idmaps the store's layers, and lets the child go on. 0, or -1 with errno,
+/* FD_IDMAP: each tree idmapped for the container's user namespace, the one its SETNS joins or
+   else its own (mount_setattr MOUNT_ATTR_IDMAP, 5.12). 0, or -1 with errno, s->step and s->index. */
+static int idmap_trees(struct start *s, pid_t pid) {
+    const struct plan *pl = &run.plan;
+    char path[64];
+    int own = pl->setns_user < 0, ns, rc = 0;
+    if (pl->n[TAG_FD_IDMAP] == 0) return 0;
+    snprintf(path, sizeof path, "/proc/%d/ns/user", pid);
+    s->step = STEP_USERNS_OPEN, s->index = 0;
+    ns = own ? open(path, O_RDONLY | O_CLOEXEC) : pl->fd[pl->setns[pl->setns_user].fd];
+    if (ns < 0) return -1;
+    s->step = STEP_FD_IDMAP;
+    for (size_t i = 0; i < pl->n[TAG_FD_IDMAP] && rc == 0; i++) {
+        struct { uint64_t set, clr, propagation, userns_fd; } attr = {K_MOUNT_ATTR_IDMAP, 0, 0, (uint64_t)ns};
+        s->index = (int32_t)i;
+        rc = (int)syscall(SYS_mount_setattr, pl->fd[pl->idmap[i]], "", AT_EMPTY_PATH, &attr, sizeof attr);
+    }
+    int saved = errno;
+    if (own) close(ns);
+    errno = saved;
+    return rc < 0 ? -1 : 0;
+}
+
+/* Writes the ID maps, idmaps the plan's trees, and lets the child go on. 0, or -1 with errno,
    s->step and s->index. */
 static int release_child(struct start *s, pid_t pid, int into_cgroup) {
     const struct plan *pl = &run.plan;
     if (write_id_maps(pid, pl->uid_map, pl->uid_map_tool, pl->gid_map, pl->gid_map_tool, (int)pl->deny_setgroups,
                       &s->step, &s->index) < 0)
         return -1;
-    if (idmap_store_mounts(pl, pid, &s->step, &s->index) < 0) return -1;
+    if (idmap_trees(s, pid) < 0) return -1;
     s->step = STEP_RELEASE_CHILD, s->index = 0;
     char go = pl->n[TAG_FD_CLONE_INTO_CGROUP] && !into_cgroup ? RELEASE_JOIN_V2 : RELEASE_GO;
     if (write(s->release_w, &go, 1) != 1) return -1;
     close_fd(&s->release_w);
-    close_child_sources(pl);
     return 0;
 }
 
-/* Watches the released container's pipes and relays. */
+/* Watches the released container's pipes and relays; its bind sources are the child's now. */
 static void follow(struct container *c, int slot, const struct start *s) {
+    for (size_t i = 0; i < run.plan.n[TAG_FD_MOUNT_TREE]; i++) close_fd(&c->fd[run.plan.mount_trees[i].fd]);
     set_nonblocking(c->report_fd);
     set_nonblocking(c->status_fd);
     watch(c->report_fd, EPOLLIN, KEY(K_REPORT, slot));
@@ -251,7 +298,6 @@ static void abandon(struct container *c, struct start *s) {
     int saved = errno;
     int32_t step = s->step, index = s->index;
     struct report own;
-    close_child_sources(&run.plan);
     /* a child that failed on its own (a broken release pipe says it is gone) reported why
        before it exited: that is the failure, not the pipe */
     if (child_failure(c->report_fd, &own)) step = own.step, saved = own.err, index = own.index;
@@ -273,7 +319,6 @@ static void close_plan_fds(int *fd, uint32_t *n) {
 /* A container that was never cloned: everything opened for it closed, reported failed. */
 static void give_up(struct start *s, uint64_t id) {
     int saved = errno;
-    close_child_sources(&run.plan);
     close_plan_fds(run.plan.fd, &run.plan.n_fds);
     close_fd(&s->cf.report);
     close_fd(&s->cf.release);

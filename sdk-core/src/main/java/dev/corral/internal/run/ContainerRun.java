@@ -268,7 +268,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
                 new RunFiles(prepared, scratch, net, id), cgroup, stdinFrom, stdoutTo);
         /* an overlay's layers are cloned in this process and handed over with the plan: this
            process's copies are closed once it is sent */
-        try (OverlayTrees trees = new OverlayTrees()) {
+        try (OverlayTrees trees = new OverlayTrees(launcher)) {
             dev.corral.namespaces.launcher.LaunchPlan plan = PlanFactory.plan(effective, run.command, mounts, cgroup.lease(),
                     prepared.passwdRoots(), trees, net);
             Optional<dev.corral.namespaces.launcher.NamespacesAhead> set = net.namespacesFor(launcher, plan);
@@ -285,7 +285,7 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
             if (e instanceof LauncherUnavailableException u) {
                 throw launcherUnavailable(u);
             } else if (e instanceof OverlayTrees.CloneException c) {
-                throw new ContainerStartException("mount the image's layers as an overlay on /", Optional.empty(),
+                throw new ContainerStartException(c.ofBind() ? "bind a directory as its owner" : "mount the image's layers as an overlay on /", Optional.empty(),
                         OptionalInt.empty(), Optional.empty(), c.getMessage(), c);
             }
             throw e;

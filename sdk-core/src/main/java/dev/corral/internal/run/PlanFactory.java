@@ -87,11 +87,16 @@ final class PlanFactory {
             if (m.op().kind() == LaunchPlan.MountOp.Kind.OVERLAY) {
                 trees.add(b, m.op()); /* its layers cloned here, its options final */
             } else {
-                b.mount(asOwner(m, who));
+                trees.bind(b, asOwner(m, who)); /* a bind's source cloned here, an owner-mapped one idmapped */
             }
         }
+        boolean userns = (spec.security().namespaces().cloneFlags() & ~net.sharedNamespaces() & Namespace.USER.cloneFlag()) != 0;
         for (NetworkAttachment.Join j : net.joins()) {
             b.setns(new LaunchPlan.SetnsOp(b.descriptor(j.descriptor()), j.nstype()));
+            userns |= j.nstype() == Namespace.USER.cloneFlag();
+        }
+        if (userns) {
+            trees.idmapForContainer(b); /* by the launcher, once the container's user namespace is there */
         }
         /* a joined user namespace has its ID maps already */
         applySecurity(b, spec, who, (net.sharedNamespaces() & Namespace.USER.cloneFlag()) == 0);

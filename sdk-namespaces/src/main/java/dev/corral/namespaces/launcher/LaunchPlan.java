@@ -69,8 +69,7 @@ import java.util.OptionalInt;
  *                      container ({@link ExitReport#countersReset()})
  * @param attachInStaging detached mount trees (descriptors from {@code open_tree}) the container's
  *                      first process attaches at {@code /ovl-N} in its staging tmpfs, N the
- *                      descriptor's place, for an overlay's options to name (see {@link OverlayTrees});
- *                      idmapped first for the container's user namespace when the plan has ID maps
+ *                      descriptor's place, for an overlay's options to name (see {@link OverlayTrees})
  * @param setns         namespaces the container's first process joins, in order, first thing after
  *                      the launcher lets it go on: before it joins or makes any other (a namespace
  *                      owned by another user namespace than the container's own cannot be joined
@@ -78,6 +77,12 @@ import java.util.OptionalInt;
  * @param commandParentDeath the command is killed ({@code SIGKILL}) when the process that started it
  *                      dies: for a command started in a running container's namespaces (an exec),
  *                      whose starter stays outside its PID namespace and is what a kill reaches
+ * @param mountTrees    detached copies of binds' sources (descriptors from {@code open_tree}, see
+ *                      {@link OverlayTrees#bind}), each attached at its bind's target instead of the
+ *                      source opened by its path
+ * @param idmap         detached mount trees (places of descriptors) the launcher idmaps for the
+ *                      container's user namespace before it lets the container go on; only in a plan
+ *                      with a user namespace
  */
 public record LaunchPlan(
         int cloneFlags,
@@ -111,7 +116,9 @@ public record LaunchPlan(
         List<Integer> zeroAtReap,
         List<SetnsOp> setns,
         List<Integer> attachInStaging,
-        boolean commandParentDeath) {
+        boolean commandParentDeath,
+        List<MountTree> mountTrees,
+        List<Integer> idmap) {
 
     /** The most descriptors a plan may read at the reap, and write 0 to then (the launcher's MAX_COUNTER_FILES). */
     public static final int MAX_COUNTER_FILES = Wire.MAX_COUNTER_FILES;
@@ -134,6 +141,8 @@ public record LaunchPlan(
         zeroAtReap = List.copyOf(zeroAtReap);
         setns = List.copyOf(setns);
         attachInStaging = List.copyOf(attachInStaging);
+        mountTrees = List.copyOf(mountTrees);
+        idmap = List.copyOf(idmap);
         if (descriptors.size() > MAX_PLAN_DESCRIPTORS || readAtReap.size() > MAX_COUNTER_FILES
                 || zeroAtReap.size() > MAX_COUNTER_FILES || setns.size() > MAX_SETNS) {
             throw new IllegalArgumentException("a plan has at most " + MAX_PLAN_DESCRIPTORS + " descriptors, "
@@ -143,12 +152,19 @@ public record LaunchPlan(
         }
         int n = descriptors.size();
         java.util.stream.IntStream named = java.util.stream.Stream.of(writeZero, readAtReap, zeroAtReap, attachInStaging,
+                        idmap, mountTrees.stream().map(MountTree::descriptor).toList(),
                         cloneIntoCgroup.map(c -> List.of(c.directory(), c.procs())).orElse(List.of()),
                         setns.stream().map(SetnsOp::descriptor).toList())
                 .flatMap(List::stream).mapToInt(Integer::intValue);
         if (!named.allMatch(i -> i >= 0 && i < n)) {
             throw new IllegalArgumentException("a descriptor operation names a descriptor the plan does not carry ("
                     + n + " carried)");
+        }
+        List<MountOp> all = mounts;
+        if (mountTrees.stream().anyMatch(t -> t.mount() < 0 || t.mount() >= all.size()
+                || all.get(t.mount()).kind() != MountOp.Kind.BIND)
+                || mountTrees.stream().map(MountTree::mount).distinct().count() != mountTrees.size()) {
+            throw new IllegalArgumentException("a mount tree is for one bind of the plan, and a bind has one at most");
         }
         if (mounts.stream().anyMatch(m -> m.kind() == MountOp.Kind.OVERLAY && !m.source().isEmpty())) {
             throw new IllegalArgumentException("an overlay's host directories must be resolved into its options"
@@ -568,6 +584,14 @@ public record LaunchPlan(
      */
     public record SetnsOp(int descriptor, int nstype) {}
 
+    /**
+     * A bind's source as a detached mount tree.
+     *
+     * @param mount      the bind's place among the plan's mounts
+     * @param descriptor the tree's place among the plan's descriptors
+     */
+    public record MountTree(int mount, int descriptor) {}
+
     /** Builds a {@link LaunchPlan}; every list starts empty, stdio on /dev/null. */
     public static final class Builder {
         private int cloneFlags;
@@ -602,6 +626,8 @@ public record LaunchPlan(
         private final List<SetnsOp> setns = new ArrayList<>();
         private final List<Integer> attachInStaging = new ArrayList<>();
         private boolean commandParentDeath;
+        private final List<MountTree> mountTrees = new ArrayList<>();
+        private final List<Integer> idmap = new ArrayList<>();
 
         Builder() {}
 
@@ -685,6 +711,14 @@ public record LaunchPlan(
         public Builder attachInStaging(int index) { attachInStaging.add(index); return this; }
         /** @param value kill the command when its starter dies (an exec) @return this */
         public Builder commandParentDeath(boolean value) { this.commandParentDeath = value; return this; }
+        /** @param tree a bind's source as a detached mount tree @return this */
+        public Builder mountTree(MountTree tree) { mountTrees.add(tree); return this; }
+        /** @param index a detached mount tree's place, to idmap for the container's user namespace @return this */
+        public Builder idmap(int index) { idmap.add(index); return this; }
+        /** @return the places of the trees attached in the staging tmpfs so far */
+        public List<Integer> attachedInStaging() { return List.copyOf(attachInStaging); }
+        /** @return how many mounts the plan has so far */
+        public int mountCount() { return mounts.size(); }
         /** @return how many descriptors the plan carries so far */
         public int descriptorCount() { return descriptors.size(); }
 
@@ -699,7 +733,7 @@ public record LaunchPlan(
                     denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
                     execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd),
                     descriptors, writeZero, Optional.ofNullable(cloneIntoCgroup), readAtReap, zeroAtReap, setns,
-                    attachInStaging, commandParentDeath);
+                    attachInStaging, commandParentDeath, mountTrees, idmap);
         }
     }
 }

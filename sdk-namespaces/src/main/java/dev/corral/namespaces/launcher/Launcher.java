@@ -386,6 +386,27 @@ public final class Launcher {
     }
 
     /**
+     * A user namespace with these ID maps, made now (for an owner-mapped bind's idmap). Waits for
+     * it; never call it on the I/O thread.
+     *
+     * @param uidMap its uid_map
+     * @param gidMap its gid_map
+     * @return its descriptor, the caller's to close; empty if the launcher could not make it
+     */
+    Optional<Integer> userNamespace(String uidMap, String gidMap) {
+        java.io.ByteArrayOutputStream profile = new java.io.ByteArrayOutputStream();
+        profile.writeBytes(("u0" + uidMap + "\0" + gidMap + "\0").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return pool.makeNow(profile.toByteArray()).flatMap(set -> {
+            if (set.size() != 4) { /* net, ipc, uts, user */
+                DescriptorChannel.closeAll(set);
+                return Optional.empty();
+            }
+            DescriptorChannel.closeAll(set.subList(0, 3));
+            return Optional.of(set.get(3));
+        });
+    }
+
+    /**
      * Asks the launcher to start a container that joins a set made for it by
      * {@link #makeNamespaces} instead of creating those namespaces. The set stays the caller's
      * to close (the launcher has its own copies once this returns).

@@ -23,6 +23,12 @@ import jnr.ffi.annotations.SaveError;
  * is cloned once (overlay wants them on one mount). The launcher decides nothing here and
  * rewrites no option.
  *
+ * <p>A bind's source is cloned here too ({@link #bind}), so that the container's (possibly
+ * unprivileged) root needs no access to the paths leading to it; and idmapped: an owner-mapped
+ * bind's for a user namespace of its own maps, which {@link #OverlayTrees(Launcher)}'s launcher
+ * makes; an image's layers and a store volume's for the container's user namespace, by the
+ * launcher once that exists ({@link #idmapForContainer}).
+ *
  * <pre>{@code
  * try (OverlayTrees trees = new OverlayTrees()) {
  *     trees.add(plan, MountOp.overlay(List.of("/store/layers/a"), "/store/runs/1/upper", "/store/runs/1/work", "/", 0));
@@ -44,14 +50,51 @@ public final class OverlayTrees implements AutoCloseable {
     private static final OverlayLibC LIBC = LibraryLoader.create(OverlayLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
     private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
 
-    private final List<Integer> opened = new ArrayList<>();
+    private static final long SYS_MOUNT_SETATTR = 442;
+    private static final int AT_RECURSIVE = 0x8000;
+    private static final int AT_EMPTY_PATH = 0x1000;
+    private static final long MOUNT_ATTR_IDMAP = 0x00100000L;
 
-    /** A failure to clone a layer that naming it below {@code /oldroot} would not mend. */
+    private final List<Integer> opened = new ArrayList<>();
+    /* the places of the trees to idmap for the container's user namespace */
+    private final List<Integer> forContainer = new ArrayList<>();
+    /* makes an owner-mapped bind's user namespace; none: binds are not cloned */
+    private final java.util.Optional<Launcher> launcher;
+
+    /** Clones overlays' layers only; a bind's source is opened by its path in the container. */
+    public OverlayTrees() {
+        this.launcher = java.util.Optional.empty();
+    }
+
+    /**
+     * Clones overlays' layers and binds' sources.
+     *
+     * @param launcher the launcher the plan goes to: it makes an owner-mapped bind's user namespace
+     */
+    public OverlayTrees(Launcher launcher) {
+        this.launcher = java.util.Optional.of(launcher);
+    }
+
+    /**
+     * A failure to clone a layer that naming it below {@code /oldroot} would not mend, or to
+     * clone and idmap an owner-mapped bind's source.
+     */
     public static final class CloneException extends RuntimeException {
         private static final long serialVersionUID = 1L;
+        private final boolean bind;
 
         CloneException(String message) {
+            this(message, false);
+        }
+
+        CloneException(String message, boolean bind) {
             super(message);
+            this.bind = bind;
+        }
+
+        /** @return whether it is an owner-mapped bind's, not an overlay layer's */
+        public boolean ofBind() {
+            return bind;
         }
     }
 
@@ -98,6 +141,87 @@ public final class OverlayTrees implements AutoCloseable {
     }
 
     /** How the container's first process finds a host directory: its clone at /ovl-N, or below /oldroot. */
+    /**
+     * Adds a mount; a bind with its source cloned where this process may (else the container
+     * opens it by its path), and an owner-mapped one ({@link MountOp#bindAsOwner}) idmapped now.
+     *
+     * @param plan the plan being built
+     * @param op   a mount, not an overlay ({@link #add})
+     * @throws CloneException if an owner-mapped bind cannot be cloned and idmapped
+     */
+    public void bind(LaunchPlan.Builder plan, MountOp op) {
+        int mount = plan.mountCount();
+        plan.mount(op);
+        boolean owner = (op.flags() & MountOp.IDMAP) != 0 && !op.data().isEmpty();
+        if (op.kind() != MountOp.Kind.BIND || launcher.isEmpty()) {
+            return;
+        }
+        int flags = OPEN_TREE_CLONE | O_CLOEXEC | ((op.flags() & MountOp.RECURSIVE) != 0 ? AT_RECURSIVE : 0);
+        int tree = plan.descriptorCount() < LaunchPlan.MAX_PLAN_DESCRIPTORS - RESERVED
+                ? (int) LIBC.syscall(SYS_OPEN_TREE, AT_FDCWD, op.source().getBytes(StandardCharsets.UTF_8), flags) : -1;
+        if (tree < 0 && owner) {
+            throw new CloneException("cannot clone " + op.source() + " to idmap it as its owner: "
+                    + (plan.descriptorCount() < LaunchPlan.MAX_PLAN_DESCRIPTORS - RESERVED ? error() : "too many mounts"), true);
+        }
+        if (tree < 0) {
+            return; /* EPERM (unprivileged), ENOENT...: the container opens it by its path, and says why not */
+        }
+        opened.add(tree);
+        int place = plan.descriptor(tree);
+        plan.mountTree(new LaunchPlan.MountTree(mount, place));
+        if (owner) {
+            idmapAsOwner(tree, op);
+        } else if ((op.flags() & MountOp.IDMAP) != 0) {
+            forContainer.add(place);
+        }
+    }
+
+    /* An owner-mapped bind's data is "UID_MAP|GID_MAP": its tree idmapped for a user namespace
+       of those maps, which takes the source's owner to the container's user on the host. */
+    private void idmapAsOwner(int tree, MountOp op) {
+        String[] maps = op.data().split("\\|", 2);
+        Launcher l = launcher.orElseThrow();
+        if (maps.length != 2 || l.onIoThread()) {
+            throw new CloneException("cannot idmap " + op.source() + " as its owner here", true);
+        }
+        int ns = l.userNamespace(maps[0], maps[1]).orElseThrow(() -> new CloneException("cannot idmap "
+                + op.source() + " as its owner: the launcher could not make a user namespace ("
+                + l.namespacePoolFailures() + ")", true));
+        try {
+            if (idmap(tree, ns) < 0) {
+                throw new CloneException("cannot idmap " + op.source() + " as its owner: " + error(), true);
+            }
+        } finally {
+            LIBC.close(ns);
+        }
+    }
+
+    private static long idmap(int tree, int userns) {
+        java.nio.ByteBuffer attr = java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.nativeOrder());
+        attr.putLong(MOUNT_ATTR_IDMAP).putLong(0).putLong(0).putLong(userns);
+        return LIBC.syscall(SYS_MOUNT_SETATTR, tree, new byte[1], AT_EMPTY_PATH, attr.array(), 32);
+    }
+
+    private static String error() {
+        int errno = LastError.getLastError(RUNTIME);
+        return Errno.name(errno) + " (" + Errno.description(errno).toLowerCase(Locale.ROOT) + ")";
+    }
+
+    /**
+     * Has the launcher idmap, for the container's user namespace, the overlays' layers and the
+     * binds marked {@link MountOp#IDMAP} without maps of their own (a store's volumes): in the
+     * user namespace, the container's root is an unprivileged host ID, to which they would look
+     * foreign; idmapped (5.12; overlay on idmapped layers 5.19), their host root is its root, and
+     * its writes land with host IDs. Call it once the plan's trees are all added, for a plan with
+     * a user namespace only.
+     *
+     * @param plan the plan being built
+     */
+    public void idmapForContainer(LaunchPlan.Builder plan) {
+        plan.attachedInStaging().forEach(plan::idmap);
+        forContainer.forEach(plan::idmap);
+    }
+
     private String name(LaunchPlan.Builder plan, String hostDir) {
         if (plan.descriptorCount() < LaunchPlan.MAX_PLAN_DESCRIPTORS - RESERVED) {
             int tree = (int) LIBC.syscall(SYS_OPEN_TREE, AT_FDCWD, hostDir.getBytes(StandardCharsets.UTF_8),

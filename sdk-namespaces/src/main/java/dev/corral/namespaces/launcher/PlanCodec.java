@@ -96,6 +96,8 @@ public final class PlanCodec {
         if (plan.commandParentDeath()) {
             w.u32Record(TAG_COMMAND_PARENT_DEATH, 1);
         }
+        plan.mountTrees().forEach(t -> w.record(TAG_FD_MOUNT_TREE, Writer.buffer(8).putInt(t.mount()).putInt(t.descriptor())));
+        plan.idmap().forEach(i -> w.u32Record(TAG_FD_IDMAP, i));
         return w.out.toByteArray();
     }
 
@@ -176,6 +178,8 @@ public final class PlanCodec {
                     case TAG_SETNS -> b.setns(new LaunchPlan.SetnsOp(v.getInt(), v.getInt()));
                     case TAG_FD_ATTACH_IN_STAGING -> b.attachInStaging(v.getInt());
                     case TAG_COMMAND_PARENT_DEATH -> b.commandParentDeath(v.getInt() != 0);
+                    case TAG_FD_MOUNT_TREE -> b.mountTree(new LaunchPlan.MountTree(v.getInt(), v.getInt()));
+                    case TAG_FD_IDMAP -> b.idmap(v.getInt());
                     default -> throw new IllegalArgumentException("unknown plan tag " + tag);
                 }
             }
@@ -248,6 +252,8 @@ public final class PlanCodec {
         if (plan.commandParentDeath()) {
             add.accept(TAG_COMMAND_PARENT_DEATH, List.of(1));
         }
+        plan.mountTrees().forEach(t -> add.accept(TAG_FD_MOUNT_TREE, List.of(t.mount(), t.descriptor())));
+        plan.idmap().forEach(i -> add.accept(TAG_FD_IDMAP, List.of(i)));
         StringBuilder s = new StringBuilder();
         records.forEach((tag, list) -> list.forEach(fields -> {
             String shape = tagShape(tag);

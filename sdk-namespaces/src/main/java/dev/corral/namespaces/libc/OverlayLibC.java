@@ -2,8 +2,8 @@ package dev.corral.namespaces.libc;
 
 
 /**
- * The libc functions Corral uses to clone an overlay's layers (internal to Corral; bound with
- * jnr-ffi):
+ * The libc functions Corral uses to clone an overlay's layers and binds' sources, and to idmap
+ * them (internal to Corral; bound with jnr-ffi):
  * <pre>{@code
  * OverlayLibC libc = LibraryLoader.create(OverlayLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
  * }</pre>
@@ -15,6 +15,9 @@ package dev.corral.namespaces.libc;
  */
 public interface OverlayLibC {
     long syscall(long number, int dirfd, byte[] path, int flags);
+
+    /* mount_setattr(fd, path, flags, attr, size) */
+    long syscall(long number, int fd, byte[] path, int flags, byte[] attr, long size);
 
     int close(int fd);
 }

@@ -197,6 +197,14 @@ class PlanCodecProperties {
                 .use(Combinators.combine(descriptorPlace(), Arbitraries.integers()).as(LaunchPlan.SetnsOp::new)
                         .list().ofMaxSize(LaunchPlan.MAX_SETNS)).in((b, v) -> { v.forEach(b::setns); return b; })
                 .use(descriptorPlace().list().ofMaxSize(4)).in((b, v) -> { v.forEach(b::attachInStaging); return b; })
+                .use(descriptorPlace().list().ofMaxSize(4)).in((b, v) -> { v.forEach(b::idmap); return b; })
+                /* a bind with its source as a tree: the tree names the bind by its place among the mounts */
+                .use(Combinators.combine(path(), path(), descriptorPlace()).as((source, target, place) -> List.of(source, target, place)))
+                        .withProbability(0.5).in((b, v) -> {
+                            int mount = b.mountCount();
+                            b.mount(MountOp.bind((String) v.get(0), (String) v.get(1), MountOp.RECURSIVE));
+                            return b.mountTree(new LaunchPlan.MountTree(mount, (Integer) v.get(2)));
+                        })
                 .build(LaunchPlan.Builder::build);
     }
 
