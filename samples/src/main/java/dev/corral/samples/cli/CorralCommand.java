@@ -20,6 +20,7 @@ import picocli.CommandLine.Spec;
  * when it does not exist; 2 for a usage error.
  */
 @Command(name = "corral",
+        addMethodSubcommands = false, /* no @Command methods: picocli then skips reading every method's annotations */
         versionProvider = CorralCommand.Version.class,
         description = "Run commands in isolated Linux containers, without a daemon.",
         exitCodeListHeading = "%nExit codes:%n",
@@ -83,6 +84,12 @@ public final class CorralCommand implements Runnable {
             if (System.getProperty("slf4j.internal.verbosity") == null) {
                 System.setProperty("slf4j.internal.verbosity", "WARN");
             }
+        }
+        // picocli registers converters for java.time and java.sql by reflection, initialising
+        // those classes (DateTimeFormatter's are heavy) on every start; corral's options have
+        // converters of their own (Converters), so skip them.
+        if (System.getProperty("picocli.converters.excludes") == null) {
+            System.setProperty("picocli.converters.excludes", "java\\.time\\..*,java\\.sql\\..*");
         }
         // A command line reports through its exit code and messages, not logs: the SDK's
         // warnings (e.g. its launcher dying with the JVM on Ctrl-C) would only be noise.

@@ -32,6 +32,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code corral run}: one command in a new container, with the terminal's stdio, like {@code docker run}. */
 @Command(name = "run", sortOptions = false,
+        addMethodSubcommands = false, /* no @Command methods: picocli then skips reading every method's annotations */
         customSynopsis = "corral run [OPTIONS] [--] CMD [ARG...]",
         description = {
                 "Run a command in a new container and exit with its exit code.",
