@@ -172,10 +172,6 @@ static void handle_message(uint32_t type, const unsigned char *p, uint32_t len) 
         int32_t sig;
         memcpy(&sig, p + 8, 4);
         signal_container(id, sig);
-    } else if (type == MSG_RESIZE && len == 16) {
-        uint32_t size[2];
-        memcpy(size, p + 8, 8);
-        relay_resize(id, size[0], size[1]);
     } else if (type == MSG_MAKE_NAMESPACES && len >= 12) {
         pool_request(id, p + 12, len - 12); /* u32 at p + 8: whether the JVM waits for it, for the JVM */
     } else {

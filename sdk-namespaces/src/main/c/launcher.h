@@ -135,6 +135,7 @@ struct plan {
     uint32_t attach[MAX_PLAN_DESCRIPTORS];
     struct { uint32_t dir, procs; } cgroup;
     struct { uint32_t fd, nstype; } setns[MAX_SETNS];
+    struct { uint32_t master, slave; } tty;
     int setns_user; /* which SETNS joins a user namespace, or -1 */
     uint32_t idmap[MAX_PLAN_DESCRIPTORS];
     /* Last, and not cleared per plan (their counts bound them): ~150 KiB that the launcher
@@ -216,7 +217,6 @@ void kill_containers(void);
 /* ---- stdio (relay.c) ---- */
 int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int slot[3], int32_t *step, int32_t *index);
 void relay_start(int slot);
-void relay_resize(uint64_t id, uint32_t rows, uint32_t columns);
 void relay_close(int slot);
 void relay_pump(int slot);
 void relay_event(uint32_t slot);

@@ -8,7 +8,6 @@
 #include <sys/ioctl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 struct relay {
@@ -16,7 +15,6 @@ struct relay {
     int pipe_fd, sock_fd; /* pipe_fd: a terminal's master when tty */
     int outbound; /* 1: container -> JVM (stdout, stderr); 0: JVM -> container (stdin) */
     int tty;      /* a terminal's master cannot splice: copied through buf */
-    uint64_t id;  /* the container's, for a terminal's resize */
     size_t held, sent; /* buf[sent, held) read, not yet written */
     char *buf;
 };
@@ -102,7 +100,7 @@ static int open_relay(uint64_t id, int i, int *stdio, int *slot, int32_t *step) 
         close(p[1]);
         return -1;
     }
-    relays.r[r] = (struct relay){.used = 1, .pipe_fd = i == 0 ? p[1] : p[0], .sock_fd = -1, .outbound = i != 0, .id = id};
+    relays.r[r] = (struct relay){.used = 1, .pipe_fd = i == 0 ? p[1] : p[0], .sock_fd = -1, .outbound = i != 0};
     *slot = r;
     *stdio = i == 0 ? p[0] : p[1];
     *step = STEP_STDIO_CONNECT;
@@ -117,7 +115,7 @@ static int open_tty_relay(uint64_t id, int i, int master, int32_t *step, int32_t
         errno = EAGAIN;
         return -1;
     }
-    relays.r[r] = (struct relay){.used = 1, .pipe_fd = -1, .sock_fd = -1, .outbound = i, .tty = 1, .id = id};
+    relays.r[r] = (struct relay){.used = 1, .pipe_fd = -1, .sock_fd = -1, .outbound = i, .tty = 1};
     if ((relays.r[r].buf = malloc(TTY_BUF)) == NULL || (relays.r[r].pipe_fd = fcntl(master, F_DUPFD_CLOEXEC, 3)) < 0
         || (relays.r[r].sock_fd = connect_to_jvm(id, (uint32_t)i)) < 0) {
         int saved = errno;
@@ -128,53 +126,15 @@ static int open_tty_relay(uint64_t id, int i, int master, int32_t *step, int32_t
     return r;
 }
 
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO('T', 0x41)
-#endif
-
-/* The slave of master as fds 0, 1 and 2 (>= 3, close-on-exec), opened through the master
-   (no path to look up), at the window size ws. 0, or -1 with errno and *index. */
-static int open_tty_slave(int master, const struct winsize *ws, int stdio[3], int32_t *index) {
-    *index = 1;
-    if (unlockpt(master) < 0) return -1;
-    *index = 2;
-    int slave = ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (slave < 0) return -1;
-    *index = 4;
-    for (int i = 0; i < 3; i++)
-        if ((stdio[i] = fcntl(slave, F_DUPFD_CLOEXEC, 3)) < 0) break;
-    int saved = errno;
-    close(slave);
-    errno = saved;
-    if (stdio[2] < 0) return -1;
-    *index = 3;
-    return ioctl(master, TIOCSWINSZ, ws);
-}
-
-/* A terminal: a pseudo-terminal pair whose slave becomes fds 0, 1 and 2 and whose master is
-   relayed; mode is rows << 16 | columns. 0, or -1 with errno, *step and *index. */
-static int open_tty(uint64_t id, uint32_t mode, int stdio[3], int slot[3], int32_t *step, int32_t *index) {
-    struct winsize ws = {.ws_row = (unsigned short)(mode >> 16), .ws_col = (unsigned short)(mode & 0xffff)};
-    *step = STEP_TTY_OPEN, *index = 0;
-    int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0) return -1;
-    int rc = open_tty_slave(master, &ws, stdio, index);
-    if (rc == 0 && ((slot[0] = open_tty_relay(id, 0, master, step, index)) < 0
-                    || (slot[1] = open_tty_relay(id, 1, master, step, index)) < 0))
-        rc = -1;
-    int saved = errno;
-    close(master);
-    errno = saved;
-    return rc;
-}
-
-/* Sets the window size of container id's terminal, if it has one still open. */
-void relay_resize(uint64_t id, uint32_t rows, uint32_t columns) {
-    struct winsize ws = {.ws_row = (unsigned short)rows, .ws_col = (unsigned short)columns};
-    for (int i = 0; i < MAX_RELAYS; i++)
-        if (relays.r[i].used && relays.r[i].tty && relays.r[i].id == id) {
-            if (ioctl(relays.r[i].pipe_fd, TIOCSWINSZ, &ws) == 0) return;
-        }
+/* The terminal the JVM opened (FD_TTY): copies of its slave become fds 0, 1 and 2; its master
+   is relayed from the JVM's stream 0 and to its stream 1. 0, or -1 with errno, *step and *index. */
+static int open_tty(uint64_t id, const struct plan *pl, int stdio[3], int slot[3], int32_t *step, int32_t *index) {
+    for (int i = 0; i < 3; i++) {
+        *index = i;
+        if ((stdio[i] = fcntl(pl->fd[pl->tty.slave], F_DUPFD_CLOEXEC, 3)) < 0) return -1;
+    }
+    if ((slot[0] = open_tty_relay(id, 0, pl->fd[pl->tty.master], step, index)) < 0) return -1;
+    return (slot[1] = open_tty_relay(id, 1, pl->fd[pl->tty.master], step, index)) < 0 ? -1 : 0;
 }
 
 /* Opens what fds 0, 1, 2 of the container become (>= 3, close-on-exec), relays included.
@@ -183,9 +143,9 @@ int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int slot[
     int tty = 0;
     for (int i = 0; i < 3; i++) tty += pl->stdio[i] && pl->stdio[i]->kind == STDIO_TTY;
     if (tty) {
-        *step = STEP_TTY_OPEN, *index = 0;
-        errno = EINVAL; /* all three or none */
-        return tty == 3 ? open_tty(id, pl->stdio[0]->mode, stdio, slot, step, index) : -1;
+        *step = STEP_TTY_COPY, *index = 0;
+        errno = EINVAL; /* all three or none, with the JVM's terminal */
+        return tty == 3 && pl->n[TAG_FD_TTY] ? open_tty(id, pl, stdio, slot, step, index) : -1;
     }
     for (int i = 0; i < 3; i++) {
         const struct stdio_op *s = pl->stdio[i];

@@ -282,9 +282,11 @@ static int release_child(struct start *s, pid_t pid, int into_cgroup) {
     return 0;
 }
 
-/* Watches the released container's pipes and relays; its bind sources are the child's now. */
+/* Watches the released container's pipes and relays. Its bind sources and its terminal's slave
+   are the child's now: the relay of the terminal's master reads its end once the child's go. */
 static void follow(struct container *c, int slot, const struct start *s) {
     for (size_t i = 0; i < run.plan.n[TAG_FD_MOUNT_TREE]; i++) close_fd(&c->fd[run.plan.mount_trees[i].fd]);
+    if (run.plan.n[TAG_FD_TTY]) close_fd(&c->fd[run.plan.tty.slave]);
     set_nonblocking(c->report_fd);
     set_nonblocking(c->status_fd);
     watch(c->report_fd, EPOLLIN, KEY(K_REPORT, slot));

@@ -83,6 +83,8 @@ import java.util.OptionalInt;
  * @param idmap         detached mount trees (places of descriptors) the launcher idmaps for the
  *                      container's user namespace before it lets the container go on; only in a plan
  *                      with a user namespace
+ * @param ttyPair       the pseudo-terminal (places of its master and slave) of a plan whose stdio is
+ *                      {@link StdioOp#tty}: opened by the {@link Launcher} as it sends the plan
  */
 public record LaunchPlan(
         int cloneFlags,
@@ -118,7 +120,8 @@ public record LaunchPlan(
         List<Integer> attachInStaging,
         boolean commandParentDeath,
         List<MountTree> mountTrees,
-        List<Integer> idmap) {
+        List<Integer> idmap,
+        Optional<TtyPair> ttyPair) {
 
     /** The most descriptors a plan may read at the reap, and write 0 to then (the launcher's MAX_COUNTER_FILES). */
     public static final int MAX_COUNTER_FILES = Wire.MAX_COUNTER_FILES;
@@ -153,6 +156,7 @@ public record LaunchPlan(
         int n = descriptors.size();
         java.util.stream.IntStream named = java.util.stream.Stream.of(writeZero, readAtReap, zeroAtReap, attachInStaging,
                         idmap, mountTrees.stream().map(MountTree::descriptor).toList(),
+                        ttyPair.map(t -> List.of(t.master(), t.slave())).orElse(List.of()),
                         cloneIntoCgroup.map(c -> List.of(c.directory(), c.procs())).orElse(List.of()),
                         setns.stream().map(SetnsOp::descriptor).toList())
                 .flatMap(List::stream).mapToInt(Integer::intValue);
@@ -592,6 +596,35 @@ public record LaunchPlan(
      */
     public record MountTree(int mount, int descriptor) {}
 
+    /**
+     * A pseudo-terminal pair.
+     *
+     * @param master its master's place among the plan's descriptors
+     * @param slave  its slave's place
+     */
+    public record TtyPair(int master, int slave) {}
+
+    /**
+     * @param master a pseudo-terminal's master
+     * @param slave  its slave
+     * @return this plan with them as its terminal, carried as its last two descriptors
+     */
+    public LaunchPlan withTerminal(int master, int slave) {
+        List<Integer> fds = new ArrayList<>(descriptors);
+        fds.add(master);
+        fds.add(slave);
+        return new LaunchPlan(cloneFlags, commandAsPid1, stagingDir, mounts, rootReadOnly, hostname, loopback, stdio,
+                argv, env, searchPath, cwd, user, rlimits, noNewPrivs, seccomp, umask, uidMap, gidMap, capabilities,
+                denySetgroups, uidMapTool, gidMapTool, execFd, fds, writeZero, cloneIntoCgroup, readAtReap, zeroAtReap,
+                setns, attachInStaging, commandParentDeath, mountTrees, idmap,
+                Optional.of(new TtyPair(fds.size() - 2, fds.size() - 1)));
+    }
+
+    /** @return whether its stdio is a terminal ({@link StdioOp#tty}), which the launcher needs opened */
+    public boolean wantsTerminal() {
+        return ttyPair.isEmpty() && stdio.stream().anyMatch(s -> s.kind() == StdioOp.Kind.TTY);
+    }
+
     /** Builds a {@link LaunchPlan}; every list starts empty, stdio on /dev/null. */
     public static final class Builder {
         private int cloneFlags;
@@ -628,6 +661,7 @@ public record LaunchPlan(
         private boolean commandParentDeath;
         private final List<MountTree> mountTrees = new ArrayList<>();
         private final List<Integer> idmap = new ArrayList<>();
+        private TtyPair ttyPair;
 
         Builder() {}
 
@@ -715,6 +749,8 @@ public record LaunchPlan(
         public Builder mountTree(MountTree tree) { mountTrees.add(tree); return this; }
         /** @param index a detached mount tree's place, to idmap for the container's user namespace @return this */
         public Builder idmap(int index) { idmap.add(index); return this; }
+        /** @param pair a pseudo-terminal's places @return this */
+        public Builder ttyPair(TtyPair pair) { this.ttyPair = pair; return this; }
         /** @return the places of the trees attached in the staging tmpfs so far */
         public List<Integer> attachedInStaging() { return List.copyOf(attachInStaging); }
         /** @return how many mounts the plan has so far */
@@ -733,7 +769,7 @@ public record LaunchPlan(
                     denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
                     execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd),
                     descriptors, writeZero, Optional.ofNullable(cloneIntoCgroup), readAtReap, zeroAtReap, setns,
-                    attachInStaging, commandParentDeath, mountTrees, idmap);
+                    attachInStaging, commandParentDeath, mountTrees, idmap, Optional.ofNullable(ttyPair));
         }
     }
 }

@@ -6,12 +6,12 @@ import static dev.corral.namespaces.launcher.Wire.MSG_HELLO;
 import static dev.corral.namespaces.launcher.Wire.MSG_NAMESPACES_FAILED;
 import static dev.corral.namespaces.launcher.Wire.MSG_NAMESPACES_MADE;
 import static dev.corral.namespaces.launcher.Wire.MSG_RUN;
-import static dev.corral.namespaces.launcher.Wire.MSG_RESIZE;
 import static dev.corral.namespaces.launcher.Wire.MSG_SIGNAL;
 import static dev.corral.namespaces.launcher.Wire.MSG_STARTED;
 
 import dev.corral.namespaces.HostSecurity;
 import dev.corral.namespaces.LaunchStep;
+import dev.corral.namespaces.launcher.LaunchPlan.StdioOp;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.StandardProtocolFamily;
@@ -85,6 +85,8 @@ public final class Launcher {
     private final DescriptorChannel descriptors;
     private final byte[] token;
     private final Map<Long, LaunchListener> sessions = new ConcurrentHashMap<>();
+    /* the masters of running containers' terminals, by container id: the JVM's copies, for resize */
+    private final Map<Long, Integer> terminals = new ConcurrentHashMap<>();
     private final AtomicLong ids = new AtomicLong();
     private final Queue<ByteBuffer> outbox = new ArrayDeque<>();
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
@@ -354,14 +356,47 @@ public final class Launcher {
         try {
             Optional<byte[]> profile = pool.profileOf(plan);
             set = profile.isEmpty() ? set : pool.take(profile.get(), !onIoThread());
-            LaunchPlan run = set.map(s -> NamespacePool.join(plan, s)).orElse(plan);
+            sendRun(id, set.map(s -> NamespacePool.join(plan, s)).orElse(plan), listener);
+        } finally {
+            set.ifPresent(DescriptorChannel::closeAll); /* the launcher has its own copies once sent */
+        }
+    }
+
+    /**
+     * Sends a plan, with its terminal opened here if it has one (the launcher then fails the
+     * container at TTY_OPEN where it cannot be, as for any step of its own).
+     */
+    private void sendRun(long id, LaunchPlan plan, LaunchListener listener) {
+        Optional<Terminals.Pair> tty = Optional.empty();
+        try {
+            LaunchPlan run = plan;
+            if (plan.wantsTerminal()) {
+                StdioOp s = plan.stdio().get(0);
+                try {
+                    tty = Optional.of(Terminals.open(s.mode() >>> 16, s.mode() & 0xffff));
+                } catch (Terminals.OpenException e) {
+                    sessions.remove(id);
+                    execute(() -> notify(id, () -> listener.failed(e.failure())));
+                    return;
+                }
+                run = plan.withTerminal(tty.get().master(), tty.get().slave());
+                terminals.put(id, tty.get().master()); /* for resize, until the container ends */
+            }
             byte[] wire = PlanCodec.encode(run);
             send(runMessage(MSG_RUN, id, run.descriptors().size(), wire), run.descriptors());
         } catch (LauncherUnavailableException | IllegalArgumentException e) {
             sessions.remove(id);
+            closeTerminal(id);
             throw e;
         } finally {
-            set.ifPresent(DescriptorChannel::closeAll); /* the launcher has its own copies once sent */
+            tty.ifPresent(t -> Terminals.close(t.slave())); /* the launcher's and the container's now */
+        }
+    }
+
+    private void closeTerminal(long id) {
+        Integer master = terminals.remove(id);
+        if (master != null) {
+            Terminals.close(master);
         }
     }
 
@@ -420,14 +455,7 @@ public final class Launcher {
     public void launch(long id, LaunchPlan plan, NamespacesAhead set, LaunchListener listener) {
         Objects.requireNonNull(listener, "listener");
         sessions.put(id, listener);
-        try {
-            LaunchPlan run = NamespacePool.join(plan, set.descriptors());
-            byte[] wire = PlanCodec.encode(run);
-            send(runMessage(MSG_RUN, id, run.descriptors().size(), wire), run.descriptors());
-        } catch (LauncherUnavailableException | IllegalArgumentException e) {
-            sessions.remove(id);
-            throw e;
-        }
+        sendRun(id, NamespacePool.join(plan, set.descriptors()), listener);
     }
 
     private static ByteBuffer runMessage(int type, long id, int descriptors, byte[] wire) {
@@ -472,12 +500,11 @@ public final class Launcher {
         if (rows < 1 || rows > 0xffff || columns < 1 || columns > 0xffff) {
             throw new IllegalArgumentException("a terminal of " + columns + "x" + rows + " characters");
         }
-        if (!sessions.containsKey(id)) {
-            return;
-        }
-        ByteBuffer m = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
-        m.putInt(20).putInt(MSG_RESIZE).putLong(id).putInt(rows).putInt(columns).flip();
-        send(m, List.of());
+        /* atomic with the master's removal at the container's end: never a closed, reused fd */
+        terminals.computeIfPresent(id, (k, master) -> {
+            Terminals.resize(master, rows, columns);
+            return master;
+        });
     }
 
     /**
@@ -704,6 +731,7 @@ public final class Launcher {
             }
             case MSG_FAILED -> {
                 LaunchListener l = sessions.remove(id);
+                closeTerminal(id);
                 int step = p.getInt(), errno = p.getInt(), index = p.getInt();
                 if (l != null) {
                     notify(id, () -> l.failed(new LaunchFailure(LaunchStep.fromOrdinal(step), errno, index)));
@@ -711,6 +739,7 @@ public final class Launcher {
             }
             case MSG_EXITED -> {
                 LaunchListener l = sessions.remove(id);
+                closeTerminal(id);
                 int how = p.getInt(), value = p.getInt();
                 long wall = p.getLong(), user = p.getLong(), sys = p.getLong(), rss = p.getLong();
                 List<ExitReport.CounterFile> counters = counterFiles(p);
@@ -800,6 +829,7 @@ public final class Launcher {
         } catch (IOException e) {
             log.debug("closing after the launcher died: {}", e.toString());
         }
+        terminals.keySet().forEach(this::closeTerminal);
         for (Long id : sessions.keySet()) {
             LaunchListener l = sessions.remove(id);
             if (l != null) {

@@ -269,6 +269,7 @@ final class NamespacePool {
                 user ? Optional.empty() : plan.uidMap(), user ? Optional.empty() : plan.gidMap(),
                 plan.capabilities(), plan.denySetgroups(), plan.uidMapTool(), plan.gidMapTool(), plan.execFd(),
                 descriptors, plan.writeZero(), plan.cloneIntoCgroup(), plan.readAtReap(), plan.zeroAtReap(), setns,
-                plan.attachInStaging(), plan.commandParentDeath(), plan.mountTrees(), plan.idmap());
+                plan.attachInStaging(), plan.commandParentDeath(), plan.mountTrees(), plan.idmap(),
+                plan.ttyPair());
     }
 }

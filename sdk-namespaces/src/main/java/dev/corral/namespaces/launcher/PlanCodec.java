@@ -98,6 +98,7 @@ public final class PlanCodec {
         }
         plan.mountTrees().forEach(t -> w.record(TAG_FD_MOUNT_TREE, Writer.buffer(8).putInt(t.mount()).putInt(t.descriptor())));
         plan.idmap().forEach(i -> w.u32Record(TAG_FD_IDMAP, i));
+        plan.ttyPair().ifPresent(t -> w.record(TAG_FD_TTY, Writer.buffer(8).putInt(t.master()).putInt(t.slave())));
         return w.out.toByteArray();
     }
 
@@ -180,6 +181,7 @@ public final class PlanCodec {
                     case TAG_COMMAND_PARENT_DEATH -> b.commandParentDeath(v.getInt() != 0);
                     case TAG_FD_MOUNT_TREE -> b.mountTree(new LaunchPlan.MountTree(v.getInt(), v.getInt()));
                     case TAG_FD_IDMAP -> b.idmap(v.getInt());
+                    case TAG_FD_TTY -> b.ttyPair(new LaunchPlan.TtyPair(v.getInt(), v.getInt()));
                     default -> throw new IllegalArgumentException("unknown plan tag " + tag);
                 }
             }
@@ -254,6 +256,7 @@ public final class PlanCodec {
         }
         plan.mountTrees().forEach(t -> add.accept(TAG_FD_MOUNT_TREE, List.of(t.mount(), t.descriptor())));
         plan.idmap().forEach(i -> add.accept(TAG_FD_IDMAP, List.of(i)));
+        plan.ttyPair().ifPresent(t -> add.accept(TAG_FD_TTY, List.of(t.master(), t.slave())));
         StringBuilder s = new StringBuilder();
         records.forEach((tag, list) -> list.forEach(fields -> {
             String shape = tagShape(tag);

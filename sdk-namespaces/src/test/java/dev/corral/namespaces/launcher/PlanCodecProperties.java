@@ -198,6 +198,8 @@ class PlanCodecProperties {
                         .list().ofMaxSize(LaunchPlan.MAX_SETNS)).in((b, v) -> { v.forEach(b::setns); return b; })
                 .use(descriptorPlace().list().ofMaxSize(4)).in((b, v) -> { v.forEach(b::attachInStaging); return b; })
                 .use(descriptorPlace().list().ofMaxSize(4)).in((b, v) -> { v.forEach(b::idmap); return b; })
+                .use(Combinators.combine(descriptorPlace(), descriptorPlace()).as(LaunchPlan.TtyPair::new))
+                        .withProbability(0.3).in((b, v) -> b.ttyPair(v))
                 /* a bind with its source as a tree: the tree names the bind by its place among the mounts */
                 .use(Combinators.combine(path(), path(), descriptorPlace()).as((source, target, place) -> List.of(source, target, place)))
                         .withProbability(0.5).in((b, v) -> {
