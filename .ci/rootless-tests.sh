@@ -61,6 +61,7 @@ fi
 classes+=(PooledIsolationTest InteractionTest ScratchDirectoryTest) # the judge's pieces: pooled runs, interactions, scratch directories
 classes+=(ExecTest) # a command exec'd in a running container
 classes+=(RootlessBuildTest) # a Dockerfile build: its layers carry the container's owners, the store keeps nothing the user cannot remove
+classes+=(TarballOwnersTest) # Rootfs.tarball: its entries' owners and modes, as a container sees them, and a prune that leaves nothing of another owner
 classes+=(PastaNetworkTest) # Network.pasta(): the host's loopback reached, a published port answering
 # pasta opens /dev/net/tun as the user: Debian's udev makes it 0666, a machine without udev
 # may have it 0600 (restored at exit)

@@ -94,16 +94,25 @@ public final class LayerTrees {
      * container's root, may unpack it itself, with no user namespace to start.
      */
     private boolean allRoot(Descriptor layer) throws IOException {
-        try (InputStream in = Compression.decompress(Files.newInputStream(blobs.path(layer.digest())), 256L << 20);
+        return othersOwn(blobs.path(layer.digest())).map(others -> !others).orElse(false);
+    }
+
+    /**
+     * @param archive a tar, possibly compressed
+     * @return whether an entry has an owner or group other than root; empty if it cannot be
+     *         read (the unpack then says what is wrong with it)
+     */
+    private static Optional<Boolean> othersOwn(Path archive) {
+        try (InputStream in = Compression.decompress(Files.newInputStream(archive), 256L << 20);
              TarArchiveInputStream tar = new TarArchiveInputStream(in)) {
             for (TarArchiveEntry e; (e = tar.getNextEntry()) != null; ) {
                 if (e.getLongUserId() != 0 || e.getLongGroupId() != 0) {
-                    return false;
+                    return Optional.of(true);
                 }
             }
-            return true;
+            return Optional.of(false);
         } catch (IOException e) {
-            return false; /* the unpack says what is wrong with it */
+            return Optional.empty();
         }
     }
 
@@ -275,7 +284,11 @@ public final class LayerTrees {
                     Path tmp = files.newTmpDir("rootfs");
                     try (InputStream in = new ProgressInputStream(Files.newInputStream(archive), listener, digest,
                             a.size())) {
-                        if (TarExtractor.extract(in, tmp, layerOptions(WhiteoutMode.NONE)).entries() == 0) {
+                        if (inNamespace() && othersOwn(archive).orElse(false)) {
+                            /* rootless, with the owners its entries give, as an image's layers */
+                            UserNsFiles.unpack(List.of(archive.toRealPath()), WhiteoutMode.NONE, tmp);
+                            listener.progress(digest, a.size(), a.size());
+                        } else if (TarExtractor.extract(in, tmp, layerOptions(WhiteoutMode.NONE)).entries() == 0) {
                             /* commons-compress reads a short file or one of zero blocks as an empty tar */
                             throw new ImageStoreException(archive + " is not a root file system archive: it holds no "
                                     + "tar entries (expected a tar, tar.gz, tar.xz or tar.zst)", null);
