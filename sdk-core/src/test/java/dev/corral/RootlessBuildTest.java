@@ -221,6 +221,53 @@ class RootlessBuildTest {
         }
     }
 
+    /**
+     * COPY and WORKDIR into another container user's 0700 directory keep that directory and what
+     * it holds: rootless, the caller may not look into it, so the directories along the
+     * destination are read in the user namespace (an existing directory there is not taken for
+     * absent and replaced by a file, nor given root's owner and a new mode).
+     */
+    @Test
+    void copyAndWorkdirIntoAnotherUsersPrivateDirectoryKeepItsOwnerAndMode() throws Exception {
+        Path storeDir = Files.createDirectory(dir.resolve("store"));
+        ImageStore store = ImageStore.open(storeDir);
+        store.importImage(Path.of(baseLayout(dir.resolve("base")) + ":1"), "base:1");
+        Path context = Files.createDirectory(dir.resolve("context"));
+        write(context.resolve("a.txt"), "a\n", "rw-r--r--");
+        write(context.resolve("Dockerfile"), """
+                FROM base:1
+                RUN mkdir -p /home/worker/.config/old && chown -R 1000:1001 /home/worker/.config \\
+                    && chmod 700 /home/worker/.config
+                COPY --chown=1000:1001 a.txt /home/worker/.config/app/
+                COPY a.txt /home/worker/.config/old
+                WORKDIR /home/worker/.config/w
+                """, "rw-r--r--");
+
+        ImageBuilder.of(store, context).tag("out:1").build();
+        List<String> layers = store.image("out:1").orElseThrow().layers();
+        List<List<String>> entries = new ArrayList<>();
+        for (String l : layers.subList(2, layers.size())) {
+            entries.add(entries(storeDir.resolve("blobs/sha256").resolve(l.substring("sha256:".length()))));
+        }
+        List<String> along = List.of("home/ 755 0:0", "home/worker/ 750 1000:1001", "home/worker/.config/ 700 1000:1001");
+        assertEquals(List.of(
+                concat(along, "home/worker/.config/app/ 755 1000:1001", "home/worker/.config/app/a.txt 644 1000:1001"),
+                concat(along, "home/worker/.config/old/ 755 1000:1001", "home/worker/.config/old/a.txt 644 0:0"),
+                concat(along, "home/worker/.config/w/ 755 0:0")), entries);
+        assertNothingAside(storeDir);
+        ContainerResult worker = Container.builder().rootfs(Rootfs.image(store, "out:1")).user(1000, 1001)
+                .run("sh", "-c", "pwd; cat /home/worker/.config/app/a.txt; cd /home/worker/.config; "
+                        + "stat -c '%u:%g %a %n' . app app/a.txt old old/a.txt w");
+        assertEquals("/home/worker/.config/w\na\n1000:1001 700 .\n1000:1001 755 app\n1000:1001 644 app/a.txt\n"
+                + "1000:1001 755 old\n0:0 644 old/a.txt\n0:0 755 w\n", worker.stdout(), worker.stderr());
+    }
+
+    private static List<String> concat(List<String> head, String... tail) {
+        List<String> out = new ArrayList<>(head);
+        out.addAll(List.of(tail));
+        return out;
+    }
+
     /** No writable layer and no temporary tree left in the store. */
     private static void assertNothingAside(Path storeDir) throws IOException {
         for (String d : List.of("runs", "tmp")) {

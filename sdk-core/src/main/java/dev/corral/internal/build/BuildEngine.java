@@ -595,19 +595,56 @@ public final class BuildEngine {
     /* ---------------- WORKDIR ---------------- */
 
     private Map<String, Object> mkdirs(Stage st, String dir) throws IOException {
-        LayerView view = new LayerView(storage.unpack(st.digest));
+        LayerView direct = new LayerView(storage.unpack(st.digest));
         String rel = dir.substring(1);
-        if (rel.isEmpty() || view.find(rel).filter(p -> Files.isDirectory(p)).isPresent()) {
-            return null;
-        }
-        Path upper = storage.newTmpDir("workdir");
+        Optional<BuildStorage.Copied> chain = chainInNamespace(direct, st.digest, rel);
         try {
-            Fs.Layer out = new Fs.Layer(upper);
-            Fs.parents(out, view, rel + "/x", Optional.empty());
-            out.finish();
-            return storage.layerFrom(upper, out.owners);
+            LayerView view = chain.map(LayerView::copied).orElse(direct);
+            if (rel.isEmpty() || view.find(rel).filter(p -> Files.isDirectory(p)).isPresent()) {
+                return null;
+            }
+            Path upper = storage.newTmpDir("workdir");
+            try {
+                Fs.Layer out = new Fs.Layer(upper);
+                Fs.parents(out, view, rel + "/x", Optional.empty());
+                out.finish();
+                return storage.layerFrom(upper, out.owners);
+            } finally {
+                BuildStorage.deleteTree(upper);
+            }
         } finally {
-            BuildStorage.deleteTree(upper);
+            if (chain.isPresent()) {
+                chain.get().close();
+            }
+        }
+    }
+
+    /**
+     * The directories along a path that a step writes under, copied out of the user namespace
+     * where this process may not look at them: rootless, a COPY or WORKDIR into another container
+     * user's 0700 directory must keep that directory's owner and mode (and see what it holds).
+     *
+     * @param view   the image's view, read by this process
+     * @param digest the image
+     * @param rel    the path, relative to the root
+     * @return the copies, to close when done; empty where this process can look along the path itself
+     */
+    private Optional<BuildStorage.Copied> chainInNamespace(LayerView view, String digest, String rel) throws IOException {
+        try {
+            String cur = "";
+            for (String part : rel.isEmpty() ? new String[0] : rel.split("/")) {
+                cur = cur.isEmpty() ? part : cur + "/" + part;
+                Optional<Path> p = view.find(cur);
+                if (p.isEmpty() || !Files.isDirectory(p.get(), LinkOption.NOFOLLOW_LINKS)) {
+                    break;
+                }
+            }
+            return Optional.empty();
+        } catch (IOException e) {
+            if (!BuildStorage.deniedButReadableInNamespace(e)) {
+                throw e;
+            }
+            return Optional.of(storage.copyInNamespace(digest, List.of(rel), false));
         }
     }
 
@@ -711,6 +748,18 @@ public final class BuildEngine {
                     throw err(i, i.keyword() + " --chown=" + chown + " gives files to " + ids.get()[0] + ":" + ids.get()[1]
                             + ", but " + BuildStorage.missingIds().get());
                 }
+                Optional<BuildStorage.Copied> chain = chainInNamespace(view, stage.digest, destAbs.substring(1));
+                try {
+                    return apply(chain.map(LayerView::copied).orElse(view), ids);
+                } finally {
+                    if (chain.isPresent()) {
+                        chain.get().close();
+                    }
+                }
+            }
+
+            /** @param view the image's view along the destination */
+            private Map<String, Object> apply(LayerView view, Optional<int[]> ids) throws IOException {
                 if (sources != null) {
                     try {
                         return layer(view, ids, tree, sources);
@@ -722,8 +771,8 @@ public final class BuildEngine {
                 }
                 /* rootless, the stage holds files of other container users that this process may not
                    read: they are copied out in the user namespace, with their owners and modes */
-                try (BuildStorage.Copied copied = storage.copyInNamespace(fromDigest, Fs.roots(patterns))) {
-                    Fs.Tree t = Fs.copied(copied);
+                try (BuildStorage.Copied copied = storage.copyInNamespace(fromDigest, Fs.roots(patterns), true)) {
+                    Fs.Tree t = Fs.image(LayerView.copied(copied));
                     return layer(view, ids, t, match(i, t, patterns, from));
                 }
             }

@@ -1,7 +1,6 @@
 package dev.corral.internal.build;
 
 import dev.corral.internal.archive.Compression;
-import dev.corral.internal.image.BuildStorage;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -99,38 +98,13 @@ final class Fs {
             }
 
             @Override
-            public int[] owner(String rel, int hostUid, int hostGid) {
-                return view.owner(rel, hostUid, hostGid);
-            }
-        };
-    }
-
-    /**
-     * Some of an image's files as copied out of the user namespace: this process's own files,
-     * whose owners and modes in the image are the ones recorded when they were copied.
-     */
-    static Tree copied(BuildStorage.Copied copied) {
-        LayerView view = new LayerView(copied.lowers());
-        return new Tree() {
-            @Override
-            public Optional<Path> find(String rel) throws IOException {
-                return view.find(rel);
-            }
-
-            @Override
-            public List<String> list(String rel) throws IOException {
-                return view.list(rel);
-            }
-
-            @Override
             public int[] owner(String rel, int hostUid, int hostGid) throws IOException {
-                Path p = view.find(rel).orElseThrow();
-                return Optional.ofNullable(copied.owners().get(p)).orElseGet(() -> view.owner(rel, hostUid, hostGid));
+                return view.owner(rel, hostUid, hostGid);
             }
 
             @Override
             public int mode(String rel, int hostMode) throws IOException {
-                return copied.modes().getOrDefault(view.find(rel).orElseThrow(), hostMode);
+                return view.mode(rel, hostMode);
             }
         };
     }
@@ -291,7 +265,7 @@ final class Fs {
             if (below.isPresent()) {
                 Map<String, Object> a = Files.readAttributes(below.get(), "unix:mode,uid,gid,lastModifiedTime");
                 int[] o = view.owner(cur, (Integer) a.get("uid"), (Integer) a.get("gid"));
-                out.own(p, o[0], o[1], ((Integer) a.get("mode")) & 07777);
+                out.own(p, o[0], o[1], view.mode(cur, ((Integer) a.get("mode")) & 07777));
                 Files.setLastModifiedTime(p, (FileTime) a.get("lastModifiedTime"));
             } else {
                 out.own(p, ids.map(x -> x[0]).orElse(0), ids.map(x -> x[1]).orElse(0), 0755);

@@ -1,6 +1,7 @@
 package dev.corral.internal.build;
 
 import dev.corral.internal.archive.Xattrs;
+import dev.corral.internal.image.BuildStorage;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -22,9 +23,25 @@ final class LayerView {
     private static final int S_IFMT = 0170000, S_IFCHR = 0020000;
 
     private final List<Path> lowers;
+    private final Map<Path, int[]> owners;
+    private final Map<Path, Integer> modes;
 
     LayerView(List<Path> lowers) {
+        this(lowers, Map.of(), Map.of());
+    }
+
+    private LayerView(List<Path> lowers, Map<Path, int[]> owners, Map<Path, Integer> modes) {
         this.lowers = List.copyOf(lowers);
+        this.owners = owners;
+        this.modes = modes;
+    }
+
+    /**
+     * @param copied some of an image's files, copied out of the user namespace as this process's own
+     * @return the image's view of them, with the owners and modes they have in the image
+     */
+    static LayerView copied(BuildStorage.Copied copied) {
+        return new LayerView(copied.lowers(), copied.owners(), copied.modes());
     }
 
     /**
@@ -115,16 +132,26 @@ final class LayerView {
     }
 
     /**
-     * The owner an entry has in the image. As root the unpacked layers keep their owners; rootless
-     * they belong to the caller, which the container sees as root.
+     * The owner an entry has in the image: its host owner as the containers' user namespace maps
+     * it (as root, the same), or, for a copy out of the namespace, the owner it was copied from.
      *
      * @param rel     the entry's path
      * @param hostUid its owner in the unpacked layer
      * @param hostGid its group there
      * @return uid and gid in the image
      */
-    int[] owner(String rel, int hostUid, int hostGid) {
-        return dev.corral.internal.image.BuildStorage.containerIds(hostUid, hostGid);
+    int[] owner(String rel, int hostUid, int hostGid) throws IOException {
+        int[] copied = owners.isEmpty() ? null : find(rel).map(owners::get).orElse(null);
+        return copied != null ? copied : BuildStorage.containerIds(hostUid, hostGid);
+    }
+
+    /**
+     * @param rel      the entry's path
+     * @param hostMode its permission bits in the unpacked layer
+     * @return its permission bits in the image (for a copy out of the namespace, the original's)
+     */
+    int mode(String rel, int hostMode) throws IOException {
+        return modes.isEmpty() ? hostMode : find(rel).map(modes::get).orElse(hostMode);
     }
 
     /**

@@ -149,13 +149,14 @@ public final class BuildStorage {
      * rootless COPY --from reads when the caller may not.
      *
      * @param digest a manifest digest
-     * @param rels   '/'-separated paths relative to its root, whole trees; "" for everything
+     * @param rels   '/'-separated paths relative to its root; "" for the root
+     * @param trees  the whole trees under them (a COPY's sources), or only the entries along them (where a COPY writes)
      * @return the copies, to close when done
      */
-    public Copied copyInNamespace(String digest, Collection<String> rels) throws IOException {
+    public Copied copyInNamespace(String digest, Collection<String> rels, boolean trees) throws IOException {
         List<String> roots = new ArrayList<>();
         for (String r : new TreeSet<>(rels)) {
-            if (roots.stream().noneMatch(x -> x.isEmpty() || r.equals(x) || r.startsWith(x + "/"))) {
+            if (!trees || roots.stream().noneMatch(x -> x.isEmpty() || r.equals(x) || r.startsWith(x + "/"))) {
                 roots.add(r);
             }
         }
@@ -163,7 +164,7 @@ public final class BuildStorage {
         Path dir = newTmpDir("from");
         Path tar = store.files().tmpPath("from-tar");
         try {
-            UserNsFiles.export(lowers, roots, tar);
+            UserNsFiles.export(lowers, roots, trees, tar);
             Map<Path, int[]> owners = new HashMap<>();
             Map<Path, Integer> modes = new HashMap<>();
             try (InputStream in = Files.newInputStream(tar); TarArchiveInputStream t = new TarArchiveInputStream(in)) {

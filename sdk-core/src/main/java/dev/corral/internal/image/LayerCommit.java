@@ -143,17 +143,18 @@ final class LayerCommit {
      * Writes the parts of a layer directory (overlay form) that reading some paths of its image
      * needs, under {@code prefix/} in {@code tar}: for each path, the entries along it as far as
      * this layer has them (a directory, or the whiteout or file that ends the walk), and, where
-     * the layer has the path itself, its whole tree. What a merged view of the image shows at
+     * the layer has the path itself and trees are asked for, its whole tree. What a merged view of the image shows at
      * those paths can then be read from the entries of all its layers.
      *
      * @param layer  the layer directory
-     * @param rels   '/'-separated paths relative to the root, none under another; "" for all
+     * @param rels   '/'-separated paths relative to the root; "" for the root
+     * @param trees  with the trees under the paths (then none is under another), not only the entries along them
      * @param prefix the name the entries go under
      * @param tar    where they go
      * @param owners the owners they record
      */
-    static void export(Path layer, List<String> rels, String prefix, TarArchiveOutputStream tar, Owners owners)
-            throws IOException {
+    static void export(Path layer, List<String> rels, boolean trees, String prefix, TarArchiveOutputStream tar,
+                       Owners owners) throws IOException {
         Map<Object, String> links = new HashMap<>();
         Set<String> written = new HashSet<>();
         for (String rel : rels) {
@@ -166,7 +167,12 @@ final class LayerCommit {
                 if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
                     break;
                 }
-                if (k == parts.length) {
+                if (k == parts.length && !trees) {
+                    String name = layer.relativize(p).toString();
+                    if (k > 0 && written.add(name)) {
+                        entry(p, prefix + "/" + name, tar, owners, links);
+                    }
+                } else if (k == parts.length) {
                     List<Path> tree;
                     try (Stream<Path> s = Files.walk(p)) {
                         tree = s.sorted().toList();

@@ -46,7 +46,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
  * <pre>{@code
  * UserNsFiles.writeLayer(run.resolve("upper"), tmpTar);   // the tar of a RUN step's layer
  * UserNsFiles.remove(run);                                // a run directory with such files
- * UserNsFiles.export(lowers, List.of("src"), tmpTar);     // an image's /src, for a COPY --from
+ * UserNsFiles.export(lowers, List.of("src"), true, tmpTar); // an image's /src, for a COPY --from
  * }</pre>
  */
 public final class UserNsFiles {
@@ -112,12 +112,14 @@ public final class UserNsFiles {
      * and read them, whatever they belong to in the image.
      *
      * @param lowers the image's unpacked layers, top first
-     * @param rels   '/'-separated paths relative to the root, none under another; "" for all
+     * @param rels   '/'-separated paths relative to the root; "" for the root
+     * @param trees  the trees under the paths too (then none may be under another), not only the entries along them
      * @param out    the tar file to write (its directory must exist)
      * @throws IOException naming what failed inside
      */
-    public static void export(List<Path> lowers, List<String> rels, Path out) throws IOException {
-        List<String> args = new ArrayList<>(List.of("export", out.toString(), String.valueOf(rels.size())));
+    public static void export(List<Path> lowers, List<String> rels, boolean trees, Path out) throws IOException {
+        List<String> args = new ArrayList<>(List.of("export", out.toString(), String.valueOf(rels.size()),
+                String.valueOf(trees)));
         rels.forEach(r -> args.add("/" + r));
         Set<Path> dirs = new LinkedHashSet<>();
         for (Path l : lowers) {
@@ -221,7 +223,7 @@ public final class UserNsFiles {
 
     /**
      * Inside the user namespace: {@code layer UPPER OUT [EMPTY]}, {@code remove TREE},
-     * {@code unpack MODE INTO BLOB...} or {@code export OUT N REL... LAYER...}.
+     * {@code unpack MODE INTO BLOB...} or {@code export OUT N TREES REL... LAYER...}.
      *
      * @param args the work
      * @throws IOException if it fails (exit status 1, the trace on stderr)
@@ -260,23 +262,24 @@ public final class UserNsFiles {
             }
             case "export" -> {
                 int n = Integer.parseInt(args[2]);
+                boolean trees = Boolean.parseBoolean(args[3]);
                 List<String> rels = new ArrayList<>();
-                for (int i = 3; i < 3 + n; i++) {
+                for (int i = 4; i < 4 + n; i++) {
                     rels.add(args[i].substring(1));
                 }
                 try (OutputStream file = Files.newOutputStream(Path.of(args[1]));
                      TarArchiveOutputStream tar = new TarArchiveOutputStream(new BufferedOutputStream(file, 65536))) {
                     tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
                     tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
-                    for (int i = 3 + n; i < args.length; i++) {
-                        LayerCommit.export(Path.of(args[i]), rels, String.valueOf(i - 3 - n), tar,
+                    for (int i = 4 + n; i < args.length; i++) {
+                        LayerCommit.export(Path.of(args[i]), rels, trees, String.valueOf(i - 4 - n), tar,
                                 LayerCommit.Owners.of(ContainerIds.identity()));
                     }
                     tar.finish();
                 }
             }
             default -> throw new IllegalArgumentException("usage: layer UPPER OUT [EMPTY] | remove TREE | unpack MODE INTO BLOB..."
-                    + " | export OUT N REL... LAYER...");
+                    + " | export OUT N TREES REL... LAYER...");
         }
     }
 }
