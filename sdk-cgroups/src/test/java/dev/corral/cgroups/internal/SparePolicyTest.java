@@ -3,7 +3,6 @@ package dev.corral.cgroups.internal;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -89,11 +88,11 @@ class SparePolicyTest {
     @Test
     void aFirstLeaseIsMadeAtOnceAndTwoSparesOfItsKindFollow() throws Exception {
         Fake first = spares.lease(memory(64), 2);
-        assertSame(made.get(0), first, "made for the caller, not taken from nowhere");
+        assertTrue(made.contains(first), "made for the caller (the spares' thread may add its own first)");
         await("two spares made", () -> made.size() == 3);
         Fake second = spares.lease(memory(64), 2);
         assertNotSame(first, second);
-        assertTrue(made.subList(1, 3).contains(second), "a spare, not a new cgroup");
+        assertEquals(3, made.size(), "a spare, not a new cgroup");
         assertEquals(memory(64), second.limits);
     }
 
@@ -104,7 +103,7 @@ class SparePolicyTest {
         Fake other = spares.lease(memory(128), 2);
         assertEquals(memory(128), other.limits);
         assertFalse(made.subList(1, 3).contains(other), "a spare of other limits never serves");
-        await("the old kind's spares removed", () -> made.get(1).removed && made.get(2).removed);
+        await("the old kind's spares removed", () -> made.subList(0, 3).stream().filter(f -> f.removed).count() == 2);
         await("spares of the new kind made", () -> made.stream().filter(f -> f.limits.equals(memory(128))).count() == 3);
     }
 
