@@ -26,22 +26,9 @@ problems=${JUDGE_V2_PROBLEMS:-$(cd "$top/samples/judge/problems" && echo *)}
   || { echo "judge-rootless-v2: package first: mvn -q -B package -DskipTests" >&2; exit 2; }
 [ -x "$vm" ] || { echo "judge-rootless-v2: no VM runner at $vm (set V2VM_RUN)" >&2; exit 2; }
 
-created_user=0 added_sub=0
-cleanup() {
-  if [ "$added_sub" = 1 ]; then sed -i "/^$user:/d" /etc/subuid /etc/subgid; fi
-  if [ "$created_user" = 1 ]; then userdel "$user" 2>/dev/null || true; getent group "$user" >/dev/null && groupdel "$user" || true; fi
-}
-trap cleanup EXIT
-if ! id "$user" >/dev/null 2>&1; then
-  group=(--user-group); getent group "$user" >/dev/null && group=(--gid "$user")
-  useradd --system --no-create-home --shell /usr/sbin/nologin "${group[@]}" "$user"
-  created_user=1
-fi
-if ! grep -q "^$user:" /etc/subuid 2>/dev/null; then
-  echo "$user:3100000000:65536" >> /etc/subuid
-  echo "$user:3100000000:65536" >> /etc/subgid
-  added_sub=1
-fi
+. "$top/.ci/test-user.sh"
+trap test_user_cleanup EXIT
+test_user "$user" 3100000000
 # the user reads the checkout's jars, scripts and problem packages
 chmod -R a+rX "$top/bin" "$top/samples/target/corral" "$top/samples/judge"
 chmod a+x "$top" "$top/samples" "$top/samples/target"

@@ -39,24 +39,14 @@ for jar in $(tr ':' '\n' < "$ci/classpath.txt"); do
 done
 chmod -R a+rX "$ci" "$top"/sdk-*/target/classes "$mod/target/test-classes" "$mod/src/test"
 
-created_user=0 added_sub=0 tun_mode=
+. "$top/.ci/test-user.sh"
+tun_mode=
 cleanup() {
   if [ -n "$tun_mode" ]; then chmod "$tun_mode" /dev/net/tun; fi
-  if [ "$added_sub" = 1 ]; then sed -i "/^$user:/d" /etc/subuid /etc/subgid; fi
-  if [ "$created_user" = 1 ]; then userdel "$user" 2>/dev/null || true; getent group "$user" >/dev/null && groupdel "$user" || true; fi
+  test_user_cleanup
 }
 trap cleanup EXIT
-if ! id "$user" >/dev/null 2>&1; then
-  group=(--user-group); getent group "$user" >/dev/null && group=(--gid "$user")
-  useradd --system --no-create-home --shell /usr/sbin/nologin "${group[@]}" "$user"
-  created_user=1
-fi
-# subordinate IDs, so that user(1000, 1000) and the like are mapped (through newuidmap)
-if ! grep -q "^$user:" /etc/subuid 2>/dev/null; then
-  echo "$user:3000000000:65536" >> /etc/subuid
-  echo "$user:3000000000:65536" >> /etc/subgid
-  added_sub=1
-fi
+test_user "$user" 3000000000
 
 classes+=(PooledIsolationTest InteractionTest ScratchDirectoryTest) # the judge's pieces: pooled runs, interactions, scratch directories
 classes+=(ExecTest) # a command exec'd in a running container
