@@ -334,7 +334,7 @@ static int serve(int sfd) {
                 reap();
             } else if (kind == K_REPORT || kind == K_STATUS) {
                 container_event(kind, slot);
-            } else if (kind == K_RELAY_PIPE || kind == K_RELAY_SOCK) {
+            } else if (kind == K_RELAY) {
                 relay_event(slot);
             }
         }

@@ -181,7 +181,7 @@ struct child_fds {
 #define COUNTERS_BYTES (4 + MAX_COUNTER_FILES * (4 + COUNTER_FILE_BYTES) + 4)
 
 /* epoll keys: kind in the high 32 bits, slot in the low */
-enum key_kind { K_CONTROL = 1, K_SIGNALS, K_REPORT, K_STATUS, K_RELAY_PIPE, K_RELAY_SOCK };
+enum key_kind { K_CONTROL = 1, K_SIGNALS, K_REPORT, K_STATUS, K_RELAY };
 #define KEY(kind, slot) (((uint64_t)(kind) << 32) | (uint32_t)(slot))
 
 /* What the launcher finds out about its host once, at its start. */
@@ -215,10 +215,8 @@ void reap(void);
 void kill_containers(void);
 
 /* ---- stdio (relay.c) ---- */
-int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int slot[3], int32_t *step, int32_t *index);
-void relay_start(int slot);
-void relay_close(int slot);
-void relay_pump(int slot);
+int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int32_t *step, int32_t *index);
+void relay_drop(uint64_t id);
 void relay_event(uint32_t slot);
 
 /* ---- namespace sets made ahead (pool.c) ---- */

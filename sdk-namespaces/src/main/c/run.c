@@ -165,7 +165,6 @@ static int child_failure(int report_fd, struct report *r) {
 struct start {
     struct child_fds cf;
     int report_r, release_w, status_r;
-    int relay_slot[3];
     int32_t step, index;
 };
 
@@ -282,17 +281,15 @@ static int release_child(struct start *s, pid_t pid, int into_cgroup) {
     return 0;
 }
 
-/* Watches the released container's pipes and relays. Its bind sources and its terminal's slave
-   are the child's now: the relay of the terminal's master reads its end once the child's go. */
-static void follow(struct container *c, int slot, const struct start *s) {
+/* Watches the released container's pipes. Its bind sources and its terminal's slave are the
+   child's now: the relay of the terminal's master reads its end once the child's go. */
+static void follow(struct container *c, int slot) {
     for (size_t i = 0; i < run.plan.n[TAG_FD_MOUNT_TREE]; i++) close_fd(&c->fd[run.plan.mount_trees[i].fd]);
     if (run.plan.n[TAG_FD_TTY]) close_fd(&c->fd[run.plan.tty.slave]);
     set_nonblocking(c->report_fd);
     set_nonblocking(c->status_fd);
     watch(c->report_fd, EPOLLIN, KEY(K_REPORT, slot));
     watch(c->status_fd, EPOLLIN, KEY(K_STATUS, slot));
-    for (int i = 0; i < 3; i++)
-        if (s->relay_slot[i] >= 0) relay_start(s->relay_slot[i]);
 }
 
 /* A cloned container that could not be released: killed, reaped silently, reported failed. */
@@ -308,8 +305,7 @@ static void abandon(struct container *c, struct start *s) {
     close_fd(&c->report_fd);
     close_fd(&c->status_fd);
     close_fd(&s->release_w);
-    for (int i = 0; i < 3; i++)
-        if (s->relay_slot[i] >= 0) relay_close(s->relay_slot[i]);
+    relay_drop(c->id);
     send_failed(c->id, step, saved, index);
 }
 
@@ -328,10 +324,8 @@ static void give_up(struct start *s, uint64_t id) {
     close_fd(&s->report_r);
     close_fd(&s->release_w);
     close_fd(&s->status_r);
-    for (int i = 0; i < 3; i++) {
-        close_fd(&s->cf.stdio[i]);
-        if (s->relay_slot[i] >= 0) relay_close(s->relay_slot[i]);
-    }
+    for (int i = 0; i < 3; i++) close_fd(&s->cf.stdio[i]);
+    relay_drop(id);
     send_failed(id, s->step, saved, s->index);
 }
 
@@ -359,7 +353,7 @@ static int take_plan(struct start *s, const unsigned char *buf, size_t len) {
 
 void run_container(uint64_t id, const unsigned char *buf, size_t len) {
     struct start s = {.cf = {.report = -1, .release = -1, .status = -1, .stdio = {-1, -1, -1}},
-                      .report_r = -1, .release_w = -1, .status_r = -1, .relay_slot = {-1, -1, -1},
+                      .report_r = -1, .release_w = -1, .status_r = -1,
                       .step = STEP_PLAN_DECODE};
     int slot = -1, into_cgroup = 0;
     if (take_plan(&s, buf, len) < 0) {
@@ -373,7 +367,7 @@ void run_container(uint64_t id, const unsigned char *buf, size_t len) {
         errno = EAGAIN;
         goto failed;
     }
-    if (relay_open_stdio(id, &run.plan, s.cf.stdio, s.relay_slot, &s.step, &s.index) < 0) goto failed;
+    if (relay_open_stdio(id, &run.plan, s.cf.stdio, &s.step, &s.index) < 0) goto failed;
     if (make_pipes(&s) < 0) goto failed;
     struct container *c = &run.containers[slot];
     memset(c, 0, sizeof *c);
@@ -386,7 +380,7 @@ void run_container(uint64_t id, const unsigned char *buf, size_t len) {
         abandon(c, &s);
         return;
     }
-    follow(c, slot, &s);
+    follow(c, slot);
     return;
 failed:
     give_up(&s, id);
