@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -24,7 +23,7 @@ import picocli.CommandLine.Spec;
  * {@code corral bench}: how long one container takes, start to result, measured from one JVM
  * that starts containers one after another. A benchmark, not a test.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "bench", sortOptions = false,
         customSynopsis = "corral bench [--runs N] [--warmup W] [OPTIONS] [--] CMD [ARG...]",
         description = {
                 "Measure milliseconds per container, starting containers one by one from one JVM.",
@@ -64,14 +63,26 @@ final class BenchCommand implements Callable<Integer> {
             + "result: the cost of a command in a running container's namespaces and cgroup.")
     boolean exec;
 
-    @Mixin
+    /** The container options, added to this command's model in code ({@link #commandLine()}). */
     ContainerOptions options;
 
     @Parameters(index = "0..*", arity = "1..*", paramLabel = "CMD", description = "The command and its arguments.")
     List<String> command;
 
+    /**
+     * @return bench's command line: its own options from its annotations, then the container
+     *     options, built in code as run's are, then -h and -V
+     */
+    static picocli.CommandLine commandLine() {
+        picocli.CommandLine cl = new picocli.CommandLine(new BenchCommand());
+        ContainerOptions.addTo(cl.getCommandSpec());
+        CorralCommand.addHelpOptions(cl.getCommandSpec());
+        return cl;
+    }
+
     @Override
     public Integer call() {
+        options = ContainerOptions.from(spec);
         if (runs < 1) {
             throw new ParameterException(spec.commandLine(), "--runs must be at least 1, not " + runs);
         }

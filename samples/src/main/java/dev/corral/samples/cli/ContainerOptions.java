@@ -25,136 +25,235 @@ import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
-import picocli.CommandLine.Option;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Model.OptionSpec;
 
 /** The options that describe a container, shared by {@code corral run} and {@code corral bench}. */
 public final class ContainerOptions {
 
-    @Option(names = "--rootfs", paramLabel = "DIR|FILE",
-            description = "Root file system: a directory, or an archive (.tar, .tar.gz, .tar.xz, .tar.zst) unpacked "
-                    + "once into the store (default: the host's /usr, /bin, /lib*, /etc, read-only).")
     Path rootfs;
 
-    @Option(names = "--image", paramLabel = "REF",
-            description = "Run an image: a name in the store, or the path of an OCI layout directory or a docker save "
-                    + "archive (PATH:TAG for one of several), imported on first use. Each run writes to its own layer.")
     String image;
 
-    @Option(names = "--store", paramLabel = "DIR",
-            description = "The image store (default: $XDG_CACHE_HOME/corral or ~/.cache/corral).")
     Path store;
 
     /** When {@code --image} is pulled from a registry. */
     enum PullPolicy { missing, always, never }
 
-    @Option(names = "--pull", paramLabel = "missing|always|never",
-            description = "Pull --image from its registry when the store lacks it (missing, the default), before every "
-                    + "run (always), or never. A path is imported, not pulled.")
     PullPolicy pull = PullPolicy.missing;
 
-    @picocli.CommandLine.Mixin
     RegistryFlags registry;
 
-    @Option(names = "--keep-layer",
-            description = "Keep the run's writable layer (with --image or an archive --rootfs); corral commit makes it an image.")
     boolean keepLayer;
 
-    @Option(names = "--volume", paramLabel = "NAME:DST[:ro]", converter = Converters.VolumeConverter.class,
-            description = "Mount a named volume of the store, created on first use, read-write unless :ro. Repeatable.")
     List<Converters.VolumeSpec> volumes = new ArrayList<>();
 
-    @Option(names = "--bind", paramLabel = "SRC:DST[:ro|rw][,idmap]", converter = Converters.BindConverter.class,
-            description = "Bind a host path into the container; read-only unless :rw. With idmap, the path's owner on the "
-                    + "host is the container's user inside (root only, an idmapped mount): a root-owned workspace is "
-                    + "writable, a 0750 cache readable, and new files belong to the owner. Repeatable.")
     List<Mount> binds = new ArrayList<>();
 
-    @Option(names = "--tmpfs", paramLabel = "DST[:SIZE]", converter = Converters.TmpfsConverter.class,
-            description = "Mount a private tmpfs, optionally limited to SIZE (e.g. 64m). Repeatable.")
     List<Mount> tmpfs = new ArrayList<>();
 
-    @Option(names = "--hostname", paramLabel = "NAME", description = "The container's hostname (default: corral).")
     String hostname;
 
-    @Option(names = "--network", paramLabel = "none|host|bridge[:NAME]|pasta",
-            description = "The container's network: none (default: loopback only), host (the host's network namespace, "
-                    + "its interfaces and ports), bridge[:NAME] (root: a bridge made on first use, 'corral' by default, "
-                    + "with NAT, /etc/hosts by name and published ports), or pasta (rootless, through pasta: Debian package passt).")
     String network;
 
-    @Option(names = {"-p", "--publish"}, paramLabel = "[IP:]HOST:CONTAINER[/udp]",
-            description = "Publish a container port on the host (bridge and pasta networks); HOST and CONTAINER may be "
-                    + "ranges of as many ports (8000-8009:9000-9009). Repeatable.")
     List<String> publish = new ArrayList<>();
 
-    @Option(names = "--add-host", paramLabel = "NAME:IP", description = "Add a line to the container's /etc/hosts. Repeatable.")
     List<String> addHosts = new ArrayList<>();
 
-    @Option(names = "--dns", paramLabel = "IP", description = "A name server for the container's /etc/resolv.conf. Repeatable.")
     List<String> dns = new ArrayList<>();
 
-    @Option(names = "--network-alias", paramLabel = "NAME",
-            description = "Another name the containers on its bridge reach it by. Repeatable.")
     List<String> networkAliases = new ArrayList<>();
 
-    @Option(names = {"-e", "--env"}, paramLabel = "K=V", converter = Converters.EnvConverter.class,
-            description = "Set an environment variable; K alone passes corral's own value. The environment is "
-                    + "otherwise empty. Repeatable.")
     List<String[]> env = new ArrayList<>();
 
-    @Option(names = {"-w", "--workdir"}, paramLabel = "DIR", description = "Working directory inside the container (default: /).")
     String workdir;
 
-    @Option(names = {"-u", "--user"}, paramLabel = "UID[:GID]", converter = Converters.UserConverter.class,
-            description = "Numeric user and group to run as (GID defaults to UID).")
     Converters.UserIds user;
 
-    @Option(names = "--read-only", description = "Make the root file system read-only.")
     boolean readOnly;
 
-    @Option(names = "--timeout", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
-            description = "Kill the whole container after this wall-clock time: 500ms, 2s, 1.5s, 1m.")
     Duration timeout;
 
     /* ---- resources: a cgroup of the container's own (under /sys/fs/cgroup/<controller>/corral as root) ---- */
 
-    @Option(names = "--memory", paramLabel = "SIZE", converter = Converters.DataSizeConverter.class,
-            description = "Memory limit of all the container's processes together (at least 1m): 64m, 1.5g. Past it the "
-                    + "kernel's OOM killer ends the command (status OOM_KILLED, exit 137). No swap unless --memory-swap.")
     DataSize memory;
 
-    @Option(names = "--memory-swap", paramLabel = "SIZE", converter = Converters.DataSizeConverter.class,
-            description = "Swap allowed on top of --memory (default none; note: docker's --memory-swap is the total).")
     DataSize memorySwap;
 
-    @Option(names = "--cpus", paramLabel = "N",
-            description = "CPU bandwidth in CPUs: 0.5 is half of one CPU's time, 2 two CPUs' worth (0.01 or more).")
     Double cpus;
 
-    @Option(names = "--cpuset", paramLabel = "LIST", description = "The CPUs it may run on: 0, 0-2, 0,2-3.")
     String cpuset;
 
-    @Option(names = "--pids", paramLabel = "N", description = "The most processes and threads at once (1 or more).")
     Long pids;
 
-    @Option(names = "--cpu-time", paramLabel = "DURATION", converter = Converters.DurationConverter.class,
-            description = "CPU-time limit (user + system, all processes together): 1s, 2.5s. Past it the whole "
-                    + "container is killed (status CPU_TIME_EXCEEDED, exit 137). Wall time is --timeout.")
     Duration cpuTime;
 
-    @Option(names = "--output-limit", paramLabel = "SIZE", converter = Converters.DataSizeConverter.class,
-            description = "Capture stdout and stderr, each up to SIZE; more kills the container (status "
-                    + "OUTPUT_LIMITED, exit 137). corral run still shows them as they come (a tee); corral bench "
-                    + "captures instead of discarding.")
     DataSize outputLimit;
 
-    @Option(names = "--allow-unenforced", paramLabel = "CONTROLLER", split = ",",
-            converter = Converters.ControllerConverter.class,
-            description = "Run even where these cgroup controllers are missing (rootless without a delegated cgroup), "
-                    + "leaving their limits unenforced: memory, cpu, cpuacct, cpuset, pids, io, freezer, or all. "
-                    + "Without it a limit that cannot be enforced is an error (exit 125); --cpu-time always needs "
-                    + "cpuacct. Repeatable.")
     List<Converters.Controllers> allowUnenforced = new ArrayList<>();
+
+    /**
+     * Adds these options to a command's model, in help order. Built in code, not read from
+     * annotations: reading them costs a short-lived JVM a generated proxy class per annotation
+     * type, the annotations' parsing and the fields' generic signatures, on every start, and
+     * {@code corral run} is started by scripts over and over.
+     *
+     * @param spec the command's model (run's or bench's)
+     */
+    static void addTo(CommandSpec spec) {
+        spec.addOption(OptionSpec.builder("--rootfs").paramLabel("DIR|FILE").type(Path.class)
+                .description("Root file system: a directory, or an archive (.tar, .tar.gz, .tar.xz, .tar.zst) unpacked "
+                        + "once into the store (default: the host's /usr, /bin, /lib*, /etc, read-only).").build());
+        spec.addOption(OptionSpec.builder("--image").paramLabel("REF").type(String.class)
+                .description("Run an image: a name in the store, or the path of an OCI layout directory or a docker save "
+                        + "archive (PATH:TAG for one of several), imported on first use. Each run writes to its own layer.").build());
+        spec.addOption(OptionSpec.builder("--store").paramLabel("DIR").type(Path.class)
+                .description("The image store (default: $XDG_CACHE_HOME/corral or ~/.cache/corral).").build());
+        spec.addOption(OptionSpec.builder("--pull").paramLabel("missing|always|never").type(PullPolicy.class)
+                .description("Pull --image from its registry when the store lacks it (missing, the default), before every "
+                        + "run (always), or never. A path is imported, not pulled.").build());
+        RegistryFlags.addTo(spec);
+        spec.addOption(OptionSpec.builder("--keep-layer").type(boolean.class)
+                .description("Keep the run's writable layer (with --image or an archive --rootfs); corral commit makes it an image.").build());
+        spec.addOption(OptionSpec.builder("--volume").paramLabel("NAME:DST[:ro]").type(List.class).auxiliaryTypes(Converters.VolumeSpec.class).converters(new Converters.VolumeConverter())
+                .description("Mount a named volume of the store, created on first use, read-write unless :ro. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--bind").paramLabel("SRC:DST[:ro|rw][,idmap]").type(List.class).auxiliaryTypes(Mount.class).converters(new Converters.BindConverter())
+                .description("Bind a host path into the container; read-only unless :rw. With idmap, the path's owner on the "
+                        + "host is the container's user inside (root only, an idmapped mount): a root-owned workspace is "
+                        + "writable, a 0750 cache readable, and new files belong to the owner. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--tmpfs").paramLabel("DST[:SIZE]").type(List.class).auxiliaryTypes(Mount.class).converters(new Converters.TmpfsConverter())
+                .description("Mount a private tmpfs, optionally limited to SIZE (e.g. 64m). Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--hostname").paramLabel("NAME").type(String.class)
+                .description("The container's hostname (default: corral).").build());
+        spec.addOption(OptionSpec.builder("--network").paramLabel("none|host|bridge[:NAME]|pasta").type(String.class)
+                .description("The container's network: none (default: loopback only), host (the host's network namespace, "
+                        + "its interfaces and ports), bridge[:NAME] (root: a bridge made on first use, 'corral' by default, "
+                        + "with NAT, /etc/hosts by name and published ports), or pasta (rootless, through pasta: Debian package passt).").build());
+        spec.addOption(OptionSpec.builder("-p", "--publish").paramLabel("[IP:]HOST:CONTAINER[/udp]").type(List.class).auxiliaryTypes(String.class)
+                .description("Publish a container port on the host (bridge and pasta networks); HOST and CONTAINER may be "
+                        + "ranges of as many ports (8000-8009:9000-9009). Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--add-host").paramLabel("NAME:IP").type(List.class).auxiliaryTypes(String.class)
+                .description("Add a line to the container's /etc/hosts. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--dns").paramLabel("IP").type(List.class).auxiliaryTypes(String.class)
+                .description("A name server for the container's /etc/resolv.conf. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--network-alias").paramLabel("NAME").type(List.class).auxiliaryTypes(String.class)
+                .description("Another name the containers on its bridge reach it by. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("-e", "--env").paramLabel("K=V").type(List.class).auxiliaryTypes(String[].class).converters(new Converters.EnvConverter())
+                .description("Set an environment variable; K alone passes corral's own value. The environment is "
+                        + "otherwise empty. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("-w", "--workdir").paramLabel("DIR").type(String.class)
+                .description("Working directory inside the container (default: /).").build());
+        spec.addOption(OptionSpec.builder("-u", "--user").paramLabel("UID[:GID]").type(Converters.UserIds.class).converters(new Converters.UserConverter())
+                .description("Numeric user and group to run as (GID defaults to UID).").build());
+        spec.addOption(OptionSpec.builder("--read-only").type(boolean.class)
+                .description("Make the root file system read-only.").build());
+        spec.addOption(OptionSpec.builder("--timeout").paramLabel("DURATION").type(Duration.class).converters(new Converters.DurationConverter())
+                .description("Kill the whole container after this wall-clock time: 500ms, 2s, 1.5s, 1m.").build());
+        spec.addOption(OptionSpec.builder("--memory").paramLabel("SIZE").type(DataSize.class).converters(new Converters.DataSizeConverter())
+                .description("Memory limit of all the container's processes together (at least 1m): 64m, 1.5g. Past it the "
+                        + "kernel's OOM killer ends the command (status OOM_KILLED, exit 137). No swap unless --memory-swap.").build());
+        spec.addOption(OptionSpec.builder("--memory-swap").paramLabel("SIZE").type(DataSize.class).converters(new Converters.DataSizeConverter())
+                .description("Swap allowed on top of --memory (default none; note: docker's --memory-swap is the total).").build());
+        spec.addOption(OptionSpec.builder("--cpus").paramLabel("N").type(Double.class)
+                .description("CPU bandwidth in CPUs: 0.5 is half of one CPU's time, 2 two CPUs' worth (0.01 or more).").build());
+        spec.addOption(OptionSpec.builder("--cpuset").paramLabel("LIST").type(String.class)
+                .description("The CPUs it may run on: 0, 0-2, 0,2-3.").build());
+        spec.addOption(OptionSpec.builder("--pids").paramLabel("N").type(Long.class)
+                .description("The most processes and threads at once (1 or more).").build());
+        spec.addOption(OptionSpec.builder("--cpu-time").paramLabel("DURATION").type(Duration.class).converters(new Converters.DurationConverter())
+                .description("CPU-time limit (user + system, all processes together): 1s, 2.5s. Past it the whole "
+                        + "container is killed (status CPU_TIME_EXCEEDED, exit 137). Wall time is --timeout.").build());
+        spec.addOption(OptionSpec.builder("--output-limit").paramLabel("SIZE").type(DataSize.class).converters(new Converters.DataSizeConverter())
+                .description("Capture stdout and stderr, each up to SIZE; more kills the container (status "
+                        + "OUTPUT_LIMITED, exit 137). corral run still shows them as they come (a tee); corral bench "
+                        + "captures instead of discarding.").build());
+        spec.addOption(OptionSpec.builder("--allow-unenforced").paramLabel("CONTROLLER").type(List.class).auxiliaryTypes(Converters.Controllers.class).splitRegex(",").converters(new Converters.ControllerConverter())
+                .description("Run even where these cgroup controllers are missing (rootless without a delegated cgroup), "
+                        + "leaving their limits unenforced: memory, cpu, cpuacct, cpuset, pids, io, freezer, or all. "
+                        + "Without it a limit that cannot be enforced is an error (exit 125); --cpu-time always needs "
+                        + "cpuacct. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--cap-add").paramLabel("CAP").type(List.class).auxiliaryTypes(String.class).splitRegex(",")
+                .description("Give the command a capability (CAP_NET_BIND_SERVICE, net_bind_service, or ALL); none by default. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--cap-drop").paramLabel("CAP").type(List.class).auxiliaryTypes(String.class).splitRegex(",")
+                .description("Take a capability away again (after --cap-add ALL). Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--seccomp").paramLabel("default|strict|unconfined|FILE").type(String.class)
+                .description("seccomp profile: Docker-like default, the strict judge profile, none, or an OCI/Docker JSON file.").build());
+        spec.addOption(OptionSpec.builder("--ulimit").paramLabel("NAME=SOFT[:HARD]").type(List.class).auxiliaryTypes(String.class)
+                .description("A resource limit, e.g. nofile=256:512, core=0, cpu=10, as=unlimited. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--userns").paramLabel("auto|root|self|subordinate|keep-id").type(String.class)
+                .description("User namespace ID map: auto (default: an unprivileged host range as root, the caller as root "
+                        + "otherwise), root (the caller as root only), self (the caller as itself), subordinate (/etc/subuid), "
+                        + "keep-id (as podman: the caller as itself and the command's user, /etc/subuid around it; not for root).").build());
+        spec.addOption(OptionSpec.builder("--uidmap").paramLabel("CONTAINER:HOST:COUNT").type(List.class).auxiliaryTypes(String.class)
+                .description("An explicit uid map line (and the same gid map unless --gidmap). Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--gidmap").paramLabel("CONTAINER:HOST:COUNT").type(List.class).auxiliaryTypes(String.class)
+                .description("An explicit gid map line. Repeatable.").build());
+        spec.addOption(OptionSpec.builder("--privileged-root").type(boolean.class)
+                .description("No user namespace: the container's root is the host's real root (needs root; never the default).").build());
+    }
+
+    /**
+     * @param spec a command's model that {@link #addTo} filled, after parsing
+     * @return the options as given
+     */
+    static ContainerOptions from(CommandSpec spec) {
+        ContainerOptions o = new ContainerOptions();
+        o.rootfs = value(spec, "--rootfs");
+        o.image = value(spec, "--image");
+        o.store = value(spec, "--store");
+        PullPolicy pull = value(spec, "--pull");
+        o.pull = pull == null ? PullPolicy.missing : pull;
+        o.registry = RegistryFlags.from(spec);
+        o.keepLayer = flag(spec, "--keep-layer");
+        o.volumes = list(spec, "--volume");
+        o.binds = list(spec, "--bind");
+        o.tmpfs = list(spec, "--tmpfs");
+        o.hostname = value(spec, "--hostname");
+        o.network = value(spec, "--network");
+        o.publish = list(spec, "--publish");
+        o.addHosts = list(spec, "--add-host");
+        o.dns = list(spec, "--dns");
+        o.networkAliases = list(spec, "--network-alias");
+        o.env = list(spec, "--env");
+        o.workdir = value(spec, "--workdir");
+        o.user = value(spec, "--user");
+        o.readOnly = flag(spec, "--read-only");
+        o.timeout = value(spec, "--timeout");
+        o.memory = value(spec, "--memory");
+        o.memorySwap = value(spec, "--memory-swap");
+        o.cpus = value(spec, "--cpus");
+        o.cpuset = value(spec, "--cpuset");
+        o.pids = value(spec, "--pids");
+        o.cpuTime = value(spec, "--cpu-time");
+        o.outputLimit = value(spec, "--output-limit");
+        o.allowUnenforced = list(spec, "--allow-unenforced");
+        o.capAdd = list(spec, "--cap-add");
+        o.capDrop = list(spec, "--cap-drop");
+        o.seccomp = value(spec, "--seccomp");
+        o.ulimits = list(spec, "--ulimit");
+        o.userns = value(spec, "--userns");
+        o.uidmaps = list(spec, "--uidmap");
+        o.gidmaps = list(spec, "--gidmap");
+        o.privilegedRoot = flag(spec, "--privileged-root");
+        return o;
+    }
+
+    /** @return the parsed value of an option of the spec, or null when it was not given */
+    @SuppressWarnings("unchecked")
+    static <T> T value(CommandSpec spec, String name) {
+        return (T) spec.findOption(name).getValue();
+    }
+
+    /** @return a repeatable option's values, empty when it was not given */
+    static <T> List<T> list(CommandSpec spec, String name) {
+        List<T> values = value(spec, name);
+        return values == null ? new ArrayList<>() : values;
+    }
+
+    /** @return whether a flag was given */
+    static boolean flag(CommandSpec spec, String name) {
+        return Boolean.TRUE.equals(value(spec, name));
+    }
 
     /** @return whether any resource limit was asked for */
     boolean hasLimits() {
@@ -212,37 +311,20 @@ public final class ContainerOptions {
 
     /* ---- security ---- */
 
-    @Option(names = "--cap-add", paramLabel = "CAP", split = ",",
-            description = "Give the command a capability (CAP_NET_BIND_SERVICE, net_bind_service, or ALL); none by default. Repeatable.")
     List<String> capAdd = new ArrayList<>();
 
-    @Option(names = "--cap-drop", paramLabel = "CAP", split = ",",
-            description = "Take a capability away again (after --cap-add ALL). Repeatable.")
     List<String> capDrop = new ArrayList<>();
 
-    @Option(names = "--seccomp", paramLabel = "default|strict|unconfined|FILE",
-            description = "seccomp profile: Docker-like default, the strict judge profile, none, or an OCI/Docker JSON file.")
     String seccomp;
 
-    @Option(names = "--ulimit", paramLabel = "NAME=SOFT[:HARD]",
-            description = "A resource limit, e.g. nofile=256:512, core=0, cpu=10, as=unlimited. Repeatable.")
     List<String> ulimits = new ArrayList<>();
 
-    @Option(names = "--userns", paramLabel = "auto|root|self|subordinate|keep-id",
-            description = "User namespace ID map: auto (default: an unprivileged host range as root, the caller as root "
-                    + "otherwise), root (the caller as root only), self (the caller as itself), subordinate (/etc/subuid), "
-                    + "keep-id (as podman: the caller as itself and the command's user, /etc/subuid around it; not for root).")
     String userns;
 
-    @Option(names = "--uidmap", paramLabel = "CONTAINER:HOST:COUNT",
-            description = "An explicit uid map line (and the same gid map unless --gidmap). Repeatable.")
     List<String> uidmaps = new ArrayList<>();
 
-    @Option(names = "--gidmap", paramLabel = "CONTAINER:HOST:COUNT", description = "An explicit gid map line. Repeatable.")
     List<String> gidmaps = new ArrayList<>();
 
-    @Option(names = "--privileged-root",
-            description = "No user namespace: the container's root is the host's real root (needs root; never the default).")
     boolean privilegedRoot;
 
     private void applySecurity(ContainerSpec.Builder b) {

@@ -7,9 +7,7 @@ import java.nio.charset.Charset;
 import java.util.List;
 import java.util.Properties;
 import picocli.CommandLine;
-import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Spec;
 
 /**
  * The {@code corral} command line: {@code corral run}, {@code corral bench}, {@code corral compose}, and the image store's
@@ -19,19 +17,6 @@ import picocli.CommandLine.Spec;
  * (137 when a wall-time, CPU-time, memory or output limit killed the container), 125 when Corral could not start the container, 126 when the command cannot be executed, 127
  * when it does not exist; 2 for a usage error.
  */
-@Command(name = "corral",
-        addMethodSubcommands = false, /* no @Command methods: picocli then skips reading every method's annotations */
-        versionProvider = CorralCommand.Version.class,
-        description = "Run commands in isolated Linux containers, without a daemon.",
-        exitCodeListHeading = "%nExit codes:%n",
-        exitCodeList = {
-                "N:the command's own exit code N",
-                "2:usage error (only before the container starts)",
-                "125:the container could not be started, or corral failed",
-                "126:the command exists but cannot be executed",
-                "127:the command does not exist in the container",
-                "128+N:signal N ended the command; 137 when a limit killed it: timeout, CPU time, "
-                        + "memory (OOM), output"})
 public final class CorralCommand implements Runnable {
 
     /** The container could not be started, or corral itself failed (as {@code docker run}). */
@@ -48,18 +33,30 @@ public final class CorralCommand implements Runnable {
     /** Whether corral's messages go to a terminal: progress is then drawn in place. */
     private static volatile boolean stderrTerminal;
 
-    @Spec
+    /** This command's model, set by {@link #commandLine}. */
     CommandSpec spec;
 
-    /*
-     * -h and -V as options of this command, not mixinStandardHelpOptions: picocli builds that
-     * mixin by reflection as a command model of its own, on every start (same options, same help).
-     */
-    @CommandLine.Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-    boolean helpRequested;
+    /** The exit codes, for the help: code, then what it means. */
+    private static final String[][] EXIT_CODES = {
+            {"N", "the command's own exit code N"},
+            {"2", "usage error (only before the container starts)"},
+            {"125", "the container could not be started, or corral failed"},
+            {"126", "the command exists but cannot be executed"},
+            {"127", "the command does not exist in the container"},
+            {"128+N", "signal N ended the command; 137 when a limit killed it: timeout, CPU time, "
+                    + "memory (OOM), output"}};
 
-    @CommandLine.Option(names = {"-V", "--version"}, versionHelp = true, description = "Print version information and exit.")
-    boolean versionRequested;
+    /**
+     * Adds -h and -V to a model built in code, as the last options (where the help lists them).
+     *
+     * @param spec a command's model
+     */
+    static void addHelpOptions(CommandSpec spec) {
+        spec.addOption(CommandLine.Model.OptionSpec.builder("-h", "--help").usageHelp(true)
+                .description("Show this help message and exit.").build());
+        spec.addOption(CommandLine.Model.OptionSpec.builder("-V", "--version").versionHelp(true)
+                .description("Print version information and exit.").build());
+    }
 
     /** @return whether progress may rewrite its line in place (corral's stderr is a terminal) */
     static boolean progressOnTerminal() {
@@ -159,9 +156,9 @@ public final class CorralCommand implements Runnable {
 
     private static Object subcommand(String name) {
         switch (name) {
-            case "run": return new RunCommand();
+            case "run": return RunCommand.commandLine();
             case "build": return new BuildCommand();
-            case "bench": return new BenchCommand();
+            case "bench": return BenchCommand.commandLine();
             case "doctor": return new DoctorCommand();
             case "compose": return new ComposeCommand();
             case "images": return new ImageCommands.Images();
@@ -178,8 +175,23 @@ public final class CorralCommand implements Runnable {
         }
     }
 
+    /*
+     * corral's own model is built in code, as run's is (RunCommand.commandLine): reading
+     * annotations costs every start a generated proxy class per annotation type. The other
+     * commands keep their annotations; they are read only when named (or for the help).
+     */
     static CommandLine commandLine(String... args) {
-        CommandLine cl = new CommandLine(new CorralCommand());
+        CorralCommand corral = new CorralCommand();
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(corral).name("corral").versionProvider(new Version());
+        java.util.Map<String, String> exitCodes = new java.util.LinkedHashMap<>();
+        for (String[] code : EXIT_CODES) {
+            exitCodes.put(code[0], code[1]);
+        }
+        spec.usageMessage().description("Run commands in isolated Linux containers, without a daemon.")
+                .exitCodeListHeading("%nExit codes:%n").exitCodeList(exitCodes);
+        addHelpOptions(spec);
+        corral.spec = spec;
+        CommandLine cl = new CommandLine(spec);
         Object named = args.length > 0 && !args[0].equals("help") ? subcommand(args[0]) : null;
         if (named != null) {
             cl.addSubcommand(args[0], named);

@@ -23,23 +23,39 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
-import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** {@code corral run}: one command in a new container, with the terminal's stdio, like {@code docker run}. */
-@Command(name = "run", sortOptions = false,
-        addMethodSubcommands = false, /* no @Command methods: picocli then skips reading every method's annotations */
-        customSynopsis = "corral run [OPTIONS] [--] CMD [ARG...]",
-        description = {
+final class RunCommand implements Callable<Integer> {
+
+    private static final int SIGKILL = 9;
+
+    /**
+     * Jackson only when --json asks for it: building an ObjectMapper costs a short run much of its
+     * time, so without --json no result document is built at all.
+     */
+    private static final class Json {
+        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    }
+
+    /** This command's model, set by {@link #commandLine()}. */
+    CommandSpec spec;
+
+    ContainerOptions options;
+    boolean mergeStderr;
+    Path json;
+    boolean tty;
+    boolean interactive;
+    List<String> command;
+
+    private static final String[] DESCRIPTION = {
                 "Run a command in a new container and exit with its exit code.",
                 "The container has its own PID, mount, UTS, IPC and network (loopback only) namespaces, "
-                        + "an empty environment unless -e is given, and the terminal's stdin, stdout and stderr."},
-        footerHeading = "%nExamples:%n",
-        footer = {
+                        + "an empty environment unless -e is given, and the terminal's stdin, stdout and stderr."};
+
+    private static final String[] FOOTER = {
                 "  corral run -- sh -c 'hostname; ps'",
                 "  corral run --bind ./src:/src:rw -w /src -e PATH -- make",
                 "  corral run --rootfs /srv/rootfs/alpine --tmpfs /tmp:64m --read-only -- sh",
@@ -59,63 +75,62 @@ import picocli.CommandLine.Spec;
                         + "--output-limit (the --json status says which); "
                         + "125 when the container could not be started (also a limit whose cgroup controller is "
                         + "missing, see --allow-unenforced); 126 when the command cannot be executed; "
-                        + "127 when it does not exist; 2 for a usage error (an invalid option value is named)."})
-final class RunCommand implements Callable<Integer> {
-
-    private static final int SIGKILL = 9;
+                        + "127 when it does not exist; 2 for a usage error (an invalid option value is named)."};
 
     /**
-     * Jackson only when --json asks for it: building an ObjectMapper costs a short run much of its
-     * time, so without --json no result document is built at all.
+     * {@code corral run}'s command line. Its model is built in code, not read from annotations:
+     * reading those costs a short-lived JVM a generated proxy class per annotation type, their
+     * parsing and the fields' generic signatures, on every start; {@code corral run} is what
+     * scripts start over and over. The help is the same as the annotations gave
+     * (HelpTextTest compares it with a copy).
+     *
+     * @return a command line for one parse
      */
-    private static final class Json {
-        static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    static picocli.CommandLine commandLine() {
+        RunCommand run = new RunCommand();
+        CommandSpec spec = CommandSpec.wrapWithoutInspection(run).name("run");
+        spec.usageMessage().sortOptions(false).customSynopsis("corral run [OPTIONS] [--] CMD [ARG...]")
+                .description(DESCRIPTION).footerHeading("%nExamples:%n").footer(FOOTER);
+        spec.addPositional(PositionalParamSpec.builder().index("0..*").arity("0..*").paramLabel("CMD")
+                .type(List.class).auxiliaryTypes(String.class)
+                .description("The command and its arguments; with --image, the image's entrypoint and cmd when none is given.")
+                .build());
+        ContainerOptions.addTo(spec);
+        spec.addOption(OptionSpec.builder("--merge-stderr").type(boolean.class)
+                .description("Send stderr where stdout goes, in the order written (2>&1); with --output-limit, "
+                        + "both count against stdout's SIZE.").build());
+        spec.addOption(OptionSpec.builder("--json").paramLabel("FILE").type(Path.class)
+                .description("Write the result as JSON: status (EXITED, SIGNALED, TIMED_OUT, OOM_KILLED, CPU_TIME_EXCEEDED, "
+                        + "OUTPUT_LIMITED, SECCOMP_KILLED), exit_code, signal, wall/user/system/cpu times in ms, "
+                        + "peak_memory_bytes and its source, oom_kills, pids_peak, output_limited, captured byte counts; "
+                        + "or status START_FAILED and the error.").build());
+        spec.addOption(OptionSpec.builder("-t", "--tty").type(boolean.class)
+                .description("Give the command a pseudo-terminal (its controlling terminal, "
+                        + "with job control), at the size of corral's terminal and following its resizes; the command's stderr "
+                        + "goes to it too. Without -i nothing is typed into it.").build());
+        spec.addOption(OptionSpec.builder("-i", "--interactive").type(boolean.class)
+                .description("Pass corral's stdin to the command (to its terminal with "
+                        + "-t, with corral's terminal in raw mode meanwhile, so Ctrl-C reaches the container). Without -t, "
+                        + "stdin is passed anyway.").build());
+        CorralCommand.addHelpOptions(spec);
+        run.spec = spec;
+        return new picocli.CommandLine(spec);
     }
 
-    @Spec
-    CommandSpec spec;
-
-    @Mixin
-    ContainerOptions options;
-
-    @Option(names = "--merge-stderr",
-            description = "Send stderr where stdout goes, in the order written (2>&1); with --output-limit, "
-                    + "both count against stdout's SIZE.")
-    boolean mergeStderr;
-
-    @Option(names = "--json", paramLabel = "FILE",
-            description = "Write the result as JSON: status (EXITED, SIGNALED, TIMED_OUT, OOM_KILLED, CPU_TIME_EXCEEDED, "
-                    + "OUTPUT_LIMITED, SECCOMP_KILLED), exit_code, signal, wall/user/system/cpu times in ms, "
-                    + "peak_memory_bytes and its source, oom_kills, pids_peak, output_limited, captured byte counts; "
-                    + "or status START_FAILED and the error.")
-    Path json;
-
-    @Option(names = {"-t", "--tty"}, description = "Give the command a pseudo-terminal (its controlling terminal, "
-            + "with job control), at the size of corral's terminal and following its resizes; the command's stderr "
-            + "goes to it too. Without -i nothing is typed into it.")
-    boolean tty;
-
-    @Option(names = {"-i", "--interactive"}, description = "Pass corral's stdin to the command (to its terminal with "
-            + "-t, with corral's terminal in raw mode meanwhile, so Ctrl-C reaches the container). Without -t, "
-            + "stdin is passed anyway.")
-    boolean interactive;
-
-    /*
-     * -h and -V as options of this command, not mixinStandardHelpOptions: picocli builds that
-     * mixin by reflection as a command model of its own, on every start (same options, same help).
-     */
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help message and exit.")
-    boolean helpRequested;
-
-    @Option(names = {"-V", "--version"}, versionHelp = true, description = "Print version information and exit.")
-    boolean versionRequested;
-
-    @Parameters(index = "0..*", arity = "0..*", paramLabel = "CMD",
-            description = "The command and its arguments; with --image, the image's entrypoint and cmd when none is given.")
-    List<String> command = new java.util.ArrayList<>();
+    /** Takes the parsed values from the model. */
+    private void readOptions() {
+        options = ContainerOptions.from(spec);
+        mergeStderr = ContainerOptions.flag(spec, "--merge-stderr");
+        json = ContainerOptions.value(spec, "--json");
+        tty = ContainerOptions.flag(spec, "--tty");
+        interactive = ContainerOptions.flag(spec, "--interactive");
+        List<String> cmd = spec.positionalParameters().get(0).getValue();
+        command = cmd == null ? new java.util.ArrayList<>() : cmd;
+    }
 
     @Override
     public Integer call() {
+        readOptions();
         PrintWriter err = spec.commandLine().getErr();
         if (command.isEmpty() && options.image == null) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
