@@ -1,6 +1,5 @@
 package dev.corral.namespaces.launcher;
 
-import dev.corral.namespaces.libc.DescriptorLibC;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -9,16 +8,10 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.List;
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Pointer;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
-import jnr.ffi.annotations.SaveError;
 
 /**
  * The connection a plan's descriptors travel on to the launcher: a {@code SOCK_SEQPACKET} Unix
- * socket beside the control connection, made with libc through jnr-ffi because a
+ * socket beside the control connection, made with libc ({@link NativeCalls}) because a
  * {@link java.nio.channels.SocketChannel} cannot pass descriptors. Java's side listens in the
  * launcher's 0700 socket directory; the launcher connects once, before its control connection,
  * and proves itself with the same token. From then on each plan that carries descriptors is
@@ -45,9 +38,6 @@ final class DescriptorChannel implements AutoCloseable {
     private static final int CMSG_CLOEXEC = 0x40000000; /* MSG_CMSG_CLOEXEC */
 
 
-    private static final DescriptorLibC LIBC = LibraryLoader.create(DescriptorLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
-    private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
-
     private int listener;
     private int connection = -1;
 
@@ -68,14 +58,19 @@ final class DescriptorChannel implements AutoCloseable {
         byte[] addr = new byte[110];
         addr[0] = AF_UNIX;
         System.arraycopy(name, 0, addr, 2, name.length);
-        int fd = LIBC.socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        int fd = (int) NativeCalls.SOCKET.call(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
         if (fd < 0) {
             throw failure("socket");
         }
-        if (LIBC.bind(fd, addr, 2 + name.length + 1) < 0 || LIBC.listen(fd, 1) < 0) {
-            IOException e = failure("bind or listen on " + path);
-            LIBC.close(fd);
-            throw e;
+        long address = NativeCalls.copyIn(addr);
+        try {
+            if (NativeCalls.BIND.call(fd, address, 2 + name.length + 1) < 0 || NativeCalls.LISTEN.call(fd, 1) < 0) {
+                IOException e = failure("bind or listen on " + path);
+                NativeCalls.CLOSE.call(fd);
+                throw e;
+            }
+        } finally {
+            NativeCalls.free(address);
         }
         return new DescriptorChannel(fd);
     }
@@ -88,15 +83,22 @@ final class DescriptorChannel implements AutoCloseable {
      * @throws IOException if there is no such connection or it carries another token
      */
     void accept(byte[] token) throws IOException {
-        int fd = LIBC.accept4(listener, new byte[110], new int[] {110}, SOCK_CLOEXEC);
+        int fd = (int) NativeCalls.ACCEPT4.call(listener, 0, 0, SOCK_CLOEXEC); /* the peer's address is not needed */
         if (fd < 0) {
             throw failure("accept the launcher's descriptor connection");
         }
-        LIBC.close(listener);
+        NativeCalls.CLOSE.call(listener);
         listener = -1;
         connection = fd;
         byte[] got = new byte[token.length];
-        long n = LIBC.recv(fd, got, got.length, 0);
+        long buffer = NativeCalls.copyIn(got);
+        long n;
+        try {
+            n = NativeCalls.RECV.call(fd, buffer, got.length, 0);
+            NativeCalls.copyOut(buffer, got);
+        } finally {
+            NativeCalls.free(buffer);
+        }
         if (n != token.length || !MessageDigest.isEqual(got, token)) {
             throw new IOException("the descriptor connection did not carry the launcher's token");
         }
@@ -113,32 +115,30 @@ final class DescriptorChannel implements AutoCloseable {
         int cmsgLen = 16 + 4 * n;
         int space = 16 + ((4 * n + 7) & ~7);
         // One direct buffer holds it all: the msghdr at 0, its iovec at 56, the one data byte
-        // at 72, the control message at 80. Not jnr-ffi's Memory: its allocator starts a
-        // finalizer thread (and looks for a class loader for it) on first use.
-        ByteBuffer buffer = ByteBuffer.allocateDirect(80 + space).order(ByteOrder.nativeOrder());
-        Pointer msg = Pointer.wrap(RUNTIME, buffer);
-        long base = msg.address();
-        msg.putByte(72, (byte) 'd');
-        msg.putAddress(56, base + 72);
+        // at 72, the control message at 80.
+        ByteBuffer msg = ByteBuffer.allocateDirect(80 + space).order(ByteOrder.nativeOrder());
+        long base = NativeCalls.address(msg);
+        msg.put(72, (byte) 'd');
+        msg.putLong(56, base + 72);
         msg.putLong(64, 1);
         msg.putLong(80, cmsgLen);
         msg.putInt(88, SOL_SOCKET);
         msg.putInt(92, SCM_RIGHTS);
         for (int i = 0; i < n; i++) {
-            msg.putInt(96 + 4L * i, fds.get(i));
+            msg.putInt(96 + 4 * i, fds.get(i));
         }
-        msg.putAddress(0, 0);
+        msg.putLong(0, 0);
         msg.putLong(8, 0);
-        msg.putAddress(16, base + 56);
+        msg.putLong(16, base + 56);
         msg.putLong(24, 1);
-        msg.putAddress(32, base + 80);
+        msg.putLong(32, base + 80);
         msg.putLong(40, space);
         msg.putLong(48, 0);
         long sent;
         do {
-            sent = LIBC.sendmsg(connection, msg, NO_SIGPIPE);
-        } while (sent < 0 && LastError.getLastError(RUNTIME) == EINTR);
-        java.lang.ref.Reference.reachabilityFence(buffer);
+            sent = NativeCalls.SENDMSG.call(connection, base, NO_SIGPIPE);
+        } while (sent < 0 && NativeCalls.errno() == EINTR);
+        java.lang.ref.Reference.reachabilityFence(msg);
         if (sent != 1) {
             throw failure("send descriptors " + Arrays.toString(fds.toArray()) + " to the launcher");
         }
@@ -155,23 +155,22 @@ final class DescriptorChannel implements AutoCloseable {
     List<Integer> receive(int n) throws IOException {
         int space = 16 + ((4 * n + 7) & ~7);
         // laid out as in send: msghdr at 0, iovec at 56, the data byte at 72, control at 80
-        ByteBuffer buffer = ByteBuffer.allocateDirect(80 + space).order(ByteOrder.nativeOrder());
-        Pointer msg = Pointer.wrap(RUNTIME, buffer);
-        long base = msg.address();
-        msg.putAddress(56, base + 72);
+        ByteBuffer msg = ByteBuffer.allocateDirect(80 + space).order(ByteOrder.nativeOrder());
+        long base = NativeCalls.address(msg);
+        msg.putLong(56, base + 72);
         msg.putLong(64, 1);
-        msg.putAddress(0, 0);
+        msg.putLong(0, 0);
         msg.putLong(8, 0);
-        msg.putAddress(16, base + 56);
+        msg.putLong(16, base + 56);
         msg.putLong(24, 1);
-        msg.putAddress(32, base + 80);
+        msg.putLong(32, base + 80);
         msg.putLong(40, space);
         msg.putLong(48, 0);
         long got;
         do {
-            got = LIBC.recvmsg(connection, msg, CMSG_CLOEXEC | DONT_WAIT);
-        } while (got < 0 && LastError.getLastError(RUNTIME) == EINTR);
-        java.lang.ref.Reference.reachabilityFence(buffer);
+            got = NativeCalls.RECVMSG.call(connection, base, CMSG_CLOEXEC | DONT_WAIT);
+        } while (got < 0 && NativeCalls.errno() == EINTR);
+        java.lang.ref.Reference.reachabilityFence(msg);
         if (got < 0) {
             throw failure("receive a namespace set's descriptors from the launcher");
         }
@@ -180,10 +179,10 @@ final class DescriptorChannel implements AutoCloseable {
         int count = rights ? (int) ((msg.getLong(80) - 16) / 4) : 0;
         List<Integer> fds = new java.util.ArrayList<>(count);
         for (int i = 0; i < count; i++) {
-            fds.add(msg.getInt(96 + 4L * i));
+            fds.add(msg.getInt(96 + 4 * i));
         }
         if (count != n || (msg.getInt(48) & CONTROL_TRUNCATED) != 0) {
-            fds.forEach(LIBC::close);
+            closeAll(fds);
             throw new IOException("the launcher sent " + count + " descriptors for a namespace set, not " + n);
         }
         return fds;
@@ -191,22 +190,24 @@ final class DescriptorChannel implements AutoCloseable {
 
     /** @param fds descriptors of this process to close */
     static void closeAll(List<Integer> fds) {
-        fds.forEach(LIBC::close);
+        for (int fd : fds) {
+            NativeCalls.CLOSE.call(fd);
+        }
     }
 
     private static IOException failure(String what) {
-        int errno = LastError.getLastError(RUNTIME);
+        int errno = NativeCalls.errno();
         return new IOException(what + ": " + Errno.name(errno) + " (" + Errno.description(errno) + ")");
     }
 
     @Override
     public synchronized void close() {
         if (listener >= 0) {
-            LIBC.close(listener);
+            NativeCalls.CLOSE.call(listener);
             listener = -1;
         }
         if (connection >= 0) {
-            LIBC.close(connection);
+            NativeCalls.CLOSE.call(connection);
             connection = -1;
         }
     }

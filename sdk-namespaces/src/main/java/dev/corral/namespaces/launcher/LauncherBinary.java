@@ -11,10 +11,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Locale;
-import jnr.ffi.LibraryLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,25 +31,6 @@ final class LauncherBinary {
     private static final int F_ADD_SEALS = 1033;
     private static final int F_SEAL_SEAL = 0x1, F_SEAL_SHRINK = 0x2, F_SEAL_GROW = 0x4, F_SEAL_WRITE = 0x8;
     private static final int EINVAL = 22;
-
-    /** The C functions this needs, bound with jnr-ffi. */
-    public interface LibC {
-        /**
-         * @param name the name, NUL-terminated (bytes, not a String: jnr-ffi's String
-         *     conversion reads annotations, which costs a short-lived JVM generated classes)
-         * @param flags flags @return fd or -1
-         */
-        int memfd_create(byte[] name, int flags);
-
-        /** @param fd fd @param buf bytes @param count length @return written or -1 */
-        long write(int fd, byte[] buf, long count);
-
-        /** @param fd fd @param cmd command @param arg argument @return result or -1 */
-        int fcntl(int fd, int cmd, int arg);
-
-        /** @param fd fd @return 0 or -1 */
-        int close(int fd);
-    }
 
     private final byte[] bytes;
     private String sha256; /* computed only for the cache file: hashing costs a CLI start ~20 ms of CPU */
@@ -94,30 +73,36 @@ final class LauncherBinary {
     }
 
     private String createSealedMemfd() {
-        LibC libc = LibraryLoader.create(LibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
-        jnr.ffi.Runtime runtime = jnr.ffi.Runtime.getRuntime(libc);
-        byte[] name = "corral-launcher\0".getBytes(StandardCharsets.US_ASCII);
-        int fd = libc.memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
-        if (fd < 0 && runtime.getLastError() == EINVAL) { /* kernels before 6.3 know no MFD_EXEC */
-            fd = libc.memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        long name = NativeCalls.copyIn("corral-launcher\0".getBytes(StandardCharsets.US_ASCII));
+        int fd;
+        try {
+            fd = (int) NativeCalls.MEMFD_CREATE.call(name, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+            if (fd < 0 && NativeCalls.errno() == EINVAL) { /* kernels before 6.3 know no MFD_EXEC */
+                fd = (int) NativeCalls.MEMFD_CREATE.call(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+            }
+        } finally {
+            NativeCalls.free(name);
         }
         if (fd < 0) {
-            throw new IllegalStateException("memfd_create: " + Errno.name(runtime.getLastError()));
+            throw new IllegalStateException("memfd_create: " + Errno.name(NativeCalls.errno()));
         }
-        int done = 0;
-        while (done < bytes.length) {
-            byte[] rest = done == 0 ? bytes : Arrays.copyOfRange(bytes, done, bytes.length);
-            long n = libc.write(fd, rest, rest.length);
-            if (n <= 0) {
-                int err = runtime.getLastError();
-                libc.close(fd);
-                throw new IllegalStateException("write to the launcher memfd: " + Errno.name(err));
+        long memory = NativeCalls.copyIn(bytes);
+        try {
+            for (int done = 0; done < bytes.length; ) {
+                long n = NativeCalls.WRITE.call(fd, memory + done, bytes.length - done);
+                if (n <= 0) {
+                    int err = NativeCalls.errno();
+                    NativeCalls.CLOSE.call(fd);
+                    throw new IllegalStateException("write to the launcher memfd: " + Errno.name(err));
+                }
+                done += (int) n;
             }
-            done += (int) n;
+        } finally {
+            NativeCalls.free(memory);
         }
-        if (libc.fcntl(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
-            int err = runtime.getLastError();
-            libc.close(fd);
+        if (NativeCalls.FCNTL.call(fd, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+            int err = NativeCalls.errno();
+            NativeCalls.CLOSE.call(fd);
             throw new IllegalStateException("sealing the launcher memfd: " + Errno.name(err));
         }
         String path = "/proc/" + ProcessHandle.current().pid() + "/fd/" + fd;

@@ -1,15 +1,10 @@
 package dev.corral.namespaces.launcher;
 
-import dev.corral.namespaces.libc.OverlayLibC;
 import dev.corral.namespaces.launcher.LaunchPlan.MountOp;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.SaveError;
 
 /**
  * The JVM's side of overlay mounts: each layer's tree cloned here ({@code open_tree}
@@ -47,8 +42,6 @@ public final class OverlayTrees implements AutoCloseable {
     private static final int RESERVED = 24;
 
 
-    private static final OverlayLibC LIBC = LibraryLoader.create(OverlayLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
-    private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
 
     private static final long SYS_MOUNT_SETATTR = 442;
     private static final int AT_RECURSIVE = 0x8000;
@@ -158,7 +151,7 @@ public final class OverlayTrees implements AutoCloseable {
         }
         int flags = OPEN_TREE_CLONE | O_CLOEXEC | ((op.flags() & MountOp.RECURSIVE) != 0 ? AT_RECURSIVE : 0);
         int tree = plan.descriptorCount() < LaunchPlan.MAX_PLAN_DESCRIPTORS - RESERVED
-                ? (int) LIBC.syscall(SYS_OPEN_TREE, AT_FDCWD, op.source().getBytes(StandardCharsets.UTF_8), flags) : -1;
+                ? openTree(op.source(), flags) : -1;
         if (tree < 0 && owner) {
             throw new CloneException("cannot clone " + op.source() + " to idmap it as its owner: "
                     + (plan.descriptorCount() < LaunchPlan.MAX_PLAN_DESCRIPTORS - RESERVED ? error() : "too many mounts"), true);
@@ -192,18 +185,35 @@ public final class OverlayTrees implements AutoCloseable {
                 throw new CloneException("cannot idmap " + op.source() + " as its owner: " + error(), true);
             }
         } finally {
-            LIBC.close(ns);
+            NativeCalls.CLOSE.call(ns);
         }
     }
 
     private static long idmap(int tree, int userns) {
         java.nio.ByteBuffer attr = java.nio.ByteBuffer.allocate(32).order(java.nio.ByteOrder.nativeOrder());
         attr.putLong(MOUNT_ATTR_IDMAP).putLong(0).putLong(0).putLong(userns);
-        return LIBC.syscall(SYS_MOUNT_SETATTR, tree, new byte[1], AT_EMPTY_PATH, attr.array(), 32);
+        long empty = NativeCalls.copyIn(new byte[1]);
+        long attrs = NativeCalls.copyIn(attr.array());
+        try {
+            return NativeCalls.SYSCALL.call(SYS_MOUNT_SETATTR, tree, empty, AT_EMPTY_PATH, attrs, 32);
+        } finally {
+            NativeCalls.free(empty);
+            NativeCalls.free(attrs);
+        }
+    }
+
+    /** @return open_tree's descriptor of a host path's tree, or -1 with errno */
+    private static int openTree(String path, int flags) {
+        long name = NativeCalls.copyIn((path + "\0").getBytes(StandardCharsets.UTF_8));
+        try {
+            return (int) NativeCalls.SYSCALL.call(SYS_OPEN_TREE, AT_FDCWD, name, flags, 0, 0);
+        } finally {
+            NativeCalls.free(name);
+        }
     }
 
     private static String error() {
-        int errno = LastError.getLastError(RUNTIME);
+        int errno = NativeCalls.errno();
         return Errno.name(errno) + " (" + Errno.description(errno).toLowerCase(Locale.ROOT) + ")";
     }
 
@@ -224,15 +234,14 @@ public final class OverlayTrees implements AutoCloseable {
 
     private String name(LaunchPlan.Builder plan, String hostDir) {
         if (plan.descriptorCount() < LaunchPlan.MAX_PLAN_DESCRIPTORS - RESERVED) {
-            int tree = (int) LIBC.syscall(SYS_OPEN_TREE, AT_FDCWD, hostDir.getBytes(StandardCharsets.UTF_8),
-                    OPEN_TREE_CLONE | O_CLOEXEC);
+            int tree = openTree(hostDir, OPEN_TREE_CLONE | O_CLOEXEC);
             if (tree >= 0) {
                 opened.add(tree);
                 int place = plan.descriptor(tree);
                 plan.attachInStaging(place);
                 return "/ovl-" + place;
             }
-            int errno = LastError.getLastError(RUNTIME);
+            int errno = NativeCalls.errno();
             if (errno != EPERM && errno != ENOSYS) {
                 throw new CloneException("cannot clone the overlay layer " + hostDir + ": " + Errno.name(errno)
                         + " (" + Errno.description(errno).toLowerCase(Locale.ROOT) + ")");
@@ -244,7 +253,7 @@ public final class OverlayTrees implements AutoCloseable {
     /** Closes this process's copies of the clones (the launcher has its own once the plan is sent). */
     @Override
     public void close() {
-        opened.forEach(LIBC::close);
+        opened.forEach(NativeCalls.CLOSE::call);
         opened.clear();
     }
 }

@@ -1,12 +1,9 @@
 package dev.corral.namespaces.launcher;
 
 import dev.corral.namespaces.LaunchStep;
-import dev.corral.namespaces.libc.TerminalLibC;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Optional;
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
 
 /**
  * The JVM's side of a container's terminal ({@link LaunchPlan.StdioOp#tty}): the pseudo-terminal
@@ -20,8 +17,6 @@ import jnr.ffi.LibraryLoader;
  * }</pre>
  */
 final class Terminals {
-    private static final TerminalLibC LIBC = LibraryLoader.create(TerminalLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
-    private static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
     /* the same on x86_64 and aarch64 (asm-generic) */
     private static final int O_RDWR = 2;
     private static final int O_NOCTTY = 0x100;
@@ -61,14 +56,14 @@ final class Terminals {
      * @throws OpenException naming the call that failed (TTY_OPEN's index) and its errno
      */
     static Pair open(int rows, int columns) throws OpenException {
-        int master = LIBC.posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        int master = (int) NativeCalls.POSIX_OPENPT.call(O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (master < 0) {
             throw failed(0, -1, -1);
         }
-        if (LIBC.unlockpt(master) < 0) {
+        if (NativeCalls.UNLOCKPT.call(master) < 0) {
             throw failed(1, master, -1);
         }
-        int slave = LIBC.ioctl(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        int slave = (int) NativeCalls.IOCTL.call(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
         if (slave < 0) {
             throw failed(2, master, -1);
         }
@@ -82,20 +77,25 @@ final class Terminals {
     static int resize(int master, int rows, int columns) {
         ByteBuffer size = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()); /* struct winsize */
         size.putShort((short) rows).putShort((short) columns).putShort((short) 0).putShort((short) 0);
-        return LIBC.ioctl(master, TIOCSWINSZ, size.array());
+        long winsize = NativeCalls.copyIn(size.array());
+        try {
+            return (int) NativeCalls.IOCTL.call(master, TIOCSWINSZ, winsize);
+        } finally {
+            NativeCalls.free(winsize);
+        }
     }
 
     static void close(int fd) {
-        LIBC.close(fd);
+        NativeCalls.CLOSE.call(fd);
     }
 
     private static OpenException failed(int index, int master, int slave) {
-        int errno = LastError.getLastError(RUNTIME);
+        int errno = NativeCalls.errno();
         if (slave >= 0) {
-            LIBC.close(slave);
+            NativeCalls.CLOSE.call(slave);
         }
         if (master >= 0) {
-            LIBC.close(master);
+            NativeCalls.CLOSE.call(master);
         }
         return new OpenException(new LaunchFailure(Optional.of(LaunchStep.TTY_OPEN), errno, index));
     }
