@@ -241,7 +241,7 @@ public final class ContainerOptions {
     /** @return the parsed value of an option of the spec, or null when it was not given */
     @SuppressWarnings("unchecked")
     static <T> T value(CommandSpec spec, String name) {
-        return (T) spec.findOption(name).getValue();
+        return (T) spec.optionsMap().get(name).getValue(); /* not findOption: it interpolates every option's names */
     }
 
     /** @return a repeatable option's values, empty when it was not given */

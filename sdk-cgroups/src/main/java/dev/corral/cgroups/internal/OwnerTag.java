@@ -43,6 +43,21 @@ public record OwnerTag(long pidNamespace, long pid, long startTime) {
         }
     }
 
+    /*
+     * equals and hashCode written out: a record's generated ones are bootstrapped through
+     * invokedynamic (ObjectMethods) on first use, which spins method handles and classes at run
+     * time; the stale sweep of every short-lived CLI run compares tags.
+     */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof OwnerTag t && t.pidNamespace == pidNamespace && t.pid == pid && t.startTime == startTime;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(pidNamespace) * 961 + Long.hashCode(pid) * 31 + Long.hashCode(startTime);
+    }
+
     /** @return the directory name */
     public String directoryName() {
         return "jvm-" + pidNamespace + "-" + pid + "-" + startTime;

@@ -42,6 +42,8 @@ public final class PlanCodec {
      * @throws IllegalArgumentException if a string holds a NUL character
      */
     public static byte[] encode(LaunchPlan plan) {
+        // Loops and ifs, not lambdas: each lambda is linked on its first use, and a short CLI
+        // run encodes one plan.
         Writer w = new Writer();
         w.u32Record(TAG_VERSION, VERSION);
         w.u32Record(TAG_CLONE_FLAGS, plan.cloneFlags());
@@ -56,7 +58,9 @@ public final class PlanCodec {
             w.record(TAG_MOUNT, v);
         }
         w.u32Record(TAG_ROOT_READONLY, plan.rootReadOnly() ? 1 : 0);
-        plan.hostname().ifPresent(h -> w.strRecord(TAG_HOSTNAME, h));
+        if (plan.hostname().isPresent()) {
+            w.strRecord(TAG_HOSTNAME, plan.hostname().get());
+        }
         w.u32Record(TAG_LOOPBACK, plan.loopback() ? 1 : 0);
         for (int fd = 0; fd < 3; fd++) {
             StdioOp s = plan.stdio().get(fd);
@@ -65,40 +69,86 @@ public final class PlanCodec {
             Writer.putStr(v, s.path());
             w.record(TAG_STDIO, v);
         }
-        plan.argv().forEach(a -> w.strRecord(TAG_ARG, a));
-        plan.env().forEach(e -> w.strRecord(TAG_ENV, e));
-        plan.searchPath().ifPresent(p -> w.strRecord(TAG_SEARCH_PATH, p));
-        plan.cwd().ifPresent(c -> w.strRecord(TAG_CWD, c));
-        plan.user().ifPresent(u -> {
+        for (var a : plan.argv()) {
+            w.strRecord(TAG_ARG, a);
+        }
+        for (var e : plan.env()) {
+            w.strRecord(TAG_ENV, e);
+        }
+        if (plan.searchPath().isPresent()) {
+            w.strRecord(TAG_SEARCH_PATH, plan.searchPath().get());
+        }
+        if (plan.cwd().isPresent()) {
+            w.strRecord(TAG_CWD, plan.cwd().get());
+        }
+        if (plan.user().isPresent()) {
+            var u = plan.user().get();
             w.record(TAG_USER, Writer.buffer(8).putInt(u.uid()).putInt(u.gid()));
-            u.groups().forEach(g -> w.u32Record(TAG_GROUP, g));
-        });
+            for (var g : u.groups()) {
+                w.u32Record(TAG_GROUP, g);
+            }
+        }
         for (RlimitOp r : plan.rlimits()) {
             w.record(TAG_RLIMIT, Writer.buffer(20).putInt(r.resource()).putLong(r.soft()).putLong(r.hard()));
         }
         w.u32Record(TAG_NO_NEW_PRIVS, plan.noNewPrivs() ? 1 : 0);
-        plan.seccomp().ifPresent(s -> w.record(TAG_SECCOMP, ByteBuffer.wrap(s.program()).position(s.program().length)));
-        plan.umask().ifPresent(u -> w.u32Record(TAG_UMASK, u));
-        plan.writeZero().forEach(i -> w.u32Record(TAG_FD_WRITE_ZERO, i));
-        plan.uidMap().ifPresent(m -> w.strRecord(TAG_UID_MAP, m));
-        plan.gidMap().ifPresent(m -> w.strRecord(TAG_GID_MAP, m));
-        plan.capabilities().ifPresent(c -> w.record(TAG_CAPS, Writer.buffer(40).putLong(c.bounding())
-                .putLong(c.effective()).putLong(c.permitted()).putLong(c.inheritable()).putLong(c.ambient())));
+        if (plan.seccomp().isPresent()) {
+            w.record(TAG_SECCOMP, ByteBuffer.wrap(plan.seccomp().get().program()).position(plan.seccomp().get().program().length));
+        }
+        if (plan.umask().isPresent()) {
+            w.u32Record(TAG_UMASK, plan.umask().getAsInt());
+        }
+        for (var i : plan.writeZero()) {
+            w.u32Record(TAG_FD_WRITE_ZERO, i);
+        }
+        if (plan.uidMap().isPresent()) {
+            w.strRecord(TAG_UID_MAP, plan.uidMap().get());
+        }
+        if (plan.gidMap().isPresent()) {
+            w.strRecord(TAG_GID_MAP, plan.gidMap().get());
+        }
+        if (plan.capabilities().isPresent()) {
+            var c = plan.capabilities().get();
+            w.record(TAG_CAPS, Writer.buffer(40).putLong(c.bounding())
+                    .putLong(c.effective()).putLong(c.permitted()).putLong(c.inheritable()).putLong(c.ambient()));
+        }
         w.u32Record(TAG_DENY_SETGROUPS, plan.denySetgroups() ? 1 : 0);
-        plan.uidMapTool().ifPresent(t -> w.strRecord(TAG_UID_MAP_TOOL, t));
-        plan.gidMapTool().ifPresent(t -> w.strRecord(TAG_GID_MAP_TOOL, t));
-        plan.execFd().ifPresent(fd -> w.u32Record(TAG_EXEC_FD, fd));
-        plan.cloneIntoCgroup().ifPresent(c -> w.record(TAG_FD_CLONE_INTO_CGROUP, Writer.buffer(8).putInt(c.directory()).putInt(c.procs())));
-        plan.readAtReap().forEach(i -> w.u32Record(TAG_FD_READ_AT_REAP, i));
-        plan.zeroAtReap().forEach(i -> w.u32Record(TAG_FD_ZERO_AT_REAP, i));
-        plan.setns().forEach(o -> w.record(TAG_SETNS, Writer.buffer(8).putInt(o.descriptor()).putInt(o.nstype())));
-        plan.attachInStaging().forEach(i -> w.u32Record(TAG_FD_ATTACH_IN_STAGING, i));
+        if (plan.uidMapTool().isPresent()) {
+            w.strRecord(TAG_UID_MAP_TOOL, plan.uidMapTool().get());
+        }
+        if (plan.gidMapTool().isPresent()) {
+            w.strRecord(TAG_GID_MAP_TOOL, plan.gidMapTool().get());
+        }
+        if (plan.execFd().isPresent()) {
+            w.u32Record(TAG_EXEC_FD, plan.execFd().getAsInt());
+        }
+        if (plan.cloneIntoCgroup().isPresent()) {
+            w.record(TAG_FD_CLONE_INTO_CGROUP, Writer.buffer(8).putInt(plan.cloneIntoCgroup().get().directory()).putInt(plan.cloneIntoCgroup().get().procs()));
+        }
+        for (var i : plan.readAtReap()) {
+            w.u32Record(TAG_FD_READ_AT_REAP, i);
+        }
+        for (var i : plan.zeroAtReap()) {
+            w.u32Record(TAG_FD_ZERO_AT_REAP, i);
+        }
+        for (var o : plan.setns()) {
+            w.record(TAG_SETNS, Writer.buffer(8).putInt(o.descriptor()).putInt(o.nstype()));
+        }
+        for (var i : plan.attachInStaging()) {
+            w.u32Record(TAG_FD_ATTACH_IN_STAGING, i);
+        }
         if (plan.commandParentDeath()) {
             w.u32Record(TAG_COMMAND_PARENT_DEATH, 1);
         }
-        plan.mountTrees().forEach(t -> w.record(TAG_FD_MOUNT_TREE, Writer.buffer(8).putInt(t.mount()).putInt(t.descriptor())));
-        plan.idmap().forEach(i -> w.u32Record(TAG_FD_IDMAP, i));
-        plan.ttyPair().ifPresent(t -> w.record(TAG_FD_TTY, Writer.buffer(8).putInt(t.master()).putInt(t.slave())));
+        for (var t : plan.mountTrees()) {
+            w.record(TAG_FD_MOUNT_TREE, Writer.buffer(8).putInt(t.mount()).putInt(t.descriptor()));
+        }
+        for (var i : plan.idmap()) {
+            w.u32Record(TAG_FD_IDMAP, i);
+        }
+        if (plan.ttyPair().isPresent()) {
+            w.record(TAG_FD_TTY, Writer.buffer(8).putInt(plan.ttyPair().get().master()).putInt(plan.ttyPair().get().slave()));
+        }
         return w.out.toByteArray();
     }
 
