@@ -13,13 +13,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -60,11 +58,9 @@ public final class Runs {
      */
     public RunLayer create(List<Path> lowers, String image, boolean keep) {
         return lock.locked(() -> {
-            // 64 random bits: a random UUID's two halves, whose fixed version and variant bits
-            // lie in different places (no SHA-256 here: its provider lookup alone costs a short
-            // CLI run more than the rest of this method)
-            UUID u = UUID.randomUUID();
-            String id = HexFormat.of().toHexDigits(u.getMostSignificantBits() ^ u.getLeastSignificantBits());
+            // 64 random bits from the kernel (no SecureRandom, no SHA-256 here: their provider
+            // lookup alone costs a short CLI run more than the rest of this method)
+            String id = dev.corral.namespaces.launcher.KernelRandom.hex64();
             Path run = dir.resolve(id);
             Files.createDirectory(run);
             Files.createDirectory(run.resolve("upper"));

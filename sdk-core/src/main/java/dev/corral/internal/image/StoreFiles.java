@@ -17,7 +17,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.UUID;
 
 /**
  * How the store makes and removes things: everything is made under {@code tmp/} and published
@@ -38,7 +37,8 @@ public final class StoreFiles {
 
     /** @param prefix what it is for @return a fresh file name under tmp/ (nothing created) */
     public Path tmpPath(String prefix) {
-        return root.resolve("tmp").resolve(prefix + "-" + UUID.randomUUID());
+        /* 64 random bits from the kernel: no SecureRandom to seed on a short run's path */
+        return root.resolve("tmp").resolve(prefix + "-" + dev.corral.namespaces.launcher.KernelRandom.hex64());
     }
 
     /** @param prefix what it is for @return a fresh, empty directory under tmp/ @throws IOException if it cannot be made */

@@ -25,9 +25,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HexFormat;
@@ -122,8 +120,7 @@ public final class Launcher {
     private static Launcher start(LauncherBinary binary, Launcher serves) {
         Path dir = null;
         try {
-            dir = Files.createTempDirectory(socketBase(), "corral-",
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            dir = KernelRandom.privateDirectory(socketBase(), "corral-");
             Path socket = dir.resolve("s");
             ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
             server.bind(UnixDomainSocketAddress.of(socket), 4096);
@@ -134,8 +131,7 @@ public final class Launcher {
                 server.close();
                 throw e;
             }
-            byte[] token = new byte[TOKEN_BYTES];
-            new SecureRandom().nextBytes(token);
+            byte[] token = KernelRandom.bytes(TOKEN_BYTES);
             Process process;
             try {
                 process = exec(binary, socket, dir.resolve("d"), token);
