@@ -318,10 +318,10 @@ static void write_zeros(const struct plan *pl, int join_v2) {
 
 /* Joins the namespaces the plan hands over, in its order, and closes them. The PID namespace
    (the clone's) belongs to the launcher's user namespace: only there may its /proc be made, so
-   before joining another user namespace (mounts_prepare_proc). */
+   before joining another user namespace (mounts_prepare_early). */
 static void join_given_namespaces(const struct plan *pl) {
     for (size_t i = 0; i < pl->n[TAG_SETNS]; i++) {
-        if ((int)i == pl->setns_user && (pl->clone_flags & CLONE_NEWNS)) mounts_prepare_proc(pl);
+        if ((int)i == pl->setns_user && (pl->clone_flags & CLONE_NEWNS)) mounts_prepare_early(pl);
         if (setns(pl->fd[pl->setns[i].fd], (int)pl->setns[i].nstype) < 0) child_fail(STEP_SETNS, (int)i);
         close(pl->fd[pl->setns[i].fd]);
     }

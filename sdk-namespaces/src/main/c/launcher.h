@@ -232,8 +232,8 @@ int write_id_maps(pid_t pid, const char *uid_map, const char *uid_tool, const ch
 __attribute__((noreturn)) void container_main(const struct plan *plan, const struct child_fds *fds);
 /* reports (step, errno, index) on the report pipe and exits */
 __attribute__((noreturn)) void child_fail(enum step step, int index);
-/* with a user namespace to join: the plan's /proc mounts, made before joining it */
-void mounts_prepare_proc(const struct plan *pl);
+/* with a user namespace to join: the plan's MF_BEFORE_USERNS file systems, made before joining it */
+void mounts_prepare_early(const struct plan *pl);
 /* the staging tmpfs, the plan's mounts in the new root, pivot_root into it */
 void mounts_set_up(const struct plan *pl);
 /* brings up lo in the current network namespace; 0, or -1 with errno and the sub-step that

@@ -49,11 +49,11 @@ struct k_mount_attr { uint64_t attr_set, attr_clr, propagation, userns_fd; };
 #define NEW_ROOT "/newroot"
 #define OLD_ROOT "/oldroot"
 
-/* The procfs trees made before joining a user namespace (mounts_prepare_proc), by
-   mount index; prepared: 0 when none were made (proc_tree is then unset). */
+/* The file systems made before joining a user namespace (mounts_prepare_early), by mount
+   index; prepared: 0 when none were made (tree is then unset). */
 static struct {
     int prepared;
-    int proc_tree[MAX_MOUNTS];
+    int tree[MAX_MOUNTS];
 } mnt;
 
 /* ---- small string helpers (no snprintf after clone) ---- */
@@ -86,6 +86,12 @@ static const char *fd_path(char buf[64], int fd) {
     memcpy(buf, prefix, sizeof prefix - 1);
     *decimal(buf + sizeof prefix - 1, (unsigned)fd) = 0;
     return buf;
+}
+
+/* MF_RDONLY..MF_NOEXEC as mount_setattr/fsmount's MOUNT_ATTR_* bits */
+static uint64_t attr_bits(uint32_t f) {
+    return (f & MF_RDONLY ? K_MOUNT_ATTR_RDONLY : 0) | (f & MF_NOSUID ? K_MOUNT_ATTR_NOSUID : 0)
+         | (f & MF_NODEV ? K_MOUNT_ATTR_NODEV : 0) | (f & MF_NOEXEC ? K_MOUNT_ATTR_NOEXEC : 0);
 }
 
 static unsigned long ms_flags(uint32_t f) {
@@ -179,11 +185,18 @@ static int make_parent(int rootfd, const char *target, char *name, size_t name_s
     return make_target(rootfd, dlen == 0 ? "/" : dir, 1, index);
 }
 
+/* The target, opened as make_target does; with MF_IF_EXISTS, -1 (ENOENT) when it is missing. */
+static int target_of(int rootfd, const struct mount_op *m, int as_dir, int index) {
+    if (!(m->flags & MF_IF_EXISTS)) return make_target(rootfd, m->target, as_dir, index);
+    int fd = open_in_root(rootfd, m->target, O_PATH | (as_dir ? O_DIRECTORY : 0));
+    if (fd < 0 && errno != ENOENT) child_fail(STEP_MOUNT_TARGET, index);
+    return fd;
+}
+
 /* Adds ro/nosuid/nodev/noexec to the mount whose root fd is given (mount_setattr, 5.12): 0, or
    -1 with errno (ENOSYS: too old a kernel). */
 static int set_attr(int fd, uint32_t flags, int recursive) {
-    uint64_t set = (flags & MF_RDONLY ? K_MOUNT_ATTR_RDONLY : 0) | (flags & MF_NOSUID ? K_MOUNT_ATTR_NOSUID : 0)
-                 | (flags & MF_NODEV ? K_MOUNT_ATTR_NODEV : 0) | (flags & MF_NOEXEC ? K_MOUNT_ATTR_NOEXEC : 0);
+    uint64_t set = attr_bits(flags);
     if (set == 0) return 0;
     struct k_mount_attr attr = {set, 0, 0, 0};
     return (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? K_AT_RECURSIVE : 0), &attr, sizeof attr);
@@ -210,75 +223,42 @@ static int open_new_root(int index) {
     return fd;
 }
 
-static void mount_fs(int rootfd, const struct mount_op *m, const char *type, unsigned long flags,
-                     enum step step, int index) {
-    char p[64];
-    int fd = make_target(rootfd, m->target, 1, index);
-    if (mount(type, fd_path(p, fd), type, flags, m->data[0] ? m->data : NULL) < 0) child_fail(step, index);
-    close(fd);
-}
-
-/* OCI masked paths: a file gets the host's /dev/null bound over it read-only, a directory an
-   empty read-only tmpfs; a path that does not exist needs no mask. */
-static void mask_path(int rootfd, const struct mount_op *m, int idx) {
-    char p1[64], p2[64];
-    struct stat st;
-    int fd = open_in_root(rootfd, m->target, O_PATH);
-    if (fd < 0) {
-        if (errno == ENOENT) return;
-        child_fail(STEP_MOUNT_MASK, idx);
+/* A file system made detached (fsopen, fsconfig, fsmount): its tree. Its data is "k=v,flag,..."
+   as mount(2) takes it. */
+static int detached_fs(const struct mount_op *m, int idx) {
+    char opts[256];
+    int fs = (int)syscall(SYS_fsopen, m->source, K_FSOPEN_CLOEXEC);
+    if (fs < 0) child_fail(STEP_MOUNT_FS_OPEN, idx);
+    size_t len = strlen(m->data);
+    if (len >= sizeof opts) {
+        errno = E2BIG;
+        child_fail(STEP_MOUNT_FS_CONFIG, idx);
     }
-    if (fstat(fd, &st) < 0) child_fail(STEP_MOUNT_MASK, idx);
-    if (S_ISDIR(st.st_mode)) {
-        if (mount("tmpfs", fd_path(p1, fd), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0555,size=4k") < 0)
-            child_fail(STEP_MOUNT_MASK, idx);
-        close(fd);
-        return;
+    memcpy(opts, m->data, len + 1);
+    for (char *key = opts, *next; key && *key; key = next) {
+        next = strchr(key, ',');
+        if (next) *next++ = 0;
+        char *value = strchr(key, '=');
+        if (value) *value++ = 0;
+        if (syscall(SYS_fsconfig, fs, value ? K_FSCONFIG_SET_STRING : K_FSCONFIG_SET_FLAG, key, value, 0) < 0)
+            child_fail(STEP_MOUNT_FS_CONFIG, idx);
     }
-    int null = open(OLD_ROOT "/dev/null", O_PATH | O_CLOEXEC);
-    if (null < 0) child_fail(STEP_MOUNT_MASK, idx);
-    if (mount(fd_path(p1, null), fd_path(p2, fd), NULL, MS_BIND, NULL) < 0) child_fail(STEP_MOUNT_MASK, idx);
-    close(null);
-    close(fd);
-    fd = open_in_root(rootfd, m->target, O_PATH);
-    if (fd < 0) child_fail(STEP_MOUNT_MASK, idx);
-    /* not nodev: the mask is a device node, and must open (empty), not fail */
-    apply_flags(fd, MF_RDONLY | MF_NOSUID | MF_NOEXEC, 0, STEP_MOUNT_MASK, idx);
-    close(fd);
+    if (syscall(SYS_fsconfig, fs, K_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) child_fail(STEP_MOUNT_FS_CREATE, idx);
+    int tree = (int)syscall(SYS_fsmount, fs, K_FSMOUNT_CLOEXEC, attr_bits(m->flags));
+    if (tree < 0) child_fail(STEP_MOUNT_FS_DETACHED, idx);
+    close(fs);
+    return tree;
 }
 
 /* With a user namespace to join, the PID namespace (the clone's) belongs to the launcher's:
-   only there may its /proc be made. So it is made here, detached (fsopen, fsmount), before
-   this process joins the user namespace, and attached with the other mounts. */
-void mounts_prepare_proc(const struct plan *pl) {
+   only there may its /proc be made. So the plan's MF_BEFORE_USERNS file systems are made here,
+   detached, before this process joins the user namespace, and attached with the other mounts. */
+void mounts_prepare_early(const struct plan *pl) {
     mnt.prepared = 1;
-    char opts[256];
     for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++) {
         const struct mount_op *m = &pl->mounts[i];
-        int idx = (int)i;
-        mnt.proc_tree[i] = -1;
-        if (m->kind != MOUNT_PROC) continue;
-        int fs = (int)syscall(SYS_fsopen, "proc", K_FSOPEN_CLOEXEC);
-        if (fs < 0) child_fail(STEP_MOUNT_PROC, idx);
-        size_t len = strlen(m->data);
-        if (len >= sizeof opts) {
-            errno = E2BIG;
-            child_fail(STEP_MOUNT_PROC, idx);
-        }
-        memcpy(opts, m->data, len + 1);
-        for (char *key = opts, *next; key && *key; key = next) { /* "k=v,flag,..." as mount(2) takes it */
-            next = strchr(key, ',');
-            if (next) *next++ = 0;
-            char *value = strchr(key, '=');
-            if (value) *value++ = 0;
-            if (syscall(SYS_fsconfig, fs, value ? K_FSCONFIG_SET_STRING : K_FSCONFIG_SET_FLAG, key, value, 0) < 0)
-                child_fail(STEP_MOUNT_PROC, idx);
-        }
-        if (syscall(SYS_fsconfig, fs, K_FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) child_fail(STEP_MOUNT_PROC, idx);
-        mnt.proc_tree[i] = (int)syscall(SYS_fsmount, fs, K_FSMOUNT_CLOEXEC,
-                                    K_MOUNT_ATTR_NOSUID | K_MOUNT_ATTR_NODEV | K_MOUNT_ATTR_NOEXEC);
-        if (mnt.proc_tree[i] < 0) child_fail(STEP_MOUNT_PROC, idx);
-        close(fs);
+        int early = m->kind == MOUNT_FS && (m->flags & MF_BEFORE_USERNS);
+        mnt.tree[i] = early ? detached_fs(m, (int)i) : -1;
     }
 }
 
@@ -310,23 +290,39 @@ static void attach_in_staging(const struct plan *pl) {
     }
 }
 
-/* A bind of a host path (or of a tree the JVM cloned) onto the target, with its flags.
-   Returns rootfd, reopened if the bind replaced the root. */
-static int bind_mount(int rootfd, const struct mount_op *m, int tree, int idx) {
-    char path[PATH_MAX], p1[64], p2[64];
-    struct stat st;
-    int is_root = strcmp(m->target, "/") == 0, src = tree, fd;
-    if (src < 0) { /* not cloned (an unprivileged JVM): the source by its path */
+/* A bind's source: the tree the JVM cloned, or opened by its path, on the host (below /oldroot)
+   or with MF_IN_ROOT in the new root; -1 (ENOENT) for a missing one with MF_IF_EXISTS. */
+static int bind_source(int rootfd, const struct mount_op *m, int tree, int idx) {
+    char path[PATH_MAX];
+    int src = tree;
+    if (src >= 0) return src;
+    if (m->flags & MF_IN_ROOT) {
+        src = open_in_root(rootfd, m->source, O_PATH);
+    } else { /* not cloned (an unprivileged JVM): the source by its path */
         join(path, sizeof path, OLD_ROOT, m->source, STEP_MOUNT_BIND, idx);
         src = open(path, O_PATH | O_CLOEXEC);
     }
-    if (src < 0) child_fail(STEP_MOUNT_BIND, idx); /* opening the source is the bind's first part */
+    /* opening the source is the bind's first part */
+    if (src < 0 && !(errno == ENOENT && (m->flags & MF_IF_EXISTS))) child_fail(STEP_MOUNT_BIND, idx);
+    return src;
+}
+
+/* A bind onto the target, with its flags. Returns rootfd, reopened if the bind replaced the root. */
+static int bind_mount(int rootfd, const struct mount_op *m, int tree, int idx) {
+    char p1[64], p2[64];
+    struct stat st;
+    int is_root = strcmp(m->target, "/") == 0, src = bind_source(rootfd, m, tree, idx), fd;
+    if (src < 0) return rootfd;
     if (fstat(src, &st) < 0) child_fail(STEP_MOUNT_BIND_SOURCE_STAT, idx);
     if (is_root && !S_ISDIR(st.st_mode)) {
         errno = ENOTDIR;
         child_fail(STEP_MOUNT_BIND, idx);
     }
-    fd = make_target(rootfd, m->target, S_ISDIR(st.st_mode), idx);
+    fd = target_of(rootfd, m, S_ISDIR(st.st_mode), idx);
+    if (fd < 0) {
+        close(src);
+        return rootfd;
+    }
     /* a detached copy takes its flags before it is attached: no second lookup */
     int flagged = tree >= 0 && set_attr(tree, m->flags, (m->flags & MF_RECURSIVE) != 0) == 0;
     if (tree >= 0 && !flagged && errno != ENOSYS) child_fail(STEP_MOUNT_BIND_FLAGS, idx);
@@ -351,101 +347,53 @@ static int bind_mount(int rootfd, const struct mount_op *m, int tree, int idx) {
     return rootfd;
 }
 
-/* OCI read-only paths: bind the path onto itself, recursively read-only, if it exists. */
-static void read_only_path(int rootfd, const struct mount_op *m, int idx) {
-    char p1[64], p2[64];
-    int fd = open_in_root(rootfd, m->target, O_PATH);
-    if (fd < 0) {
-        if (errno == ENOENT) return; /* nothing to protect */
-        child_fail(STEP_MOUNT_READONLY_OPEN, idx);
+/* A file system on the target: mounted now, or attached from the tree made before joining a
+   user namespace (mounts_prepare_early). Returns rootfd, reopened if it is the new root. */
+static int fs_mount(int rootfd, const struct mount_op *m, int idx) {
+    char p[64];
+    int fd = target_of(rootfd, m, 1, idx), tree = mnt.prepared ? mnt.tree[idx] : -1;
+    if (fd < 0) return rootfd;
+    if (tree >= 0) {
+        if (syscall(SYS_move_mount, tree, "", fd, "", K_MOVE_MOUNT_F_EMPTY_PATH | K_MOVE_MOUNT_T_EMPTY_PATH) < 0)
+            child_fail(STEP_MOUNT_FS_ATTACH, idx);
+        close(tree);
+    } else if (mount(m->source, fd_path(p, fd), m->source, ms_flags(m->flags), m->data[0] ? m->data : NULL) < 0) {
+        child_fail(STEP_MOUNT_FS, idx);
     }
-    if (mount(fd_path(p1, fd), fd_path(p2, fd), NULL, MS_BIND | MS_REC, NULL) < 0) child_fail(STEP_MOUNT_READONLY, idx);
     close(fd);
-    fd = open_in_root(rootfd, m->target, O_PATH);
-    if (fd < 0) child_fail(STEP_MOUNT_READONLY_OPEN, idx);
-    apply_flags(fd, MF_RDONLY | MF_NOSUID | MF_NODEV | MF_NOEXEC, 1, STEP_MOUNT_READONLY, idx);
-    close(fd);
+    if (strcmp(m->target, "/") == 0) { /* a tmpfs or an overlay as the root: the new root is that mount */
+        close(rootfd);
+        rootfd = open_new_root(idx);
+    }
+    return rootfd;
 }
 
-/* A procfs: made now, or attached from the tree prepared before joining a user
-   namespace (see mounts_prepare_proc). */
-static void proc_mount(int rootfd, const struct mount_op *m, int idx) {
-    int tree = mnt.prepared ? mnt.proc_tree[idx] : -1;
-    if (tree < 0) {
-        mount_fs(rootfd, m, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, STEP_MOUNT_PROC, idx);
-        return;
-    }
-    int fd = make_target(rootfd, m->target, 1, idx);
-    if (syscall(SYS_move_mount, tree, "", fd, "", K_MOVE_MOUNT_F_EMPTY_PATH | K_MOVE_MOUNT_T_EMPTY_PATH) < 0)
-        child_fail(STEP_MOUNT_PROC, idx);
-    close(tree);
-    close(fd);
-}
-
-/* Creates a directory, a symbolic link or a device node in the new root. */
+/* Creates a symbolic link or a device node in the new root. */
 static void make_node(int rootfd, const struct mount_op *m, int idx) {
-    char p1[64], name[NAME_MAX + 1];
-    int fd;
-    if (m->kind == MOUNT_MKDIR) {
-        fd = make_target(rootfd, m->target, 1, idx);
-        if (chmod(fd_path(p1, fd), m->mode) < 0) child_fail(STEP_MAKE_DIR, idx);
-    } else if (m->kind == MOUNT_SYMLINK) {
-        fd = make_parent(rootfd, m->target, name, sizeof name, idx);
-        if (symlinkat(m->source, fd, name) < 0) child_fail(STEP_MAKE_SYMLINK, idx);
-    } else {
-        fd = make_parent(rootfd, m->target, name, sizeof name, idx);
-        if (mknodat(fd, name, S_IFCHR | (m->mode & 07777), makedev(m->major, m->minor)) < 0)
-            child_fail(STEP_MAKE_FILE, idx);
-    }
+    char name[NAME_MAX + 1];
+    int fd = make_parent(rootfd, m->target, name, sizeof name, idx);
+    if (m->kind == MOUNT_SYMLINK && symlinkat(m->source, fd, name) < 0) child_fail(STEP_MAKE_SYMLINK, idx);
+    if (m->kind == MOUNT_MKNOD && mknodat(fd, name, S_IFCHR | (m->mode & 07777), makedev(m->major, m->minor)) < 0)
+        child_fail(STEP_MAKE_FILE, idx);
     close(fd);
 }
 
 /* One mount operation of the plan; returns rootfd, reopened if the operation replaced the root. */
 static int mount_one(int rootfd, const struct plan *pl, size_t i) {
     const struct mount_op *m = &pl->mounts[i];
-    int idx = (int)i, is_root = strcmp(m->target, "/") == 0, fd;
-    char p1[64];
     switch (m->kind) {
     case MOUNT_BIND:
-        return bind_mount(rootfd, m, pl->tree[i] >= 0 ? pl->fd[pl->tree[i]] : -1, idx);
-    case MOUNT_TMPFS:
-        mount_fs(rootfd, m, "tmpfs", ms_flags(m->flags), STEP_MOUNT_TMPFS, idx);
-        break;
-    case MOUNT_PROC:
-        proc_mount(rootfd, m, idx);
-        return rootfd;
-    case MOUNT_DEVPTS:
-        mount_fs(rootfd, m, "devpts", MS_NOSUID | MS_NOEXEC, STEP_MOUNT_DEVPTS, idx);
-        return rootfd;
-    case MOUNT_MQUEUE:
-        mount_fs(rootfd, m, "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, STEP_MOUNT_MQUEUE, idx);
-        return rootfd;
-    case MOUNT_MKDIR:
+        return bind_mount(rootfd, m, pl->tree[i] >= 0 ? pl->fd[pl->tree[i]] : -1, (int)i);
+    case MOUNT_FS:
+        return fs_mount(rootfd, m, (int)i);
     case MOUNT_SYMLINK:
     case MOUNT_MKNOD:
-        make_node(rootfd, m, idx);
+        make_node(rootfd, m, (int)i);
         return rootfd;
-    case MOUNT_MASK:
-        mask_path(rootfd, m, idx);
-        return rootfd;
-    case MOUNT_READONLY:
-        read_only_path(rootfd, m, idx);
-        return rootfd;
-    case MOUNT_OVERLAY:
-        fd = make_target(rootfd, m->target, 1, idx);
-        if (mount("overlay", fd_path(p1, fd), "overlay", ms_flags(m->flags), m->data) < 0)
-            child_fail(STEP_MOUNT_OVERLAY, idx);
-        close(fd);
-        break;
     default: /* plan_decode accepts only the kinds above */
         errno = EINVAL;
-        child_fail(STEP_MOUNT_KIND, idx);
+        child_fail(STEP_MOUNT_KIND, (int)i);
     }
-    if (is_root) { /* a tmpfs or an overlay as the root: the new root is that mount */
-        close(rootfd);
-        rootfd = open_new_root(idx);
-    }
-    return rootfd;
 }
 
 void mounts_set_up(const struct plan *pl) {

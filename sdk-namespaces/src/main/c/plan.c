@@ -92,7 +92,7 @@ static int decode_record(struct plan *pl, uint16_t tag, const unsigned char *v, 
 static int check(struct plan *pl) {
     if (pl->version != PROTOCOL_VERSION || pl->n[TAG_ARG] == 0 || pl->staging == NULL) return -1;
     for (size_t i = 0; i < pl->n[TAG_MOUNT]; i++)
-        if (pl->mounts[i].kind < MOUNT_BIND || pl->mounts[i].kind > MOUNT_OVERLAY || pl->mounts[i].target[0] != '/') return -1;
+        if (pl->mounts[i].kind < MOUNT_BIND || pl->mounts[i].kind > MOUNT_MKNOD || pl->mounts[i].target[0] != '/') return -1;
     for (size_t i = 0; i < pl->n[TAG_STDIO]; i++) {
         const struct stdio_op *s = &pl->stdio_ops[i];
         if (s->fd > 2 || pl->stdio[s->fd] || s->kind < STDIO_INHERIT || s->kind > STDIO_STDOUT

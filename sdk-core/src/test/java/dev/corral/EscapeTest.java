@@ -192,6 +192,15 @@ class EscapeTest {
     }
 
     @Test
+    void listMaskedProcDirectories() { // mount: masked (an empty read-only tmpfs)
+        long present = Stream.of("acpi", "scsi").filter(d -> Files.isDirectory(Path.of("/proc", d))).count();
+        ContainerResult r = sh("for d in acpi scsi; do [ -d /proc/$d ] && ls -A /proc/$d | wc -l"
+                + " && { touch /proc/$d/x 2>/dev/null && echo writable || echo ro; }; done");
+        assertEquals("0\nro\n".repeat((int) present), r.stdout(), r.stderr());
+        assertTrue(present > 0, "this kernel has neither /proc/acpi nor /proc/scsi: the test proves nothing");
+    }
+
+    @Test
     void writeCorePattern() { // mount: /proc/sys is read-only; user namespace: not the host's root either
         ContainerResult r = sh("echo '|/attack/attack' > /proc/sys/kernel/core_pattern; echo rc=$?; cat /proc/sys/kernel/core_pattern");
         assertTrue(r.stdout().startsWith("rc=1\n") && r.stderr().contains("Read-only file system"), r + r.stderr());

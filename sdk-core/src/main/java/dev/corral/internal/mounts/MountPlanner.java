@@ -13,10 +13,11 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * Where a container's mount table is decided: the root file system, {@code /proc} with the OCI
- * masked and read-only paths, a minimal
- * {@code /dev}, {@code /tmp}, then the caller's mounts, parents before children. The launcher
- * executes the list in order ({@code container.c}, {@code set_up_mounts}).
+ * Where a container's mount table is decided: the root file system, {@code /proc}, a minimal
+ * {@code /dev}, the OCI masked and read-only paths of {@code /proc}, {@code /tmp}, then the
+ * caller's mounts, parents before children. The launcher executes the list in order
+ * ({@code mounts.c}, {@code mounts_set_up}), each entry one of its generic operations (bind,
+ * file system, symbolic link, device node) with the flags and options decided here.
  *
  * <pre>{@code
  * List<PlannedMount> table = MountPlanner.plan(spec, false);
@@ -105,11 +106,12 @@ public final class MountPlanner {
             }
         }
         ops.add(system(MountOp.proc("/proc"), Role.SYSTEM));
-        if (spec.security().maskedPaths()) {
-            MASKED_PROC.forEach(p -> ops.add(system(MountOp.mask(p), Role.SYSTEM)));
+        addDev(ops, userNamespace);
+        if (spec.security().maskedPaths()) { /* after /dev: a file's mask is its /dev/null */
+            /* the container's procfs is the kernel's, as the host's is: a directory here is one there */
+            MASKED_PROC.forEach(p -> ops.add(system(MountOp.mask(p, Files.isDirectory(Path.of(p))), Role.SYSTEM)));
             READ_ONLY_PROC.forEach(p -> ops.add(system(MountOp.readOnly(p), Role.SYSTEM)));
         }
-        addDev(ops, userNamespace);
         ops.add(system(MountOp.tmpfs("/tmp", MountOp.NOSUID | MountOp.NODEV, "mode=1777"), Role.SYSTEM));
 
         List<Mount> user = new ArrayList<>(spec.mounts());
@@ -132,7 +134,7 @@ public final class MountPlanner {
             ops.add(new PlannedMount(op, Role.USER, java.util.Optional.of(m)));
         }
         if (spec.security().maskedPaths() && user.stream().anyMatch(m -> m.target().equals("/sys"))) {
-            ops.add(system(MountOp.mask("/sys/firmware"), Role.SYSTEM));
+            ops.add(system(MountOp.mask("/sys/firmware", true), Role.SYSTEM)); /* sysfs's is a directory */
         }
         return ops;
     }
@@ -203,10 +205,8 @@ public final class MountPlanner {
                     ? MountOp.bind(path, path, MountOp.NOSUID | MountOp.NOEXEC)
                     : MountOp.mknod(path, 0666, (Integer) dev[1], (Integer) dev[2]), Role.SYSTEM));
         }
-        ops.add(system(MountOp.mkdir("/dev/pts", 0755), Role.SYSTEM));
         ops.add(system(MountOp.devpts("/dev/pts", "newinstance,ptmxmode=0666,mode=0620"), Role.SYSTEM));
         ops.add(system(MountOp.symlink("pts/ptmx", "/dev/ptmx"), Role.SYSTEM));
-        ops.add(system(MountOp.mkdir("/dev/shm", 01777), Role.SYSTEM));
         ops.add(system(MountOp.tmpfs("/dev/shm", MountOp.NOSUID | MountOp.NODEV, "mode=1777"), Role.SYSTEM));
         ops.add(system(MountOp.symlink("/proc/self/fd", "/dev/fd"), Role.SYSTEM));
         ops.add(system(MountOp.symlink("/proc/self/fd/0", "/dev/stdin"), Role.SYSTEM));

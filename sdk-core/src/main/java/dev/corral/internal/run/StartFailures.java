@@ -13,6 +13,7 @@ import dev.corral.internal.mounts.MountPlanner.PlannedMount;
 import dev.corral.internal.mounts.MountPlanner.Role;
 import dev.corral.namespaces.launcher.LaunchFailure;
 import dev.corral.namespaces.LaunchStep;
+import dev.corral.namespaces.launcher.LaunchPlan.MountOp;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalInt;
@@ -92,15 +93,6 @@ final class StartFailures {
             case CHDIR:
                 return new ContainerStartException("change to the working directory " + spec.workingDirectory(), s, OptionalInt.of(e),
                         Optional.of(name), "create it in the root file system, or mount something there", null);
-            case MOUNT_OVERLAY:
-                return new ContainerStartException("mount the image's layers as an overlay on /", s, OptionalInt.of(e), Optional.of(name),
-                        (e == EPERM || e == EACCES ? "overlayfs needs root (rootless overlay is issue 5)"
-                                : e == ENAMETOOLONG ? "the layer paths do not fit in one page of mount options: "
-                                + "use an image store with a shorter path"
-                                : "the kernel refused the overlay (see dmesg): the image store must be on a file "
-                                + "system overlayfs accepts for its upper directory (ext4, xfs, btrfs, tmpfs; not "
-                                + "overlayfs itself, NFS or FUSE), and the kernel needs overlayfs (modprobe overlay)"),
-                        null);
             case STDIO_OPEN:
                 return new ContainerStartException("open " + stdioPath(spec, f.index()).map(p -> p + " ").orElse("")
                         + "for " + streamName(f.index()), s, OptionalInt.of(e), Optional.of(name),
@@ -112,6 +104,9 @@ final class StartFailures {
         if (f.index() >= 0 && f.index() < mounts.size() && isMountStep(step)) {
             PlannedMount m = mounts.get(f.index());
             String what = describe(m);
+            if (step == LaunchStep.MOUNT_FS && m.op().kind() == MountOp.Kind.OVERLAY) {
+                return overlayFailure(m, s, e, name);
+            }
             if (step == LaunchStep.MOUNT_BIND && e == EACCES && (m.role() == Role.ROOT || m.role() == Role.USER)) {
                 /* a user namespace's root is an unprivileged host ID: it may not even see whether
                    a path under a private directory exists; the JVM can tell */
@@ -140,7 +135,7 @@ final class StartFailures {
                         + ") does not exist", s, OptionalInt.of(e), Optional.of(name), "create it on the host first, or fix the path");
             }
             if ((e == EPERM || e == EACCES) && PlanFactory.usesUserNamespace(spec)
-                    && (step == LaunchStep.MOUNT_TARGET || step == LaunchStep.MOUNT_PROC || step == LaunchStep.MOUNT_TMPFS)) {
+                    && (step == LaunchStep.MOUNT_TARGET || isFileSystemStep(step))) {
                 return new NamespacePermissionException(what, s, OptionalInt.of(e), Optional.of(name), "the container's root is an unprivileged host "
                         + "ID (user namespace) and may not create " + m.op().target() + " in a root file system it "
                         + "does not own: create the directory in the root file system first");
@@ -164,22 +159,41 @@ final class StartFailures {
     private static boolean isMountStep(LaunchStep step) {
         return switch (step) {
             case MOUNT_TARGET, MOUNT_KIND, MOUNT_BIND, MOUNT_BIND_SOURCE_STAT, MOUNT_BIND_FLAGS_OPEN, MOUNT_BIND_FLAGS,
-                    MOUNT_TMPFS, MOUNT_PROC, MOUNT_DEVPTS, MOUNT_MQUEUE, MAKE_DIR, MAKE_SYMLINK, MAKE_FILE, MOUNT_MASK,
-                    MOUNT_READONLY_OPEN, MOUNT_READONLY -> true; /* an overlay layer's index is its attach op's */
+                    MAKE_SYMLINK, MAKE_FILE -> true; /* an overlay layer's index is its attach op's */
+            default -> isFileSystemStep(step);
+        };
+    }
+
+    private static boolean isFileSystemStep(LaunchStep step) {
+        return switch (step) {
+            case MOUNT_FS, MOUNT_FS_OPEN, MOUNT_FS_CONFIG, MOUNT_FS_CREATE, MOUNT_FS_DETACHED, MOUNT_FS_ATTACH -> true;
             default -> false;
         };
     }
 
+    private static ContainerStartException overlayFailure(PlannedMount m, Optional<LaunchStep> s, int e, String name) {
+        return new ContainerStartException("mount the image's layers as an overlay on " + m.op().target(), s,
+                OptionalInt.of(e), Optional.of(name),
+                (e == EPERM || e == EACCES ? "overlayfs needs root (rootless overlay is issue 5)"
+                        : e == ENAMETOOLONG ? "the layer paths do not fit in one page of mount options: "
+                        + "use an image store with a shorter path"
+                        : "the kernel refused the overlay (see dmesg): the image store must be on a file "
+                        + "system overlayfs accepts for its upper directory (ext4, xfs, btrfs, tmpfs; not "
+                        + "overlayfs itself, NFS or FUSE), and the kernel needs overlayfs (modprobe overlay)"),
+                null);
+    }
+
     private static String describe(PlannedMount m) {
         var op = m.op();
+        if ((op.flags() & MountOp.IF_EXISTS) != 0) { /* the OCI paths */
+            return op.source().equals(op.target()) ? "make " + op.target() + " read-only" : "mask " + op.target();
+        }
         return switch (op.kind()) {
             case BIND -> "bind mount " + op.source() + " on " + op.target();
             case SYMLINK -> "create symlink " + op.target() + " -> " + op.source();
-            case MKDIR -> "create directory " + op.target();
             case MKNOD -> "create device " + op.target();
-            case MASK -> "mask " + op.target();
-            case READONLY -> "make " + op.target() + " read-only";
-            default -> "mount " + op.kind().name().toLowerCase(java.util.Locale.ROOT) + " on " + op.target();
+            case FS -> "mount " + op.source() + " on " + op.target();
+            case OVERLAY -> "mount overlay on " + op.target();
         };
     }
 

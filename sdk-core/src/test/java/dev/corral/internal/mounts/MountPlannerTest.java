@@ -51,7 +51,8 @@ class MountPlannerTest {
     @Test
     void theHostViewIsATmpfsWithReadOnlyBindsOfWhatThisHostHas() {
         List<PlannedMount> plan = MountPlanner.plan(Container.builder().rootfs(Rootfs.hostReadOnly()).build(), false);
-        assertEquals(Kind.TMPFS, plan.get(0).op().kind());
+        assertEquals(Kind.FS, plan.get(0).op().kind());
+        assertEquals("tmpfs", plan.get(0).op().source());
         assertTrue(targets(plan, Role.HOST_VIEW).contains("/usr"), plan::toString);
         for (PlannedMount p : plan) {
             if (p.role() == Role.HOST_VIEW && p.op().kind() == Kind.BIND) {
@@ -67,8 +68,21 @@ class MountPlannerTest {
         List<String> system = targets(masked, Role.SYSTEM);
         assertEquals("/proc", system.get(0));
         assertTrue(system.containsAll(MountPlanner.MASKED_PROC) && system.containsAll(MountPlanner.READ_ONLY_PROC));
-        assertEquals(Kind.MASK, at(masked, "/proc/kcore").op().kind());
-        assertEquals(Kind.READONLY, at(masked, "/proc/sys").op().kind());
+        MountOp kcore = at(masked, "/proc/kcore").op(); /* a file: the new root's /dev/null over it */
+        assertEquals(Kind.BIND, kcore.kind());
+        assertEquals("/dev/null", kcore.source());
+        int mask = MountOp.RDONLY | MountOp.NOSUID | MountOp.NOEXEC | MountOp.IN_ROOT | MountOp.IF_EXISTS;
+        assertEquals(mask, kcore.flags());
+        assertTrue(masked.indexOf(at(masked, "/dev/null")) < masked.indexOf(at(masked, "/proc/kcore")), "/dev/null first");
+        if (Files.isDirectory(Path.of("/proc/acpi"))) { /* a directory: an empty read-only tmpfs over it */
+            MountOp acpi = at(masked, "/proc/acpi").op();
+            assertEquals(List.of(Kind.FS, "tmpfs"), List.of(acpi.kind(), acpi.source()));
+            assertEquals(MountOp.RDONLY | MountOp.IF_EXISTS, acpi.flags() & (MountOp.RDONLY | MountOp.IF_EXISTS));
+        }
+        MountOp sys = at(masked, "/proc/sys").op(); /* bound onto itself, recursively read-only */
+        assertEquals(List.of(Kind.BIND, "/proc/sys"), List.of(sys.kind(), sys.source()));
+        int ro = MountOp.RDONLY | MountOp.NOSUID | MountOp.NODEV | MountOp.NOEXEC | MountOp.RECURSIVE;
+        assertEquals(ro | MountOp.IN_ROOT | MountOp.IF_EXISTS, sys.flags());
 
         List<String> unmasked = targets(MountPlanner.plan(Container.builder().unmaskedPaths().build(), false), Role.SYSTEM);
         assertFalse(unmasked.contains("/proc/kcore") || unmasked.contains("/proc/sys"), unmasked::toString);
@@ -119,7 +133,9 @@ class MountPlannerTest {
     void mountingSysMasksItsFirmware() throws Exception {
         Path sys = Files.createDirectory(tmp.resolve("sys"));
         List<PlannedMount> plan = MountPlanner.plan(Container.builder().mount(Mount.bind(sys, "/sys")).build(), false);
-        assertEquals(Kind.MASK, at(plan, "/sys/firmware").op().kind());
+        MountOp firmware = at(plan, "/sys/firmware").op();
+        assertEquals(List.of(Kind.FS, "tmpfs"), List.of(firmware.kind(), firmware.source()));
+        assertEquals(MountOp.IF_EXISTS, firmware.flags() & MountOp.IF_EXISTS, "if it exists");
         assertFalse(targets(MountPlanner.plan(Container.builder().build(), false), Role.SYSTEM).contains("/sys/firmware"));
     }
 

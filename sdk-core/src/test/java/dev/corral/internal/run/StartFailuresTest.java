@@ -109,7 +109,7 @@ class StartFailuresTest {
     @Test
     void aMountRefusedForPermissionIsANamespacePermissionProblem() {
         ContainerSpec spec = Container.builder().build();
-        ContainerStartException e = map(LaunchStep.MOUNT_PROC, EPERM, indexOf(spec, "/proc"), spec, List.of("/bin/true"));
+        ContainerStartException e = map(LaunchStep.MOUNT_FS, EPERM, indexOf(spec, "/proc"), spec, List.of("/bin/true"));
         assertInstanceOf(NamespacePermissionException.class, e);
         assertTrue(e.getMessage().contains("/proc"), e.getMessage());
     }

@@ -170,9 +170,9 @@ public record LaunchPlan(
                 || mountTrees.stream().map(MountTree::mount).distinct().count() != mountTrees.size()) {
             throw new IllegalArgumentException("a mount tree is for one bind of the plan, and a bind has one at most");
         }
-        if (mounts.stream().anyMatch(m -> m.kind() == MountOp.Kind.OVERLAY && !m.source().isEmpty())) {
-            throw new IllegalArgumentException("an overlay's host directories must be resolved into its options"
-                    + " (OverlayTrees.add) before it is planned");
+        if (mounts.stream().anyMatch(m -> m.kind() == MountOp.Kind.OVERLAY)) {
+            throw new IllegalArgumentException("an overlay request's host directories must be resolved into a file"
+                    + " system's options (OverlayTrees.add) before it is planned");
         }
         if (stdio.size() != 3) {
             throw new IllegalArgumentException("a plan has exactly three stdio entries, not " + stdio.size());
@@ -190,13 +190,23 @@ public record LaunchPlan(
     /**
      * One mount-table operation, applied inside the new root in plan order.
      *
+     * <p>The launcher knows four generic operations ({@link Kind}); what a tmpfs, a procfs, an OCI
+     * mask or read-only path is, with its flags and options, is decided here, by the factories.
+     *
+     * <pre>{@code
+     * MountOp tmp = MountOp.tmpfs("/tmp", MountOp.NOSUID | MountOp.NODEV, "mode=1777");
+     * tmp.kind();     // FS
+     * tmp.source();   // "tmpfs": the file system type
+     * }</pre>
+     *
      * @param kind   what to do
      * @param flags  {@link #RDONLY}, {@link #NOSUID}, {@link #NODEV}, {@link #NOEXEC}, {@link #RECURSIVE},
-     *               {@link #IDMAP}
-     * @param mode   permission bits, for {@link Kind#MKDIR} and {@link Kind#MKNOD}
+     *               {@link #IDMAP}, {@link #IF_EXISTS}, {@link #IN_ROOT}, {@link #BEFORE_USERNS}
+     * @param mode   permission bits, for {@link Kind#MKNOD}
      * @param major  device major number, for {@link Kind#MKNOD}
      * @param minor  device minor number, for {@link Kind#MKNOD}
-     * @param source a host path for {@link Kind#BIND}; the link's contents for {@link Kind#SYMLINK}
+     * @param source a host path (or with {@link #IN_ROOT} a path in the new root) for {@link Kind#BIND};
+     *               the file system type for {@link Kind#FS}; the link's contents for {@link Kind#SYMLINK}
      * @param target an absolute, normalised path inside the container
      * @param data   file system options, e.g. {@code size=64m,mode=1777} for a tmpfs
      */
@@ -218,40 +228,34 @@ public record LaunchPlan(
          * ({@link #bindAsOwner}): idmapped by those, with or without a user namespace.
          */
         public static final int IDMAP = Wire.MF_IDMAP;
+        /** Do nothing when the target (or a bind's source) does not exist, instead of creating the target. */
+        public static final int IF_EXISTS = Wire.MF_IF_EXISTS;
+        /** A bind's source is a path in the new root (as it is when the operation runs), not on the host. */
+        public static final int IN_ROOT = Wire.MF_IN_ROOT;
+        /**
+         * A file system the container's first process makes detached before it joins a user
+         * namespace the plan hands over ({@link SetnsOp}), in the rights of its clone's own, and
+         * attaches at its place: a procfs of the clone's PID namespace needs them.
+         */
+        public static final int BEFORE_USERNS = Wire.MF_BEFORE_USERNS;
 
         /** The kinds of operation the launcher knows; the numbers cross the wire. */
         public enum Kind {
-            /** Bind a host path. */
+            /** Bind a path onto the target: a host path, or with {@link #IN_ROOT} one in the new root. */
             BIND(Wire.MOUNT_BIND),
-            /** Mount a tmpfs. */
-            TMPFS(Wire.MOUNT_TMPFS),
-            /** Mount a procfs of the container's PID namespace. */
-            PROC(Wire.MOUNT_PROC),
-            /** Mount a new devpts instance. */
-            DEVPTS(Wire.MOUNT_DEVPTS),
-            /** Mount an mqueue file system. */
-            MQUEUE(Wire.MOUNT_MQUEUE),
-            /** Create a directory. */
-            MKDIR(Wire.MOUNT_MKDIR),
+            /** Mount a file system: its type in {@code source}, its options in {@code data}. */
+            FS(Wire.MOUNT_FS),
             /** Create a symbolic link. */
             SYMLINK(Wire.MOUNT_SYMLINK),
             /** Create a character device node. */
             MKNOD(Wire.MOUNT_MKNOD),
             /**
-             * Hide a path if it exists: bind the host's {@code /dev/null} read-only over a file, or
-             * mount an empty read-only tmpfs over a directory (OCI masked paths).
+             * A request for an overlay, never planned as such: {@link MountOp#overlay} makes it with
+             * host paths ({@code source}: the lower directories joined by {@code ':'}), and
+             * {@link OverlayTrees#add} turns it into an {@link #FS} mount of type {@code overlay} whose
+             * options name the layers as the container's first process finds them.
              */
-            MASK(Wire.MOUNT_MASK),
-            /** Bind a path of the new root onto itself read-only, recursively, if it exists (OCI read-only paths). */
-            READONLY(Wire.MOUNT_READONLY),
-            /**
-             * Mount an overlay with the options in {@code data}, as the kernel gets them; they
-             * name its layers attached in the staging tmpfs ({@code /ovl-N}) or host directories
-             * below {@code /oldroot}. {@link MountOp#overlay} makes a request with host paths
-             * ({@code source}: the lower directories joined by {@code ':'}), which
-             * {@link OverlayTrees#add} turns into such options before it is planned.
-             */
-            OVERLAY(Wire.MOUNT_OVERLAY);
+            OVERLAY(Wire.MOUNT_FS);
 
             final int wire;
 
@@ -308,7 +312,7 @@ public record LaunchPlan(
 
         /** @param target container path @param flags flags @param data options @return a tmpfs mount */
         public static MountOp tmpfs(String target, int flags, String data) {
-            return new MountOp(Kind.TMPFS, flags, 0, 0, 0, "", target, data);
+            return new MountOp(Kind.FS, flags, 0, 0, 0, "tmpfs", target, data);
         }
 
         /**
@@ -368,19 +372,18 @@ public record LaunchPlan(
             return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
         }
 
-        /** @param target container path @return a procfs mount */
+        /**
+         * @param target container path
+         * @return a procfs mount (nosuid, nodev, noexec), made before the container joins a user
+         *     namespace it is handed ({@link #BEFORE_USERNS})
+         */
         public static MountOp proc(String target) {
-            return new MountOp(Kind.PROC, 0, 0, 0, 0, "", target, "");
+            return new MountOp(Kind.FS, NOSUID | NODEV | NOEXEC | BEFORE_USERNS, 0, 0, 0, "proc", target, "");
         }
 
-        /** @param target container path @param data options @return a devpts mount */
+        /** @param target container path @param data options @return a devpts mount (nosuid, noexec) */
         public static MountOp devpts(String target, String data) {
-            return new MountOp(Kind.DEVPTS, 0, 0, 0, 0, "", target, data);
-        }
-
-        /** @param target container path @param mode permissions @return a directory creation */
-        public static MountOp mkdir(String target, int mode) {
-            return new MountOp(Kind.MKDIR, 0, mode, 0, 0, "", target, "");
+            return new MountOp(Kind.FS, NOSUID | NOEXEC, 0, 0, 0, "devpts", target, data);
         }
 
         /** @param linkContents what the link points to @param target container path @return a symlink creation */
@@ -388,14 +391,31 @@ public record LaunchPlan(
             return new MountOp(Kind.SYMLINK, 0, 0, 0, 0, linkContents, target, "");
         }
 
-        /** @param target container path @return a mask over it, if it exists */
-        public static MountOp mask(String target) {
-            return new MountOp(Kind.MASK, 0, 0, 0, 0, "", target, "");
+        /**
+         * An OCI masked path, if it exists: an empty read-only tmpfs over a directory, the new
+         * root's {@code /dev/null} bound read-only over anything else (so {@code /dev/null} must be
+         * in place by then).
+         *
+         * @param target    container path
+         * @param directory whether it is a directory
+         * @return the mask
+         */
+        public static MountOp mask(String target, boolean directory) {
+            return directory
+                    ? new MountOp(Kind.FS, RDONLY | NOSUID | NODEV | NOEXEC | IF_EXISTS, 0, 0, 0, "tmpfs", target,
+                            "mode=0555,size=4k")
+                    /* not nodev: the mask is a device node, and must open (empty), not fail */
+                    : new MountOp(Kind.BIND, RDONLY | NOSUID | NOEXEC | IN_ROOT | IF_EXISTS, 0, 0, 0, "/dev/null", target, "");
         }
 
-        /** @param target container path @return a read-only self-bind, if it exists */
+        /**
+         * @param target container path
+         * @return an OCI read-only path, if it exists: bound onto itself, recursively read-only,
+         *     nosuid, nodev and noexec
+         */
         public static MountOp readOnly(String target) {
-            return new MountOp(Kind.READONLY, 0, 0, 0, 0, "", target, "");
+            return new MountOp(Kind.BIND, RDONLY | NOSUID | NODEV | NOEXEC | RECURSIVE | IN_ROOT | IF_EXISTS, 0, 0, 0,
+                    target, target, "");
         }
 
         /**

@@ -130,12 +130,12 @@ public final class OverlayTrees implements AutoCloseable {
         if (options.toString().getBytes(StandardCharsets.UTF_8).length > MountOp.MAX_OPTIONS) {
             throw new IllegalArgumentException("an overlay's options are longer than a page: " + options);
         }
-        plan.mount(new MountOp(MountOp.Kind.OVERLAY, request.flags(), 0, 0, 0, "", request.target(), options.toString()));
+        plan.mount(new MountOp(MountOp.Kind.FS, request.flags(), 0, 0, 0, "overlay", request.target(), options.toString()));
     }
 
     /** How the container's first process finds a host directory: its clone at /ovl-N, or below /oldroot. */
     /**
-     * Adds a mount; a bind with its source cloned where this process may (else the container
+     * Adds a mount; a bind of a host path with its source cloned where this process may (else the container
      * opens it by its path), and an owner-mapped one ({@link MountOp#bindAsOwner}) idmapped now.
      *
      * @param plan the plan being built
@@ -146,7 +146,7 @@ public final class OverlayTrees implements AutoCloseable {
         int mount = plan.mountCount();
         plan.mount(op);
         boolean owner = (op.flags() & MountOp.IDMAP) != 0 && !op.data().isEmpty();
-        if (op.kind() != MountOp.Kind.BIND || launcher.isEmpty()) {
+        if (op.kind() != MountOp.Kind.BIND || (op.flags() & MountOp.IN_ROOT) != 0 || launcher.isEmpty()) {
             return;
         }
         int flags = OPEN_TREE_CLONE | O_CLOEXEC | ((op.flags() & MountOp.RECURSIVE) != 0 ? AT_RECURSIVE : 0);

@@ -62,7 +62,7 @@ class BuildGuardTest {
                 class Mirror {
                     static final int MSG_EXITED = 4;
                     enum Kind {
-                        OVERLAY(11);
+                        SYMLINK(3);
                         Kind(int wire) {}
                     }
                 }

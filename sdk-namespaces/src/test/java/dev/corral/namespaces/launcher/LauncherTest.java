@@ -273,15 +273,18 @@ class LauncherTest {
                     "a missing layer is found in the JVM, as it clones the layers");
         }
         Recorder bad = new Recorder();
+        int overlayAt;
         try (OverlayTrees trees = new OverlayTrees()) {
             LaunchPlan.Builder b = hostView().argv(List.of("true"));
+            overlayAt = b.mountCount();
             trees.add(b, MountOp.overlay(List.of(lower1.toString()), upper.toString(),
                     dir.resolve("no-such-work").toString(), "/ov", 0));
             Launcher.shared().launch(b.build(), bad);
         }
         Object failed = bad.end.get(20, TimeUnit.SECONDS);
         assertTrue(failed instanceof LaunchFailure, () -> "ended with " + failed);
-        assertEquals(LaunchStep.MOUNT_OVERLAY, ((LaunchFailure) failed).step().orElseThrow());
+        assertEquals(LaunchStep.MOUNT_FS, ((LaunchFailure) failed).step().orElseThrow());
+        assertEquals(overlayAt, ((LaunchFailure) failed).index(), "the overlay's place among the mounts");
     }
 
     /**
