@@ -316,6 +316,16 @@ static void write_zeros(const struct plan *pl, int join_v2) {
     }
 }
 
+/* Waits at the plan's gate (a full pipe: the write blocks until the JVM reads), dumpable until
+   then so that the JVM's helpers may open this process's namespaces; not dumpable after. */
+static void pass_gate(int fd) {
+    ssize_t w;
+    do w = write(fd, "0", 1); while (w < 0 && errno == EINTR);
+    if (w != 1) child_fail(STEP_FD_GATE, 0);
+    close(fd);
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) child_fail(STEP_NOT_DUMPABLE, 1);
+}
+
 /* Joins the namespaces the plan hands over, in its order, and closes them. The PID namespace
    (the clone's) belongs to the launcher's user namespace: only there may its /proc be made, so
    before joining another user namespace (mounts_prepare_early). */
@@ -356,7 +366,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
        may read this process's memory or open /proc/1/exe, which is the launcher. A change of
        credentials clears the parent-death signal: set again, with a look at the launcher in
        case it died in between. */
-    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) child_fail(STEP_NOT_DUMPABLE, 0);
+    if (!pl->n[TAG_FD_GATE] && prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) child_fail(STEP_NOT_DUMPABLE, 0);
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) child_fail(STEP_PARENT_DEATH_SIGNAL, 1);
     exit_if_orphaned();
 
@@ -374,6 +384,7 @@ void container_main(const struct plan *pl, const struct child_fds *fds) {
        business, not charged to the container's memory cgroup), before the command and every
        process it starts; then the cgroup namespace, rooted there. */
     write_zeros(pl, go == RELEASE_JOIN_V2);
+    if (pl->n[TAG_FD_GATE]) pass_gate(pl->fd[pl->gate]);
     if ((pl->clone_flags & CLONE_NEWCGROUP) && unshare(CLONE_NEWCGROUP) < 0) child_fail(STEP_UNSHARE_CGROUP, 0);
 
     if (pl->command_as_pid1) exec_command(pl, fds);

@@ -118,7 +118,7 @@ struct stdio_op {
 struct plan {
     size_t n[MAX_TAG];
     uint32_t version, clone_flags, command_as_pid1, root_readonly, loopback, no_new_privs, umask, deny_setgroups, exec_fd;
-    uint32_t command_parent_death;
+    uint32_t command_parent_death, gate;
     const char *staging, *hostname, *search_path, *cwd, *uid_map, *gid_map, *uid_map_tool, *gid_map_tool;
     struct { uint32_t uid, gid; } user;
     uint32_t groups[MAX_GROUPS];

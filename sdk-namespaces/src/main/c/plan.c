@@ -35,7 +35,7 @@ static const struct field {
     MANY(FD_READ_AT_REAP, read_at_reap, MAX_COUNTER_FILES), MANY(FD_ZERO_AT_REAP, zero_at_reap, MAX_COUNTER_FILES),
     MANY(SETNS, setns, MAX_SETNS), MANY(FD_ATTACH_IN_STAGING, attach, MAX_PLAN_DESCRIPTORS),
     ONE(COMMAND_PARENT_DEATH, command_parent_death), MANY(FD_MOUNT_TREE, mount_trees, MAX_MOUNTS),
-    MANY(FD_IDMAP, idmap, MAX_PLAN_DESCRIPTORS), ONE(FD_TTY, tty),
+    MANY(FD_IDMAP, idmap, MAX_PLAN_DESCRIPTORS), ONE(FD_TTY, tty), ONE(FD_GATE, gate),
 };
 
 /* A shape letter's size in the plan: u and f a u32; l a u64; s and w a pointer; b a pointer and

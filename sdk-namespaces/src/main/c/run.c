@@ -43,7 +43,7 @@ struct container {
 };
 
 /* what a child keeps: report, release, status, stdio; and the plan's descriptors it uses */
-#define MAX_KEPT (6 + 2 * MAX_PLAN_DESCRIPTORS + 1 + MAX_SETNS + MAX_MOUNTS)
+#define MAX_KEPT (6 + 2 * MAX_PLAN_DESCRIPTORS + 2 + MAX_SETNS + MAX_MOUNTS)
 
 static struct {
     struct container containers[MAX_CONTAINERS];
@@ -60,13 +60,13 @@ static void send_failed(uint64_t id, int32_t step, int32_t err, int32_t index) {
     send_message(MSG_FAILED, m, sizeof m);
 }
 
-static void send_started(struct container *c) {
+static void send_pid(struct container *c, uint32_t type) { /* STARTED or GATED */
     unsigned char m[12];
     int32_t pid = c->pid;
     put_u64(m, c->id);
     memcpy(m + 8, &pid, 4);
-    send_message(MSG_STARTED, m, sizeof m);
-    c->started_sent = 1;
+    send_message(type, m, sizeof m);
+    c->started_sent |= type == MSG_STARTED;
 }
 
 /* Reads a descriptor whole from offset 0 (a fresh read of a cgroup file) into out: its
@@ -199,6 +199,7 @@ static void list_kept(struct start *s) {
         if (fixed[k] >= 0) run.kept[n++] = fixed[k];
     for (size_t i = 0; i < pl->n[TAG_FD_WRITE_ZERO]; i++) run.kept[n++] = pl->fd[pl->write_zero[i]];
     if (pl->n[TAG_FD_CLONE_INTO_CGROUP]) run.kept[n++] = pl->fd[pl->cgroup.procs];
+    if (pl->n[TAG_FD_GATE]) run.kept[n++] = pl->fd[pl->gate];
     for (size_t i = 0; i < pl->n[TAG_SETNS]; i++) run.kept[n++] = pl->fd[pl->setns[i].fd];
     for (size_t i = 0; i < pl->n[TAG_FD_ATTACH_IN_STAGING]; i++) run.kept[n++] = pl->fd[pl->attach[i]];
     for (size_t i = 0; i < pl->n[TAG_FD_MOUNT_TREE]; i++) run.kept[n++] = pl->fd[pl->mount_trees[i].fd];
@@ -380,6 +381,7 @@ void run_container(uint64_t id, const unsigned char *buf, size_t len) {
         abandon(c, &s);
         return;
     }
+    if (run.plan.n[TAG_FD_GATE]) send_pid(c, MSG_GATED);
     follow(c, slot);
     return;
 failed:
@@ -395,7 +397,7 @@ static void read_report(struct container *c) {
     if (n < 0 && errno == EAGAIN) return;
     close_fd(&c->report_fd);
     if (n == 0) { /* closed on exec: the command runs */
-        if (!c->failed) send_started(c);
+        if (!c->failed) send_pid(c, MSG_STARTED);
         if (c->own_mount_ns && c->mount_ns < 0) {
             char path[64];
             snprintf(path, sizeof path, "/proc/%d/ns/mnt", c->pid);
@@ -435,7 +437,7 @@ void reap(void) {
             if (c->report_fd >= 0) read_report(c);
             if (c->status_fd >= 0) read_status(c);
             if (!c->failed) {
-                if (!c->started_sent) send_started(c);
+                if (!c->started_sent) send_pid(c, MSG_STARTED);
                 send_exited(c, c->have_command_status ? c->command_status : status, &ru);
             }
             close_fd(&c->report_fd);

@@ -21,6 +21,17 @@ public interface LaunchListener {
     /** @param pid the host PID of the container's first process */
     void started(long pid);
 
+    /**
+     * A plan with a gate ({@link LaunchPlan#gate()}) was let go on: its first process, this PID,
+     * is on its way to the gate, where it waits, dumpable, until the gate's pipe is read. Before
+     * {@link #started}, which follows only once the command runs.
+     *
+     * @param pid the host PID of the container's first process
+     */
+    default void gated(long pid) {
+        /* no gate */
+    }
+
     /** @param failure the step that failed; nothing more follows */
     void failed(LaunchFailure failure);
 

@@ -85,6 +85,10 @@ import java.util.OptionalInt;
  *                      with a user namespace
  * @param ttyPair       the pseudo-terminal (places of its master and slave) of a plan whose stdio is
  *                      {@link StdioOp#tty}: opened by the {@link Launcher} as it sends the plan
+ * @param gate          a descriptor (its place) the container's first process writes {@code "0"} to after
+ *                      its mounts and {@code writeZero} descriptors, before the command, staying dumpable
+ *                      until then (see {@link GatePipe}): a pipe kept full holds it there until this JVM
+ *                      has done what the command must find done (pasta's network configured)
  */
 public record LaunchPlan(
         int cloneFlags,
@@ -121,7 +125,8 @@ public record LaunchPlan(
         boolean commandParentDeath,
         List<MountTree> mountTrees,
         List<Integer> idmap,
-        Optional<TtyPair> ttyPair) {
+        Optional<TtyPair> ttyPair,
+        OptionalInt gate) {
 
     /** The most descriptors a plan may read at the reap, and write 0 to then (the launcher's MAX_COUNTER_FILES). */
     public static final int MAX_COUNTER_FILES = Wire.MAX_COUNTER_FILES;
@@ -158,7 +163,8 @@ public record LaunchPlan(
                         idmap, mountTrees.stream().map(MountTree::descriptor).toList(),
                         ttyPair.map(t -> List.of(t.master(), t.slave())).orElse(List.of()),
                         cloneIntoCgroup.map(c -> List.of(c.directory(), c.procs())).orElse(List.of()),
-                        setns.stream().map(SetnsOp::descriptor).toList())
+                        setns.stream().map(SetnsOp::descriptor).toList(),
+                        gate.isPresent() ? List.of(gate.getAsInt()) : List.<Integer>of())
                 .flatMap(List::stream).mapToInt(Integer::intValue);
         if (!named.allMatch(i -> i >= 0 && i < n)) {
             throw new IllegalArgumentException("a descriptor operation names a descriptor the plan does not carry ("
@@ -637,7 +643,7 @@ public record LaunchPlan(
                 argv, env, searchPath, cwd, user, rlimits, noNewPrivs, seccomp, umask, uidMap, gidMap, capabilities,
                 denySetgroups, uidMapTool, gidMapTool, execFd, fds, writeZero, cloneIntoCgroup, readAtReap, zeroAtReap,
                 setns, attachInStaging, commandParentDeath, mountTrees, idmap,
-                Optional.of(new TtyPair(fds.size() - 2, fds.size() - 1)));
+                Optional.of(new TtyPair(fds.size() - 2, fds.size() - 1)), gate);
     }
 
     /** @return whether its stdio is a terminal ({@link StdioOp#tty}), which the launcher needs opened */
@@ -682,6 +688,7 @@ public record LaunchPlan(
         private final List<MountTree> mountTrees = new ArrayList<>();
         private final List<Integer> idmap = new ArrayList<>();
         private TtyPair ttyPair;
+        private Integer gate;
 
         Builder() {}
 
@@ -771,6 +778,8 @@ public record LaunchPlan(
         public Builder idmap(int index) { idmap.add(index); return this; }
         /** @param pair a pseudo-terminal's places @return this */
         public Builder ttyPair(TtyPair pair) { this.ttyPair = pair; return this; }
+        /** @param index a descriptor's place (a {@link GatePipe}'s write end), the container's gate @return this */
+        public Builder gate(int index) { this.gate = index; return this; }
         /** @return the places of the trees attached in the staging tmpfs so far */
         public List<Integer> attachedInStaging() { return List.copyOf(attachInStaging); }
         /** @return how many mounts the plan has so far */
@@ -789,7 +798,8 @@ public record LaunchPlan(
                     denySetgroups, Optional.ofNullable(uidMapTool), Optional.ofNullable(gidMapTool),
                     execFd == null ? OptionalInt.empty() : OptionalInt.of(execFd),
                     descriptors, writeZero, Optional.ofNullable(cloneIntoCgroup), readAtReap, zeroAtReap, setns,
-                    attachInStaging, commandParentDeath, mountTrees, idmap, Optional.ofNullable(ttyPair));
+                    attachInStaging, commandParentDeath, mountTrees, idmap, Optional.ofNullable(ttyPair),
+                    gate == null ? OptionalInt.empty() : OptionalInt.of(gate));
         }
     }
 }

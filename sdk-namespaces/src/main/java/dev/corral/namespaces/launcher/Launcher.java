@@ -3,6 +3,7 @@ package dev.corral.namespaces.launcher;
 import static dev.corral.namespaces.launcher.Wire.MSG_EXITED;
 import static dev.corral.namespaces.launcher.Wire.MSG_FAILED;
 import static dev.corral.namespaces.launcher.Wire.MSG_HELLO;
+import static dev.corral.namespaces.launcher.Wire.MSG_GATED;
 import static dev.corral.namespaces.launcher.Wire.MSG_NAMESPACES_FAILED;
 import static dev.corral.namespaces.launcher.Wire.MSG_NAMESPACES_MADE;
 import static dev.corral.namespaces.launcher.Wire.MSG_RUN;
@@ -723,6 +724,13 @@ public final class Launcher {
                 int pid = p.getInt();
                 if (l != null) {
                     notify(id, () -> l.started(pid));
+                }
+            }
+            case MSG_GATED -> {
+                LaunchListener l = sessions.get(id);
+                int pid = p.getInt();
+                if (l != null) {
+                    notify(id, () -> l.gated(pid));
                 }
             }
             case MSG_FAILED -> {

@@ -270,6 +270,6 @@ final class NamespacePool {
                 plan.capabilities(), plan.denySetgroups(), plan.uidMapTool(), plan.gidMapTool(), plan.execFd(),
                 descriptors, plan.writeZero(), plan.cloneIntoCgroup(), plan.readAtReap(), plan.zeroAtReap(), setns,
                 plan.attachInStaging(), plan.commandParentDeath(), plan.mountTrees(), plan.idmap(),
-                plan.ttyPair());
+                plan.ttyPair(), plan.gate());
     }
 }

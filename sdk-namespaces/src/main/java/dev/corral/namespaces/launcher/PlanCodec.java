@@ -149,6 +149,9 @@ public final class PlanCodec {
         if (plan.ttyPair().isPresent()) {
             w.record(TAG_FD_TTY, Writer.buffer(8).putInt(plan.ttyPair().get().master()).putInt(plan.ttyPair().get().slave()));
         }
+        if (plan.gate().isPresent()) {
+            w.u32Record(TAG_FD_GATE, plan.gate().getAsInt());
+        }
         return w.out.toByteArray();
     }
 
@@ -232,6 +235,7 @@ public final class PlanCodec {
                     case TAG_FD_MOUNT_TREE -> b.mountTree(new LaunchPlan.MountTree(v.getInt(), v.getInt()));
                     case TAG_FD_IDMAP -> b.idmap(v.getInt());
                     case TAG_FD_TTY -> b.ttyPair(new LaunchPlan.TtyPair(v.getInt(), v.getInt()));
+                    case TAG_FD_GATE -> b.gate(v.getInt());
                     default -> throw new IllegalArgumentException("unknown plan tag " + tag);
                 }
             }
@@ -307,6 +311,7 @@ public final class PlanCodec {
         plan.mountTrees().forEach(t -> add.accept(TAG_FD_MOUNT_TREE, List.of(t.mount(), t.descriptor())));
         plan.idmap().forEach(i -> add.accept(TAG_FD_IDMAP, List.of(i)));
         plan.ttyPair().ifPresent(t -> add.accept(TAG_FD_TTY, List.of(t.master(), t.slave())));
+        plan.gate().ifPresent(i -> add.accept(TAG_FD_GATE, List.of(i)));
         StringBuilder s = new StringBuilder();
         records.forEach((tag, list) -> list.forEach(fields -> {
             String shape = tagShape(tag);

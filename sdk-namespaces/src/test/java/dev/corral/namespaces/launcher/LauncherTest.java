@@ -47,7 +47,7 @@ class LauncherTest {
                 .searchPath("/usr/bin:/bin").env(List.of("PATH=/usr/bin:/bin"));
     }
 
-    static final class Recorder implements LaunchListener {
+    static class Recorder implements LaunchListener {
         final CompletableFuture<Long> started = new CompletableFuture<>();
         final CompletableFuture<Object> end = new CompletableFuture<>();
         final ByteArrayOutputStream out = new ByteArrayOutputStream();

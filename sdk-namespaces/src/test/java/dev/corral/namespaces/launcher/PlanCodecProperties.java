@@ -202,6 +202,7 @@ class PlanCodecProperties {
                 .use(descriptorPlace().list().ofMaxSize(4)).in((b, v) -> { v.forEach(b::idmap); return b; })
                 .use(Combinators.combine(descriptorPlace(), descriptorPlace()).as(LaunchPlan.TtyPair::new))
                         .withProbability(0.3).in((b, v) -> b.ttyPair(v))
+                .use(descriptorPlace()).withProbability(0.5).in((b, v) -> b.gate(v))
                 /* a bind with its source as a tree: the tree names the bind by its place among the mounts */
                 .use(Combinators.combine(path(), path(), descriptorPlace()).as((source, target, place) -> List.of(source, target, place)))
                         .withProbability(0.5).in((b, v) -> {
