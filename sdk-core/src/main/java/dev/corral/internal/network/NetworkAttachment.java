@@ -78,14 +78,39 @@ public interface NetworkAttachment {
         return Optional.empty();
     }
 
-    /** The plan was sent (or not): this process's descriptors of {@link #joins()} are closed. */
+    /**
+     * @return the write end of a gate ({@code GatePipe}) the container's first process waits at
+     *         before its command, until this attachment opens it; this attachment's, closed at
+     *         {@link #planSent()} at the latest; empty for none
+     */
+    default java.util.OptionalInt gate() {
+        return java.util.OptionalInt.empty();
+    }
+
+    /**
+     * With a {@link #gate()}: the container's first process was let go on and waits (or will) at
+     * the gate; called on the launcher's I/O thread, so it must not block.
+     *
+     * @param pid its host PID
+     */
+    default void gated(long pid) {
+        /* no gate */
+    }
+
+    /** @return why this network closed the container's gate instead of opening it, once it did */
+    default Optional<dev.corral.ContainerStartException> startFailure() {
+        return Optional.empty();
+    }
+
+    /** The plan was sent (or not): this process's descriptors of {@link #joins()} (and gate) are closed. */
     void planSent();
 
     /** @param pid the host PID of the container's first process, now running */
     void started(long pid);
 
     /**
-     * Waits, after {@link #started}, until the network is usable from inside (pasta's interface
+     * Waits, after {@link #started}, until the network is usable from inside (none of the kinds
+     * needs it now: pasta holds the command at the plan's gate until its interface is
      * configured); the container's start returns only then.
      *
      * @throws dev.corral.ContainerStartException if it never became usable

@@ -1,6 +1,7 @@
 package dev.corral.internal.network;
 
 import dev.corral.ContainerStartException;
+import dev.corral.namespaces.launcher.GatePipe;
 import dev.corral.network.NetworkSettings;
 import dev.corral.network.PortMapping;
 import java.io.IOException;
@@ -20,13 +21,18 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code Network.pasta()}: the container makes its own network namespace (loopback up, as for
- * {@code none}); once its command runs, this JVM starts {@code pasta --config-net PID}, which joins
+ * {@code none}), and its plan has a gate ({@link GatePipe}): its first process waits there,
+ * after its mounts and before its command, still dumpable. Told its PID ({@link #gated}), this
+ * JVM starts {@code pasta --config-net PID} on it, which joins
  * the container's user and network namespaces, copies the host's addresses and routes onto a tap
  * interface there, and forwards the published ports (TCP {@code -t}, UDP {@code -u}) from the
  * host to the container. The host's loopback is reachable from inside at the default gateway's
  * address (pasta's default gateway mapping); the container's own loopback stays its own ({@code
  * -T none -U none}). The container's {@code /etc/resolv.conf} is the host's without loopback name
- * servers (or the spec's {@code dns}).
+ * servers (or the spec's {@code dns}). Once pasta has written its PID file (its interface
+ * configured), the gate is opened and the command runs: its first look sees the interface, its
+ * address and default route. If pasta fails or takes too long, the gate is closed instead: the
+ * container fails at it, with pasta's reason ({@link #startFailure()}).
  *
  * <p>pasta runs in the foreground ({@code -f -q}) as this JVM's child and is stopped when the
  * container ends. It does not end by itself when the container's namespace goes away (it holds
@@ -38,9 +44,10 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * NetworkAttachment net = PastaAttachment.attach(spec.network(), id, etcFiles);
- * net.started(pid);     // pasta starts
- * net.awaitReady();     // its interface is configured, its ports forwarded
- * net.release();        // pasta stopped
+ * plan.gate(plan.descriptor(net.gate().getAsInt()));
+ * net.planSent();       // this process's write end closed
+ * net.gated(pid);       // pasta starts; once ready, the gate opens and the command runs
+ * net.release();        // pasta stopped, the gate closed
  * }</pre>
  */
 final class PastaAttachment implements NetworkAttachment {
@@ -54,11 +61,17 @@ final class PastaAttachment implements NetworkAttachment {
     private final Optional<RunEtcDirectory> files;
     private final Path pidFile;
     private final Path logFile;
-    private final AtomicBoolean released = new AtomicBoolean();
-    private volatile Process pasta;
-    private volatile String startError;
+    private static final Duration AT_GATE = Duration.ofSeconds(60);
 
-    private PastaAttachment(Path binary, List<PortMapping> ports, Optional<RunEtcDirectory> files, long id) {
+    private final GatePipe gate;
+    private final long id;
+    private boolean released; /* guarded by this, with pasta */
+    private Process pasta;
+    private volatile ContainerStartException failure;
+
+    private PastaAttachment(Path binary, List<PortMapping> ports, Optional<RunEtcDirectory> files, long id, GatePipe gate) {
+        this.gate = gate;
+        this.id = id;
         this.binary = binary;
         this.ports = ports;
         this.files = files;
@@ -88,7 +101,18 @@ final class PastaAttachment implements NetworkAttachment {
                     + "here it is not: chmod 0666 /dev/net/tun as root)");
         }
         sweepOnce();
-        return new PastaAttachment(binary, n.ports(), files.get(), id);
+        GatePipe gate;
+        try {
+            gate = GatePipe.create();
+        } catch (java.io.IOException e) {
+            throw refused("cannot make the container's gate (a pipe kept full): " + e.getMessage());
+        }
+        try {
+            return new PastaAttachment(binary, n.ports(), files.get(), id, gate);
+        } catch (RuntimeException e) {
+            gate.close();
+            throw e;
+        }
     }
 
     private static ContainerStartException refused(String why) {
@@ -136,35 +160,6 @@ final class PastaAttachment implements NetworkAttachment {
         return c;
     }
 
-    /**
-     * The process pasta joins: the container's command. Its init (the first process, when the
-     * command is not PID 1) is the launcher's clone made non-dumpable, whose namespaces only a
-     * process privileged in the host's user namespace may open; the command, exec'd, is
-     * dumpable in the container's user namespace, which this user owns. The init's one child
-     * (found by its parent PID in /proc) is the command: it runs when {@link #started} is told.
-     *
-     * @param pid the container's first process
-     * @return its child, or itself when it has none (the command is PID 1)
-     */
-    static long target(long pid) {
-        try (var list = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
-            for (Path d : list) {
-                try {
-                    String stat = Files.readString(d.resolve("stat"));
-                    String[] after = stat.substring(stat.lastIndexOf(')') + 2).split(" ", 3);
-                    if (Long.parseLong(after[1]) == pid) {
-                        return Long.parseLong(d.getFileName().toString());
-                    }
-                } catch (IOException | RuntimeException e) {
-                    /* gone meanwhile */
-                }
-            }
-        } catch (IOException e) {
-            /* no /proc: pasta reports it */
-        }
-        return pid;
-    }
-
     @Override
     public int sharedNamespaces() {
         return 0;
@@ -191,51 +186,88 @@ final class PastaAttachment implements NetworkAttachment {
     }
 
     @Override
-    public void planSent() {
-        /* no descriptors */
+    public OptionalInt gate() {
+        int fd = gate.writeEnd();
+        return fd < 0 ? OptionalInt.empty() : OptionalInt.of(fd);
     }
 
-    /** Starts pasta (a fork and exec: it configures the namespace in the background of this call). */
     @Override
-    public void started(long pid) {
-        if (released.get()) {
-            return;
-        }
-        try {
-            pasta = new ProcessBuilder(command(target(pid))).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                    .redirectError(ProcessBuilder.Redirect.to(logFile.toFile())).start();
-        } catch (IOException e) {
-            startError = "cannot run " + binary + ": " + e.getMessage();
-        }
+    public void planSent() {
+        gate.closeWriteEnd();
     }
 
     /**
-     * Waits until pasta has configured the container's network (it writes its PID file then).
-     *
-     * @throws ContainerStartException if pasta failed or took too long; its message then says why
+     * Starts pasta on the container's first process, waiting at its gate, and opens the gate
+     * once pasta is ready, on a thread of its own (the launcher's I/O thread must not wait).
+     * The first process is the launcher's clone, dumpable until it has passed the gate, in the
+     * container's user and network namespaces, which this user owns: pasta may open them.
      */
     @Override
-    public void awaitReady() {
-        Process p = pasta;
-        if (startError != null || p == null) {
-            throw refused(startError != null ? startError : "pasta was not started");
+    public void gated(long pid) {
+        Thread t = new Thread(() -> configureThenOpen(pid), "corral-pasta-" + id);
+        t.setDaemon(true);
+        t.start();
+    }
+
+    private void configureThenOpen(long pid) {
+        Process p;
+        synchronized (this) {
+            if (released) {
+                return;
+            }
+            try {
+                p = new ProcessBuilder(command(pid)).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                        .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .redirectError(ProcessBuilder.Redirect.to(logFile.toFile())).start();
+            } catch (IOException e) {
+                fail("cannot run " + binary + ": " + e.getMessage(), null);
+                return;
+            }
+            pasta = p;
         }
         long deadline = System.nanoTime() + READY.toNanos();
         try {
             while (!ready()) {
                 if (!p.isAlive()) {
-                    throw refused("pasta exited with status " + p.exitValue() + ": " + logText());
+                    fail("pasta exited with status " + p.exitValue() + ": " + logText(), p);
+                    return;
                 }
                 if (System.nanoTime() > deadline) {
-                    throw refused("pasta did not configure the container's network within " + READY.toSeconds() + " s: " + logText());
+                    fail("pasta did not configure the container's network within " + READY.toSeconds() + " s: " + logText(), p);
+                    return;
                 }
                 p.waitFor(5, TimeUnit.MILLISECONDS);
             }
+            if (!gate.open(AT_GATE)) {
+                /* the container died before its gate, or was released: its own failure says why;
+                   or it never came: it fails at the closed gate */
+                gate.close();
+            }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw refused("interrupted while waiting for pasta");
+            fail("interrupted while waiting for pasta", p);
+        } catch (IOException e) {
+            fail("cannot open the container's gate: " + e.getMessage(), p);
         }
+    }
+
+    /** The reason first, then the gate closed: the container fails at it with this reason. */
+    private void fail(String why, Process p) {
+        failure = refused(why);
+        if (p != null) {
+            p.destroyForcibly();
+        }
+        gate.close();
+    }
+
+    @Override
+    public Optional<ContainerStartException> startFailure() {
+        return Optional.ofNullable(failure);
+    }
+
+    /** Pasta starts when the container's first process waits at its gate ({@link #gated}), not here. */
+    @Override
+    public void started(long pid) {
+        /* the command runs: the gate was opened */
     }
 
     private boolean ready() {
@@ -262,10 +294,15 @@ final class PastaAttachment implements NetworkAttachment {
 
     @Override
     public void release() {
-        if (!released.compareAndSet(false, true)) {
-            return;
+        Process p;
+        synchronized (this) {
+            if (released) {
+                return;
+            }
+            released = true;
+            p = pasta;
         }
-        Process p = pasta;
+        gate.close();
         if (p != null) {
             /* SIGKILL: pasta has nothing to save, and takes a second or more to act on SIGTERM
                (seen here), which would delay every container's result */

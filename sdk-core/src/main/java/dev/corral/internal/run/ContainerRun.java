@@ -323,6 +323,11 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
     }
 
     @Override
+    public void gated(long pid) {
+        files.network().gated(pid);
+    }
+
+    @Override
     public void started(long pid) {
         startNanos = System.nanoTime();
         files.network().started(pid);
@@ -332,12 +337,15 @@ public final class ContainerRun implements ContainerProcess, LaunchListener {
 
     @Override
     public void failed(LaunchFailure failure) {
-        ContainerStartException e = StartFailures.map(failure, spec, command, mounts);
+        /* a network that closed the container's gate says why (pasta failed) */
+        ContainerStartException e = files.network().startFailure()
+                .orElseGet(() -> StartFailures.map(failure, spec, command, mounts));
         log.debug("container {}: {}", id, e.getMessage());
-        files.releaseAfterFailure(RunThreads.cleanup());
         cgroup.removeSoon(RunThreads.cleanup());
-        started.completeExceptionally(e);
-        result.completeExceptionally(e);
+        files.releaseAfterFailure(RunThreads.cleanup(), () -> {
+            started.completeExceptionally(e);
+            result.completeExceptionally(e);
+        });
         stdio.fail(e);
     }
 

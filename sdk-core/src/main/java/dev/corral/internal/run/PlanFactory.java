@@ -91,6 +91,8 @@ final class PlanFactory {
             }
         }
         boolean userns = (spec.security().namespaces().cloneFlags() & ~net.sharedNamespaces() & Namespace.USER.cloneFlag()) != 0;
+        /* the command waits at the gate until the network is configured (pasta) */
+        net.gate().ifPresent(fd -> b.gate(b.descriptor(fd)));
         for (NetworkAttachment.Join j : net.joins()) {
             b.setns(new LaunchPlan.SetnsOp(b.descriptor(j.descriptor()), j.nstype()));
             userns |= j.nstype() == Namespace.USER.cloneFlag();

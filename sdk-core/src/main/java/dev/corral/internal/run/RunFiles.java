@@ -65,11 +65,27 @@ final class RunFiles {
      * scratch directory and the network soon.
      */
     void releaseAfterFailure(Executor cleanup) {
+        releaseAfterFailure(cleanup, () -> { });
+    }
+
+    /**
+     * As {@link #releaseAfterFailure(Executor)}, then {@code then} once the network is released
+     * (a failed start is reported with nothing of its network left: pasta, its files, a lease).
+     */
+    void releaseAfterFailure(Executor cleanup, Runnable then) {
         if (prepared != null) {
             prepared.release();
         }
         if (network.holdsHostState()) {
-            cleanup.execute(network::release);
+            cleanup.execute(() -> {
+                try {
+                    network.release();
+                } finally {
+                    then.run();
+                }
+            });
+        } else {
+            then.run();
         }
         scratch.ifPresent(s -> cleanup.execute(() -> {
             try {
