@@ -75,7 +75,10 @@ final class RunCommand implements Callable<Integer> {
                         + "--output-limit (the --json status says which); "
                         + "125 when the container could not be started (also a limit whose cgroup controller is "
                         + "missing, see --allow-unenforced); 126 when the command cannot be executed; "
-                        + "127 when it does not exist; 2 for a usage error (an invalid option value is named)."};
+                        + "127 when it does not exist; 2 for a usage error (an invalid option value is named).",
+                "",
+                "Signals: SIGINT, SIGTERM and SIGHUP sent to corral go to the command, as docker run's --sig-proxy; "
+                        + "a second SIGINT kills the container."};
 
     /**
      * {@code corral run}'s command line. Its model is built in code, not read from annotations:
@@ -139,13 +142,12 @@ final class RunCommand implements Callable<Integer> {
         ContainerResult result;
         try {
             options.prepare(err);
-            result = tty ? runOnTerminal() : options.builder()
+            result = tty ? runOnTerminal(err) : runWithSignals(options.builder()
                     .stdin(Input.inherit())
                     .stdout(options.outputLimit == null ? Output.inherit() : Output.capture(options.outputLimit, System.out))
                     .stderr(mergeStderr ? Output.toStdout()
                             : options.outputLimit == null ? Output.inherit() : Output.capture(options.outputLimit, System.err))
-                    .build()
-                    .run(command);
+                    .build(), err);
         } catch (InvalidSpecException e) {
             err.println("corral run: invalid " + e.getMessage());
             if (json != null) {
@@ -178,15 +180,29 @@ final class RunCommand implements Callable<Integer> {
         return exitCodeOf(result);
     }
 
+    /** The command with corral's stdio; the signals corral gets meanwhile go to it ({@link SignalProxy}). */
+    private ContainerResult runWithSignals(ContainerSpec containerSpec, PrintWriter err) {
+        try (SignalProxy proxy = new SignalProxy(err);
+             ContainerProcess p = containerSpec.start(command)) {
+            proxy.forwardTo(p);
+            return p.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ContainerException("interrupted while waiting for the container; it was killed", e);
+        }
+    }
+
     /** -t: the command on a terminal of its own, which corral's terminal shows and types into. */
-    private ContainerResult runOnTerminal() {
+    private ContainerResult runOnTerminal(PrintWriter err) {
         ContainerSpec containerSpec = options.builder()
                 .terminal(HostTerminal.size())
                 .stdin(interactive ? Input.pipe() : Input.empty())
                 .stdout(options.output(Output.pipe()))
                 .build();
         try (HostTerminal host = HostTerminal.raw(interactive);
+             SignalProxy proxy = new SignalProxy(err);
              ContainerProcess p = containerSpec.start(command)) {
+            proxy.forwardTo(p);
             HostTerminal.followResizes(p);
             if (interactive) {
                 HostTerminal.forwardKeys(System.in, p.stdin());
