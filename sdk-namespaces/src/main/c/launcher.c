@@ -95,29 +95,29 @@ void set_nonblocking(int fd) {
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) die("fcntl O_NONBLOCK");
 }
 
-/* Connects to the JVM for one stdio stream; the JVM knows the stream from the header. */
-int connect_to_jvm(uint64_t id, uint32_t stream) {
+/* A socket of type connected to path, which has been sent head (the token first); -1 with errno. */
+static int connect_path(const char *path, int type, const unsigned char *head, size_t len) {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    memcpy(addr.sun_path, ctl.listen_path, strlen(ctl.listen_path) + 1);
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (s < 0) return -1;
-    if (connect(s, (struct sockaddr *)&addr, sizeof addr) < 0) {
+    int s = -1;
+    errno = ENAMETOOLONG;
+    if (strlen(path) < sizeof addr.sun_path && (s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) >= 0) {
+        memcpy(addr.sun_path, path, strlen(path) + 1);
+        if (connect(s, (struct sockaddr *)&addr, sizeof addr) == 0 && (errno = EPIPE, write(s, head, len) == (ssize_t)len))
+            return s;
         int saved = errno;
         close(s);
         errno = saved;
-        return -1;
     }
+    return -1;
+}
+
+/* Connects to the JVM for one stdio stream; the JVM knows the stream from the header. */
+int connect_to_jvm(uint64_t id, uint32_t stream) {
     unsigned char head[TOKEN_BYTES + 12];
     memcpy(head, ctl.token, TOKEN_BYTES);
     put_u64(head + TOKEN_BYTES, id);
     put_u32(head + TOKEN_BYTES + 8, stream);
-    if (write(s, head, sizeof head) != (ssize_t)sizeof head) {
-        int saved = errno;
-        close(s);
-        errno = saved ? saved : EPIPE;
-        return -1;
-    }
-    return s;
+    return connect_path(ctl.listen_path, SOCK_STREAM, head, sizeof head);
 }
 
 /* The descriptors of one plan, sent by the JVM (sendmsg, SCM_RIGHTS, one byte of data) on the
@@ -217,12 +217,6 @@ static int read_control(void) {
     return 1;
 }
 
-static int hexval(char ch) {
-    if (ch >= '0' && ch <= '9') return ch - '0';
-    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
-    return -1;
-}
-
 /* --describe-plan: the plan on stdin as the text PlanCodec.describe() prints */
 static int describe_plan(void) {
     size_t cap = 1 << 20, len = 0;
@@ -247,14 +241,10 @@ static int describe_plan(void) {
 
 /* Takes the token from the environment (and wipes it there); 0, or -1 if it is missing or bad. */
 static int take_token(void) {
-    const char *hex = getenv("CORRAL_LAUNCHER_TOKEN");
-    if (hex == NULL || strlen(hex) != 2 * TOKEN_BYTES) return -1;
-    for (int i = 0; i < TOKEN_BYTES; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0) return -1;
-        ctl.token[i] = (unsigned char)(hi << 4 | lo);
-    }
-    memset((char *)hex, 'x', 2 * TOKEN_BYTES); /* gone from /proc/PID/environ */
+    char *token = getenv("CORRAL_LAUNCHER_TOKEN");
+    if (token == NULL || strlen(token) != TOKEN_BYTES) return -1;
+    memcpy(ctl.token, token, TOKEN_BYTES);
+    memset(token, 'x', TOKEN_BYTES); /* gone from /proc/PID/environ */
     if (unsetenv("CORRAL_LAUNCHER_TOKEN") < 0) die("unsetenv");
     return 0;
 }
@@ -279,21 +269,6 @@ static int set_up_process(void) {
     return sfd;
 }
 
-/* Connects to the JVM's descriptor socket at path (before the control connection, so that the
-   JVM finds it waiting once it has accepted that) and proves who it is with the token. */
-static void connect_descriptors(const char *path) {
-    struct sockaddr_un addr = {.sun_family = AF_UNIX};
-    if (strlen(path) >= sizeof addr.sun_path) {
-        errno = ENAMETOOLONG;
-        die("descriptor socket path");
-    }
-    memcpy(addr.sun_path, path, strlen(path) + 1);
-    ctl.descriptor_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-    if (ctl.descriptor_fd < 0) die("descriptor socket");
-    if (connect(ctl.descriptor_fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("connect the descriptor socket");
-    if (write(ctl.descriptor_fd, ctl.token, TOKEN_BYTES) != TOKEN_BYTES) die("write the descriptor socket's token");
-}
-
 /* Connects to the JVM through the socket at path and says hello. */
 static void connect_control(const char *path) {
     /* Hold the socket by an O_PATH fd, so the JVM may delete its path at once: nothing is
@@ -301,7 +276,7 @@ static void connect_control(const char *path) {
     ctl.listen_path_fd = open(path, O_PATH | O_CLOEXEC);
     if (ctl.listen_path_fd < 0) die("open socket path");
     snprintf(ctl.listen_path, sizeof ctl.listen_path, "/proc/self/fd/%d", ctl.listen_path_fd);
-    ctl.control_fd = connect_to_jvm(0, 0xffffffffu);
+    ctl.control_fd = connect_to_jvm(0, CONTROL_STREAM);
     if (ctl.control_fd < 0) die("connect to the JVM");
 }
 
@@ -348,12 +323,13 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc != 3 || take_token() < 0) {
-        fprintf(stderr, "usage: CORRAL_LAUNCHER_TOKEN=HEX corral-launcher SOCKET DESCRIPTOR_SOCKET\n"
+        fprintf(stderr, "usage: CORRAL_LAUNCHER_TOKEN=TOKEN corral-launcher SOCKET DESCRIPTOR_SOCKET\n"
                         "  (started by Corral's Java driver; not meant to be run by hand)\n");
         return 2;
     }
     prctl(PR_SET_NAME, "corral-launcher", 0, 0, 0); /* run from a memfd, its name would be a number */
-    connect_descriptors(argv[2]);
+    /* the descriptor connection first, so that the JVM finds it waiting once it has accepted the control one */
+    if ((ctl.descriptor_fd = connect_path(argv[2], SOCK_SEQPACKET, ctl.token, TOKEN_BYTES)) < 0) die("connect the descriptor socket");
     connect_control(argv[1]);
     size_t args = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]); /* /proc/1/cmdline: no host PID or path */
     memset(argv[0], 0, args), memcpy(argv[0], "corral-launcher", args > 15 ? 15 : args);

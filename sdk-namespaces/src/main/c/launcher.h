@@ -176,7 +176,6 @@ struct child_fds {
 
 #define MAX_CONTAINERS 4096
 #define MAX_RELAYS (3 * MAX_CONTAINERS)
-#define TOKEN_BYTES 32
 /* bytes of EXITED's counters: a count, each descriptor's length and bytes, the reset flag */
 #define COUNTERS_BYTES (4 + MAX_COUNTER_FILES * (4 + COUNTER_FILE_BYTES) + 4)
 

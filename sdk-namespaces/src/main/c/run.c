@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/un.h>
 #include <sys/wait.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -170,17 +170,13 @@ struct start {
 
 /* The report (index 0), release (1) and status (2) pipes. */
 static int make_pipes(struct start *s) {
-    int p[2];
+    int *ends[3][2] = {{&s->report_r, &s->cf.report}, {&s->cf.release, &s->release_w}, {&s->status_r, &s->cf.status}};
     s->step = STEP_REPORT_PIPE;
-    s->index = 0;
-    if (pipe2(p, O_CLOEXEC) < 0) return -1;
-    s->report_r = p[0], s->cf.report = p[1];
-    s->index = 1;
-    if (pipe2(p, O_CLOEXEC) < 0) return -1;
-    s->cf.release = p[0], s->release_w = p[1];
-    s->index = 2;
-    if (pipe2(p, O_CLOEXEC) < 0) return -1;
-    s->status_r = p[0], s->cf.status = p[1];
+    for (s->index = 0; s->index < 3; s->index++) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0) return -1;
+        *ends[s->index][0] = p[0], *ends[s->index][1] = p[1];
+    }
     return 0;
 }
 
@@ -318,14 +314,10 @@ static void close_plan_fds(int *fd, uint32_t *n) {
 /* A container that was never cloned: everything opened for it closed, reported failed. */
 static void give_up(struct start *s, uint64_t id) {
     int saved = errno;
+    int *fds[] = {&s->cf.report, &s->cf.release, &s->cf.status, &s->report_r, &s->release_w, &s->status_r,
+                  &s->cf.stdio[0], &s->cf.stdio[1], &s->cf.stdio[2]};
     close_plan_fds(run.plan.fd, &run.plan.n_fds);
-    close_fd(&s->cf.report);
-    close_fd(&s->cf.release);
-    close_fd(&s->cf.status);
-    close_fd(&s->report_r);
-    close_fd(&s->release_w);
-    close_fd(&s->status_r);
-    for (int i = 0; i < 3; i++) close_fd(&s->cf.stdio[i]);
+    for (size_t i = 0; i < sizeof fds / sizeof fds[0]; i++) close_fd(fds[i]);
     relay_drop(id);
     send_failed(id, s->step, saved, s->index);
 }

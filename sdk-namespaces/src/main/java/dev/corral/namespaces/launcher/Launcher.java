@@ -19,6 +19,7 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
@@ -68,8 +69,8 @@ import org.slf4j.LoggerFactory;
 public final class Launcher {
     private static final Logger log = LoggerFactory.getLogger(Launcher.class);
 
-    private static final int TOKEN_BYTES = 32;
-    private static final int CONTROL_STREAM = 0xffffffff;
+    private static final int TOKEN_BYTES = Wire.TOKEN_BYTES;
+    private static final int CONTROL_STREAM = Wire.CONTROL_STREAM;
     private static final Duration START_TIMEOUT = Duration.ofSeconds(20);
     /** Namespace sets the launcher keeps ready (system property {@code corral.namespacePool=false}: none). */
     private static final int POOL_READY = 2;
@@ -132,7 +133,7 @@ public final class Launcher {
                 server.close();
                 throw e;
             }
-            byte[] token = KernelRandom.bytes(TOKEN_BYTES);
+            byte[] token = HexFormat.of().formatHex(KernelRandom.bytes(TOKEN_BYTES / 2)).getBytes(StandardCharsets.US_ASCII);
             Process process;
             try {
                 process = exec(binary, socket, dir.resolve("d"), token);
@@ -174,7 +175,7 @@ public final class Launcher {
     }
 
     private static Process exec(LauncherBinary binary, Path socket, Path descriptors, byte[] token) throws IOException {
-        String hex = HexFormat.of().formatHex(token);
+        String hex = new String(token, StandardCharsets.US_ASCII);
         IOException memfdFailure;
         try {
             return execAt(binary.memfdPath(), socket, descriptors, hex);
