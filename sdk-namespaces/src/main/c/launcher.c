@@ -95,15 +95,18 @@ void set_nonblocking(int fd) {
     if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) die("fcntl O_NONBLOCK");
 }
 
-/* A socket of type connected to path, which has been sent head (the token first); -1 with errno. */
-static int connect_path(const char *path, int type, const unsigned char *head, size_t len) {
+/* A socket of type connected to path, which has been sent head (the token first); -1 with errno
+   and *step (the stdio stream's steps, as the failing call was for one). */
+static int connect_path(const char *path, int type, const unsigned char *head, size_t len, int32_t *step) {
     struct sockaddr_un addr = {.sun_family = AF_UNIX};
     int s = -1;
+    *step = STEP_STDIO_SOCKET;
     errno = ENAMETOOLONG;
     if (strlen(path) < sizeof addr.sun_path && (s = socket(AF_UNIX, type | SOCK_CLOEXEC, 0)) >= 0) {
         memcpy(addr.sun_path, path, strlen(path) + 1);
-        if (connect(s, (struct sockaddr *)&addr, sizeof addr) == 0 && (errno = EPIPE, write(s, head, len) == (ssize_t)len))
-            return s;
+        *step = STEP_STDIO_CONNECT;
+        if (connect(s, (struct sockaddr *)&addr, sizeof addr) == 0) *step = STEP_STDIO_HEADER, errno = EPIPE; /* if short */
+        if (*step == STEP_STDIO_HEADER && write(s, head, len) == (ssize_t)len) return s;
         int saved = errno;
         close(s);
         errno = saved;
@@ -112,12 +115,12 @@ static int connect_path(const char *path, int type, const unsigned char *head, s
 }
 
 /* Connects to the JVM for one stdio stream; the JVM knows the stream from the header. */
-int connect_to_jvm(uint64_t id, uint32_t stream) {
+int connect_to_jvm(uint64_t id, uint32_t stream, int32_t *step) {
     unsigned char head[TOKEN_BYTES + 12];
     memcpy(head, ctl.token, TOKEN_BYTES);
     put_u64(head + TOKEN_BYTES, id);
     put_u32(head + TOKEN_BYTES + 8, stream);
-    return connect_path(ctl.listen_path, SOCK_STREAM, head, sizeof head);
+    return connect_path(ctl.listen_path, SOCK_STREAM, head, sizeof head, step);
 }
 
 /* The descriptors of one plan, sent by the JVM (sendmsg, SCM_RIGHTS, one byte of data) on the
@@ -276,7 +279,8 @@ static void connect_control(const char *path) {
     ctl.listen_path_fd = open(path, O_PATH | O_CLOEXEC);
     if (ctl.listen_path_fd < 0) die("open socket path");
     snprintf(ctl.listen_path, sizeof ctl.listen_path, "/proc/self/fd/%d", ctl.listen_path_fd);
-    ctl.control_fd = connect_to_jvm(0, CONTROL_STREAM);
+    int32_t step;
+    ctl.control_fd = connect_to_jvm(0, CONTROL_STREAM, &step);
     if (ctl.control_fd < 0) die("connect to the JVM");
 }
 
@@ -329,7 +333,8 @@ int main(int argc, char **argv) {
     }
     prctl(PR_SET_NAME, "corral-launcher", 0, 0, 0); /* run from a memfd, its name would be a number */
     /* the descriptor connection first, so that the JVM finds it waiting once it has accepted the control one */
-    if ((ctl.descriptor_fd = connect_path(argv[2], SOCK_SEQPACKET, ctl.token, TOKEN_BYTES)) < 0) die("connect the descriptor socket");
+    int32_t step;
+    if ((ctl.descriptor_fd = connect_path(argv[2], SOCK_SEQPACKET, ctl.token, TOKEN_BYTES, &step)) < 0) die("connect the descriptor socket");
     connect_control(argv[1]);
     size_t args = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) - argv[0]); /* /proc/1/cmdline: no host PID or path */
     memset(argv[0], 0, args), memcpy(argv[0], "corral-launcher", args > 15 ? 15 : args);

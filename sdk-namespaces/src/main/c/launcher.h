@@ -198,8 +198,9 @@ void watch(int fd, uint32_t events, uint64_t key);
 void rewatch(int fd, uint32_t events, uint64_t key);
 void close_fd(int *fd);
 void set_nonblocking(int fd);
-/* a new connection to the JVM, for a container's stdio stream (or the control stream); -1 with errno */
-int connect_to_jvm(uint64_t id, uint32_t stream);
+/* a new connection to the JVM, for a container's stdio stream (or the control stream); -1 with
+   errno and *step */
+int connect_to_jvm(uint64_t id, uint32_t stream, int32_t *step);
 /* receives exactly n descriptors (close-on-exec) sent with one plan into fds; 0, or -1 with
    errno and *step */
 int receive_descriptors(uint32_t n, int *fds, int32_t *step, int32_t *index);

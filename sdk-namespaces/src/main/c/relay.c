@@ -66,8 +66,7 @@ static int open_relay(uint64_t id, int i, int fd, int32_t *step) {
     }
     struct relay *r = &relays.r[slot];
     *r = (struct relay){.used = 1, .id = id, .fd = fd, .sock = -1, .outbound = i != 0};
-    if ((r->buf = malloc(RELAY_BUF)) != NULL) *step = STEP_STDIO_CONNECT;
-    if (r->buf == NULL || (r->sock = connect_to_jvm(id, (uint32_t)i)) < 0) {
+    if ((r->buf = malloc(RELAY_BUF)) == NULL || (r->sock = connect_to_jvm(id, (uint32_t)i, step)) < 0) {
         int saved = errno;
         relay_close(r);
         errno = saved;
@@ -130,7 +129,7 @@ int relay_open_stdio(uint64_t id, const struct plan *pl, int stdio[3], int32_t *
         const struct stdio_op *s = pl->stdio[i];
         uint32_t kind = s ? s->kind : STDIO_NULL;
         int rc = 0;
-        *index = i, *step = STEP_STDIO_OPEN;
+        *index = i, *step = kind == STDIO_INHERIT || kind == STDIO_STDOUT ? STEP_STDIO_INHERIT : STEP_STDIO_OPEN;
         if (kind == STDIO_INHERIT || kind == STDIO_STDOUT) /* STDOUT: fd 2 only (plan.c), fd 1's is open */
             rc = stdio[i] = fcntl(kind == STDIO_STDOUT ? stdio[1] : i, F_DUPFD_CLOEXEC, 3);
         else if (kind == STDIO_NULL || kind == STDIO_FILE)

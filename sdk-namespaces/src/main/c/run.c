@@ -450,7 +450,6 @@ void signal_container(uint64_t id, int sig) {
         }
 }
 
-
 /* The container in slot has something to say on its report or status pipe. */
 void container_event(uint32_t kind, uint32_t slot) {
     if (slot >= MAX_CONTAINERS || !run.containers[slot].used) return;
