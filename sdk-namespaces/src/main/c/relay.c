@@ -5,19 +5,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define RELAY_BUF 65536
+#define TTY_BUF 16384
 
 struct relay {
     int used;
     uint64_t id;       /* the container's */
     int fd, sock;      /* the container's side (a pipe's end, a terminal's master), the JVM's */
     int outbound;      /* 1: fd -> sock (stdout, stderr); 0: sock -> fd (stdin) */
+    char *buf;         /* a terminal's master cannot splice: copied through buf */
     size_t held, sent; /* buf[sent, held): read, not yet written */
-    char *buf;
 };
 
 static struct {
@@ -32,30 +33,34 @@ static void relay_close(struct relay *r) {
     r->used = 0;
 }
 
-/* Moves what can be moved, then waits for input, or for room while input is held. The end of
-   the input, or a failure on either side (EPIPE, ECONNRESET; EIO: a terminal's master once its
-   last slave is closed), is passed on by closing both. */
+/* Moves what can be moved (a pipe's by splice, a terminal's through buf), then waits for input,
+   or for room while input is held. The end of the input, or a failure on either side (EPIPE,
+   ECONNRESET; EIO: a terminal's master once its last slave is closed), is passed on by closing
+   both. */
 static void pump(struct relay *r, int slot) {
     int from = r->outbound ? r->fd : r->sock, to = r->outbound ? r->sock : r->fd;
     for (;;) {
         ssize_t n = 1;
-        if (r->sent == r->held && (n = read(from, r->buf, RELAY_BUF)) > 0) r->held = (size_t)n, r->sent = 0;
-        if (n > 0 && (n = write(to, r->buf + r->sent, r->held - r->sent)) > 0) r->sent += (size_t)n;
+        if (!r->buf) n = splice(from, NULL, to, NULL, 1 << 20, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+        else if (r->sent == r->held && (n = read(from, r->buf, TTY_BUF)) > 0) r->held = (size_t)n, r->sent = 0;
+        if (r->buf && n > 0 && (n = write(to, r->buf + r->sent, r->held - r->sent)) > 0) r->sent += (size_t)n;
         if (n > 0 || (n < 0 && errno == EINTR)) continue;
         if (n == 0 || errno != EAGAIN) {
             relay_close(r);
             return;
         }
-        int holding = r->sent < r->held;
+        int holding = r->sent < r->held; /* input held, or waiting in a pipe: the output is full */
+        if (!r->buf && ioctl(from, FIONREAD, &holding) < 0) holding = 0;
         rewatch(from, holding ? 0 : EPOLLIN, KEY(K_RELAY, slot));
         rewatch(to, holding ? EPOLLOUT : 0, KEY(K_RELAY, slot));
         return;
     }
 }
 
-/* A relay of stream i between fd (the container's side, the relay's from now on) and a new
-   connection to the JVM, watched at once; 0, or -1 with errno and *step. */
-static int open_relay(uint64_t id, int i, int fd, int32_t *step) {
+/* A relay of stream i between fd (the container's side, the relay's from now on; tty: a
+   terminal's master) and a new connection to the JVM, watched at once; 0, or -1 with errno and
+   *step. */
+static int open_relay(uint64_t id, int i, int fd, int tty, int32_t *step) {
     int slot = 0;
     while (slot < MAX_RELAYS && relays.r[slot].used) slot++;
     *step = STEP_RELAY_RESERVE;
@@ -66,7 +71,7 @@ static int open_relay(uint64_t id, int i, int fd, int32_t *step) {
     }
     struct relay *r = &relays.r[slot];
     *r = (struct relay){.used = 1, .id = id, .fd = fd, .sock = -1, .outbound = i != 0};
-    if ((r->buf = malloc(RELAY_BUF)) == NULL || (r->sock = connect_to_jvm(id, (uint32_t)i, step)) < 0) {
+    if ((tty && (r->buf = malloc(TTY_BUF)) == NULL) || (r->sock = connect_to_jvm(id, (uint32_t)i, step)) < 0) {
         int saved = errno;
         relay_close(r);
         errno = saved;
@@ -93,7 +98,7 @@ static int open_pipe(uint64_t id, int i, int *stdio, int32_t *step) {
         close(p[i == 0 ? 1 : 0]);
         return -1;
     }
-    return open_relay(id, i, p[i == 0 ? 1 : 0], step);
+    return open_relay(id, i, p[i == 0 ? 1 : 0], 0, step);
 }
 
 /* fd i of the terminal the JVM opened (FD_TTY): a copy of its slave; its master is relayed from
@@ -104,7 +109,7 @@ static int open_tty(uint64_t id, const struct plan *pl, int i, int *stdio, int32
     if (i == 2) return 0;
     *step = STEP_TTY_MASTER_COPY;
     int master = fcntl(pl->fd[pl->tty.master], F_DUPFD_CLOEXEC, 3);
-    return master < 0 ? -1 : open_relay(id, i, master, step);
+    return master < 0 ? -1 : open_relay(id, i, master, 1, step);
 }
 
 /* A host file (or /dev/null), opened above fd 2: see exec_command. */
