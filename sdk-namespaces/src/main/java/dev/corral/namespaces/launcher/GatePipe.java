@@ -1,12 +1,9 @@
 package dev.corral.namespaces.launcher;
 
-import dev.corral.namespaces.libc.PipeLibC;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.time.Duration;
-import jnr.ffi.LastError;
-import jnr.ffi.LibraryLoader;
 
 /**
  * A container's gate ({@link LaunchPlan#gate()}): a pipe whose capacity is set to one page and
@@ -35,11 +32,6 @@ public final class GatePipe implements AutoCloseable {
     private static final int EAGAIN = 11;
     private static final short POLLIN = 1;
 
-    private static final class Holder { /* bound on the first gate */
-        static final PipeLibC LIBC = LibraryLoader.create(PipeLibC.class).load(LibraryLoader.DEFAULT_LIBRARY);
-        static final jnr.ffi.Runtime RUNTIME = jnr.ffi.Runtime.getRuntime(LIBC);
-    }
-
     private int read;
     private int write;
     private final int filled;
@@ -55,29 +47,41 @@ public final class GatePipe implements AutoCloseable {
      * @throws IOException if the pipe cannot be made, sized or filled
      */
     public static GatePipe create() throws IOException {
-        PipeLibC c = Holder.LIBC;
+        long fdPair = NativeCalls.copyIn(new byte[8]);
         int[] fds = new int[2];
-        if (c.pipe2(fds, O_CLOEXEC | O_NONBLOCK) < 0) {
-            throw failure("pipe2");
+        try {
+            if (NativeCalls.PIPE2.call(fdPair, O_CLOEXEC | O_NONBLOCK) < 0) {
+                throw failure("pipe2");
+            }
+            byte[] pair = new byte[8];
+            NativeCalls.copyOut(fdPair, pair);
+            ByteBuffer b = ByteBuffer.wrap(pair).order(ByteOrder.nativeOrder());
+            fds[0] = b.getInt();
+            fds[1] = b.getInt();
+        } finally {
+            NativeCalls.free(fdPair);
         }
         GatePipe g = new GatePipe(fds[0], fds[1], -1);
+        long fill = 0;
         try {
-            int size = c.fcntl(fds[1], F_SETPIPE_SZ, 4096); /* one page: the kernel's smallest */
+            int size = (int) NativeCalls.FCNTL.call(fds[1], F_SETPIPE_SZ, 4096); /* one page: the kernel's smallest */
             if (size < 0) {
                 throw failure("F_SETPIPE_SZ");
             }
-            long n = c.write(fds[1], new byte[size], size);
-            if (n != size || c.write(fds[1], new byte[1], 1) != -1 || errno() != EAGAIN) {
+            fill = NativeCalls.copyIn(new byte[size]);
+            long n = NativeCalls.WRITE.call(fds[1], fill, size);
+            if (n != size || NativeCalls.WRITE.call(fds[1], fill, 1) != -1 || NativeCalls.errno() != EAGAIN) {
                 throw new IOException("a gate's pipe of " + size + " bytes did not fill with as many (" + n + ")");
             }
-            int flags = c.fcntl(fds[1], F_GETFL, 0);
-            if (flags < 0 || c.fcntl(fds[1], F_SETFL, flags & ~O_NONBLOCK) < 0) {
+            int flags = (int) NativeCalls.FCNTL.call(fds[1], F_GETFL, 0);
+            if (flags < 0 || NativeCalls.FCNTL.call(fds[1], F_SETFL, flags & ~O_NONBLOCK) < 0) {
                 throw failure("F_SETFL");
             }
             GatePipe full = new GatePipe(fds[0], fds[1], size);
             g.read = g.write = -1;
             return full;
         } finally {
+            NativeCalls.free(fill);
             g.close();
         }
     }
@@ -90,7 +94,7 @@ public final class GatePipe implements AutoCloseable {
     /** Closes this process's write end, once the plan carrying it was sent (or will not be). */
     public synchronized void closeWriteEnd() {
         if (write >= 0) {
-            Holder.LIBC.close(write);
+            NativeCalls.CLOSE.call(write);
             write = -1;
         }
     }
@@ -107,7 +111,7 @@ public final class GatePipe implements AutoCloseable {
     public boolean open(Duration wait) throws IOException {
         long deadline = System.nanoTime() + wait.toNanos();
         int got = 0;
-        byte[] buf = new byte[filled + 1];
+        long buf = NativeCalls.copyIn(new byte[filled + 1]); /* what is read is never looked at */
         try {
             while (got <= filled) {
                 long n;
@@ -115,7 +119,7 @@ public final class GatePipe implements AutoCloseable {
                     if (read < 0) {
                         return false;
                     }
-                    n = Holder.LIBC.read(read, buf, buf.length - got);
+                    n = NativeCalls.READ.call(read, buf, filled + 1 - got);
                 }
                 if (n > 0) {
                     got += (int) n;
@@ -124,7 +128,7 @@ public final class GatePipe implements AutoCloseable {
                 if (n == 0) {
                     return false; /* every write end closed: the container is gone */
                 }
-                int e = errno();
+                int e = NativeCalls.errno();
                 if (e != EAGAIN && e != EINTR) {
                     throw failure("read a gate");
                 }
@@ -136,6 +140,7 @@ public final class GatePipe implements AutoCloseable {
             }
             return true;
         } finally {
+            NativeCalls.free(buf);
             close();
         }
     }
@@ -147,7 +152,12 @@ public final class GatePipe implements AutoCloseable {
         }
         if (fd >= 0) {
             ByteBuffer p = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putInt(fd).putShort(POLLIN).putShort((short) 0);
-            Holder.LIBC.poll(p.array(), 1, millis);
+            long pollfd = NativeCalls.copyIn(p.array());
+            try {
+                NativeCalls.POLL.call(pollfd, 1, millis);
+            } finally {
+                NativeCalls.free(pollfd);
+            }
         }
     }
 
@@ -156,17 +166,13 @@ public final class GatePipe implements AutoCloseable {
     public synchronized void close() {
         closeWriteEnd();
         if (read >= 0) {
-            Holder.LIBC.close(read);
+            NativeCalls.CLOSE.call(read);
             read = -1;
         }
     }
 
-    private static int errno() {
-        return LastError.getLastError(Holder.RUNTIME);
-    }
-
     private static IOException failure(String what) {
-        int e = errno();
+        int e = NativeCalls.errno();
         return new IOException(what + ": " + Errno.name(e) + " (" + Errno.description(e) + ")");
     }
 }

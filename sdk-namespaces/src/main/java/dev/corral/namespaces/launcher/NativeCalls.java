@@ -36,6 +36,9 @@ final class NativeCalls {
     static final Function CLOSE = function("close", Type.SINT, 1);
     static final Function WRITE = function("write", Type.SINT64, 3);
     static final Function FCNTL = function("fcntl", Type.SINT, 3);
+    static final Function PIPE2 = function("pipe2", Type.SINT, 2);
+    static final Function READ = function("read", Type.SINT64, 3);
+    static final Function POLL = function("poll", Type.SINT, 3);
     static final Function MEMFD_CREATE = function("memfd_create", Type.SINT, 2);
     static final Function SOCKET = function("socket", Type.SINT, 3);
     static final Function BIND = function("bind", Type.SINT, 3);
