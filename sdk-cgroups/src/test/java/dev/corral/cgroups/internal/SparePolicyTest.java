@@ -79,6 +79,13 @@ class SparePolicyTest {
         fail("never happened: " + what);
     }
 
+    /** @return what was made so far: a stream over {@code made} itself races the spares' thread */
+    private List<Fake> snapshot() {
+        synchronized (made) {
+            return new ArrayList<>(made);
+        }
+    }
+
     private long live() {
         synchronized (made) {
             return made.stream().filter(f -> !f.removed).count();
@@ -103,8 +110,8 @@ class SparePolicyTest {
         Fake other = spares.lease(memory(128), 2);
         assertEquals(memory(128), other.limits);
         assertFalse(made.subList(1, 3).contains(other), "a spare of other limits never serves");
-        await("the old kind's spares removed", () -> made.subList(0, 3).stream().filter(f -> f.removed).count() == 2);
-        await("spares of the new kind made", () -> made.stream().filter(f -> f.limits.equals(memory(128))).count() == 3);
+        await("the old kind's spares removed", () -> snapshot().subList(0, 3).stream().filter(f -> f.removed).count() == 2);
+        await("spares of the new kind made", () -> snapshot().stream().filter(f -> f.limits.equals(memory(128))).count() == 3);
     }
 
     @Test
