@@ -32,7 +32,6 @@ final class DescriptorChannel implements AutoCloseable {
     private static final int SOL_SOCKET = 1;
     private static final int SCM_RIGHTS = 1;
     private static final int NO_SIGPIPE = 0x4000; /* MSG_NOSIGNAL */
-    private static final int EINTR = 4;
     private static final int CONTROL_TRUNCATED = 0x8; /* MSG_CTRUNC */
     private static final int DONT_WAIT = 0x40; /* MSG_DONTWAIT */
     private static final int CMSG_CLOEXEC = 0x40000000; /* MSG_CMSG_CLOEXEC */
@@ -137,7 +136,7 @@ final class DescriptorChannel implements AutoCloseable {
         long sent;
         do {
             sent = NativeCalls.SENDMSG.call(connection, base, NO_SIGPIPE);
-        } while (sent < 0 && NativeCalls.errno() == EINTR);
+        } while (sent < 0 && NativeCalls.errno() == NativeCalls.EINTR);
         java.lang.ref.Reference.reachabilityFence(msg);
         if (sent != 1) {
             throw failure("send descriptors " + Arrays.toString(fds.toArray()) + " to the launcher");
@@ -169,7 +168,7 @@ final class DescriptorChannel implements AutoCloseable {
         long got;
         do {
             got = NativeCalls.RECVMSG.call(connection, base, CMSG_CLOEXEC | DONT_WAIT);
-        } while (got < 0 && NativeCalls.errno() == EINTR);
+        } while (got < 0 && NativeCalls.errno() == NativeCalls.EINTR);
         java.lang.ref.Reference.reachabilityFence(msg);
         if (got < 0) {
             throw failure("receive a namespace set's descriptors from the launcher");

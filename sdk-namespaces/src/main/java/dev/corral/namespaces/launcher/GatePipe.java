@@ -23,12 +23,10 @@ import java.time.Duration;
  * }</pre>
  */
 public final class GatePipe implements AutoCloseable {
-    private static final int O_CLOEXEC = 0x80000;
     private static final int O_NONBLOCK = 0x800;
     private static final int F_GETFL = 3;
     private static final int F_SETFL = 4;
     private static final int F_SETPIPE_SZ = 1031;
-    private static final int EINTR = 4;
     private static final int EAGAIN = 11;
     private static final short POLLIN = 1;
 
@@ -50,7 +48,7 @@ public final class GatePipe implements AutoCloseable {
         long fdPair = NativeCalls.copyIn(new byte[8]);
         int[] fds = new int[2];
         try {
-            if (NativeCalls.PIPE2.call(fdPair, O_CLOEXEC | O_NONBLOCK) < 0) {
+            if (NativeCalls.PIPE2.call(fdPair, NativeCalls.O_CLOEXEC | O_NONBLOCK) < 0) {
                 throw failure("pipe2");
             }
             byte[] pair = new byte[8];
@@ -129,7 +127,7 @@ public final class GatePipe implements AutoCloseable {
                     return false; /* every write end closed: the container is gone */
                 }
                 int e = NativeCalls.errno();
-                if (e != EAGAIN && e != EINTR) {
+                if (e != EAGAIN && e != NativeCalls.EINTR) {
                     throw failure("read a gate");
                 }
                 long left = deadline - System.nanoTime();

@@ -30,6 +30,10 @@ import com.kenai.jffi.Type;
 final class NativeCalls {
     private NativeCalls() {}
 
+    /** Flags and errno values more than one caller in this package passes or checks (x86_64 and aarch64 alike). */
+    static final int O_CLOEXEC = 0x80000;
+    static final int EINTR = 4;
+
     private static final Invoker INVOKER = Invoker.getInstance();
     private static final MemoryIO MEMORY = MemoryIO.getInstance();
 

@@ -34,7 +34,6 @@ import java.util.Locale;
 public final class OverlayTrees implements AutoCloseable {
     private static final int AT_FDCWD = -100;
     private static final int OPEN_TREE_CLONE = 1;
-    private static final int O_CLOEXEC = 0x80000;
     private static final long SYS_OPEN_TREE = 428; /* x86_64 and aarch64 alike (the unified table) */
     private static final int EPERM = 1;
     private static final int ENOSYS = 38;
@@ -149,7 +148,7 @@ public final class OverlayTrees implements AutoCloseable {
         if (op.kind() != MountOp.Kind.BIND || (op.flags() & MountOp.IN_ROOT) != 0 || launcher.isEmpty()) {
             return;
         }
-        int flags = OPEN_TREE_CLONE | O_CLOEXEC | ((op.flags() & MountOp.RECURSIVE) != 0 ? AT_RECURSIVE : 0);
+        int flags = OPEN_TREE_CLONE | NativeCalls.O_CLOEXEC | ((op.flags() & MountOp.RECURSIVE) != 0 ? AT_RECURSIVE : 0);
         int tree = plan.descriptorCount() < LaunchPlan.MAX_PLAN_DESCRIPTORS - RESERVED
                 ? openTree(op.source(), flags) : -1;
         if (tree < 0 && owner) {
@@ -234,7 +233,7 @@ public final class OverlayTrees implements AutoCloseable {
 
     private String name(LaunchPlan.Builder plan, String hostDir) {
         if (plan.descriptorCount() < LaunchPlan.MAX_PLAN_DESCRIPTORS - RESERVED) {
-            int tree = openTree(hostDir, OPEN_TREE_CLONE | O_CLOEXEC);
+            int tree = openTree(hostDir, OPEN_TREE_CLONE | NativeCalls.O_CLOEXEC);
             if (tree >= 0) {
                 opened.add(tree);
                 int place = plan.descriptor(tree);

@@ -14,6 +14,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The launch plan's wire format, version {@value #VERSION}: the only writer; the launcher's
@@ -58,9 +60,7 @@ public final class PlanCodec {
             w.record(TAG_MOUNT, v);
         }
         w.u32Record(TAG_ROOT_READONLY, plan.rootReadOnly() ? 1 : 0);
-        if (plan.hostname().isPresent()) {
-            w.strRecord(TAG_HOSTNAME, plan.hostname().get());
-        }
+        w.strRecord(TAG_HOSTNAME, plan.hostname());
         w.u32Record(TAG_LOOPBACK, plan.loopback() ? 1 : 0);
         for (int fd = 0; fd < 3; fd++) {
             StdioOp s = plan.stdio().get(fd);
@@ -75,18 +75,12 @@ public final class PlanCodec {
         for (var e : plan.env()) {
             w.strRecord(TAG_ENV, e);
         }
-        if (plan.searchPath().isPresent()) {
-            w.strRecord(TAG_SEARCH_PATH, plan.searchPath().get());
-        }
-        if (plan.cwd().isPresent()) {
-            w.strRecord(TAG_CWD, plan.cwd().get());
-        }
+        w.strRecord(TAG_SEARCH_PATH, plan.searchPath());
+        w.strRecord(TAG_CWD, plan.cwd());
         if (plan.user().isPresent()) {
             var u = plan.user().get();
             w.record(TAG_USER, Writer.buffer(8).putInt(u.uid()).putInt(u.gid()));
-            for (var g : u.groups()) {
-                w.u32Record(TAG_GROUP, g);
-            }
+            w.u32Records(TAG_GROUP, u.groups());
         }
         for (RlimitOp r : plan.rlimits()) {
             w.record(TAG_RLIMIT, Writer.buffer(20).putInt(r.resource()).putLong(r.soft()).putLong(r.hard()));
@@ -95,63 +89,39 @@ public final class PlanCodec {
         if (plan.seccomp().isPresent()) {
             w.record(TAG_SECCOMP, ByteBuffer.wrap(plan.seccomp().get().program()).position(plan.seccomp().get().program().length));
         }
-        if (plan.umask().isPresent()) {
-            w.u32Record(TAG_UMASK, plan.umask().getAsInt());
-        }
-        for (var i : plan.writeZero()) {
-            w.u32Record(TAG_FD_WRITE_ZERO, i);
-        }
-        if (plan.uidMap().isPresent()) {
-            w.strRecord(TAG_UID_MAP, plan.uidMap().get());
-        }
-        if (plan.gidMap().isPresent()) {
-            w.strRecord(TAG_GID_MAP, plan.gidMap().get());
-        }
+        w.u32Record(TAG_UMASK, plan.umask());
+        w.u32Records(TAG_FD_WRITE_ZERO, plan.writeZero());
+        w.strRecord(TAG_UID_MAP, plan.uidMap());
+        w.strRecord(TAG_GID_MAP, plan.gidMap());
         if (plan.capabilities().isPresent()) {
             var c = plan.capabilities().get();
             w.record(TAG_CAPS, Writer.buffer(40).putLong(c.bounding())
                     .putLong(c.effective()).putLong(c.permitted()).putLong(c.inheritable()).putLong(c.ambient()));
         }
         w.u32Record(TAG_DENY_SETGROUPS, plan.denySetgroups() ? 1 : 0);
-        if (plan.uidMapTool().isPresent()) {
-            w.strRecord(TAG_UID_MAP_TOOL, plan.uidMapTool().get());
-        }
-        if (plan.gidMapTool().isPresent()) {
-            w.strRecord(TAG_GID_MAP_TOOL, plan.gidMapTool().get());
-        }
-        if (plan.execFd().isPresent()) {
-            w.u32Record(TAG_EXEC_FD, plan.execFd().getAsInt());
-        }
+        w.strRecord(TAG_UID_MAP_TOOL, plan.uidMapTool());
+        w.strRecord(TAG_GID_MAP_TOOL, plan.gidMapTool());
+        w.u32Record(TAG_EXEC_FD, plan.execFd());
         if (plan.cloneIntoCgroup().isPresent()) {
             w.record(TAG_FD_CLONE_INTO_CGROUP, Writer.buffer(8).putInt(plan.cloneIntoCgroup().get().directory()).putInt(plan.cloneIntoCgroup().get().procs()));
         }
-        for (var i : plan.readAtReap()) {
-            w.u32Record(TAG_FD_READ_AT_REAP, i);
-        }
-        for (var i : plan.zeroAtReap()) {
-            w.u32Record(TAG_FD_ZERO_AT_REAP, i);
-        }
+        w.u32Records(TAG_FD_READ_AT_REAP, plan.readAtReap());
+        w.u32Records(TAG_FD_ZERO_AT_REAP, plan.zeroAtReap());
         for (var o : plan.setns()) {
             w.record(TAG_SETNS, Writer.buffer(8).putInt(o.descriptor()).putInt(o.nstype()));
         }
-        for (var i : plan.attachInStaging()) {
-            w.u32Record(TAG_FD_ATTACH_IN_STAGING, i);
-        }
+        w.u32Records(TAG_FD_ATTACH_IN_STAGING, plan.attachInStaging());
         if (plan.commandParentDeath()) {
             w.u32Record(TAG_COMMAND_PARENT_DEATH, 1);
         }
         for (var t : plan.mountTrees()) {
             w.record(TAG_FD_MOUNT_TREE, Writer.buffer(8).putInt(t.mount()).putInt(t.descriptor()));
         }
-        for (var i : plan.idmap()) {
-            w.u32Record(TAG_FD_IDMAP, i);
-        }
+        w.u32Records(TAG_FD_IDMAP, plan.idmap());
         if (plan.ttyPair().isPresent()) {
             w.record(TAG_FD_TTY, Writer.buffer(8).putInt(plan.ttyPair().get().master()).putInt(plan.ttyPair().get().slave()));
         }
-        if (plan.gate().isPresent()) {
-            w.u32Record(TAG_FD_GATE, plan.gate().getAsInt());
-        }
+        w.u32Record(TAG_FD_GATE, plan.gate());
         return w.out.toByteArray();
     }
 
@@ -409,6 +379,27 @@ public final class PlanCodec {
         void strRecord(int tag, String value) {
             byte[] b = bytes(value);
             record(tag, buffer(b.length + 1).put(b).put((byte) 0));
+        }
+
+        /* Optional values and lists as overloads, not lambdas: a short-lived CLI pays for linking
+           each lambda of the plan's path on its first run */
+
+        void strRecord(int tag, Optional<String> value) {
+            if (value.isPresent()) {
+                strRecord(tag, value.get());
+            }
+        }
+
+        void u32Record(int tag, OptionalInt value) {
+            if (value.isPresent()) {
+                u32Record(tag, value.getAsInt());
+            }
+        }
+
+        void u32Records(int tag, List<Integer> values) {
+            for (int v : values) {
+                u32Record(tag, v);
+            }
         }
     }
 }

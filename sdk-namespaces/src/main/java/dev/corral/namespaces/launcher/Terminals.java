@@ -20,7 +20,6 @@ final class Terminals {
     /* the same on x86_64 and aarch64 (asm-generic) */
     private static final int O_RDWR = 2;
     private static final int O_NOCTTY = 0x100;
-    private static final int O_CLOEXEC = 0x80000;
     private static final long TIOCGPTPEER = 0x5441;
     private static final long TIOCSWINSZ = 0x5414;
 
@@ -56,14 +55,14 @@ final class Terminals {
      * @throws OpenException naming the call that failed (TTY_OPEN's index) and its errno
      */
     static Pair open(int rows, int columns) throws OpenException {
-        int master = (int) NativeCalls.POSIX_OPENPT.call(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        int master = (int) NativeCalls.POSIX_OPENPT.call(O_RDWR | O_NOCTTY | NativeCalls.O_CLOEXEC);
         if (master < 0) {
             throw failed(0, -1, -1);
         }
         if (NativeCalls.UNLOCKPT.call(master) < 0) {
             throw failed(1, master, -1);
         }
-        int slave = (int) NativeCalls.IOCTL.call(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        int slave = (int) NativeCalls.IOCTL.call(master, TIOCGPTPEER, O_RDWR | O_NOCTTY | NativeCalls.O_CLOEXEC);
         if (slave < 0) {
             throw failed(2, master, -1);
         }
